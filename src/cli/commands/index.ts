@@ -1,0 +1,4 @@
+// Every subcommand lives in a file of its own and registers itself here.
+import type { Command } from 'commander';
+
+export function registerCommands(_program: Command): void {}

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// The podnet command line: wires values together, one catch at the boundary.
+import { Command, CommanderError } from 'commander';
+import { UserError } from '../core/errors.js';
+import { registerCommands } from './commands/index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('podnet')
+    .description('Declarative pod networking for hand-built clusters: no overlay, no NAT.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(run podnet --help for usage)');
+  registerCommands(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof UserError) {
+      process.stderr.write(`podnet: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`podnet: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

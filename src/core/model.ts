@@ -1,0 +1,211 @@
+// The data types every podnet module speaks. Pure: no I/O, no node:* imports.
+// The flow: Cluster (validated config) → DesiredState per node; ObservedState per node
+// (parsed from `ip -j`); plan(desired, observed) → Plan (ordered Changes per node).
+
+/** podnet's own route protocol number (`proto 201`, named `podnet` in rt_protos.d/podnet.conf). */
+export const PODNET_ROUTE_PROTO = 201;
+/** The name of that protocol, as `ip -j route` prints it when rt_protos.d knows it. */
+export const PODNET_ROUTE_PROTO_NAME = 'podnet';
+/** The link alias (`ip link set dev X alias podnet`) that marks a bridge as podnet's. */
+export const PODNET_LINK_ALIAS = 'podnet';
+/** Version of the Plan JSON format. */
+export const PLAN_FORMAT_VERSION = 1;
+
+// ───────────────────────────── configuration ─────────────────────────────
+
+export type RoutingMode = 'host-gw' | 'gateway';
+
+/** How to reach one node over SSH, after defaults, inventory and per-node overrides merged. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** Private key file; when absent the SSH agent (SSH_AUTH_SOCK) is used. */
+  identityFile?: string;
+  /** OpenSSH-format known_hosts file (absolute path). */
+  knownHostsFile: string;
+  /** Run node commands through `sudo -n`. */
+  become: boolean;
+  /** OpenSSH-style ProxyJump: `[user@]host[:port]` of a bastion. */
+  proxyJump?: string;
+  /** OpenSSH-style ProxyCommand whose stdio is the connection; %h %p %r %n are expanded. */
+  proxyCommand?: string;
+  connectTimeoutMs: number;
+}
+
+export interface NodeSpec {
+  name: string;
+  /** The node's IPv4 address on the node network (the next hop for its pod subnet). */
+  address: string;
+  /** Pod subnet as written in cluster.yaml, if any (CIDR, network address). */
+  subnet?: string;
+  ssh: SshTarget;
+}
+
+export interface BridgeSpec {
+  name: string;
+  mtu?: number;
+}
+
+/** A validated cluster.yaml. Node subnets may still be unallocated (see allocateSubnets). */
+export interface Cluster {
+  /** Path of the cluster.yaml it was loaded from (for messages). */
+  sourcePath: string;
+  podCidr: string;
+  /** Prefix length of subnets allocated to nodes without an explicit subnet. */
+  subnetPrefix: number;
+  routing: RoutingMode;
+  bridge: BridgeSpec;
+  nodes: NodeSpec[];
+}
+
+/** Source position of a diagnostic: 1-based line and column. */
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+// ───────────────────────────── state ─────────────────────────────
+
+export interface DesiredBridge {
+  name: string;
+  mtu?: number;
+  alias: string;
+}
+
+export interface DesiredAddress {
+  dev: string;
+  /** Address without prefix, e.g. 10.244.1.1 */
+  local: string;
+  prefixlen: number;
+}
+
+export interface DesiredRoute {
+  /** Destination CIDR, network address form, e.g. 10.244.2.0/24 */
+  dst: string;
+  gateway: string;
+  /** The peer node this route leads to (for messages). */
+  peer: string;
+}
+
+export interface DesiredState {
+  node: string;
+  /** The node's own pod subnet, e.g. 10.244.1.0/24 */
+  subnet: string;
+  bridge: DesiredBridge;
+  address: DesiredAddress;
+  ipForward: true;
+  routes: DesiredRoute[];
+}
+
+export interface ObservedLink {
+  ifindex: number;
+  name: string;
+  /** linkinfo.info_kind (`bridge`, `veth` …); null for links without one (lo, physical). */
+  kind: string | null;
+  /** Administratively up (UP flag). */
+  up: boolean;
+  operstate: string;
+  mtu: number;
+  alias?: string;
+  /** Name of the master (bridge) of this link, if any. */
+  master?: string;
+}
+
+export interface ObservedAddress {
+  dev: string;
+  family: 'inet' | 'inet6';
+  local: string;
+  prefixlen: number;
+}
+
+export interface ObservedRoute {
+  /** CIDR in network form (`10.244.2.0/24`, host routes as `/32`), or `default`. */
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  /** `kernel`, `boot`, `static`, `podnet`, or a number as a string (`201`). */
+  protocol: string;
+  metric?: number;
+  scope?: string;
+  /** Route type when not unicast (`blackhole`, `unreachable` …). */
+  type?: string;
+}
+
+/** How this SSH session reaches the node: protect it from the plan. */
+export interface ManagementPath {
+  /** The node's address the SSH client connected to (from SSH_CONNECTION). */
+  localAddress: string;
+  /** The SSH client's address as the node sees it. */
+  peerAddress: string;
+  /** The interface that carries localAddress. */
+  dev?: string;
+}
+
+export interface ObservedState {
+  node: string;
+  links: ObservedLink[];
+  addresses: ObservedAddress[];
+  /** Routes of table main. */
+  routes: ObservedRoute[];
+  /** net.ipv4.ip_forward; null when it could not be read. */
+  ipForward: boolean | null;
+  management?: ManagementPath;
+}
+
+// ───────────────────────────── plan ─────────────────────────────
+
+export type Action = 'create' | 'update' | 'delete';
+
+/** Terraform-style runes. */
+export const ACTION_RUNE: Record<Action, string> = { create: '+', update: '~', delete: '-' };
+
+export type ObjectKind = 'link' | 'address' | 'route' | 'sysctl';
+
+export interface Change {
+  action: Action;
+  kind: ObjectKind;
+  /** Human identity of the object, e.g. `route 10.244.2.0/24`, `link v-net-0`. */
+  object: string;
+  /** Why this change is needed, e.g. `gateway is 192.168.1.99, want 192.168.1.12`. */
+  reason: string;
+  before?: unknown;
+  after?: unknown;
+  /** The exact command, program first: ['ip','route','replace',…] or ['sysctl','-w',…]. */
+  argv: string[];
+}
+
+export interface Conflict {
+  node: string;
+  /** The foreign object, e.g. `route 10.244.2.0/24 via 192.168.1.99 proto boot`. */
+  object: string;
+  message: string;
+}
+
+export interface NodePlan {
+  node: string;
+  address: string;
+  subnet: string;
+  changes: Change[];
+  /** Foreign objects in the way of desired state; podnet does not take them over. */
+  conflicts: Conflict[];
+  /** Set when the plan would cut the management path; the node must not be applied. */
+  refused?: string;
+}
+
+export interface PlanSummary {
+  add: number;
+  change: number;
+  destroy: number;
+  conflicts: number;
+  refused: number;
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  cluster: string;
+  nodes: NodePlan[];
+  summary: PlanSummary;
+}
