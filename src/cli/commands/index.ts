@@ -1,4 +1,6 @@
 // Every subcommand lives in a file of its own and registers itself here.
 import type { Command } from 'commander';
 
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  void program;
+}
