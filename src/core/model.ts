@@ -132,6 +132,8 @@ export interface ObservedRoute {
   scope?: string;
   /** Route type when not unicast (`blackhole`, `unreachable` …). */
   type?: string;
+  /** Next hops of a multipath route (then gateway and dev are absent). */
+  nexthops?: { gateway?: string; dev?: string }[];
 }
 
 /** How this SSH session reaches the node: protect it from the plan. */
