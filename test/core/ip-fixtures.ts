@@ -1,0 +1,26 @@
+// Loads the captured `ip -j` fixtures (test/fixtures/ip/<case>/) as observed state.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../../src/core/ip-json.js';
+import type { ManagementPath, ObservedState } from '../../src/core/model.js';
+
+export const FIXTURE_ROOT = join(process.cwd(), 'test', 'fixtures', 'ip');
+
+export function readFixtureFile(caseName: string, file: string): string {
+  return readFileSync(join(FIXTURE_ROOT, caseName, file), 'utf8');
+}
+
+/** Observed state of a fixture directory (a case name under test/fixtures/ip, or an absolute path). */
+export function loadObserved(caseOrDir: string, node = 'node1', management?: ManagementPath): ObservedState {
+  const dir = caseOrDir.startsWith('/') ? caseOrDir : join(FIXTURE_ROOT, caseOrDir);
+  const read = (file: string): string => readFileSync(join(dir, file), 'utf8');
+  const observed: ObservedState = {
+    node,
+    links: parseIpLinks(read('links.json')),
+    addresses: parseIpAddrs(read('addrs.json')),
+    routes: parseIpRoutes(read('routes.json')),
+    ipForward: parseIpForward(read('ip_forward')),
+  };
+  if (management !== undefined) observed.management = management;
+  return observed;
+}
