@@ -1,0 +1,449 @@
+// The built-in lab: nodes that are network namespaces, each running its own OpenSSH sshd on a
+// shared switch that lives in a namespace of its own. Nothing is added to the root namespace.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import { UserError } from '../core/errors.js';
+import { renderKnownHostsLine, renderLabClusterYaml, renderNodeInit, renderSshdConfig } from './lab-files.js';
+import {
+  DEFAULT_LAB_NAME,
+  DEFAULT_LAB_NODES,
+  LAB_NAME_PATTERN,
+  LAB_NETWORK_PREFIXLEN,
+  LAB_ROOT_DIR,
+  LAB_SSH_PORT,
+  LAB_SWITCH_ADDRESS,
+  LAB_SWITCH_BRIDGE,
+  assertLabName,
+  assertLabNodeCount,
+  labNodeAddress,
+  labNodeName,
+  labNodeNetns,
+  labNodePaths,
+  labPaths,
+  labProxyCommand,
+  labSwitchNetns,
+  labSwitchPort,
+  parseLabNetns,
+} from './lab-layout.js';
+import { findLabProcesses, findNodeSshd, isLabNodeSshd, isLabNodeUp } from './lab-processes.js';
+import type { LabExecResult, LabInfo, LabNode, LabNodeStatus, LabState, LabStatus } from './lab-types.js';
+import { addNetns, deleteNetns, ipBatchIn, listNetns } from './netns.js';
+import { checkLabPrerequisites, requireRoot } from './prerequisites.js';
+import { isListeningOnPort, isProcessAlive, readChildPids, readNamespacePids, terminateProcesses } from './processes.js';
+import { runChecked, runCommand } from './run-command.js';
+
+/** Per-node setup steps (key generation, `ip` batches, starts) run this many at a time. */
+const NODE_SETUP_CONCURRENCY = 16;
+const READY_TIMEOUT_BASE_MS = 10_000;
+const READY_TIMEOUT_PER_NODE_MS = 100;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ───────────────────────────── lab.json ─────────────────────────────
+
+async function readLabState(name: string): Promise<LabState | null> {
+  try {
+    const state = JSON.parse(await readFile(labPaths(name).stateFile, 'utf8')) as LabState;
+    return state.name === name && Array.isArray(state.nodes) ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeLabState(state: LabState): Promise<void> {
+  const file = labPaths(state.name).stateFile;
+  await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+/** Serialises read-modify-write of one lab's lab.json within this process. */
+const stateLocks = new Map<string, Promise<unknown>>();
+function withStateLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const run = (stateLocks.get(name) ?? Promise.resolve()).then(fn, fn);
+  stateLocks.set(
+    name,
+    run.catch(() => {}),
+  );
+  return run;
+}
+
+async function updateNodePid(name: string, node: string, pid: number): Promise<void> {
+  await withStateLock(name, async () => {
+    const state = await readLabState(name);
+    const entry = state?.nodes.find((n) => n.name === node);
+    if (state === null || entry === undefined) return;
+    entry.pid = pid;
+    await writeLabState(state);
+  });
+}
+
+function toLabInfo(state: LabState): LabInfo {
+  const { name, stateDir, switchNetns, clusterFile, identityFile, knownHostsFile, proxyCommand, nodes } = state;
+  return { name, stateDir, switchNetns, clusterFile, identityFile, knownHostsFile, proxyCommand, nodes };
+}
+
+async function requireLabNode(name: string, node: string): Promise<{ state: LabState; node: LabNode }> {
+  assertLabName(name);
+  const state = await readLabState(name);
+  if (state === null) throw new UserError(`no lab "${name}" (run: podnet lab up --name ${name})`);
+  const entry = state.nodes.find((n) => n.name === node);
+  if (entry === undefined) {
+    throw new UserError(`lab "${name}" has no node "${node}" (it has ${state.nodes.map((n) => n.name).join(', ')})`);
+  }
+  return { state, node: entry };
+}
+
+// ───────────────────────────── node processes ─────────────────────────────
+
+async function generateKey(file: string, comment: string): Promise<void> {
+  await rm(file, { force: true });
+  await rm(`${file}.pub`, { force: true });
+  await runChecked(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+}
+
+async function readTail(file: string, lines = 5): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function nodeFailure(lab: string, node: string, what: string): Promise<Error> {
+  const paths = labNodePaths(lab, node);
+  const logs = [await readTail(paths.initLog), await readTail(paths.sshdLog)].filter((l) => l !== '').join('\n');
+  return new Error(`lab ${lab}: ${node} ${what}${logs === '' ? '' : `:\n${logs}`}`);
+}
+
+/**
+ * Starts a node's init (which execs sshd) detached, in the node's netns and in new mount, UTS and
+ * pid namespaces; returns the PID of that sshd as the root namespace sees it.
+ */
+async function startNodeProcess(lab: string, node: LabNode, deadline: number): Promise<number> {
+  const paths = labNodePaths(lab, node.name);
+  const logFd = openSync(paths.initLog, 'a');
+  let unsharePid: number | undefined;
+  try {
+    const child = spawn(
+      'ip',
+      [
+        'netns', 'exec', node.netns,
+        'unshare', '--mount', '--propagation', 'private', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc',
+        '/bin/sh', labPaths(lab).initScript, node.name, paths.sshdConfig, paths.sshdLog,
+        paths.etcCniDir, '/etc/cni',
+        paths.cniBinDir, '/opt/cni/bin',
+        paths.cniStateDir, '/var/lib/cni',
+        paths.rootHomeDir, '/root',
+      ],
+      { detached: true, stdio: ['ignore', logFd, logFd] },
+    );
+    child.on('error', () => {});
+    child.unref();
+    unsharePid = child.pid;
+  } finally {
+    closeSync(logFd);
+  }
+  if (unsharePid === undefined) throw await nodeFailure(lab, node.name, 'could not be started');
+  // unshare forks the node's PID 1: its only child, whose innermost PID is 1.
+  for (let delay = 2; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {
+    for (const child of await readChildPids(unsharePid)) {
+      const nsPids = await readNamespacePids(child);
+      if (nsPids.length >= 2 && nsPids.at(-1) === 1) return child;
+    }
+    if (!(await isProcessAlive(unsharePid))) break;
+    await sleep(delay);
+  }
+  throw await nodeFailure(lab, node.name, 'did not start');
+}
+
+async function waitNodeListening(lab: string, node: LabNode, deadline: number): Promise<void> {
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    if (await isListeningOnPort(node.pid, LAB_SSH_PORT)) return;
+    if (!(await isProcessAlive(node.pid))) throw await nodeFailure(lab, node.name, 'sshd exited');
+    if (Date.now() >= deadline) throw await nodeFailure(lab, node.name, 'sshd is not listening');
+    await sleep(delay);
+  }
+}
+
+function readyDeadline(nodes: number): number {
+  return Date.now() + READY_TIMEOUT_BASE_MS + READY_TIMEOUT_PER_NODE_MS * nodes;
+}
+
+async function startNode(lab: string, node: LabNode): Promise<number> {
+  const deadline = readyDeadline(1);
+  const pid = await startNodeProcess(lab, node, deadline);
+  await waitNodeListening(lab, { ...node, pid }, deadline);
+  return pid;
+}
+
+// ───────────────────────────── up ─────────────────────────────
+
+async function prepareNodeDir(lab: string, node: LabNode, authorizedKeysFile: string): Promise<void> {
+  const paths = labNodePaths(lab, node.name);
+  for (const dir of [paths.etcCniDir, paths.cniBinDir, paths.cniStateDir, paths.rootHomeDir]) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+  await generateKey(paths.hostKeyFile, `podnet-lab-${lab}-${node.name}`);
+  await writeFile(
+    paths.sshdConfig,
+    renderSshdConfig({ address: node.address, hostKeyFile: paths.hostKeyFile, authorizedKeysFile }),
+    { mode: 0o600 },
+  );
+}
+
+async function writeKnownHosts(info: LabInfo): Promise<void> {
+  const lines = await Promise.all(
+    info.nodes.map(async (n) =>
+      renderKnownHostsLine(n.address, await readFile(labNodePaths(info.name, n.name).hostPublicKeyFile, 'utf8')),
+    ),
+  );
+  await writeFile(info.knownHostsFile, lines.join(''), { mode: 0o600 });
+}
+
+async function createLab(name: string, count: number): Promise<LabInfo> {
+  const paths = labPaths(name);
+  const limit = pLimit(NODE_SETUP_CONCURRENCY);
+  const nodes: LabNode[] = Array.from({ length: count }, (_, i) => ({
+    name: labNodeName(i + 1),
+    address: labNodeAddress(i + 1),
+    netns: labNodeNetns(name, labNodeName(i + 1)),
+    pid: 0,
+  }));
+  const info: LabInfo = {
+    name,
+    stateDir: paths.stateDir,
+    switchNetns: labSwitchNetns(name),
+    clusterFile: paths.clusterFile,
+    identityFile: paths.identityFile,
+    knownHostsFile: paths.knownHostsFile,
+    proxyCommand: labProxyCommand(name),
+    nodes,
+  };
+  const state: LabState = { ...info, created: new Date().toISOString() };
+
+  await mkdir(paths.nodesDir, { recursive: true, mode: 0o700 });
+  await writeLabState(state);
+  await writeFile(paths.initScript, renderNodeInit(), { mode: 0o755 });
+  await generateKey(paths.identityFile, `podnet-lab-${name}`);
+  await copyFile(paths.publicKeyFile, paths.authorizedKeysFile);
+  await Promise.all(nodes.map((n) => limit(() => prepareNodeDir(name, n, paths.authorizedKeysFile))));
+
+  await addNetns([info.switchNetns, ...nodes.map((n) => n.netns)]);
+  await ipBatchIn(info.switchNetns, [
+    'link set lo up',
+    `link add ${LAB_SWITCH_BRIDGE} type bridge`,
+    `addr add ${LAB_SWITCH_ADDRESS}/${LAB_NETWORK_PREFIXLEN} dev ${LAB_SWITCH_BRIDGE}`,
+    `link set ${LAB_SWITCH_BRIDGE} up`,
+    ...nodes.flatMap((n, i) => [
+      `link add ${labSwitchPort(i + 1)} type veth peer name eth0 netns ${n.netns}`,
+      `link set ${labSwitchPort(i + 1)} master ${LAB_SWITCH_BRIDGE}`,
+      `link set ${labSwitchPort(i + 1)} up`,
+    ]),
+  ]);
+  await Promise.all(
+    nodes.map((n) =>
+      limit(() =>
+        ipBatchIn(n.netns, ['link set lo up', `addr add ${n.address}/${LAB_NETWORK_PREFIXLEN} dev eth0`, 'link set eth0 up']),
+      ),
+    ),
+  );
+
+  const deadline = readyDeadline(count);
+  await Promise.all(
+    nodes.map((n) =>
+      limit(async () => {
+        n.pid = await startNodeProcess(name, n, deadline);
+      }),
+    ),
+  );
+  await writeLabState(state);
+  await Promise.all(nodes.map((n) => waitNodeListening(name, n, deadline)));
+
+  await writeKnownHosts(info);
+  await writeFile(paths.clusterFile, renderLabClusterYaml(info), { mode: 0o644 });
+  return info;
+}
+
+/** A lab whose every namespace exists and every node's sshd is up; null otherwise. */
+async function healthyLab(name: string): Promise<LabState | null> {
+  const state = await readLabState(name);
+  if (state === null || state.nodes.length === 0) return null;
+  const namespaces = new Set(await listNetns());
+  if (!namespaces.has(state.switchNetns)) return null;
+  for (const node of state.nodes) {
+    if (!namespaces.has(node.netns) || !(await isLabNodeUp(node.pid, name, node.name))) return null;
+  }
+  for (const file of [state.clusterFile, state.identityFile, state.knownHostsFile]) {
+    if (!(await exists(file))) return null;
+  }
+  return state;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Brings a lab up and returns it. Idempotent: a healthy lab of that name is returned as is; a
+ * half-dead one (crash, stopped node, missing namespace) is torn down and built again.
+ */
+export async function labUp(opts: { name?: string; nodes?: number } = {}): Promise<LabInfo> {
+  const name = opts.name ?? DEFAULT_LAB_NAME;
+  assertLabName(name);
+  if (opts.nodes !== undefined) assertLabNodeCount(opts.nodes);
+  await checkLabPrerequisites();
+  const existing = await healthyLab(name);
+  if (existing !== null) {
+    if (opts.nodes !== undefined && opts.nodes !== existing.nodes.length) {
+      throw new UserError(
+        `lab "${name}" is already up with ${existing.nodes.length} nodes; run \`podnet lab down --name ${name}\` first to get ${opts.nodes}`,
+      );
+    }
+    return toLabInfo(existing);
+  }
+  await labDown(name);
+  try {
+    return await createLab(name, opts.nodes ?? DEFAULT_LAB_NODES);
+  } catch (err) {
+    await labDown(name).catch(() => {});
+    throw err;
+  }
+}
+
+// ───────────────────────────── down ─────────────────────────────
+
+/**
+ * Removes everything a lab made: its processes (found through lab.json, the lab's namespaces and
+ * their command lines), its namespaces and its state directory. Idempotent; also cleans up after a
+ * crashed run that left no lab.json.
+ */
+export async function labDown(name: string = DEFAULT_LAB_NAME): Promise<{ removed: string[] }> {
+  assertLabName(name);
+  requireRoot();
+  const paths = labPaths(name);
+  const namespaces = (await listNetns()).filter((ns) => parseLabNetns(ns)?.lab === name);
+  const pids = new Set(await findLabProcesses(name, namespaces));
+  const state = await readLabState(name);
+  for (const node of state?.nodes ?? []) {
+    if (await isLabNodeSshd(node.pid, name, node.name)) pids.add(node.pid);
+  }
+  const stuck = await terminateProcesses([...pids]);
+  if (stuck.length > 0) throw new Error(`lab ${name}: processes ${stuck.join(', ')} would not end`);
+  await deleteNetns(namespaces);
+  const hadStateDir = await exists(paths.stateDir);
+  await rm(paths.stateDir, { recursive: true, force: true });
+  return { removed: [...namespaces, ...(hadStateDir ? [paths.stateDir] : [])] };
+}
+
+/** The names of every lab on this machine: state directories and namespaces left without one. */
+export async function listLabNames(): Promise<string[]> {
+  const names = new Set<string>();
+  try {
+    for (const entry of await readdir(LAB_ROOT_DIR)) if (LAB_NAME_PATTERN.test(entry)) names.add(entry);
+  } catch {
+    // No lab was ever made.
+  }
+  for (const ns of await listNetns()) {
+    const parsed = parseLabNetns(ns);
+    if (parsed !== null) names.add(parsed.lab);
+  }
+  return [...names].sort();
+}
+
+// ───────────────────────────── status ─────────────────────────────
+
+export async function labStatus(): Promise<LabStatus[]> {
+  const namespaces = await listNetns();
+  const present = new Set(namespaces);
+  const labs: LabStatus[] = [];
+  for (const name of await listLabNames()) {
+    const state = await readLabState(name);
+    const nodes: LabNode[] =
+      state?.nodes ??
+      namespaces
+        .map((ns) => ({ ns, parsed: parseLabNetns(ns) }))
+        .filter(({ parsed }) => parsed?.lab === name && parsed.member !== 'sw')
+        .map(({ ns, parsed }) => {
+          const nodeName = parsed?.member ?? '';
+          const index = Number(nodeName.slice('node'.length));
+          return { name: nodeName, address: labNodeAddress(index), netns: ns, pid: 0 };
+        })
+        .sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+    const statuses: LabNodeStatus[] = await Promise.all(
+      nodes.map(async (n) => {
+        const pid = state === null ? await findNodeSshd(name, n.name, n.netns) : n.pid;
+        return { ...n, pid, netnsExists: present.has(n.netns), up: await isLabNodeUp(pid, name, n.name) };
+      }),
+    );
+    labs.push({
+      name,
+      stateDir: labPaths(name).stateDir,
+      hasState: state !== null,
+      ...(state === null ? {} : { created: state.created }),
+      switchNetnsExists: present.has(labSwitchNetns(name)),
+      nodes: statuses,
+    });
+  }
+  return labs;
+}
+
+// ───────────────────────────── nodes ─────────────────────────────
+
+/**
+ * Runs argv inside a node: its network, mount and UTS namespaces (so it sees the node's pods in
+ * /run/netns and its /etc/cni). The node must be running.
+ */
+export async function labNodeExec(
+  name: string,
+  node: string,
+  argv: string[],
+  opts: { input?: string } = {},
+): Promise<LabExecResult> {
+  const { node: entry } = await requireLabNode(name, node);
+  if (!(await isLabNodeSshd(entry.pid, name, node))) throw new UserError(`lab "${name}": ${node} is not running`);
+  return runCommand(['nsenter', '-t', String(entry.pid), '-n', '-m', '-u', '--', ...argv], opts);
+}
+
+/** Stops a node's sshd (and with it every process and pod of the node); its namespace and address stay. */
+export async function labStopNode(name: string, node: string): Promise<void> {
+  const { node: entry } = await requireLabNode(name, node);
+  if (await isLabNodeSshd(entry.pid, name, node)) {
+    const stuck = await terminateProcesses([entry.pid]);
+    if (stuck.length > 0) throw new Error(`lab ${name}: ${node}'s sshd (pid ${entry.pid}) would not end`);
+  }
+  await updateNodePid(name, node, 0);
+}
+
+/** Starts a stopped node again, with the same host keys; a running node is returned as is. */
+export async function labStartNode(name: string, node: string): Promise<LabNode> {
+  const { node: entry } = await requireLabNode(name, node);
+  if (await isLabNodeUp(entry.pid, name, node)) return entry;
+  if (await isLabNodeSshd(entry.pid, name, node)) await terminateProcesses([entry.pid]);
+  const pid = await startNode(name, entry);
+  await updateNodePid(name, node, pid);
+  return { ...entry, pid };
+}
+
+/** Gives a node a new host key and restarts it, leaving known_hosts as it was (it now mismatches). */
+export async function labRegenerateHostKey(name: string, node: string): Promise<LabNode> {
+  await labStopNode(name, node);
+  const paths = labNodePaths(name, node);
+  await generateKey(paths.hostKeyFile, `podnet-lab-${name}-${node}`);
+  return labStartNode(name, node);
+}
+
+/** The SHA256 fingerprint of the host key a node's sshd is configured with (`SHA256:…`). */
+export async function labHostKeyFingerprint(name: string, node: string): Promise<string> {
+  await requireLabNode(name, node);
+  const out = await runChecked(['ssh-keygen', '-l', '-E', 'sha256', '-f', labNodePaths(name, node).hostPublicKeyFile]);
+  const fingerprint = out.split(/\s+/)[1];
+  if (fingerprint === undefined) throw new Error(`unexpected ssh-keygen output: ${out}`);
+  return fingerprint;
+}
