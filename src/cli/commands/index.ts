@@ -1,6 +1,8 @@
 // Every subcommand lives in a file of its own and registers itself here.
 import type { Command } from 'commander';
+import { registerValidate } from './validate.js';
 
 export function registerCommands(program: Command): void {
   void program;
+  registerValidate(program);
 }

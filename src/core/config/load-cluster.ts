@@ -1,0 +1,365 @@
+// cluster.yaml → Cluster, or every problem at once, each at file:line:col. Pure: files are read
+// through io, paths are plain strings.
+import { LineCounter, parseDocument } from 'yaml';
+import type { IPv4, IPv4CidrRange } from 'ip-num';
+import type { BridgeSpec, Cluster, Diagnostic, NodeSpec, RoutingMode, SshTarget } from '../model.js';
+import { allocateSubnets } from '../subnets.js';
+import { didYouMean } from './did-you-mean.js';
+import { parseInventory, resolveHostVars, hostsOfGroup, type Inventory, type InventoryVar, type SourcePos } from './inventory.js';
+import { checkIpv4Address, checkIpv4Cidr, prefixLength } from './ipv4.js';
+import { dirnamePosix, resolveConfigPath } from './paths.js';
+import { checkSchema, definitionValidator } from './schema-check.js';
+import { YamlLocator, type JsonPath } from './yaml-positions.js';
+
+export interface LoadIo {
+  /** Read a file (inventories); throw when it cannot be read. */
+  readFile(path: string): string;
+  /** Expands `~`. */
+  homeDir: string;
+  /** When given, relative paths (identity, known_hosts files) come out absolute. */
+  cwd?: string;
+}
+
+export type LoadResult = { ok: true; cluster: Cluster; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
+
+export const DEFAULT_BRIDGE_NAME = 'v-net-0';
+export const DEFAULT_SUBNET_PREFIX = 24;
+export const DEFAULT_SSH_USER = 'root';
+export const DEFAULT_SSH_PORT = 22;
+export const DEFAULT_KNOWN_HOSTS_FILE = '~/.ssh/known_hosts';
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
+/** A subnet needs a gateway and at least one pod: /30 at most. */
+export const SMALLEST_SUBNET_PREFIX = 30;
+
+type Dict = Record<string, unknown>;
+
+function isDict(value: unknown): value is Dict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Where a value came from: makes the diagnostic that points at it. */
+type Blame = (message: string) => Diagnostic;
+
+interface Located<T> {
+  value: T;
+  blame: Blame;
+}
+
+interface NodeEntry {
+  /** JSON path of the node in cluster.yaml (the group selection for fromInventoryGroup). */
+  path: JsonPath;
+  name: string;
+  blameName: Blame;
+  raw: Dict;
+}
+
+const isValidNodeName = definitionValidator('nodeName');
+const isValidSshHost = definitionValidator('sshHost');
+const isValidSshUser = definitionValidator('sshUser');
+
+// Ansible's own spellings, newest first.
+const INVENTORY_KEYS = {
+  host: ['ansible_host', 'ansible_ssh_host'],
+  port: ['ansible_port', 'ansible_ssh_port'],
+  user: ['ansible_user', 'ansible_ssh_user'],
+  identityFile: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
+  become: ['ansible_become'],
+} as const;
+
+/** Ansible's boolean(): yes/no, true/false, on/off, 1/0, y/n, t/f in any case. */
+function ansibleBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).toLowerCase();
+  if (['yes', 'true', 'on', '1', 'y', 't'].includes(text)) return true;
+  if (['no', 'false', 'off', '0', 'n', 'f'].includes(text)) return false;
+  return undefined;
+}
+
+function looksLikeIpv6(text: string): boolean {
+  return /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/.test(text) && text.includes(':');
+}
+
+function sortDiagnostics(diagnostics: Diagnostic[], mainFile: string): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) => Number(a.file !== mainFile) - Number(b.file !== mainFile) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
+  );
+}
+
+export function loadCluster(text: string, file: string, io: LoadIo): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const locate = new YamlLocator(file, doc, lineCounter);
+  if (doc.errors.length > 0) {
+    return { ok: false, diagnostics: doc.errors.map((error) => locate.atOffset(error.pos[0], `YAML syntax: ${error.message}`)) };
+  }
+  const warnings = doc.warnings.map((warning) => locate.atOffset(warning.pos[0], `warning: ${warning.message}`));
+  const data: unknown = doc.toJS();
+  const diagnostics = checkSchema(data, locate);
+  const report = (d: Diagnostic): void => {
+    diagnostics.push(d);
+  };
+  const at =
+    (path: JsonPath): Blame =>
+    (message) =>
+      locate.at(path, message);
+  const atPos =
+    (pos: SourcePos): Blame =>
+    (message) => ({ ...pos, message });
+
+  const root: Dict = isDict(data) ? data : {};
+  const baseDir = dirnamePosix(file);
+
+  // ── pod CIDR, subnet size, routing, bridge
+  let pod: IPv4CidrRange | undefined;
+  if (typeof root.podCidr === 'string') {
+    const checked = checkIpv4Cidr(root.podCidr);
+    if (checked.ok) pod = checked.value;
+    else report(locate.at(['podCidr'], `podCidr ${checked.message}`));
+  }
+  let subnetPrefix = DEFAULT_SUBNET_PREFIX;
+  if (typeof root.subnetPrefix === 'number' && Number.isInteger(root.subnetPrefix)) {
+    subnetPrefix = root.subnetPrefix;
+    if (pod && subnetPrefix >= 1 && subnetPrefix < prefixLength(pod)) {
+      report(locate.at(['subnetPrefix'], `subnetPrefix /${subnetPrefix} is larger than the pod CIDR ${pod.toCidrString()}; use /${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX}`));
+    }
+  }
+  const routing: RoutingMode = root.routing === 'gateway' ? 'gateway' : 'host-gw';
+  if (root.routing === 'gateway') report(locate.at(['routing'], 'routing mode `gateway` is not supported yet; use `host-gw`'));
+  const bridgeRaw = isDict(root.bridge) ? root.bridge : {};
+  const bridge: BridgeSpec = { name: typeof bridgeRaw.name === 'string' ? bridgeRaw.name : DEFAULT_BRIDGE_NAME };
+  if (typeof bridgeRaw.mtu === 'number') bridge.mtu = bridgeRaw.mtu;
+
+  // ── inventory
+  let inventory: Inventory | undefined;
+  if (typeof root.inventory === 'string' && root.inventory !== '') {
+    const inventoryPath = resolveConfigPath(root.inventory, baseDir, io.homeDir);
+    let inventoryText: string | undefined;
+    try {
+      inventoryText = io.readFile(inventoryPath);
+    } catch (err) {
+      report(locate.at(['inventory'], `cannot read inventory ${inventoryPath}: ${err instanceof Error ? err.message : String(err)}`));
+    }
+    if (inventoryText !== undefined) {
+      const parsed = parseInventory(inventoryText, inventoryPath);
+      if (parsed.ok) inventory = parsed.inventory;
+      else diagnostics.push(...parsed.diagnostics);
+    }
+  }
+
+  // ── which nodes
+  const entries: NodeEntry[] = [];
+  if (Array.isArray(root.nodes)) {
+    root.nodes.forEach((item, index) => {
+      if (!isDict(item) || typeof item.name !== 'string') return;
+      entries.push({ path: ['nodes', index], name: item.name, blameName: at(['nodes', index, 'name']), raw: item });
+    });
+  } else if (isDict(root.nodes) && typeof root.nodes.fromInventoryGroup === 'string') {
+    const group = root.nodes.fromInventoryGroup;
+    const groupPath = ['nodes', 'fromInventoryGroup'];
+    if (root.inventory === undefined) report(locate.at(groupPath, '`fromInventoryGroup` needs an `inventory:` to take the group from'));
+    else if (inventory) {
+      if (!inventory.groups.has(group)) {
+        report(locate.at(groupPath, `inventory ${inventory.file} has no group \`${group}\`${didYouMean(group, [...inventory.groups.keys()])}`));
+      } else {
+        const hosts = hostsOfGroup(inventory, group);
+        if (hosts.length === 0) report(locate.at(groupPath, `inventory group \`${group}\` has no hosts`));
+        for (const host of hosts) {
+          const hostPos = inventory.hosts.get(host)?.pos;
+          const blameName = hostPos ? atPos(hostPos) : at(groupPath);
+          const nameProblem = isValidNodeName(host);
+          if (nameProblem) report(blameName(`inventory host \`${host}\` cannot be a node name: it ${nameProblem}`));
+          entries.push({ path: groupPath, name: host, blameName, raw: {} });
+        }
+      }
+    }
+  }
+
+  // ── each node
+  const sshDefaults: Dict = isDict(root.ssh) ? root.ssh : {};
+  const nodes: NodeSpec[] = [];
+  const firstByName = new Map<string, NodeEntry>();
+  const firstByAddress = new Map<string, Located<IPv4>>();
+  const subnetsSeen: { node: string; range: IPv4CidrRange; blame: Blame; line: number }[] = [];
+  const nodeBlame = new Map<string, Blame>();
+
+  for (const entry of entries) {
+    const { raw, path, name } = entry;
+    const earlier = firstByName.get(name);
+    if (earlier) {
+      const line = locate.positionOf(locate.valueNode([...earlier.path, 'name'])).line;
+      report(entry.blameName(`duplicate node name \`${name}\` (first at line ${line})`));
+      continue;
+    }
+    firstByName.set(name, entry);
+    nodeBlame.set(name, entry.blameName);
+    const hostVars = inventory?.hosts.has(name) ? resolveHostVars(inventory, name) : undefined;
+    const inventoryVar = (keys: readonly string[]): InventoryVar | undefined => {
+      for (const key of keys) {
+        const found = hostVars?.get(key);
+        if (found !== undefined && found.value !== null) return found;
+      }
+      return undefined;
+    };
+
+    // address: cluster.yaml, else the inventory's ansible_host
+    let address: Located<string> | undefined;
+    if (typeof raw.address === 'string') address = { value: raw.address, blame: at([...path, 'address']) };
+    else if (raw.address === undefined) {
+      const fromInventory = inventoryVar(INVENTORY_KEYS.host);
+      if (fromInventory) address = { value: String(fromInventory.value), blame: atPos(fromInventory.pos) };
+      else if (!inventory) {
+        if (root.inventory === undefined) report(at(path)(`node \`${name}\` has no \`address\` (give one, or an \`inventory:\` whose host ${name} has ansible_host)`));
+      } else if (!inventory.hosts.has(name)) {
+        report(entry.blameName(`node \`${name}\` has no \`address\`, and inventory ${inventory.file} has no host \`${name}\`${didYouMean(name, [...inventory.hosts.keys()])}`));
+      } else {
+        report(entry.blameName(`node \`${name}\` has no \`address\`, and its inventory host has no ansible_host`));
+      }
+    }
+    let ipv4: IPv4 | undefined;
+    if (address) {
+      const checked = checkIpv4Address(address.value);
+      if (!checked.ok) report(address.blame(`node address ${checked.message}`));
+      else {
+        ipv4 = checked.value;
+        if (pod?.contains(ipv4)) report(address.blame(`node address ${address.value} is inside the pod CIDR ${pod.toCidrString()}`));
+        const same = firstByAddress.get(address.value);
+        if (same) report(address.blame(`duplicate node address ${address.value} (also ${same.blame('').file}:${same.blame('').line})`));
+        else firstByAddress.set(address.value, { value: ipv4, blame: address.blame });
+      }
+    }
+
+    // subnet
+    let subnet: string | undefined;
+    if (typeof raw.subnet === 'string') {
+      const blame = at([...path, 'subnet']);
+      const checked = checkIpv4Cidr(raw.subnet);
+      if (!checked.ok) report(blame(`subnet ${checked.message}`));
+      else {
+        const range = checked.value;
+        const prefix = prefixLength(range);
+        let usable = true;
+        if (pod && !range.inside(pod)) {
+          report(blame(`subnet ${raw.subnet} is outside the pod CIDR ${pod.toCidrString()}`));
+          usable = false;
+        }
+        if (prefix > SMALLEST_SUBNET_PREFIX) {
+          report(blame(`subnet ${raw.subnet} is too small: a /${prefix} has no room for a gateway and a pod (need /${SMALLEST_SUBNET_PREFIX} or larger)`));
+          usable = false;
+        }
+        const line = blame('').line;
+        const clash = subnetsSeen.find((seen) => seen.range.isOverlapping(range));
+        if (clash) {
+          report(blame(`subnet ${raw.subnet} of node ${name} overlaps ${clash.range.toCidrString()} of node ${clash.node} (line ${clash.line})`));
+          usable = false;
+        }
+        subnetsSeen.push({ node: name, range, blame, line });
+        if (usable) subnet = range.toCidrString();
+      }
+    }
+
+    // SSH: node override > inventory host vars > group vars > cluster ssh defaults > built-in
+    const nodeSsh: Dict = isDict(raw.ssh) ? raw.ssh : {};
+    const fromYaml = <T>(key: string, isType: (value: unknown) => value is T): Located<T> | undefined => {
+      if (isType(nodeSsh[key])) return { value: nodeSsh[key], blame: at([...path, 'ssh', key]) };
+      return undefined;
+    };
+    const fromDefaults = <T>(key: string, isType: (value: unknown) => value is T): Located<T> | undefined => {
+      if (isType(sshDefaults[key])) return { value: sshDefaults[key], blame: at(['ssh', key]) };
+      return undefined;
+    };
+    const isString = (value: unknown): value is string => typeof value === 'string';
+    const isNumber = (value: unknown): value is number => typeof value === 'number';
+    const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
+    const inventoryDir = inventory ? dirnamePosix(inventory.file) : baseDir;
+
+    let host = fromYaml('host', isString)?.value;
+    if (host === undefined) {
+      const fromInventory = inventoryVar(INVENTORY_KEYS.host);
+      if (fromInventory) {
+        host = String(fromInventory.value);
+        const problem = looksLikeIpv6(host) ? 'IPv6 is not supported yet' : isValidSshHost(host);
+        if (problem) report(atPos(fromInventory.pos)(`ansible_host ${JSON.stringify(host)} ${problem}`));
+      }
+    }
+    if (host !== undefined && /^[0-9.]+$/.test(host) && !checkIpv4Address(host).ok) {
+      const blame = fromYaml('host', isString)?.blame ?? (inventoryVar(INVENTORY_KEYS.host) ? atPos((inventoryVar(INVENTORY_KEYS.host) as InventoryVar).pos) : entry.blameName);
+      report(blame(`ssh host ${host}: not a valid IPv4 address`));
+    }
+
+    let port = fromYaml('port', isNumber)?.value;
+    if (port === undefined) {
+      const fromInventory = inventoryVar(INVENTORY_KEYS.port);
+      if (fromInventory) {
+        const text = String(fromInventory.value);
+        const parsed = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
+        if (!(parsed >= 1 && parsed <= 65535)) report(atPos(fromInventory.pos)(`ansible_port ${JSON.stringify(text)} must be a port number 1-65535`));
+        else port = parsed;
+      }
+    }
+
+    let user = fromYaml('user', isString)?.value;
+    if (user === undefined) {
+      const fromInventory = inventoryVar(INVENTORY_KEYS.user);
+      if (fromInventory) {
+        user = String(fromInventory.value);
+        const problem = isValidSshUser(user);
+        if (problem) report(atPos(fromInventory.pos)(`ansible_user ${JSON.stringify(user)} ${problem}`));
+      }
+    }
+
+    let identityFile: string | undefined;
+    const yamlIdentity = fromYaml('identityFile', isString)?.value;
+    if (yamlIdentity !== undefined) identityFile = resolveConfigPath(yamlIdentity, baseDir, io.homeDir, io.cwd);
+    else {
+      const fromInventory = inventoryVar(INVENTORY_KEYS.identityFile);
+      if (fromInventory) identityFile = resolveConfigPath(String(fromInventory.value), inventoryDir, io.homeDir, io.cwd);
+    }
+
+    let become = fromYaml('become', isBoolean)?.value;
+    if (become === undefined) {
+      const fromInventory = inventoryVar(INVENTORY_KEYS.become);
+      if (fromInventory) {
+        become = ansibleBoolean(fromInventory.value);
+        if (become === undefined) report(atPos(fromInventory.pos)(`ansible_become ${JSON.stringify(String(fromInventory.value))} must be a boolean (true/false, yes/no)`));
+      }
+    }
+
+    const pick = <T>(key: string, isType: (value: unknown) => value is T): T | undefined => fromYaml(key, isType)?.value ?? fromDefaults(key, isType)?.value;
+    const defaultIdentity = fromDefaults('identityFile', isString)?.value;
+    const knownHosts = pick('knownHostsFile', isString) ?? DEFAULT_KNOWN_HOSTS_FILE;
+    const ssh: SshTarget = {
+      host: host ?? address?.value ?? name,
+      port: port ?? fromDefaults('port', isNumber)?.value ?? DEFAULT_SSH_PORT,
+      user: user ?? fromDefaults('user', isString)?.value ?? DEFAULT_SSH_USER,
+      knownHostsFile: resolveConfigPath(knownHosts, baseDir, io.homeDir, io.cwd),
+      become: become ?? fromDefaults('become', isBoolean)?.value ?? false,
+      connectTimeoutMs: Math.round((pick('connectTimeout', isNumber) ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000),
+    };
+    const chosenIdentity = identityFile ?? (defaultIdentity === undefined ? undefined : resolveConfigPath(defaultIdentity, baseDir, io.homeDir, io.cwd));
+    if (chosenIdentity !== undefined) ssh.identityFile = chosenIdentity;
+    const proxyJump = pick('proxyJump', isString);
+    if (proxyJump !== undefined) ssh.proxyJump = proxyJump;
+    const proxyCommand = pick('proxyCommand', isString);
+    if (proxyCommand !== undefined) ssh.proxyCommand = proxyCommand;
+
+    const spec: NodeSpec = { name, address: ipv4 ? ipv4.toString() : (address?.value ?? ''), ssh };
+    if (subnet !== undefined) spec.subnet = subnet;
+    nodes.push(spec);
+  }
+
+  const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, nodes };
+
+  // ── more nodes than subnets left: ask the allocator itself
+  const subnetPrefixOk = subnetPrefix >= 1 && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));
+  if (pod && subnetPrefixOk && nodes.length > 0) {
+    const { subnets } = allocateSubnets(cluster);
+    const free = nodes.filter((node) => !subnets.has(node.name) && !subnetsSeen.some((seen) => seen.node === node.name));
+    for (const node of free) {
+      const blame = nodeBlame.get(node.name) ?? at(['nodes']);
+      report(blame(`no free /${subnetPrefix} subnet left in pod CIDR ${pod.toCidrString()} for node \`${node.name}\` (${nodes.length} nodes; the first /${subnetPrefix} is reserved)`));
+    }
+  }
+
+  if (diagnostics.length > 0) return { ok: false, diagnostics: sortDiagnostics(diagnostics, file) };
+  return { ok: true, cluster, warnings };
+}
