@@ -93,8 +93,8 @@ export function parseIpLinks(json: string): ObservedLink[] {
     if (linkinfo !== undefined) {
       if (typeof linkinfo !== 'object' || linkinfo === null) r.fail('"linkinfo" must be an object');
       const infoKind = (linkinfo as JsonObject)['info_kind'];
-      if (infoKind !== undefined && typeof infoKind !== 'string') r.fail('"linkinfo.info_kind" must be a string');
-      kind = infoKind ?? null;
+      if (typeof infoKind === 'string') kind = infoKind;
+      else if (infoKind !== undefined) r.fail('"linkinfo.info_kind" must be a string');
     }
     const link: ObservedLink = {
       ifindex: r.number('ifindex'),

@@ -1,0 +1,427 @@
+// The planner: desired state + observed state → the ordered changes that bring a node in line.
+//
+// One Change is one command (one `ip -batch` line, or the sysctl). An object that needs several
+// commands (a new bridge: add, alias, mtu, up) gets several consecutive Changes with the same
+// action and object; `groupChanges` folds them back into one line for people and for the summary
+// counts ("1 to add" for a new bridge).
+//
+// Order: the sysctl first (so the ip steps that follow form one contiguous `ip -batch`), then
+// deletions — stale routes, then stale addresses, then stale links, so nothing is removed while
+// something podnet still plans to remove depends on it, and a wrong bridge address is gone before
+// the right one is added (deleting a primary address drops the secondaries added after it) —
+// then creations: links, link attributes and up, addresses, routes.
+import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import {
+  PODNET_LINK_ALIAS,
+  PODNET_ROUTE_PROTO,
+  PODNET_ROUTE_PROTO_NAME,
+  type Change,
+  type Conflict,
+  type DesiredRoute,
+  type DesiredState,
+  type NodePlan,
+  type ObservedAddress,
+  type ObservedLink,
+  type ObservedRoute,
+  type ObservedState,
+  type PlanSummary,
+} from './model.js';
+
+export interface PlanContext {
+  /** The cluster's pod CIDR: podnet's routes and bridge addresses live inside it. */
+  podCidr: string;
+  /** The node's own address on the node network (protected like the management path). */
+  nodeAddress: string;
+}
+
+const PODNET_PROTO = String(PODNET_ROUTE_PROTO);
+const IP_FORWARD_KEY = 'net.ipv4.ip_forward';
+
+/** Routes podnet made carry its protocol: `201`, or `podnet` where rt_protos.d names it. */
+export function isPodnetRoute(route: ObservedRoute): boolean {
+  return route.protocol === PODNET_PROTO || route.protocol === PODNET_ROUTE_PROTO_NAME;
+}
+
+/** Bridges podnet made carry its alias. */
+export function isPodnetBridge(link: ObservedLink): boolean {
+  return link.kind === 'bridge' && link.alias === PODNET_LINK_ALIAS;
+}
+
+/** `route 10.244.2.0/24 via 192.168.1.99 proto static`: how a route is named in conflicts. */
+export function describeRoute(route: ObservedRoute): string {
+  const parts = ['route'];
+  if (route.type !== undefined) parts.push(route.type);
+  parts.push(route.dst);
+  if (route.gateway !== undefined) parts.push('via', route.gateway);
+  for (const hop of route.nexthops ?? []) parts.push('nexthop', ...(hop.gateway !== undefined ? ['via', hop.gateway] : []), ...(hop.dev !== undefined ? ['dev', hop.dev] : []));
+  if (route.gateway === undefined && route.dev !== undefined) parts.push('dev', route.dev);
+  if (route.metric !== undefined) parts.push('metric', String(route.metric));
+  parts.push('proto', route.protocol);
+  return parts.join(' ');
+}
+
+/** Plans one node. A converged node gets no changes; foreign objects in the way become conflicts. */
+export function planNode(desired: DesiredState, observed: ObservedState, ctx: PlanContext): NodePlan {
+  const planner = new NodePlanner(desired, observed, ctx);
+  return planner.plan();
+}
+
+/** Consecutive changes to the same object with the same action: one line of the plan each. */
+export function groupChanges(changes: readonly Change[]): Change[][] {
+  const groups: Change[][] = [];
+  for (const change of changes) {
+    const last = groups[groups.length - 1];
+    const head = last?.[0];
+    if (last !== undefined && head !== undefined && head.action === change.action && head.object === change.object) {
+      last.push(change);
+    } else {
+      groups.push([change]);
+    }
+  }
+  return groups;
+}
+
+/** Counts objects (not commands) to add, change and destroy, and conflicts and refused nodes. */
+export function summarisePlan(nodes: readonly NodePlan[]): PlanSummary {
+  const summary: PlanSummary = { add: 0, change: 0, destroy: 0, conflicts: 0, refused: 0 };
+  for (const node of nodes) {
+    for (const group of groupChanges(node.changes)) {
+      const action = group[0]?.action;
+      if (action === 'create') summary.add++;
+      else if (action === 'update') summary.change++;
+      else if (action === 'delete') summary.destroy++;
+    }
+    summary.conflicts += node.conflicts.length;
+    if (node.refused !== undefined) summary.refused++;
+  }
+  return summary;
+}
+
+class NodePlanner {
+  private readonly conflicts: Conflict[] = [];
+  /** What would cut the management path, one entry per offending change. */
+  private readonly refusals: string[] = [];
+  private readonly sysctl: Change[] = [];
+  private readonly routeDeletes: Change[] = [];
+  private readonly addressDeletes: Change[] = [];
+  private readonly linkDeletes: Change[] = [];
+  private readonly linkCreates: Change[] = [];
+  private readonly linkUpdates: Change[] = [];
+  private readonly addressAdds: Change[] = [];
+  private readonly routeSets: Change[] = [];
+  private readonly podCidr: IPv4CidrRange;
+
+  constructor(
+    private readonly desired: DesiredState,
+    private readonly observed: ObservedState,
+    private readonly ctx: PlanContext,
+  ) {
+    this.podCidr = IPv4CidrRange.fromCidr(ctx.podCidr);
+  }
+
+  plan(): NodePlan {
+    this.planForwarding();
+    const bridgeUsable = this.planBridge();
+    if (bridgeUsable) this.planBridgeAddresses();
+    this.planStaleBridges();
+    this.planRoutes();
+    const plan: NodePlan = {
+      node: this.desired.node,
+      address: this.ctx.nodeAddress,
+      subnet: this.desired.subnet,
+      changes: [
+        ...this.sysctl,
+        ...this.routeDeletes,
+        ...this.addressDeletes,
+        ...this.linkDeletes,
+        ...this.linkCreates,
+        ...this.linkUpdates,
+        ...this.addressAdds,
+        ...this.routeSets,
+      ],
+      conflicts: this.conflicts,
+    };
+    if (this.refusals.length > 0) {
+      plan.refused = `refusing to touch ${this.desired.node}'s management path (${this.describeManagementPath()}): ${this.refusals.join('; ')}`;
+    }
+    return plan;
+  }
+
+  private conflict(object: string, message: string): void {
+    this.conflicts.push({ node: this.desired.node, object, message });
+  }
+
+  private planForwarding(): void {
+    const value = this.observed.ipForward;
+    if (value === true) return;
+    this.sysctl.push({
+      action: 'update',
+      kind: 'sysctl',
+      object: `sysctl ${IP_FORWARD_KEY}`,
+      reason: value === null ? 'could not be read, want 1' : 'forwarding is off (0), want 1',
+      before: { key: IP_FORWARD_KEY, value: value === null ? null : 0 },
+      after: { key: IP_FORWARD_KEY, value: 1 },
+      argv: ['sysctl', '-w', `${IP_FORWARD_KEY}=1`],
+    });
+  }
+
+  /** Creates or repairs podnet's bridge; false when a foreign link holds its name. */
+  private planBridge(): boolean {
+    const want = this.desired.bridge;
+    const object = `link ${want.name}`;
+    const link = this.observed.links.find((l) => l.name === want.name);
+    if (link === undefined) {
+      const create = (after: Record<string, unknown>, argv: string[]): void => {
+        this.linkCreates.push({ action: 'create', kind: 'link', object, reason: 'missing', after: { name: want.name, ...after }, argv });
+      };
+      create({ kind: 'bridge' }, ['ip', 'link', 'add', want.name, 'type', 'bridge']);
+      create({ alias: want.alias }, ['ip', 'link', 'set', 'dev', want.name, 'alias', want.alias]);
+      if (want.mtu !== undefined) create({ mtu: want.mtu }, ['ip', 'link', 'set', 'dev', want.name, 'mtu', String(want.mtu)]);
+      create({ up: true }, ['ip', 'link', 'set', 'dev', want.name, 'up']);
+      return true;
+    }
+    if (link.kind !== 'bridge') {
+      this.conflict(
+        `link ${link.name} (${link.kind ?? 'no kind'})`,
+        `a ${link.kind ?? 'non-bridge'} link has the name of podnet's bridge; podnet will not replace it`,
+      );
+      return false;
+    }
+    if (link.alias !== want.alias) {
+      // Adopting a bridge someone else made could take over their addresses and ports: refuse.
+      this.conflict(
+        `link ${link.name} (bridge${link.alias !== undefined ? `, alias ${link.alias}` : ''})`,
+        `a bridge with this name exists without the alias "${want.alias}" (podnet did not make it); ` +
+          `podnet will not adopt it — mark it with \`ip link set dev ${link.name} alias ${want.alias}\` if it is podnet's`,
+      );
+      return false;
+    }
+    const update = (reason: string, before: Record<string, unknown>, after: Record<string, unknown>, argv: string[]): void => {
+      this.guardLink(link.name, 'update');
+      this.linkUpdates.push({
+        action: 'update',
+        kind: 'link',
+        object,
+        reason,
+        before: { name: link.name, ...before },
+        after: { name: link.name, ...after },
+        argv,
+      });
+    };
+    if (want.mtu !== undefined && link.mtu !== want.mtu) {
+      update(`mtu is ${link.mtu}, want ${want.mtu}`, { mtu: link.mtu }, { mtu: want.mtu }, ['ip', 'link', 'set', 'dev', link.name, 'mtu', String(want.mtu)]);
+    }
+    if (!link.up) update('link is down', { up: false }, { up: true }, ['ip', 'link', 'set', 'dev', link.name, 'up']);
+    return true;
+  }
+
+  /** The desired address on podnet's bridge; other pod-CIDR addresses there are podnet's stale ones. */
+  private planBridgeAddresses(): void {
+    const want = this.desired.address;
+    const wantText = `${want.local}/${want.prefixlen}`;
+    let present = false;
+    for (const address of this.observed.addresses.filter((a) => a.dev === want.dev)) {
+      if (address.family === 'inet' && address.local === want.local && address.prefixlen === want.prefixlen) {
+        present = true;
+        continue;
+      }
+      if (isIpv6LinkLocal(address)) continue; // the kernel's own, on every link that is up
+      const text = `${address.local}/${address.prefixlen}`;
+      if (address.family === 'inet' && this.podCidr.contains(IPv4.fromString(address.local))) {
+        this.guardAddress(address.local, text);
+        this.addressDeletes.push({
+          action: 'delete',
+          kind: 'address',
+          object: `address ${text} on ${address.dev}`,
+          reason: `stale: the bridge address is ${wantText}`,
+          before: { address: text, dev: address.dev },
+          argv: ['ip', 'address', 'del', text, 'dev', address.dev],
+        });
+      } else {
+        this.conflict(
+          `address ${text} on ${address.dev}`,
+          `a foreign address (outside the pod CIDR ${this.ctx.podCidr}) on podnet's bridge; podnet leaves it alone`,
+        );
+      }
+    }
+    if (!present) {
+      this.addressAdds.push({
+        action: 'create',
+        kind: 'address',
+        object: `address ${wantText} on ${want.dev}`,
+        reason: 'missing',
+        after: { address: wantText, dev: want.dev },
+        argv: ['ip', 'address', 'add', wantText, 'dev', want.dev],
+      });
+    }
+  }
+
+  /** podnet's bridges under another name than the desired one (the bridge was renamed). */
+  private planStaleBridges(): void {
+    for (const link of this.observed.links) {
+      if (link.name === this.desired.bridge.name || !isPodnetBridge(link)) continue;
+      const ports = this.observed.links.filter((l) => l.master === link.name).map((l) => l.name);
+      const foreign = this.observed.addresses.filter(
+        (a) => a.dev === link.name && !isIpv6LinkLocal(a) && !(a.family === 'inet' && this.podCidr.contains(IPv4.fromString(a.local))),
+      );
+      if (ports.length > 0) {
+        this.conflict(`link ${link.name}`, `podnet's old bridge still has ports (${ports.join(', ')}); podnet will not delete it while they are attached`);
+        continue;
+      }
+      if (foreign.length > 0) {
+        const list = foreign.map((a) => `${a.local}/${a.prefixlen}`).join(', ');
+        this.conflict(`link ${link.name}`, `podnet's old bridge carries foreign addresses (${list}); podnet will not delete it`);
+        continue;
+      }
+      this.guardLink(link.name, 'delete');
+      for (const address of this.observed.addresses.filter((a) => a.dev === link.name)) {
+        this.guardAddress(address.local, `${address.local}/${address.prefixlen} (on ${link.name})`);
+      }
+      this.linkDeletes.push({
+        action: 'delete',
+        kind: 'link',
+        object: `link ${link.name}`,
+        reason: `stale: podnet's bridge is now ${this.desired.bridge.name}`,
+        before: { name: link.name, kind: 'bridge', alias: link.alias },
+        argv: ['ip', 'link', 'del', 'dev', link.name],
+      });
+    }
+  }
+
+  private planRoutes(): void {
+    const desiredByDst = new Map(this.desired.routes.map((r) => [r.dst, r]));
+    for (const want of this.desired.routes) this.planDesiredRoute(want);
+    for (const route of this.observed.routes) {
+      if (!isPodnetRoute(route)) continue;
+      if (desiredByDst.has(route.dst) && !hasMetric(route)) continue; // planned above
+      this.deleteStaleRoute(route, this.staleReason(route, desiredByDst.get(route.dst)));
+    }
+  }
+
+  private planDesiredRoute(want: DesiredRoute): void {
+    const wantRange = IPv4CidrRange.fromCidr(want.dst);
+    const foreign = this.observed.routes.filter((r) => !isPodnetRoute(r) && r.dst === want.dst);
+    for (const route of foreign) {
+      this.conflict(describeRoute(route), `a foreign route to ${want.peer}'s pod subnet ${want.dst}; podnet will not replace it`);
+    }
+    // A foreign more specific route would take part of the peer's pods away from podnet's route.
+    for (const route of this.observed.routes) {
+      if (isPodnetRoute(route) || route.dst === want.dst) continue;
+      const range = parseIpv4Dst(route.dst);
+      if (range !== null && wantRange.contains(range)) {
+        this.conflict(describeRoute(route), `a foreign route inside ${want.peer}'s pod subnet ${want.dst} shadows part of it`);
+      }
+    }
+    if (foreign.length > 0) return;
+    const mine = this.observed.routes.find((r) => isPodnetRoute(r) && r.dst === want.dst && !hasMetric(r));
+    const after = { dst: want.dst, gateway: want.gateway, protocol: PODNET_PROTO };
+    const argv = ['ip', 'route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO];
+    if (mine === undefined) {
+      this.guardRoute(want.dst, 'create');
+      this.routeSets.push({ action: 'create', kind: 'route', object: `route ${want.dst}`, reason: 'missing', after, argv });
+      return;
+    }
+    const reason = routeDifference(mine, want);
+    if (reason === null) return;
+    this.guardRoute(want.dst, 'update');
+    this.routeSets.push({ action: 'update', kind: 'route', object: `route ${want.dst}`, reason, before: routeValue(mine), after, argv });
+  }
+
+  private staleReason(route: ObservedRoute, want: DesiredRoute | undefined): string {
+    if (want !== undefined) return `stale: metric ${route.metric ?? 0} (podnet's route to ${want.peer} has none)`;
+    if (route.dst === this.desired.subnet) return `stale: ${route.dst} is this node's own subnet`;
+    const range = parseIpv4Dst(route.dst);
+    if (range === null || !this.podCidr.contains(range)) return `stale: outside the pod CIDR ${this.ctx.podCidr}`;
+    return `stale: no node has subnet ${route.dst}`;
+  }
+
+  private deleteStaleRoute(route: ObservedRoute, reason: string): void {
+    this.guardRoute(route.dst, 'delete');
+    const argv = ['ip', 'route', 'del'];
+    if (route.type !== undefined) argv.push(route.type);
+    argv.push(route.dst);
+    if (route.gateway !== undefined) argv.push('via', route.gateway);
+    else if (route.dev !== undefined && route.nexthops === undefined) argv.push('dev', route.dev);
+    argv.push('proto', PODNET_PROTO);
+    if (route.metric !== undefined) argv.push('metric', String(route.metric));
+    this.routeDeletes.push({ action: 'delete', kind: 'route', object: `route ${route.dst}`, reason, before: routeValue(route), argv });
+  }
+
+  // ── the management path: changes that could cut the node's SSH session are refused ──
+
+  private guardLink(name: string, action: string): void {
+    const dev = this.observed.management?.dev;
+    if (dev !== undefined && dev === name) this.refusals.push(`link ${name} (${action}) carries the SSH session`);
+  }
+
+  private guardAddress(local: string, text: string): void {
+    const management = this.observed.management;
+    if (local === this.ctx.nodeAddress || local === management?.localAddress) {
+      this.refusals.push(`address ${text} (delete) is the node's own address`);
+    }
+  }
+
+  private guardRoute(dst: string, action: string): void {
+    const range = parseIpv4Dst(dst);
+    if (range === null) return;
+    const management = this.observed.management;
+    const protectedAddresses = [
+      { address: this.ctx.nodeAddress, what: "the node's own address" },
+      ...(management !== undefined
+        ? [
+            { address: management.localAddress, what: "the node's SSH address" },
+            { address: management.peerAddress, what: 'the SSH client' },
+          ]
+        : []),
+    ];
+    for (const { address, what } of protectedAddresses) {
+      if (Validator.isValidIPv4String(address)[0] && range.contains(IPv4.fromString(address))) {
+        this.refusals.push(`route ${dst} (${action}) would take the path to ${what} ${address}`);
+        return;
+      }
+    }
+  }
+
+  private describeManagementPath(): string {
+    const m = this.observed.management;
+    if (m === undefined) return `node address ${this.ctx.nodeAddress}`;
+    return `SSH from ${m.peerAddress} to ${m.localAddress}${m.dev !== undefined ? ` on ${m.dev}` : ''}`;
+  }
+}
+
+function hasMetric(route: ObservedRoute): boolean {
+  return route.metric !== undefined && route.metric !== 0;
+}
+
+/** Why podnet's observed route differs from the desired one, or null when it is right. */
+function routeDifference(route: ObservedRoute, want: DesiredRoute): string | null {
+  if (route.type !== undefined) return `type is ${route.type}, want a route via ${want.gateway}`;
+  if (route.nexthops !== undefined) return `multipath, want a single route via ${want.gateway}`;
+  if (route.gateway === undefined) return `no gateway${route.dev !== undefined ? ` (dev ${route.dev})` : ''}, want ${want.gateway}`;
+  if (route.gateway !== want.gateway) return `gateway is ${route.gateway}, want ${want.gateway}`;
+  return null;
+}
+
+/** A route as plain data for a change's before/after. */
+function routeValue(route: ObservedRoute): Record<string, unknown> {
+  const value: Record<string, unknown> = { dst: route.dst };
+  if (route.type !== undefined) value['type'] = route.type;
+  if (route.gateway !== undefined) value['gateway'] = route.gateway;
+  if (route.nexthops !== undefined) value['nexthops'] = route.nexthops;
+  if (route.dev !== undefined) value['dev'] = route.dev;
+  if (route.metric !== undefined) value['metric'] = route.metric;
+  value['protocol'] = route.protocol;
+  return value;
+}
+
+/** An IPv4 route destination as a range (`default` is 0.0.0.0/0); null for anything else. */
+function parseIpv4Dst(dst: string): IPv4CidrRange | null {
+  const cidr = dst === 'default' ? '0.0.0.0/0' : dst;
+  return Validator.isValidIPv4CidrNotation(cidr)[0] ? IPv4CidrRange.fromCidr(cidr) : null;
+}
+
+const IPV6_LINK_LOCAL = IPv6CidrRange.fromCidr('fe80::/10');
+
+function isIpv6LinkLocal(address: ObservedAddress): boolean {
+  return address.family === 'inet6' && Validator.isValidIPv6String(address.local)[0] && IPV6_LINK_LOCAL.contains(IPv6.fromString(address.local));
+}
