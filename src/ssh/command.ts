@@ -1,0 +1,85 @@
+// Pure string helpers of the transport: shell quoting, `become` wrapping, ProxyCommand token
+// expansion and ProxyJump parsing. Kept apart from connect.ts so they are tested without sshd.
+
+/** Quotes one word for a POSIX shell: `it's` → `'it'\''s'`. */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `become: true`: the command runs under passwordless sudo, through sh as the remote shell would. */
+export function wrapBecome(command: string): string {
+  return `sudo -n -- sh -c ${shellQuote(command)}`;
+}
+
+/** sudo -n prints one of these when it would have to ask for a password. */
+export function isSudoPasswordError(stderr: string): boolean {
+  return /sudo: (a password is required|a terminal is required to read the password)/.test(stderr);
+}
+
+export interface ProxyTokens {
+  host: string;
+  port: number;
+  user: string;
+  /** %n: the name the user gave the host; for podnet, the node name. */
+  name: string;
+}
+
+/** Expands OpenSSH's %h %p %r %n %% in a ProxyCommand; any other %x is an error, as in ssh. */
+export function expandProxyCommand(template: string, tokens: ProxyTokens): string {
+  return template.replace(/%(.?)/g, (_all, key: string) => {
+    switch (key) {
+      case 'h':
+        return tokens.host;
+      case 'p':
+        return String(tokens.port);
+      case 'r':
+        return tokens.user;
+      case 'n':
+        return tokens.name;
+      case '%':
+        return '%';
+      default:
+        throw new Error(`ProxyCommand ${JSON.stringify(template)}: unknown token %${key} (known: %h %p %r %n %%)`);
+    }
+  });
+}
+
+export interface JumpHost {
+  user: string;
+  host: string;
+  port: number;
+}
+
+/**
+ * Parses an OpenSSH ProxyJump value: comma-separated `[user@]host[:port]` (also `[v6addr]:port`
+ * and `ssh://[user@]host[:port]`), first hop first. Missing user and port take the defaults.
+ */
+export function parseProxyJump(spec: string, defaults: { user: string; port: number }): JumpHost[] {
+  return spec.split(',').map((raw) => {
+    let rest = raw.trim().replace(/^ssh:\/\//, '');
+    let user = defaults.user;
+    let port = defaults.port;
+    const at = rest.lastIndexOf('@');
+    if (at >= 0) {
+      user = rest.slice(0, at);
+      rest = rest.slice(at + 1);
+    }
+    let host = rest;
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+    const plain = /^([^:]+)(?::(\d+))?$/.exec(rest);
+    if (bracketed?.[1]) {
+      host = bracketed[1];
+      if (bracketed[2]) port = Number(bracketed[2]);
+    } else if (plain?.[1]) {
+      host = plain[1];
+      if (plain[2]) port = Number(plain[2]);
+    } else if (!rest.includes(':') || rest.split(':').length < 3) {
+      host = '';
+    }
+    if (host === '' || user === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new Error(`ProxyJump ${JSON.stringify(spec)}: cannot read hop ${JSON.stringify(raw)} (want [user@]host[:port])`);
+    }
+    return { user, host, port };
+  });
+}
