@@ -1,0 +1,89 @@
+// Renders the podnet CNI plugin for one node: the POSIX sh body of plugin-script.ts behind a header
+// of that node's constants. Pure: every constant is validated strictly before it is baked in, so
+// the script never has to quote or re-check them.
+import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+import { PLUGIN_BODY } from './plugin-script.js';
+
+export interface PluginConstants {
+  /** CNI network name (the conflist's `name`); also the store directory under dataDir. */
+  networkName: string;
+  /** The node's pod bridge, e.g. `v-net-0`. */
+  bridge: string;
+  /** The node's pod subnet in CIDR notation, network address, e.g. `10.244.1.0/24` (prefix 8–30). */
+  subnet: string;
+  /** The bridge's address inside subnet: the pods' default gateway. */
+  gateway: string;
+  /** MTU of both veth ends (68–65535). */
+  mtu: number;
+  /** Root of the host-local style store; default `/var/lib/cni/networks`. */
+  dataDir?: string;
+}
+
+export const DEFAULT_CNI_DATA_DIR = '/var/lib/cni/networks';
+/** The CNI versions the plugin speaks (VERSION lists them; GC and STATUS need 1.1.0). */
+export const SUPPORTED_CNI_VERSIONS = ['0.4.0', '1.0.0', '1.1.0'] as const;
+
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
+const DOTTED_QUAD = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/;
+const SAFE_PATH = /^(\/[A-Za-z0-9_.+-]+)+\/?$/;
+
+/** Throws an Error naming the first constant that is not acceptable. */
+export function validatePluginConstants(constants: PluginConstants): void {
+  const { networkName, bridge, subnet, gateway, mtu } = constants;
+  const dataDir = constants.dataDir ?? DEFAULT_CNI_DATA_DIR;
+  if (!NAME_PATTERN.test(networkName)) {
+    throw new Error(`CNI network name ${JSON.stringify(networkName)} must match ${NAME_PATTERN.source}`);
+  }
+  if (!NAME_PATTERN.test(bridge)) {
+    throw new Error(`bridge name ${JSON.stringify(bridge)} must match ${NAME_PATTERN.source}`);
+  }
+  const [subnetIp, prefixText, ...rest] = subnet.split('/');
+  if (subnetIp === undefined || prefixText === undefined || rest.length > 0 || !DOTTED_QUAD.test(subnetIp) ||
+    !/^[0-9]{1,2}$/.test(prefixText) || !Validator.isValidIPv4CidrRange(subnet)[0]) {
+    throw new Error(`pod subnet ${JSON.stringify(subnet)} must be an IPv4 CIDR whose address is the network address`);
+  }
+  const prefix = Number(prefixText);
+  if (prefix < 8 || prefix > 30) {
+    throw new Error(`pod subnet ${subnet} must have a prefix length from /8 to /30`);
+  }
+  if (!DOTTED_QUAD.test(gateway) || !Validator.isValidIPv4String(gateway)[0]) {
+    throw new Error(`gateway ${JSON.stringify(gateway)} must be an IPv4 address`);
+  }
+  const range = IPv4CidrRange.fromCidr(subnet);
+  const gw = IPv4.fromDecimalDottedString(gateway).getValue();
+  if (gw <= range.getFirst().getValue() || gw >= range.getLast().getValue()) {
+    throw new Error(`gateway ${gateway} must be a host address inside ${subnet}`);
+  }
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+    throw new Error(`MTU ${mtu} must be an integer from 68 to 65535`);
+  }
+  if (!SAFE_PATH.test(dataDir) || dataDir.split('/').some((part) => part === '.' || part === '..')) {
+    throw new Error(`data dir ${JSON.stringify(dataDir)} must be an absolute path of letters, digits and _ . + - (no . or .. parts)`);
+  }
+}
+
+/** The plugin script for one node, with its constants baked in. Throws on invalid constants. */
+export function renderPlugin(constants: PluginConstants): string {
+  validatePluginConstants(constants);
+  const range = IPv4CidrRange.fromCidr(constants.subnet);
+  const network = range.getFirst().getValue();
+  const broadcast = range.getLast().getValue();
+  const dataDir = (constants.dataDir ?? DEFAULT_CNI_DATA_DIR).replace(/(.)\/$/, '$1');
+  const header = [
+    '#!/bin/sh',
+    '# podnet CNI plugin, rendered by podnet for one node: edits are overwritten by `podnet apply`.',
+    `# Speaks CNI ${SUPPORTED_CNI_VERSIONS.join(', ')}; needs sh, iproute2, flock, nsenter, awk, cksum.`,
+    `NETWORK_NAME='${constants.networkName}'`,
+    `BRIDGE='${constants.bridge}'`,
+    `SUBNET='${constants.subnet}'`,
+    `PREFIX_LEN=${range.getPrefix().getValue()}`,
+    `GATEWAY='${constants.gateway}'`,
+    `GATEWAY_INT=${IPv4.fromDecimalDottedString(constants.gateway).getValue()}`,
+    '# First and last addresses handed out: network + 1 and broadcast - 1.',
+    `FIRST_INT=${network + 1n}`,
+    `LAST_INT=${broadcast - 1n}`,
+    `MTU=${constants.mtu}`,
+    `DATA_DIR='${dataDir}'`,
+  ];
+  return header.join('\n') + '\n' + PLUGIN_BODY;
+}
