@@ -84,6 +84,13 @@ function toLabInfo(state: LabState): LabInfo {
   return { name, stateDir, switchNetns, clusterFile, identityFile, knownHostsFile, proxyCommand, nodes };
 }
 
+/** The lab as lab.json records it (whether or not its nodes are up), or null when there is none. */
+export async function labInfo(name: string = DEFAULT_LAB_NAME): Promise<LabInfo | null> {
+  assertLabName(name);
+  const state = await readLabState(name);
+  return state === null ? null : toLabInfo(state);
+}
+
 async function requireLabNode(name: string, node: string): Promise<{ state: LabState; node: LabNode }> {
   assertLabName(name);
   const state = await readLabState(name);
@@ -447,3 +454,6 @@ export async function labHostKeyFingerprint(name: string, node: string): Promise
   if (fingerprint === undefined) throw new Error(`unexpected ssh-keygen output: ${out}`);
   return fingerprint;
 }
+
+export type { LabExecResult, LabInfo, LabNode, LabNodeStatus, LabStatus } from './lab-types.js';
+export { labSshArgv } from './lab-ssh.js';

@@ -1,0 +1,138 @@
+// `podnet lab up|down|status|ssh`: a real cluster on this machine, one network namespace and one
+// OpenSSH sshd per node, for trying podnet and for its end-to-end tests.
+import { spawn } from 'node:child_process';
+import { Command, InvalidArgumentError } from 'commander';
+import { UserError } from '../../core/errors.js';
+import {
+  DEFAULT_LAB_NAME,
+  DEFAULT_LAB_NODES,
+  LAB_NAME_PATTERN,
+  MAX_LAB_NODES,
+} from '../../lab/lab-layout.js';
+import {
+  labDown,
+  labInfo,
+  labSshArgv,
+  labStatus,
+  labUp,
+  listLabNames,
+  type LabInfo,
+  type LabStatus,
+} from '../../lab/lab.js';
+import { checkLabPrerequisites } from '../../lab/prerequisites.js';
+
+function parseNodeCount(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > MAX_LAB_NODES) {
+    throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_LAB_NODES}`);
+  }
+  return n;
+}
+
+function parseLabName(value: string): string {
+  if (!LAB_NAME_PATTERN.test(value)) throw new InvalidArgumentError('must be 1 to 10 characters of a-z and 0-9');
+  return value;
+}
+
+function renderLabUp(lab: LabInfo, seconds: number): string {
+  const nameWidth = Math.max(...lab.nodes.map((n) => n.name.length));
+  const addressWidth = Math.max(...lab.nodes.map((n) => n.address.length));
+  return [
+    `lab ${lab.name}: ${lab.nodes.length} node${lab.nodes.length === 1 ? '' : 's'} up (${seconds.toFixed(1)} s)`,
+    ...lab.nodes.map((n) => `  ${n.name.padEnd(nameWidth)}  ${n.address.padEnd(addressWidth)}  netns ${n.netns}`),
+    `cluster file: ${lab.clusterFile}`,
+    `next: podnet diff ${lab.clusterFile}`,
+    `      podnet lab ssh ${lab.nodes[0]?.name ?? 'node1'}${lab.name === DEFAULT_LAB_NAME ? '' : ` --name ${lab.name}`}`,
+    '',
+  ].join('\n');
+}
+
+function renderLabStatus(labs: readonly LabStatus[]): string {
+  if (labs.length === 0) return 'no labs\n';
+  const lines: string[] = [];
+  for (const lab of labs) {
+    const up = lab.nodes.filter((n) => n.up).length;
+    const note = lab.hasState ? '' : ' (left over without lab.json: run podnet lab down --name ' + lab.name + ')';
+    lines.push(`lab ${lab.name}: ${up}/${lab.nodes.length} nodes up${note}`);
+    for (const n of lab.nodes) {
+      const state = n.up ? 'up' : n.netnsExists ? 'down' : 'down (namespace missing)';
+      lines.push(`  ${n.name.padEnd(8)}  ${n.address.padEnd(14)}  ${state}${n.up ? `  sshd pid ${n.pid}` : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the real ssh client with our stdio; resolves with its exit code. */
+function runInteractive(argv: readonly string[]): Promise<number> {
+  const [program, ...args] = argv;
+  if (program === undefined) return Promise.resolve(1);
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal === null ? 1 : 128)));
+  });
+}
+
+async function requireLab(name: string): Promise<LabInfo> {
+  const info = await labInfo(name);
+  if (info === null) {
+    throw new UserError(`no lab "${name}" (run: podnet lab up${name === DEFAULT_LAB_NAME ? '' : ` --name ${name}`})`);
+  }
+  return info;
+}
+
+export function registerLab(program: Command): void {
+  const lab = new Command('lab').description(
+    'a real cluster on this machine: each node a network namespace running its own sshd (needs root)',
+  );
+
+  lab
+    .command('up')
+    .description('bring a lab up (or return the running one) and write its cluster.yaml')
+    .option('-n, --nodes <n>', `number of nodes, 1 to ${MAX_LAB_NODES} (default ${DEFAULT_LAB_NODES})`, parseNodeCount)
+    .option('--name <name>', 'lab name', parseLabName, DEFAULT_LAB_NAME)
+    .action(async (opts: { nodes?: number; name: string }) => {
+      const started = performance.now();
+      const info = await labUp({ name: opts.name, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }) });
+      process.stdout.write(renderLabUp(info, (performance.now() - started) / 1000));
+    });
+
+  lab
+    .command('down')
+    .description('remove a lab: its processes, namespaces and state directory (idempotent)')
+    .option('--name <name>', 'lab name', parseLabName, DEFAULT_LAB_NAME)
+    .option('--all', 'remove every lab on this machine', false)
+    .action(async (opts: { name: string; all: boolean }) => {
+      const names = opts.all ? await listLabNames() : [opts.name];
+      for (const name of names) {
+        const { removed } = await labDown(name);
+        process.stdout.write(
+          removed.length === 0 ? `lab ${name}: nothing to remove\n` : `lab ${name}: removed ${removed.join(', ')}\n`,
+        );
+      }
+      if (names.length === 0) process.stdout.write('no labs\n');
+    });
+
+  lab
+    .command('status')
+    .description('list labs and whether each node is up (sshd alive and listening)')
+    .option('--json', 'print JSON', false)
+    .action(async (opts: { json: boolean }) => {
+      const labs = await labStatus();
+      process.stdout.write(opts.json ? `${JSON.stringify(labs, null, 2)}\n` : renderLabStatus(labs));
+    });
+
+  lab
+    .command('ssh')
+    .description('log into a lab node with the real OpenSSH client (interactive without a command)')
+    .argument('<node>', 'node name, e.g. node1')
+    .argument('[command...]', 'command to run on the node (put it after --)')
+    .option('--name <name>', 'lab name', parseLabName, DEFAULT_LAB_NAME)
+    .action(async (node: string, command: string[], opts: { name: string }) => {
+      await checkLabPrerequisites({ sshClient: true });
+      const info = await requireLab(opts.name);
+      process.exitCode = await runInteractive(labSshArgv(info, node, command));
+    });
+
+  program.addCommand(lab);
+}
