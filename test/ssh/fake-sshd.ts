@@ -6,6 +6,7 @@ import type { Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import type { Connection } from 'ssh2';
 import type { SshTarget } from '../../src/core/model.js';
 import { formatKnownHostsLine } from '../../src/ssh/known-hosts.js';
 
@@ -99,7 +100,7 @@ export async function startFakeSshd(opts: { user?: string } = {}): Promise<FakeS
       }),
   };
 
-  const connections = new Set<InstanceType<typeof ssh2.Connection>>();
+  const connections = new Set<Connection>();
   const server = new Server({ hostKeys: [host.private] }, (conn) => {
     connections.add(conn);
     conn.on('close', () => connections.delete(conn));
