@@ -1,6 +1,6 @@
 // What one node should look like, from the cluster and the subnets allocated to its nodes.
-import { IPv4CidrRange } from 'ip-num';
 import { PODNET_LINK_ALIAS, type Cluster, type DesiredRoute, type DesiredState } from './model.js';
+import { gatewayAddress, subnetPrefixLength } from './subnets.js';
 
 /**
  * The desired state of `nodeName`: podnet's bridge (alias `podnet`, up, the configured MTU), the
@@ -15,7 +15,6 @@ export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, stri
   const node = cluster.nodes.find((n) => n.name === nodeName);
   if (node === undefined) throw new Error(`node ${nodeName} is not in ${cluster.sourcePath}`);
   const subnet = subnetOf(subnets, nodeName);
-  const range = IPv4CidrRange.fromCidr(subnet);
   const routes: DesiredRoute[] = cluster.nodes
     .filter((peer) => peer.name !== nodeName)
     .map((peer) => ({ dst: subnetOf(subnets, peer.name), gateway: peer.address, peer: peer.name }));
@@ -29,8 +28,8 @@ export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, stri
     },
     address: {
       dev: cluster.bridge.name,
-      local: range.getFirst().nextIPNumber().toString(),
-      prefixlen: Number(range.cidrPrefix.getValue()),
+      local: gatewayAddress(subnet),
+      prefixlen: subnetPrefixLength(subnet),
     },
     ipForward: true,
     routes,

@@ -210,4 +210,6 @@ export interface Plan {
   cluster: string;
   nodes: NodePlan[];
   summary: PlanSummary;
+  /** Things worth knowing that do not stop the plan (e.g. an observed subnet that had to move). */
+  warnings?: string[];
 }

@@ -11,11 +11,15 @@
 // the right one is added (deleting a primary address drops the secondaries added after it) —
 // then creations: links, link attributes and up, addresses, routes.
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import { desiredState } from './desired.js';
+import { UserError } from './errors.js';
 import {
+  PLAN_FORMAT_VERSION,
   PODNET_LINK_ALIAS,
   PODNET_ROUTE_PROTO,
   PODNET_ROUTE_PROTO_NAME,
   type Change,
+  type Cluster,
   type Conflict,
   type DesiredRoute,
   type DesiredState,
@@ -24,8 +28,10 @@ import {
   type ObservedLink,
   type ObservedRoute,
   type ObservedState,
+  type Plan,
   type PlanSummary,
 } from './model.js';
+import { allocateSubnets } from './subnets.js';
 
 export interface PlanContext {
   /** The cluster's pod CIDR: podnet's routes and bridge addresses live inside it. */
@@ -58,6 +64,27 @@ export function describeRoute(route: ObservedRoute): string {
   if (route.metric !== undefined) parts.push('metric', String(route.metric));
   parts.push('proto', route.protocol);
   return parts.join(' ');
+}
+
+/**
+ * Plans every node of the cluster that has observed state (in cluster order): allocates subnets
+ * (keeping observed ones), derives each node's desired state and plans it. A node left without a
+ * subnet makes the whole plan impossible (its peers could not route to it): UserError.
+ */
+export function planCluster(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): Plan {
+  const { subnets, diagnostics } = allocateSubnets(cluster, observed);
+  if (cluster.nodes.some((node) => !subnets.has(node.name))) {
+    throw new UserError(`${cluster.sourcePath}: cannot plan:\n${diagnostics.map((d) => `  ${d}`).join('\n')}`);
+  }
+  const nodes = cluster.nodes
+    .filter((node) => observed.has(node.name))
+    .map((node) => {
+      const state = observed.get(node.name) as ObservedState;
+      return planNode(desiredState(cluster, subnets, node.name), state, { podCidr: cluster.podCidr, nodeAddress: node.address });
+    });
+  const plan: Plan = { formatVersion: PLAN_FORMAT_VERSION, cluster: cluster.sourcePath, nodes, summary: summarisePlan(nodes) };
+  if (diagnostics.length > 0) plan.warnings = diagnostics;
+  return plan;
 }
 
 /** Plans one node. A converged node gets no changes; foreign objects in the way become conflicts. */

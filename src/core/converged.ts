@@ -1,0 +1,40 @@
+// The convergence check that verify runs after apply: is every desired fact present in the
+// observed state? Desired ⊆ observed — extra routes the kernel (or an admin) made are fine.
+import { PODNET_ROUTE_PROTO, type DesiredState, type ObservedState } from './model.js';
+import { describeRoute, isPodnetRoute } from './plan.js';
+
+/** Human descriptions of each desired fact the node lacks; empty when it has converged. */
+export function unmetDesired(desired: DesiredState, observed: ObservedState): string[] {
+  const unmet: string[] = [];
+  if (observed.ipForward !== true) {
+    unmet.push(`net.ipv4.ip_forward is ${observed.ipForward === null ? 'unreadable' : '0'}, want 1`);
+  }
+
+  const want = desired.bridge;
+  const link = observed.links.find((l) => l.name === want.name);
+  if (link === undefined) {
+    unmet.push(`link ${want.name} is missing`);
+  } else {
+    if (link.kind !== 'bridge') unmet.push(`link ${want.name} is ${link.kind === null ? 'not a bridge' : `a ${link.kind}`}, want a bridge`);
+    if (link.alias !== want.alias) unmet.push(`link ${want.name} has ${link.alias === undefined ? 'no alias' : `alias ${link.alias}`}, want alias ${want.alias}`);
+    if (want.mtu !== undefined && link.mtu !== want.mtu) unmet.push(`link ${want.name} has mtu ${link.mtu}, want ${want.mtu}`);
+    if (!link.up) unmet.push(`link ${want.name} is down`);
+  }
+
+  const address = desired.address;
+  const hasAddress = observed.addresses.some(
+    (a) => a.dev === address.dev && a.family === 'inet' && a.local === address.local && a.prefixlen === address.prefixlen,
+  );
+  if (!hasAddress) unmet.push(`address ${address.local}/${address.prefixlen} on ${address.dev} is missing`);
+
+  for (const route of desired.routes) {
+    const sameDst = observed.routes.filter((r) => r.dst === route.dst);
+    const present = sameDst.some(
+      (r) => isPodnetRoute(r) && r.gateway === route.gateway && r.type === undefined && (r.metric === undefined || r.metric === 0),
+    );
+    if (present) continue;
+    const found = sameDst.length > 0 ? ` (found ${sameDst.map(describeRoute).join('; ')})` : '';
+    unmet.push(`route ${route.dst} via ${route.gateway} proto ${PODNET_ROUTE_PROTO} is missing${found}`);
+  }
+  return unmet;
+}
