@@ -10,16 +10,20 @@ export interface SubnetAllocation {
 
 /** The gateway (bridge) address of a pod subnet: its first host, e.g. 10.244.1.1 for 10.244.1.0/24. */
 export function gatewayAddress(subnet: string): string {
-  return IPv4CidrRange.fromCidr(subnet).getFirst().nextIPNumber().toString();
+  const range = parseCidr(subnet);
+  if (!range) throw new Error(`not an IPv4 CIDR: ${subnet}`);
+  return range.getFirst().nextIPNumber().toString();
 }
 
 export function subnetPrefixLength(subnet: string): number {
   return Number(IPv4CidrRange.fromCidr(subnet).getPrefix().getValue());
 }
 
+/** The network of a CIDR (ip-num keeps host bits in toCidrString, so rebuild from the first address). */
 function parseCidr(text: string): IPv4CidrRange | undefined {
   try {
-    return IPv4CidrRange.fromCidr(text);
+    const written = IPv4CidrRange.fromCidr(text);
+    return new IPv4CidrRange(written.getFirst(), written.getPrefix());
   } catch {
     return undefined;
   }
@@ -36,7 +40,7 @@ function observedBridgeSubnet(observed: ObservedState, bridgeName: string, pod: 
   for (const address of observed.addresses) {
     if (address.dev !== bridgeName || address.family !== 'inet') continue;
     const network = parseCidr(`${address.local}/${address.prefixlen}`);
-    if (network && network.inside(pod)) return IPv4CidrRange.fromCidr(network.toCidrString());
+    if (network && network.inside(pod)) return network;
   }
   return undefined;
 }
@@ -68,7 +72,8 @@ function routedSubnets(cluster: Cluster, nodeName: string, address: string, obse
 export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string, ObservedState>): SubnetAllocation {
   const subnets = new Map<string, string>();
   const diagnostics: string[] = [];
-  const pod = IPv4CidrRange.fromCidr(cluster.podCidr);
+  const pod = parseCidr(cluster.podCidr);
+  if (!pod) return { subnets, diagnostics: [`invalid pod CIDR ${cluster.podCidr}`] };
   const taken: IPv4CidrRange[] = [];
   const overlapsTaken = (range: IPv4CidrRange): IPv4CidrRange | undefined => taken.find((other) => other.isOverlapping(range));
   const claim = (node: string, range: IPv4CidrRange): void => {

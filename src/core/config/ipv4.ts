@@ -21,7 +21,8 @@ export function checkIpv4Cidr(text: string): Checked<IPv4CidrRange> {
   const [, address = '', prefixText = ''] = match;
   if (!Validator.isValidIPv4String(address)[0]) return { ok: false, message: `${text}: ${address} is not a valid IPv4 address` };
   if (Number(prefixText) > 32) return { ok: false, message: `${text}: prefix length must be 0-32` };
-  const range = IPv4CidrRange.fromCidr(text);
+  const written = IPv4CidrRange.fromCidr(text);
+  const range = new IPv4CidrRange(written.getFirst(), written.getPrefix());
   const network = range.toCidrString();
   if (network !== text) return { ok: false, message: `${text}: host bits set; did you mean ${network}?` };
   return { ok: true, value: range };

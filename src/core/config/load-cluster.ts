@@ -94,6 +94,9 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   }
   const warnings = doc.warnings.map((warning) => locate.atOffset(warning.pos[0], `warning: ${warning.message}`));
   const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    return { ok: false, diagnostics: [locate.at([], 'the file is empty: a cluster needs at least `podCidr` and `nodes`')] };
+  }
   const diagnostics = checkSchema(data, locate);
   const report = (d: Diagnostic): void => {
     diagnostics.push(d);
@@ -122,6 +125,8 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     if (pod && subnetPrefix >= 1 && subnetPrefix < prefixLength(pod)) {
       report(locate.at(['subnetPrefix'], `subnetPrefix /${subnetPrefix} is larger than the pod CIDR ${pod.toCidrString()}; use /${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX}`));
     }
+  } else if (root.subnetPrefix === undefined && pod && prefixLength(pod) > DEFAULT_SUBNET_PREFIX) {
+    report(locate.at(['podCidr'], `pod CIDR ${pod.toCidrString()} is smaller than the default subnetPrefix /${DEFAULT_SUBNET_PREFIX}; set \`subnetPrefix\` (/${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX})`));
   }
   const routing: RoutingMode = root.routing === 'gateway' ? 'gateway' : 'host-gw';
   if (root.routing === 'gateway') report(locate.at(['routing'], 'routing mode `gateway` is not supported yet; use `host-gw`'));
@@ -137,7 +142,8 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     try {
       inventoryText = io.readFile(inventoryPath);
     } catch (err) {
-      report(locate.at(['inventory'], `cannot read inventory ${inventoryPath}: ${err instanceof Error ? err.message : String(err)}`));
+      const reason = (err as { code?: unknown }).code ?? (err instanceof Error ? err.message : String(err));
+      report(locate.at(['inventory'], `cannot read inventory ${inventoryPath}: ${String(reason)}`));
     }
     if (inventoryText !== undefined) {
       const parsed = parseInventory(inventoryText, inventoryPath);
@@ -167,7 +173,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
           const hostPos = inventory.hosts.get(host)?.pos;
           const blameName = hostPos ? atPos(hostPos) : at(groupPath);
           const nameProblem = isValidNodeName(host);
-          if (nameProblem) report(blameName(`inventory host \`${host}\` cannot be a node name: it ${nameProblem}`));
+          if (nameProblem) report(blameName(`inventory host \`${host}\` ${nameProblem}`));
           entries.push({ path: groupPath, name: host, blameName, raw: {} });
         }
       }
@@ -178,7 +184,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   const sshDefaults: Dict = isDict(root.ssh) ? root.ssh : {};
   const nodes: NodeSpec[] = [];
   const firstByName = new Map<string, NodeEntry>();
-  const firstByAddress = new Map<string, Located<IPv4>>();
+  const firstByAddress = new Map<string, Located<string>>();
   const subnetsSeen: { node: string; range: IPv4CidrRange; blame: Blame; line: number }[] = [];
   const nodeBlame = new Map<string, Blame>();
 
@@ -223,8 +229,12 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
         ipv4 = checked.value;
         if (pod?.contains(ipv4)) report(address.blame(`node address ${address.value} is inside the pod CIDR ${pod.toCidrString()}`));
         const same = firstByAddress.get(address.value);
-        if (same) report(address.blame(`duplicate node address ${address.value} (also ${same.blame('').file}:${same.blame('').line})`));
-        else firstByAddress.set(address.value, { value: ipv4, blame: address.blame });
+        if (same) {
+          const there = same.blame('');
+          const where = there.file === file ? `line ${there.line}` : `${there.file}:${there.line}`;
+          report(address.blame(`duplicate node address ${address.value} (also node ${same.value}, ${where})`));
+        }
+        else firstByAddress.set(address.value, { value: name, blame: address.blame });
       }
     }
 
@@ -272,18 +282,19 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
     const inventoryDir = inventory ? dirnamePosix(inventory.file) : baseDir;
 
-    let host = fromYaml('host', isString)?.value;
-    if (host === undefined) {
-      const fromInventory = inventoryVar(INVENTORY_KEYS.host);
-      if (fromInventory) {
-        host = String(fromInventory.value);
+    // SSH host: the node's ssh.host, else ansible_host, else the node address.
+    const yamlHost = fromYaml('host', isString);
+    const inventoryHost = yamlHost ? undefined : inventoryVar(INVENTORY_KEYS.host);
+    const host = yamlHost?.value ?? (inventoryHost ? String(inventoryHost.value) : undefined);
+    // Without an address of its own, the node's address is ansible_host: checked above already.
+    const hostNeedsCheck = yamlHost !== undefined || (inventoryHost !== undefined && raw.address !== undefined);
+    if (host !== undefined && hostNeedsCheck) {
+      const blame = yamlHost?.blame ?? atPos((inventoryHost as InventoryVar).pos);
+      if (/^[0-9.]+$/.test(host) && !checkIpv4Address(host).ok) report(blame(`ssh host ${host}: not a valid IPv4 address`));
+      else if (inventoryHost) {
         const problem = looksLikeIpv6(host) ? 'IPv6 is not supported yet' : isValidSshHost(host);
-        if (problem) report(atPos(fromInventory.pos)(`ansible_host ${JSON.stringify(host)} ${problem}`));
+        if (problem) report(blame(`ansible_host ${JSON.stringify(host)} ${problem}`));
       }
-    }
-    if (host !== undefined && /^[0-9.]+$/.test(host) && !checkIpv4Address(host).ok) {
-      const blame = fromYaml('host', isString)?.blame ?? (inventoryVar(INVENTORY_KEYS.host) ? atPos((inventoryVar(INVENTORY_KEYS.host) as InventoryVar).pos) : entry.blameName);
-      report(blame(`ssh host ${host}: not a valid IPv4 address`));
     }
 
     let port = fromYaml('port', isNumber)?.value;

@@ -36,7 +36,10 @@ function pathOf(instancePath: string): (string | number)[] {
 
 function keyName(path: JsonPath): string {
   const last = path[path.length - 1];
-  return last === undefined ? 'the document' : typeof last === 'number' ? `item ${last + 1}` : `\`${last}\``;
+  if (last === undefined) return 'the document';
+  if (typeof last === 'string') return `\`${last}\``;
+  const parent = path[path.length - 2];
+  return `${typeof parent === 'string' ? `\`${parent}\` ` : ''}item ${last + 1}`;
 }
 
 function typeOf(value: unknown): string {
