@@ -303,7 +303,10 @@ class ConnectAttempt {
     });
     child.stdin?.on('error', () => undefined);
     child.stdout?.on('error', () => undefined);
-    return Duplex.from({ readable: child.stdout, writable: child.stdin });
+    const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
+    // ssh2 stops listening once the client is gone; a late EPIPE must not become an uncaught error.
+    sock.on('error', (err) => this.debug(`proxy stream: ${err.message}`));
+    return sock;
   }
 
   private tcpConnect(hop: Hop): Promise<Duplex> {
@@ -313,6 +316,7 @@ class ConnectAttempt {
       const socket = netConnect({ host: hop.host, port: hop.port });
       socket.once('connect', () => {
         socket.removeAllListeners('error');
+        socket.on('error', (err) => this.debug(`socket: ${err.message}`));
         if (this.cancelled) {
           socket.destroy();
           reject(this.error('other', hop, 'connect cancelled'));
@@ -362,6 +366,7 @@ class ConnectAttempt {
           );
           return;
         }
+        channel.on('error', (e: Error) => this.debug(`tunnel: ${e.message}`));
         resolve(channel as unknown as Duplex);
       });
     });
