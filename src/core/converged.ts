@@ -3,7 +3,11 @@
 import { PODNET_ROUTE_PROTO, type DesiredState, type ObservedState } from './model.js';
 import { describeRoute, isPodnetRoute } from './plan.js';
 
-/** Human descriptions of each desired fact the node lacks; empty when it has converged. */
+/**
+ * Human descriptions of each desired fact the node lacks, one entry per fact (forwarding, the
+ * bridge, its address, each route), so the count of entries is the count of unmet facts; empty
+ * when the node has converged.
+ */
 export function unmetDesired(desired: DesiredState, observed: ObservedState): string[] {
   const unmet: string[] = [];
   if (observed.ipForward !== true) {
@@ -15,10 +19,12 @@ export function unmetDesired(desired: DesiredState, observed: ObservedState): st
   if (link === undefined) {
     unmet.push(`link ${want.name} is missing`);
   } else {
-    if (link.kind !== 'bridge') unmet.push(`link ${want.name} is ${link.kind === null ? 'not a bridge' : `a ${link.kind}`}, want a bridge`);
-    if (link.alias !== want.alias) unmet.push(`link ${want.name} has ${link.alias === undefined ? 'no alias' : `alias ${link.alias}`}, want alias ${want.alias}`);
-    if (want.mtu !== undefined && link.mtu !== want.mtu) unmet.push(`link ${want.name} has mtu ${link.mtu}, want ${want.mtu}`);
-    if (!link.up) unmet.push(`link ${want.name} is down`);
+    const problems: string[] = [];
+    if (link.kind !== 'bridge') problems.push(`${link.kind === null ? 'not a bridge' : `a ${link.kind}`}, want a bridge`);
+    if (link.alias !== want.alias) problems.push(`${link.alias === undefined ? 'no alias' : `alias ${link.alias}`}, want alias ${want.alias}`);
+    if (want.mtu !== undefined && link.mtu !== want.mtu) problems.push(`mtu ${link.mtu}, want ${want.mtu}`);
+    if (!link.up) problems.push('down');
+    if (problems.length > 0) unmet.push(`link ${want.name}: ${problems.join('; ')}`);
   }
 
   const address = desired.address;
