@@ -12,7 +12,7 @@ import type { AnyAuthMethod, ClientChannel, HostVerifier, ServerHostKeyAlgorithm
 import type { SshTarget } from '../core/model.js';
 import { expandProxyCommand, isSudoPasswordError, parseProxyJump, wrapBecome } from './command.js';
 import { SshError } from './errors.js';
-import { recordHostKey, readKnownHostsFile } from './known-hosts-file.js';
+import { recordHostKey, readKnownHostsFile, type RecordResult } from './known-hosts-file.js';
 import {
   fingerprintSha256,
   keyTypeOfBlob,
@@ -461,7 +461,12 @@ class ConnectAttempt {
     const fingerprint = fingerprintSha256(key);
     let found = lookupHostKey(this.knownHosts, hop.host, hop.port, key);
     if (found.status === 'unknown' && this.opts.acceptNewHosts) {
-      const recorded = await recordHostKey(file, hop.host, hop.port, key);
+      let recorded: RecordResult;
+      try {
+        recorded = await recordHostKey(file, hop.host, hop.port, key);
+      } catch (err) {
+        throw this.error('other', hop, `cannot record host key ${type} ${fingerprint} in ${file}: ${(err as Error).message}`, err);
+      }
       if (recorded.status === 'added') {
         this.debug(`recorded host key ${type} ${fingerprint} for ${knownHostsName(hop.host, hop.port)} in ${file}:${recorded.line}`);
         return;
