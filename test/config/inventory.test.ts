@@ -1,0 +1,115 @@
+// Ansible inventories, INI and YAML: hosts, groups, children, variables and their positions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { hostsOfGroup, parseIniInventory, parseInventory, parseYamlInventory, resolveHostVars, type Inventory } from '../../src/core/config/index.js';
+import { formatDiagnostic } from '../../src/core/config/index.js';
+
+function parsed(result: ReturnType<typeof parseInventory>): Inventory {
+  if (!result.ok) assert.fail(result.diagnostics.map(formatDiagnostic).join('\n'));
+  return result.inventory;
+}
+
+function values(inventory: Inventory, host: string): Record<string, unknown> {
+  return Object.fromEntries([...resolveHostVars(inventory, host)].map(([key, v]) => [key, v.value]));
+}
+
+const DIR = 'test/fixtures/config/inventory';
+
+test('INI: sections, children, vars, host:port, quoted values, comments', () => {
+  const inventory = parsed(
+    parseIniInventory(
+      [
+        '# comment',
+        'lonely ansible_host=10.0.0.1',
+        '[web]',
+        'web1 ansible_host=192.168.1.11 ansible_user="deploy user" # trailing comment',
+        "web2:2222 ansible_host='192.168.1.12'",
+        '; another comment',
+        '[db]',
+        'db1',
+        '[prod:children]',
+        'web',
+        'db',
+        '[prod:vars]',
+        'ansible_become = yes',
+        'note = "a b"',
+        '',
+      ].join('\n'),
+      'inv.ini',
+    ),
+  );
+  assert.deepEqual([...inventory.hosts.keys()], ['lonely', 'web1', 'web2', 'db1']);
+  assert.deepEqual(inventory.groups.get('ungrouped')?.hosts, ['lonely']);
+  assert.deepEqual(inventory.groups.get('prod')?.children, ['web', 'db']);
+  assert.deepEqual(values(inventory, 'web1'), { ansible_become: 'yes', note: 'a b', ansible_host: '192.168.1.11', ansible_user: 'deploy user' });
+  assert.deepEqual(values(inventory, 'web2'), { ansible_become: 'yes', note: 'a b', ansible_port: '2222', ansible_host: '192.168.1.12' });
+  assert.deepEqual(values(inventory, 'lonely'), { ansible_host: '10.0.0.1' });
+  assert.deepEqual(hostsOfGroup(inventory, 'prod'), ['web1', 'web2', 'db1']);
+  assert.deepEqual(hostsOfGroup(inventory, 'all'), ['lonely', 'web1', 'web2', 'db1']);
+  // Positions point at the value.
+  const user = resolveHostVars(inventory, 'web1').get('ansible_user');
+  assert.deepEqual(user?.pos, { file: 'inv.ini', line: 4, col: 45 });
+  const become = resolveHostVars(inventory, 'web1').get('ansible_become');
+  assert.deepEqual(become?.pos, { file: 'inv.ini', line: 13, col: 18 });
+});
+
+test('INI: errors carry positions', () => {
+  const result = parseIniInventory('[web\nweb[01:10] x=1\n[g:weird]\n[ok]\nh1 novalue\n[ok:vars]\njustakey\n', 'inv.ini');
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+    'inv.ini:1:1: invalid section header [web',
+    'inv.ini:2:1: host ranges like `web[01:10]` are not supported; list the hosts one per line',
+    'inv.ini:3:4: unknown section kind `:weird` (expected :vars or :children)',
+    'inv.ini:5:4: expected key=value after host h1, got `novalue`',
+    'inv.ini:7:1: expected key=value in [ok:vars]',
+  ]);
+});
+
+test('YAML: all/hosts/vars/children, nested groups, values keep their types', () => {
+  const inventory = parsed(parseYamlInventory(readFileSync(`${DIR}/hosts.yaml`, 'utf8'), `${DIR}/hosts.yaml`));
+  assert.deepEqual([...inventory.hosts.keys()], ['node0', 'node1', 'node2', 'node3']);
+  assert.deepEqual(inventory.groups.get('k8s')?.children, ['control', 'workers']);
+  assert.deepEqual(values(inventory, 'node3'), {
+    ansible_user: 'worker',
+    ansible_become: true,
+    ansible_port: 2200,
+    ansible_ssh_private_key_file: 'keys/worker_ed25519',
+    ansible_host: '192.168.1.13',
+  });
+  assert.deepEqual(resolveHostVars(inventory, 'node3').get('ansible_port')?.pos, { file: `${DIR}/hosts.yaml`, line: 31, col: 29 });
+});
+
+test('YAML: errors carry positions', () => {
+  const result = parseYamlInventory('all:\n  hostz:\n    a: {}\n  children:\n    g: [1]\n', 'inv.yaml');
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+    'inv.yaml:2:3: unknown key `hostz` in group `all` (expected hosts, vars, children)',
+    'inv.yaml:5:8: group `g` must be a mapping with hosts, vars or children',
+  ]);
+});
+
+test('precedence: all < parent group < child group < host; equal depth by name', () => {
+  for (const file of ['hosts.ini', 'hosts.yaml']) {
+    const inventory = parsed(parseInventory(readFileSync(`${DIR}/${file}`, 'utf8'), `${DIR}/${file}`));
+    const user = (host: string): unknown => resolveHostVars(inventory, host).get('ansible_user')?.value;
+    assert.equal(user('node0'), 'everyone', file);
+    assert.equal(user('node1'), 'alice', file);
+    assert.equal(user('node2'), 'worker', file);
+    assert.equal(String(resolveHostVars(inventory, 'node1').get('ansible_port')?.value), '2022', file);
+  }
+  const tie = parsed(parseIniInventory('[b]\nh x=from-b\n[a]\nh x=from-host\n[a:vars]\ny=from-a\n[b:vars]\ny=from-b\n', 'tie.ini'));
+  assert.equal(resolveHostVars(tie, 'h').get('y')?.value, 'from-b');
+});
+
+test('the shipped example inventories agree', () => {
+  const ini = parsed(parseInventory(readFileSync('inventories/hosts.ini', 'utf8'), 'inventories/hosts.ini'));
+  const yaml = parsed(parseInventory(readFileSync('inventories/hosts.yaml', 'utf8'), 'inventories/hosts.yaml'));
+  assert.deepEqual(hostsOfGroup(ini, 'k8s'), hostsOfGroup(yaml, 'k8s'));
+  for (const host of hostsOfGroup(ini, 'k8s')) {
+    const normalise = (vars: Record<string, unknown>) => Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)]).sort());
+    assert.deepEqual(normalise(values(ini, host)), normalise(values(yaml, host)), host);
+  }
+});
