@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { addRunOptions, runCommand, type RunCommandOptions } from '../run-command.js';
+
+export function registerApply(program: Command): void {
+  addRunOptions(
+    program
+      .command('apply')
+      .description('gather, plan, apply on all nodes in parallel, verify; exit 0 only when every node converged'),
+  )
+    .option('--check', 'plan only, change nothing (exit codes as for diff)', false)
+    .action(async (file: string, options: RunCommandOptions) => {
+      process.exitCode = await runCommand(file, options, 'apply');
+    });
+}

@@ -1,0 +1,63 @@
+// Live progress per node on a terminal (one line per node, redrawn in place); plain lines otherwise.
+import pc from 'picocolors';
+import type { ProgressEvent } from '../shell/run-cluster.js';
+
+function describe(event: ProgressEvent): string {
+  switch (event.kind) {
+    case 'connecting':
+      return 'connecting';
+    case 'gathered':
+      return 'gathered';
+    case 'planned':
+      return event.changes === 0 ? 'in sync' : `${event.changes} change(s)`;
+    case 'applying':
+      return `applying ${event.changes} change(s)`;
+    case 'verifying':
+      return `verifying (attempt ${event.attempt})`;
+    case 'converged':
+      return 'converged';
+    case 'failed':
+      return `failed: ${event.message}`;
+    case 'unreachable':
+      return `unreachable: ${event.message}`;
+  }
+}
+
+export interface Progress {
+  update(node: string, event: ProgressEvent): void;
+  /** Stop redrawing (before the plan or recap is printed). */
+  done(): void;
+}
+
+export function createProgress(stream: NodeJS.WriteStream, nodes: readonly string[], enabled: boolean): Progress {
+  if (!enabled) return { update() {}, done() {} };
+  if (!stream.isTTY) {
+    return {
+      update(node, event) {
+        stream.write(`${node}: ${describe(event)}\n`);
+      },
+      done() {},
+    };
+  }
+  const width = Math.max(...nodes.map((n) => n.length));
+  const lines = new Map(nodes.map((n) => [n, 'waiting']));
+  let drawn = 0;
+  const colorFor = (text: string): string =>
+    text.startsWith('failed') || text.startsWith('unreachable') ? pc.red(text) : text === 'converged' || text === 'in sync' ? pc.green(text) : text;
+  const draw = (): void => {
+    const cols = stream.columns || 100;
+    let out = drawn > 0 ? `\x1b[${drawn}A` : '';
+    for (const [node, text] of lines) out += `\x1b[2K${node.padEnd(width)}  ${colorFor(text.slice(0, Math.max(10, cols - width - 3)))}\n`;
+    drawn = lines.size;
+    stream.write(out);
+  };
+  return {
+    update(node, event) {
+      lines.set(node, describe(event));
+      draw();
+    },
+    done() {
+      if (drawn > 0) draw();
+    },
+  };
+}

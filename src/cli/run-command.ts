@@ -1,0 +1,111 @@
+// diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and verify.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Plan } from '../core/model.js';
+import { renderPlanJson, renderPlanText } from '../core/render-plan.js';
+import { renderRecap, type NodeResult } from '../core/results.js';
+import { readCluster } from '../shell/read-cluster.js';
+import { NodeSessions } from '../shell/node-sessions.js';
+import { applyPlan, gatherCluster, planGathered, targetNodes, type RunOptions } from '../shell/run-cluster.js';
+import { createProgress } from './progress.js';
+
+export interface RunCommandOptions {
+  limit?: string[];
+  forks: number;
+  output: 'text' | 'json';
+  verbose: boolean;
+  acceptNewHosts: boolean;
+  check?: boolean;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
+  return n;
+}
+
+function parseLimit(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function addRunOptions(command: Command): Command {
+  return command
+    .argument('<file>', 'the cluster.yaml')
+    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names)', parseLimit)
+    .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-v, --verbose', 'show every command sent to a node', false)
+    .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false);
+}
+
+function useColor(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+/** Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way. */
+export function planExitCode(plan: Plan, unreachable: number): number {
+  if (unreachable > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0) return 1;
+  return plan.summary.add + plan.summary.change + plan.summary.destroy > 0 ? 2 : 0;
+}
+
+function unreachableResults(unreachable: Map<string, string>): NodeResult[] {
+  return [...unreachable].map(([node, error]) => ({ node, status: 'unreachable' as const, changed: 0, ok: 0, error }));
+}
+
+export async function runCommand(file: string, options: RunCommandOptions, mode: 'diff' | 'apply'): Promise<number> {
+  const cluster = readCluster(file);
+  const nodes = targetNodes(cluster, options.limit);
+  const json = options.output === 'json';
+  const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
+  const runOptions: RunOptions = {
+    forks: options.forks,
+    hooks: {
+      onProgress: (node, event) => progress.update(node, event),
+      ...(options.verbose
+        ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) }
+        : {}),
+    },
+  };
+  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
+  try {
+    const gathered = await gatherCluster(nodes, sessions, runOptions);
+    const clusterPlan = planGathered(cluster, gathered.observed);
+    for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    const applying = mode === 'apply' && !options.check;
+    if (!applying) {
+      progress.done();
+      const code = planExitCode(clusterPlan.plan, gathered.unreachable.size);
+      if (json) {
+        const report = {
+          plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
+          unreachable: Object.fromEntries(gathered.unreachable),
+          execs: Object.fromEntries(await sessions.execCounts()),
+        };
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      } else {
+        process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
+        for (const [node, error] of gathered.unreachable) process.stdout.write(`${node}: UNREACHABLE: ${error}\n`);
+      }
+      return code;
+    }
+    if (!json) {
+      progress.done();
+      process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
+    }
+    const results = await applyPlan(nodes, clusterPlan, gathered, sessions, runOptions);
+    progress.done();
+    const allResults = results.length > 0 ? results : unreachableResults(gathered.unreachable);
+    if (json) {
+      const report = {
+        plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
+        results: allResults,
+        execs: Object.fromEntries(await sessions.execCounts()),
+      };
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    } else {
+      process.stdout.write(renderRecap(allResults, { color: useColor() }));
+    }
+    return allResults.every((r) => r.status === 'converged') ? 0 : 1;
+  } finally {
+    await sessions.closeAll();
+  }
+}

@@ -1,0 +1,221 @@
+// podnet diff / apply end to end on a real 3-node lab (namespaces with their own sshd). Needs root.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { parse, stringify } from 'yaml';
+import { labDown, labNodeExec, labRegenerateHostKey, labStartNode, labStopNode, labUp, type LabInfo } from '../../src/lab/lab.js';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface JsonChange {
+  action: string;
+  object: string;
+  argv: string[];
+}
+interface JsonReport {
+  plan: { nodes: { node: string; changes: JsonChange[] }[] };
+  results?: { node: string; status: string; changed: number; error?: string; failedStep?: { object: string; message: string } }[];
+  unreachable?: Record<string, string>;
+  execs: Record<string, number>;
+}
+
+function podnet(...args: string[]): CliResult {
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function podnetJson(...args: string[]): { code: number | null; report: JsonReport; stderr: string } {
+  const r = podnet(...args, '--output', 'json');
+  try {
+    return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stderr: r.stderr };
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+const changesOf = (report: JsonReport, node: string): JsonChange[] => report.plan.nodes.find((n) => n.node === node)?.changes ?? [];
+
+describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
+  const name = `t${randomBytes(3).toString('hex')}`;
+  let lab: LabInfo;
+  let file: string;
+  let tmp: string;
+
+  async function onNode(node: string, ...argv: string[]): Promise<string> {
+    const r = await labNodeExec(name, node, argv);
+    assert.equal(r.code, 0, `${node}: ${argv.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  before(async () => {
+    lab = await labUp({ name, nodes: 3 });
+    file = lab.clusterFile;
+    tmp = mkdtempSync(join(tmpdir(), 'podnet-e2e-'));
+  });
+
+  after(async () => {
+    await labDown(name);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('apply from scratch converges every node; a second diff exits 0', () => {
+    const before = podnet('diff', file);
+    assert.equal(before.code, 2, before.stdout + before.stderr);
+    assert.match(before.stdout, /to add/);
+    const apply = podnetJson('apply', file);
+    assert.equal(apply.code, 0, JSON.stringify(apply.report.results) + apply.stderr);
+    assert.deepEqual(
+      apply.report.results?.map((r) => [r.node, r.status]),
+      [
+        ['node1', 'converged'],
+        ['node2', 'converged'],
+        ['node3', 'converged'],
+      ],
+    );
+    const again = podnet('diff', file);
+    assert.equal(again.code, 0, again.stdout);
+  });
+
+  test('the nodes carry the bridge, its address, ip_forward and one podnet route per peer', async () => {
+    const routes = JSON.parse(await onNode('node1', 'ip', '-j', 'route', 'show', 'proto', '201')) as { dst: string; gateway: string }[];
+    assert.deepEqual(
+      routes.map((r) => `${r.dst} via ${r.gateway}`).sort(),
+      ['10.244.2.0/24 via 192.168.1.12', '10.244.3.0/24 via 192.168.1.13'],
+    );
+    assert.match(await onNode('node2', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'v-net-0'), /10\.244\.2\.1\/24/);
+    assert.equal((await onNode('node3', 'cat', '/proc/sys/net/ipv4/ip_forward')).trim(), '1');
+  });
+
+  test('a converged run sends exactly one SSH exec per node', () => {
+    const diff = podnetJson('diff', file);
+    assert.equal(diff.code, 0);
+    assert.deepEqual(diff.report.execs, { node1: 1, node2: 1, node3: 1 });
+    const apply = podnetJson('apply', file);
+    assert.equal(apply.code, 0);
+    assert.deepEqual(apply.report.execs, { node1: 1, node2: 1, node3: 1 });
+  });
+
+  test('drift: a peer route deleted by hand is listed alone and restored with one command', async () => {
+    await onNode('node2', 'ip', 'route', 'del', '10.244.3.0/24');
+    const diff = podnetJson('diff', file);
+    assert.equal(diff.code, 2);
+    assert.deepEqual(changesOf(diff.report, 'node1'), []);
+    assert.deepEqual(changesOf(diff.report, 'node3'), []);
+    const drift = changesOf(diff.report, 'node2');
+    assert.equal(drift.length, 1, JSON.stringify(drift));
+    assert.equal(drift[0]!.action, 'create');
+    assert.match(drift[0]!.object, /10\.244\.3\.0\/24/);
+    const text = podnet('diff', file);
+    assert.match(text.stdout, /\+ .*10\.244\.3\.0\/24/);
+    const apply = podnetJson('apply', file);
+    assert.equal(apply.code, 0);
+    assert.deepEqual(
+      apply.report.results?.map((r) => [r.node, r.changed]),
+      [
+        ['node1', 0],
+        ['node2', 1],
+        ['node3', 0],
+      ],
+    );
+    assert.equal(podnet('diff', file).code, 0);
+  });
+
+  test('the bridge set down by hand, or its address removed, is repaired', async () => {
+    await onNode('node1', 'ip', 'link', 'set', 'dev', 'v-net-0', 'down');
+    await onNode('node3', 'ip', 'addr', 'del', '10.244.3.1/24', 'dev', 'v-net-0');
+    const diff = podnetJson('diff', file);
+    assert.equal(diff.code, 2);
+    assert.ok(changesOf(diff.report, 'node1').length >= 1);
+    assert.ok(changesOf(diff.report, 'node3').some((c) => c.object.includes('10.244.3.1/24')));
+    assert.equal(podnet('apply', file).code, 0);
+    assert.match(await onNode('node1', 'ip', '-o', 'link', 'show', 'dev', 'v-net-0'), /[<,]UP[,>]/);
+    assert.match(await onNode('node3', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'v-net-0'), /10\.244\.3\.1\/24/);
+    assert.equal(podnet('diff', file).code, 0);
+  });
+
+  test("an admin's own route survives apply untouched", async () => {
+    await onNode('node1', 'ip', 'route', 'add', '10.99.0.0/24', 'via', '192.168.1.12');
+    const snapshot = await onNode('node1', 'ip', '-j', 'route', 'show', '10.99.0.0/24');
+    await onNode('node1', 'ip', 'route', 'del', '10.244.2.0/24');
+    assert.equal(podnet('apply', file).code, 0);
+    assert.equal(await onNode('node1', 'ip', '-j', 'route', 'show', '10.99.0.0/24'), snapshot);
+    assert.equal(podnet('diff', file).code, 0);
+    await onNode('node1', 'ip', 'route', 'del', '10.99.0.0/24');
+  });
+
+  test('a node removed from cluster.yaml has its routes pruned from the others', async () => {
+    const doc = parse(readFileSync(file, 'utf8')) as { nodes: { name: string }[] };
+    doc.nodes = doc.nodes.filter((n) => n.name !== 'node3');
+    const twoNodes = join(tmp, 'two-nodes.yaml');
+    writeFileSync(twoNodes, stringify(doc));
+    const diff = podnetJson('diff', twoNodes);
+    assert.equal(diff.code, 2);
+    for (const node of ['node1', 'node2']) {
+      const changes = changesOf(diff.report, node);
+      assert.deepEqual(changes.map((c) => c.action), ['delete']);
+      assert.match(changes[0]!.object, /10\.244\.3\.0\/24/);
+    }
+    assert.equal(podnet('apply', twoNodes).code, 0);
+    assert.doesNotMatch(await onNode('node1', 'ip', 'route'), /10\.244\.3\.0/);
+    assert.equal(podnet('apply', file).code, 0, 'the three-node cluster comes back');
+    assert.match(await onNode('node1', 'ip', 'route'), /10\.244\.3\.0\/24 via 192\.168\.1\.13/);
+  });
+
+  test('a failing step on one node is reported with that step; the other nodes converge', async () => {
+    // node1's sysctls are made read-only by hand (as in many containers): its ip_forward step must fail.
+    await onNode('node1', 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
+    await onNode('node1', 'mount', '--bind', '/proc/sys', '/proc/sys');
+    await onNode('node1', 'mount', '-o', 'remount,bind,ro', '/proc/sys');
+    await onNode('node2', 'ip', 'route', 'del', '10.244.1.0/24');
+    try {
+      const apply = podnetJson('apply', file);
+      assert.equal(apply.code, 1);
+      const byNode = new Map(apply.report.results?.map((r) => [r.node, r]));
+      assert.equal(byNode.get('node1')?.status, 'failed');
+      assert.match(byNode.get('node1')?.failedStep?.object ?? '', /ip_forward/);
+      assert.match(byNode.get('node1')?.failedStep?.message ?? '', /permission denied|read-only/i);
+      assert.equal(byNode.get('node2')?.status, 'converged');
+      assert.equal(byNode.get('node3')?.status, 'converged');
+      const text = podnet('apply', file);
+      assert.match(text.stdout, /node1 .*failed=1/);
+      assert.match(text.stdout, /step 1 \(sysctl net\.ipv4\.ip_forward\) failed: sysctl -w net\.ipv4\.ip_forward=1/);
+    } finally {
+      await onNode('node1', 'umount', '/proc/sys');
+    }
+    assert.equal(podnet('apply', file).code, 0);
+  });
+
+  test('a node whose sshd is stopped is reported unreachable; the others converge; it converges on return', async () => {
+    await onNode('node1', 'ip', 'route', 'del', '10.244.2.0/24');
+    await labStopNode(name, 'node3');
+    const apply = podnetJson('apply', file);
+    assert.notEqual(apply.code, 0);
+    const byNode = new Map(apply.report.results?.map((r) => [r.node, r]));
+    assert.equal(byNode.get('node3')?.status, 'unreachable');
+    assert.equal(byNode.get('node1')?.status, 'converged');
+    assert.equal(byNode.get('node2')?.status, 'converged');
+    const diff = podnet('diff', file);
+    assert.equal(diff.code, 1);
+    await labStartNode(name, 'node3');
+    await onNode('node3', 'ip', 'route', 'del', '10.244.1.0/24');
+    assert.equal(podnet('apply', file).code, 0);
+    assert.equal(podnet('diff', file).code, 0);
+  });
+
+  test('a node presenting a different host key is refused', async () => {
+    await labRegenerateHostKey(name, 'node2');
+    const diff = podnet('diff', file);
+    assert.equal(diff.code, 1);
+    assert.match(diff.stdout + diff.stderr, /node2.*host key/i);
+    const accept = podnet('diff', file, '--accept-new-hosts');
+    assert.equal(accept.code, 1, 'a changed key is refused even with --accept-new-hosts');
+  });
+});
