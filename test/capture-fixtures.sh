@@ -4,7 +4,9 @@
 #   addrs.json  = ip -n NS -j addr show
 #   routes.json = ip -n NS -j route show table main
 #   ip_forward  = ip netns exec NS cat /proc/sys/net/ipv4/ip_forward
-# Run as root from anywhere: `bash test/capture-fixtures.sh`. Re-running rewrites the fixtures.
+# Run as root from anywhere: `bash test/capture-fixtures.sh`. Re-running rewrites the fixtures
+# (MAC and IPv6 link-local addresses change; nothing the planner reads does). PODNET_FIXTURE_OUT=DIR
+# writes the cases under DIR instead (test/core/capture-fixtures.test.ts does, to check them).
 #
 # Each case gets a node namespace whose eth0 is one end of a veth pair; the other end sits in a
 # "switch" namespace of the same case, so nothing ever appears in the root namespace. The node
@@ -18,7 +20,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-out_root="$repo_root/test/fixtures/ip"
+out_root="${PODNET_FIXTURE_OUT:-$repo_root/test/fixtures/ip}"
 run_id="pnfix-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 created_namespaces=()
 
