@@ -27,6 +27,7 @@ import {
   labSwitchPort,
   parseLabNetns,
 } from './lab-layout.js';
+import { withLabLock } from './lab-lock.js';
 import { findLabProcesses, findNodeSshd, isLabNodeSshd, isLabNodeUp } from './lab-processes.js';
 import type { LabExecResult, LabInfo, LabNode, LabNodeStatus, LabState, LabStatus } from './lab-types.js';
 import { addNetns, deleteNetns, ipBatchIn, listNetns } from './netns.js';
@@ -58,25 +59,12 @@ async function writeLabState(state: LabState): Promise<void> {
   await rename(`${file}.tmp`, file);
 }
 
-/** Serialises read-modify-write of one lab's lab.json within this process. */
-const stateLocks = new Map<string, Promise<unknown>>();
-function withStateLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  const run = (stateLocks.get(name) ?? Promise.resolve()).then(fn, fn);
-  stateLocks.set(
-    name,
-    run.catch(() => {}),
-  );
-  return run;
-}
-
 async function updateNodePid(name: string, node: string, pid: number): Promise<void> {
-  await withStateLock(name, async () => {
-    const state = await readLabState(name);
-    const entry = state?.nodes.find((n) => n.name === node);
-    if (state === null || entry === undefined) return;
-    entry.pid = pid;
-    await writeLabState(state);
-  });
+  const state = await readLabState(name);
+  const entry = state?.nodes.find((n) => n.name === node);
+  if (state === null || entry === undefined) return;
+  entry.pid = pid;
+  await writeLabState(state);
 }
 
 function toLabInfo(state: LabState): LabInfo {
@@ -93,6 +81,7 @@ export async function labInfo(name: string = DEFAULT_LAB_NAME): Promise<LabInfo 
 
 async function requireLabNode(name: string, node: string): Promise<{ state: LabState; node: LabNode }> {
   assertLabName(name);
+  requireRoot();
   const state = await readLabState(name);
   if (state === null) throw new UserError(`no lab "${name}" (run: podnet lab up --name ${name})`);
   const entry = state.nodes.find((n) => n.name === node);
@@ -306,20 +295,24 @@ export async function labUp(opts: { name?: string; nodes?: number } = {}): Promi
   assertLabName(name);
   if (opts.nodes !== undefined) assertLabNodeCount(opts.nodes);
   await checkLabPrerequisites();
+  return withLabLock(name, () => upUnlocked(name, opts.nodes));
+}
+
+async function upUnlocked(name: string, nodes: number | undefined): Promise<LabInfo> {
   const existing = await healthyLab(name);
   if (existing !== null) {
-    if (opts.nodes !== undefined && opts.nodes !== existing.nodes.length) {
+    if (nodes !== undefined && nodes !== existing.nodes.length) {
       throw new UserError(
-        `lab "${name}" is already up with ${existing.nodes.length} nodes; run \`podnet lab down --name ${name}\` first to get ${opts.nodes}`,
+        `lab "${name}" is already up with ${existing.nodes.length} nodes; run \`podnet lab down --name ${name}\` first to get ${nodes}`,
       );
     }
     return toLabInfo(existing);
   }
-  await labDown(name);
+  await downUnlocked(name);
   try {
-    return await createLab(name, opts.nodes ?? DEFAULT_LAB_NODES);
+    return await createLab(name, nodes ?? DEFAULT_LAB_NODES);
   } catch (err) {
-    await labDown(name).catch(() => {});
+    await downUnlocked(name).catch(() => {});
     throw err;
   }
 }
@@ -334,6 +327,10 @@ export async function labUp(opts: { name?: string; nodes?: number } = {}): Promi
 export async function labDown(name: string = DEFAULT_LAB_NAME): Promise<{ removed: string[] }> {
   assertLabName(name);
   requireRoot();
+  return withLabLock(name, () => downUnlocked(name));
+}
+
+async function downUnlocked(name: string): Promise<{ removed: string[] }> {
   const paths = labPaths(name);
   const namespaces = (await listNetns()).filter((ns) => parseLabNetns(ns)?.lab === name);
   const pids = new Set(await findLabProcesses(name, namespaces));
@@ -367,6 +364,7 @@ export async function listLabNames(): Promise<string[]> {
 // ───────────────────────────── status ─────────────────────────────
 
 export async function labStatus(): Promise<LabStatus[]> {
+  requireRoot();
   const namespaces = await listNetns();
   const present = new Set(namespaces);
   const labs: LabStatus[] = [];
@@ -420,6 +418,11 @@ export async function labNodeExec(
 
 /** Stops a node's sshd (and with it every process and pod of the node); its namespace and address stay. */
 export async function labStopNode(name: string, node: string): Promise<void> {
+  await requireLabNode(name, node);
+  await withLabLock(name, () => stopNodeUnlocked(name, node));
+}
+
+async function stopNodeUnlocked(name: string, node: string): Promise<void> {
   const { node: entry } = await requireLabNode(name, node);
   if (await isLabNodeSshd(entry.pid, name, node)) {
     const stuck = await terminateProcesses([entry.pid]);
@@ -430,6 +433,11 @@ export async function labStopNode(name: string, node: string): Promise<void> {
 
 /** Starts a stopped node again, with the same host keys; a running node is returned as is. */
 export async function labStartNode(name: string, node: string): Promise<LabNode> {
+  await requireLabNode(name, node);
+  return withLabLock(name, () => startNodeUnlocked(name, node));
+}
+
+async function startNodeUnlocked(name: string, node: string): Promise<LabNode> {
   const { node: entry } = await requireLabNode(name, node);
   if (await isLabNodeUp(entry.pid, name, node)) return entry;
   if (await isLabNodeSshd(entry.pid, name, node)) await terminateProcesses([entry.pid]);
@@ -440,10 +448,12 @@ export async function labStartNode(name: string, node: string): Promise<LabNode>
 
 /** Gives a node a new host key and restarts it, leaving known_hosts as it was (it now mismatches). */
 export async function labRegenerateHostKey(name: string, node: string): Promise<LabNode> {
-  await labStopNode(name, node);
-  const paths = labNodePaths(name, node);
-  await generateKey(paths.hostKeyFile, `podnet-lab-${name}-${node}`);
-  return labStartNode(name, node);
+  await requireLabNode(name, node);
+  return withLabLock(name, async () => {
+    await stopNodeUnlocked(name, node);
+    await generateKey(labNodePaths(name, node).hostKeyFile, `podnet-lab-${name}-${node}`);
+    return startNodeUnlocked(name, node);
+  });
 }
 
 /** The SHA256 fingerprint of the host key a node's sshd is configured with (`SHA256:…`). */

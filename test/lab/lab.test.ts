@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   labDown,
   labHostKeyFingerprint,
@@ -14,7 +14,8 @@ import {
   labUp,
   type LabInfo,
 } from '../../src/lab/lab.js';
-import { labNodePaths, labPaths } from '../../src/lab/lab-layout.js';
+import { LAB_ROOT_DIR, labNodePaths, labPaths } from '../../src/lab/lab-layout.js';
+import { labLockFile } from '../../src/lab/lab-lock.js';
 import { isProcessAlive } from '../../src/lab/processes.js';
 import { checkLabPrerequisites } from '../../src/lab/prerequisites.js';
 import { UserError } from '../../src/core/errors.js';
@@ -293,6 +294,39 @@ describe('lab down', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
       assert.deepEqual(netnsNames().filter((n) => n.startsWith(`pnlab-${lab.name}-`)), []);
     } finally {
       await stopTestLab(lab);
+    }
+  });
+});
+
+describe('one lab, one writer', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
+  test('two concurrent ups of one lab build it once and return the same lab', async () => {
+    const name = testLabName();
+    try {
+      const [a, b] = await Promise.all([labUp({ name, nodes: 2 }), labUp({ name, nodes: 2 })]);
+      assert.deepEqual(a, b);
+      assert.deepEqual(netnsNames().filter((n) => n.startsWith(`pnlab-${name}-`)).sort(), [
+        `pnlab-${name}-node1`,
+        `pnlab-${name}-node2`,
+        `pnlab-${name}-sw`,
+      ]);
+    } finally {
+      await stopTestLab(name);
+    }
+  });
+
+  test('a lock left by a dead process is taken over', async () => {
+    const name = testLabName();
+    // A PID that is certainly gone: a child that has exited and been reaped.
+    const dead = spawnSync('true').pid;
+    mkdirSync(LAB_ROOT_DIR, { recursive: true });
+    writeFileSync(labLockFile(name), `${dead}\n`);
+    try {
+      const lab = await labUp({ name, nodes: 1 });
+      assert.equal(lab.nodes.length, 1);
+      assert.ok(!existsSync(labLockFile(name)), 'the lock is released');
+    } finally {
+      await stopTestLab(name);
+      rmSync(labLockFile(name), { force: true });
     }
   });
 });
