@@ -10,6 +10,15 @@
 // something podnet still plans to remove depends on it, and a wrong bridge address is gone before
 // the right one is added (deleting a primary address drops the secondaries added after it) —
 // then creations: links, link attributes and up, addresses, routes.
+//
+// Ownership: routes with protocol 201 (`podnet`) and bridges with alias `podnet` are podnet's;
+// pod-CIDR addresses on podnet's bridge are podnet's too. Only those are ever changed or deleted.
+// Anything else in the way is a Conflict and stays untouched: a foreign route to (or inside) a
+// peer's pod subnet, a non-bridge link with the bridge's name, a bridge with that name but without
+// the alias (not adopted: it may carry someone else's ports and addresses), a foreign address on
+// podnet's bridge, and podnet's own old bridge while it still has ports or foreign addresses.
+// A plan that would touch the management path (the SSH link, address or a route covering the
+// SSH client, the node's SSH address or its own address) is marked refused, changes still shown.
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
 import { desiredState } from './desired.js';
 import { UserError } from './errors.js';
