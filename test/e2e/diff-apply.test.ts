@@ -169,6 +169,26 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     assert.match(await onNode('node1', 'ip', 'route'), /10\.244\.3\.0\/24 via 192\.168\.1\.13/);
   });
 
+  test('apply --check plans without changing anything; --limit touches only the named nodes; -v shows the commands', async () => {
+    await onNode('node1', 'ip', 'route', 'del', '10.244.2.0/24');
+    await onNode('node3', 'ip', 'route', 'del', '10.244.2.0/24');
+    const check = podnetJson('apply', file, '--check');
+    assert.equal(check.code, 2, 'changes pending, as for diff');
+    assert.equal(check.report.results, undefined, 'nothing was applied');
+    assert.equal(changesOf(check.report, 'node1').length, 1);
+    assert.doesNotMatch(await onNode('node1', 'ip', 'route'), /10\.244\.2\.0/);
+
+    const limited = podnet('apply', file, '--limit', 'node1', '-v');
+    assert.equal(limited.code, 0, limited.stdout + limited.stderr);
+    assert.match(limited.stderr, /\[node1\] \$ .*ip -batch -/s, '-v shows the command sent');
+    assert.doesNotMatch(limited.stderr, /\[node3\]/);
+    assert.match(await onNode('node1', 'ip', 'route'), /10\.244\.2\.0\/24 via 192\.168\.1\.12/);
+    assert.doesNotMatch(await onNode('node3', 'ip', 'route'), /10\.244\.2\.0/, 'node3 was not targeted');
+    assert.equal(podnet('diff', file, '--limit', 'node3').code, 2);
+    assert.equal(podnet('diff', file, '--limit', 'nodeX').code, 1, 'an unknown node name is an error');
+    assert.equal(podnet('apply', file).code, 0);
+  });
+
   test('a failing step on one node is reported with that step; the other nodes converge', async () => {
     // node1's sysctls are made read-only by hand (as in many containers): its ip_forward step must fail.
     await onNode('node1', 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
