@@ -18,7 +18,6 @@ LATEST_VERSION='1.1.0'
 # The cniVersion errors are reported in until the configuration's own version is known.
 REPLY_VERSION=$LATEST_VERSION
 TAB=$(printf '\t')
-CONFIG=''
 FLAT=''
 
 # ───────────── JSON in: a strict parser that flattens stdin into one line per value ─────────────
@@ -170,22 +169,33 @@ check_ifname() {
 
 # read_config: reads the network configuration from stdin, checks cniVersion and name.
 read_config() {
-  CONFIG=$(cat)
-  if ! FLAT=$(printf '%s' "$CONFIG" | awk "$JSON_FLATTEN_AWK"); then
+  if ! FLAT=$(awk "$JSON_FLATTEN_AWK"); then
     fail 6 "cannot decode the network configuration: not valid JSON" \
       "$(printf '%s\n' "$FLAT" | awk -F '\t' '$1 == "!" { print $2 }')"
   fi
-  json_get '' o > /dev/null || fail 7 "invalid network configuration: not a JSON object"
-  if ! requested=$(json_get '["cniVersion"]' s); then
-    fail 7 "invalid network configuration: cniVersion (string) is missing"
-  fi
+  # One pass for the root's type and the top-level cniVersion and name, one per line, each value
+  # behind a flag line (1 = present), read back with read (no subshell per field).
+  summary=$(printf '%s\n' "$FLAT" | awk -F '\t' '
+    $1 == "" { root = $2 }
+    $1 == "[\"cniVersion\"]" && $2 == "s" && !hv { hv = 1; v = $3 }
+    $1 == "[\"name\"]" && $2 == "s" && !hn { hn = 1; n = $3 }
+    END { print root; print hv + 0; print v; print hn + 0; print n }')
+  {
+    IFS= read -r root_type
+    IFS= read -r has_version
+    IFS= read -r requested
+    IFS= read -r has_name
+    IFS= read -r config_name
+  } << EOF_SUMMARY
+$summary
+EOF_SUMMARY
+  [ "$root_type" = o ] || fail 7 "invalid network configuration: not a JSON object"
+  [ "$has_version" = 1 ] || fail 7 "invalid network configuration: cniVersion (string) is missing"
   case ",$SUPPORTED_VERSIONS," in
     *",\"$requested\","*) REPLY_VERSION=$requested ;;
     *) fail 1 "incompatible CNI version $requested: this plugin supports $SUPPORTED_VERSIONS" ;;
   esac
-  if ! config_name=$(json_get '["name"]' s); then
-    fail 7 "invalid network configuration: name (string) is missing"
-  fi
+  [ "$has_name" = 1 ] || fail 7 "invalid network configuration: name (string) is missing"
   [ "$config_name" = "$NETWORK_NAME" ] ||
     fail 7 "invalid network configuration: name is \"$config_name\" but this plugin serves network \"$NETWORK_NAME\""
 }
@@ -196,7 +206,7 @@ int_to_ip() {
   IP_STR="$((($1 >> 24) & 255)).$((($1 >> 16) & 255)).$((($1 >> 8) & 255)).$(($1 & 255))"
 }
 
-# ip_to_int TEXT: prints the number of a dotted quad; exit 1 when TEXT is not one.
+# ip_to_int TEXT: sets IP_INT to the number of a dotted quad; exit 1 when TEXT is not one.
 ip_to_int() {
   case $1 in
     '' | *[!0-9.]* | *..* | .* | *.) return 1 ;;
@@ -210,7 +220,7 @@ ip_to_int() {
   for octet in "$@"; do
     [ "$octet" -le 255 ] || return 1
   done
-  echo $((($1 << 24) + ($2 << 16) + ($3 << 8) + $4))
+  IP_INT=$((($1 << 24) + ($2 << 16) + ($3 << 8) + $4))
 }
 
 # ───────────── the pod's veth, node end ─────────────
@@ -223,16 +233,23 @@ host_link() {
   HOST_ALIAS=$(printf 'podnet %.240s %s' "$1" "$2")
 }
 
-# link_alias DEV: prints the alias of DEV on the node (nothing when DEV or its alias is missing).
-link_alias() {
-  ip link show dev "$1" 2> /dev/null | awk '$1 == "alias" { sub(/^[ \t]*alias /, ""); print; exit }'
+# has_alias DEV ALIAS: whether link DEV exists on the node with exactly that alias.
+has_alias() {
+  shown=$(ip link show dev "$1" 2> /dev/null) || return 1
+  case "$shown
+" in
+    *"
+    alias $2
+"*) return 0 ;;
+    *) return 1 ;;
+  esac
 }
 
 # remove_host_link CONTAINERID IFNAME: deletes the node end of that pod's veth if it is there and
 # is that pod's (the pod end goes with it); exit 1 with ERR set when the kernel refuses.
 remove_host_link() {
   host_link "$1" "$2"
-  [ "$(link_alias "$HOST_IF")" = "$HOST_ALIAS" ] || return 0
+  has_alias "$HOST_IF" "$HOST_ALIAS" || return 0
   ERR=$(ip link del dev "$HOST_IF" 2>&1) && return 0
   ip link show dev "$HOST_IF" > /dev/null 2>&1 || return 0
   return 1
@@ -242,26 +259,36 @@ remove_host_link() {
 # $STORE/<ip> holds "<containerid>\r\n<ifname>"; last_reserved_ip.0 the last address handed out;
 # every read-modify-write runs under flock on $STORE/lock (the lock host-local takes too).
 open_store() {
-  mkdir -p "$STORE" 2> /dev/null || fail 5 "cannot create the address store $STORE"
+  [ -d "$STORE" ] || mkdir -p "$STORE" 2> /dev/null || fail 5 "cannot create the address store $STORE"
   # command: a failed redirection must not end the shell before the error JSON is printed.
   command exec 9>> "$LOCK_FILE" 2> /dev/null || fail 5 "cannot open the lock file $LOCK_FILE"
 }
 
+# lock_store opens the store and takes its lock; unlock_store closes the descriptor, which drops
+# the lock (children that inherited descriptor 9 have all exited by then).
 lock_store() {
+  open_store
   flock -w 60 9 || fail 11 "timed out after 60 s waiting for the lock $LOCK_FILE"
 }
 
 unlock_store() {
-  flock -u 9
+  exec 9>&-
 }
 
-# store_list: one line "ip<TAB>containerid<TAB>ifname" per allocation (ifname empty in the old
-# one-line format, which host-local matches on the container id alone).
+# store_list '' '': one line "ip<TAB>containerid<TAB>ifname" per allocation (ifname empty in the
+# old one-line format, which host-local matches on the container id alone).
+# store_list CONTAINERID IFNAME: only the addresses allocated to that attachment.
 store_list() {
+  want_id=$1
+  want_if=$2
   set -- "$STORE"/[0-9]*.[0-9]*.[0-9]*.[0-9]*
   [ -e "$1" ] || return 0
-  awk '
-    function emit() { if (file != "") print ip "\t" id "\t" ifn }
+  WANT_ID=$want_id WANT_IF=$want_if awk '
+    function emit() {
+      if (file == "") return
+      if (ENVIRON["WANT_ID"] == "") print ip "\t" id "\t" ifn
+      else if (id == ENVIRON["WANT_ID"] && (ifn == ENVIRON["WANT_IF"] || ifn == "")) print ip
+    }
     function trim(x) { gsub(/^[ \t\r]+|[ \t\r]+$/, "", x); return x }
     FNR == 1 { emit(); file = FILENAME; ip = FILENAME; sub(/.*\//, "", ip); id = trim($0); ifn = "" }
     FNR == 2 { ifn = trim($0) }
@@ -270,8 +297,7 @@ store_list() {
 
 # store_find CONTAINERID IFNAME: the addresses allocated to that attachment.
 store_find() {
-  store_list | WANT_ID=$1 WANT_IF=$2 awk -F '\t' '
-    $2 == ENVIRON["WANT_ID"] && ($3 == ENVIRON["WANT_IF"] || $3 == "") { print $1 }'
+  store_list "$1" "$2"
 }
 
 # store_release CONTAINERID IFNAME: removes that attachment's allocations (lock held).
@@ -285,9 +311,10 @@ store_release() {
 # and skipping network, gateway and broadcast; sets POD_IP; exit 1 when none is free (lock held).
 allocate() {
   candidate=$FIRST_INT
-  if [ -f "$LAST_RESERVED_FILE" ] && last=$(ip_to_int "$(cat "$LAST_RESERVED_FILE")") &&
-    [ "$last" -ge "$FIRST_INT" ] && [ "$last" -lt "$LAST_INT" ]; then
-    candidate=$((last + 1))
+  last=''
+  [ -f "$LAST_RESERVED_FILE" ] && IFS= read -r last < "$LAST_RESERVED_FILE"
+  if ip_to_int "$last" && [ "$IP_INT" -ge "$FIRST_INT" ] && [ "$IP_INT" -lt "$LAST_INT" ]; then
+    candidate=$((IP_INT + 1))
   fi
   tries=$((LAST_INT - FIRST_INT + 1))
   while [ "$tries" -gt 0 ]; do
@@ -325,9 +352,17 @@ add_failed() {
   fail "$@"
 }
 
-# mac_of: the link/ether address in "ip -o link show" output on stdin.
+# mac_of TEXT: sets MAC to the word after link/ether in "ip -o link show" output.
 mac_of() {
-  awk '{ for (k = 1; k < NF; k++) if ($k == "link/ether") { print $(k + 1); exit } }'
+  MAC=''
+  previous=''
+  set -f
+  # shellcheck disable=SC2086 # split into words on purpose (globbing is off)
+  for word in $1; do
+    [ "$previous" = link/ether ] && [ -z "$MAC" ] && MAC=$word
+    previous=$word
+  done
+  set +f
 }
 
 cmd_add() {
@@ -336,7 +371,6 @@ cmd_add() {
   check_ifname
   read_config
   host_link "$CNI_CONTAINERID" "$CNI_IFNAME"
-  open_store
   lock_store
   existing=$(store_find "$CNI_CONTAINERID" "$CNI_IFNAME")
   if [ -n "$existing" ]; then
@@ -388,9 +422,15 @@ EOF_HOST
 
   version_field=''
   [ "$REPLY_VERSION" = 0.4.0 ] && version_field='"version":"4",'
+  case $CNI_NETNS in
+    *[!A-Za-z0-9_./+-]*) sandbox=$(json_string "$CNI_NETNS") ;;
+    *) sandbox="\"$CNI_NETNS\"" ;;
+  esac
+  mac_of "$HOST_LINK"
+  host_mac=$MAC
+  mac_of "$POD_LINK"
   printf '{"cniVersion":"%s","interfaces":[{"name":"%s","mac":"%s"},{"name":"%s","mac":"%s","sandbox":%s}],' \
-    "$REPLY_VERSION" "$HOST_IF" "$(printf '%s\n' "$HOST_LINK" | mac_of)" \
-    "$CNI_IFNAME" "$(printf '%s\n' "$POD_LINK" | mac_of)" "$(json_string "$CNI_NETNS")"
+    "$REPLY_VERSION" "$HOST_IF" "$host_mac" "$CNI_IFNAME" "$MAC" "$sandbox"
   printf '"ips":[{%s"address":"%s/%s","gateway":"%s","interface":1}],"routes":[{"dst":"0.0.0.0/0","gw":"%s"}],"dns":{}}\n' \
     "$version_field" "$POD_IP" "$PREFIX_LEN" "$GATEWAY" "$GATEWAY"
 }
@@ -404,7 +444,6 @@ cmd_del() {
   # The netns may already be gone (its veth with it); DEL still releases the address.
   remove_host_link "$CNI_CONTAINERID" "$CNI_IFNAME" || fail 100 "cannot remove $HOST_IF" "$ERR"
   if [ -d "$STORE" ]; then
-    open_store
     lock_store
     store_release "$CNI_CONTAINERID" "$CNI_IFNAME"
     unlock_store
@@ -446,9 +485,9 @@ cmd_check() {
     *"<"*UP*">"*) ;;
     *) check_failed "interface $CNI_IFNAME is down" ;;
   esac
-  mac=$(printf '%s\n' "$link" | mac_of)
-  [ -z "$prev_mac" ] || [ "$prev_mac" = "$mac" ] ||
-    check_failed "interface $CNI_IFNAME has MAC $mac, prevResult says $prev_mac"
+  mac_of "$link"
+  [ -z "$prev_mac" ] || [ "$prev_mac" = "$MAC" ] ||
+    check_failed "interface $CNI_IFNAME has MAC $MAC, prevResult says $prev_mac"
   addresses=$(nsenter --net="$CNI_NETNS" ip -o -4 address show dev "$CNI_IFNAME" | awk '{ print $4 }')
   case "
 $addresses
@@ -484,9 +523,8 @@ cmd_gc() {
       if (field ~ /containerID/) id[k] = $3; else ifn[k] = $3
     }
     END { for (k in id) print id[k] "\t" ifn[k] }')
-  open_store
   lock_store
-  stale=$(store_list | VALID=$valid awk -F '\t' '
+  stale=$(store_list '' '' | VALID=$valid awk -F '\t' '
     BEGIN { n = split(ENVIRON["VALID"], lines, "\n")
             for (k = 1; k <= n; k++) { split(lines[k], f, "\t"); pair[f[1] "\t" f[2]] = 1; id[f[1]] = 1 } }
     !(($2 "\t" $3) in pair) && !($3 == "" && ($2 in id)) { print }')
