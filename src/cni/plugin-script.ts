@@ -1,20 +1,19 @@
 // The body of the podnet CNI plugin: a POSIX sh script that renderPlugin prefixes with the node's
 // constants (NETWORK_NAME, BRIDGE, SUBNET, PREFIX_LEN, GATEWAY, GATEWAY_INT, FIRST_INT, LAST_INT,
-// MTU, DATA_DIR). Kept as a TypeScript string so that tsc ships it inside dist/ with no file to
-// locate at run time; String.raw keeps every backslash as the shell sees it. The script must never
-// contain a backtick or a dollar-brace (TypeScript would end or interpolate the literal), so it
-// uses $(...) and plain $name expansions only. test/cni/plugin-shellcheck.test.ts lints the
+// MTU, DATA_DIR) and the protocol's (SUPPORTED_VERSIONS, LATEST_VERSION).
+// Kept as a TypeScript string so that tsc ships it inside dist/ with no file to locate at run
+// time; String.raw keeps every backslash as the shell sees it. The script must never contain a
+// backtick or a dollar-brace (TypeScript would end or interpolate the literal; tsc catches both),
+// so it uses $(...) and plain $name expansions only. test/cni/plugin-shellcheck.test.ts lints the
 // rendered output with shellcheck.
 //
 // Node requirements: POSIX sh, iproute2 (ip), util-linux (flock, nsenter), and the base tools
-// awk, cat, cksum, mkdir, mv, rm — present on every Debian/Ubuntu/RHEL base system.
+// awk, cksum, grep, mkdir, rm, tr — present on every Debian/Ubuntu/RHEL base system.
 
 export const PLUGIN_BODY = String.raw`
 STORE="$DATA_DIR/$NETWORK_NAME"
 LOCK_FILE="$STORE/lock"
 LAST_RESERVED_FILE="$STORE/last_reserved_ip.0"
-SUPPORTED_VERSIONS='"0.4.0","1.0.0","1.1.0"'
-LATEST_VERSION='1.1.0'
 # The cniVersion errors are reported in until the configuration's own version is known.
 REPLY_VERSION=$LATEST_VERSION
 TAB=$(printf '\t')

@@ -84,6 +84,8 @@ export function renderPlugin(constants: PluginConstants): string {
     `LAST_INT=${broadcast - 1n}`,
     `MTU=${constants.mtu}`,
     `DATA_DIR='${dataDir}'`,
+    `SUPPORTED_VERSIONS='${SUPPORTED_CNI_VERSIONS.map((v) => `"${v}"`).join(',')}'`,
+    `LATEST_VERSION='${SUPPORTED_CNI_VERSIONS[SUPPORTED_CNI_VERSIONS.length - 1]}'`,
   ];
   return header.join('\n') + '\n' + PLUGIN_BODY;
 }
