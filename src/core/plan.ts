@@ -68,7 +68,11 @@ export function describeRoute(route: ObservedRoute): string {
   if (route.type !== undefined) parts.push(route.type);
   parts.push(route.dst);
   if (route.gateway !== undefined) parts.push('via', route.gateway);
-  for (const hop of route.nexthops ?? []) parts.push('nexthop', ...(hop.gateway !== undefined ? ['via', hop.gateway] : []), ...(hop.dev !== undefined ? ['dev', hop.dev] : []));
+  for (const hop of route.nexthops ?? []) {
+    parts.push('nexthop');
+    if (hop.gateway !== undefined) parts.push('via', hop.gateway);
+    if (hop.dev !== undefined) parts.push('dev', hop.dev);
+  }
   if (route.gateway === undefined && route.dev !== undefined) parts.push('dev', route.dev);
   if (route.metric !== undefined) parts.push('metric', String(route.metric));
   parts.push('proto', route.protocol);
