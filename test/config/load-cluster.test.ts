@@ -216,3 +216,26 @@ test('inventory parse errors point into the inventory file', () => {
   if (result.ok) return;
   assert.deepEqual(result.diagnostics.map(formatDiagnostic), ['cfg/inv.ini:1:1: invalid section header [k8s']);
 });
+
+test('an inventory host name as ansible_host cannot be a node address: say to add one', () => {
+  const files = { 'cfg/inv.ini': '[k8s]\nnode1 ansible_host=node1.example.com\n' };
+  const result = loadText('podCidr: 10.244.0.0/16\ninventory: inv.ini\nnodes: { fromInventoryGroup: k8s }\n', files);
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
+    'cfg/inv.ini:2:20: ansible_host node1.example.com of node node1 is not an IPv4 address; give the node an `address:` in cluster.yaml (the next hop for its pods)',
+  ]);
+  // With an address in cluster.yaml the host name is fine as the SSH host.
+  const fixed = ok(loadText('podCidr: 10.244.0.0/16\ninventory: inv.ini\nnodes:\n  - { name: node1, address: 192.168.1.11 }\n', files));
+  assert.equal(node(fixed, 'node1').ssh.host, 'node1.example.com');
+});
+
+test('passwords in the inventory are ignored with a warning at their position; vars lose trailing comments', () => {
+  const files = { 'cfg/inv.ini': '[k8s]\nnode1 ansible_host=192.168.1.11 ansible_password=secret\n[k8s:vars]\nansible_user=admin # the admin\n' };
+  const result = loadText('podCidr: 10.244.0.0/16\ninventory: inv.ini\nnodes: { fromInventoryGroup: k8s }\n', files);
+  assert.ok(result.ok);
+  assert.equal(node(result.cluster, 'node1').ssh.user, 'admin');
+  assert.deepEqual(result.warnings.map(formatDiagnostic), [
+    'cfg/inv.ini:2:50: warning: podnet ignores ansible_password: it logs in with a key or the SSH agent, and `become` needs passwordless sudo',
+  ]);
+});

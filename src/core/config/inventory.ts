@@ -144,7 +144,10 @@ export function parseIniInventory(text: string, file: string): InventoryResult {
       const key = raw.slice(0, eq).trim();
       const valueText = raw.slice(eq + 1);
       const valueCol = eq + 2 + (valueText.length - valueText.trimStart().length);
-      section.group.vars.set(key, { value: stripQuotes(valueText.trim()), pos: { file, line: lineNo, col: valueCol } });
+      // An unquoted value ends at a ` #` comment.
+      const trimmedValue = valueText.trim();
+      const value = /^["']/.test(trimmedValue) ? stripQuotes(trimmedValue) : trimmedValue.replace(/\s+[#;].*$/, '');
+      section.group.vars.set(key, { value, pos: { file, line: lineNo, col: valueCol } });
       return;
     }
     const tokens = tokenizeIniLine(raw);

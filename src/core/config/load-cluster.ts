@@ -66,6 +66,9 @@ const INVENTORY_KEYS = {
   become: ['ansible_become'],
 } as const;
 
+// Ansible variables podnet deliberately does not use.
+const PASSWORD_KEYS = ['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'];
+
 /** Ansible's boolean(): yes/no, true/false, on/off, 1/0, y/n, t/f in any case. */
 function ansibleBoolean(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
@@ -199,6 +202,9 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     firstByName.set(name, entry);
     nodeBlame.set(name, entry.blameName);
     const hostVars = inventory?.hosts.has(name) ? resolveHostVars(inventory, name) : undefined;
+    for (const [key, found] of hostVars ?? []) {
+      if (PASSWORD_KEYS.includes(key)) warnings.push({ ...found.pos, message: `warning: podnet ignores ${key}: it logs in with a key or the SSH agent, and \`become\` needs passwordless sudo` });
+    }
     const inventoryVar = (keys: readonly string[]): InventoryVar | undefined => {
       for (const key of keys) {
         const found = hostVars?.get(key);
@@ -224,7 +230,10 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     let ipv4: IPv4 | undefined;
     if (address) {
       const checked = checkIpv4Address(address.value);
-      if (!checked.ok) report(address.blame(`node address ${checked.message}`));
+      const fromInventory = raw.address === undefined;
+      if (!checked.ok && fromInventory && !looksLikeIpv6(address.value)) {
+        report(address.blame(`ansible_host ${address.value} of node ${name} is not an IPv4 address; give the node an \`address:\` in cluster.yaml (the next hop for its pods)`));
+      } else if (!checked.ok) report(address.blame(`node address ${checked.message}`));
       else {
         ipv4 = checked.value;
         if (pod?.contains(ipv4)) report(address.blame(`node address ${address.value} is inside the pod CIDR ${pod.toCidrString()}`));
