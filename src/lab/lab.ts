@@ -402,8 +402,8 @@ export async function labStatus(): Promise<LabStatus[]> {
 // ───────────────────────────── nodes ─────────────────────────────
 
 /**
- * Runs argv inside a node: its network, mount and UTS namespaces (so it sees the node's pods in
- * /run/netns and its /etc/cni). The node must be running.
+ * Runs argv inside a node: its network, mount, UTS and pid namespaces (so it sees the node's pods in
+ * /run/netns and its /etc/cni, and anything it leaves running ends with the node). The node must be running.
  */
 export async function labNodeExec(
   name: string,
@@ -413,7 +413,7 @@ export async function labNodeExec(
 ): Promise<LabExecResult> {
   const { node: entry } = await requireLabNode(name, node);
   if (!(await isLabNodeSshd(entry.pid, name, node))) throw new UserError(`lab "${name}": ${node} is not running`);
-  return runCommand(['nsenter', '-t', String(entry.pid), '-n', '-m', '-u', '--', ...argv], opts);
+  return runCommand(['nsenter', '-t', String(entry.pid), '-n', '-m', '-u', '-p', '--', ...argv], opts);
 }
 
 /** Stops a node's sshd (and with it every process and pod of the node); its namespace and address stay. */

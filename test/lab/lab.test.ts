@@ -241,7 +241,20 @@ describe('lab down', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
     const lab = await startTestLab(2);
     try {
       const pids = lab.nodes.map((n) => n.pid);
+      // Leftovers a test might leave: a process in a pod namespace started through labNodeExec,
+      // and one started over SSH.
+      const tag = String(900_000 + Math.floor(Math.random() * 99_999));
+      const viaExec = await labNodeExec(lab.name, 'node1', [
+        'sh', '-c', `ip netns add p${lab.name} && ip netns exec p${lab.name} sleep ${tag} >/dev/null 2>&1 &`,
+      ]);
+      assert.equal(viaExec.code, 0, viaExec.stderr);
+      const viaSsh = await sshToNode(lab, 'node2', [`nohup sleep ${Number(tag) + 1} >/dev/null 2>&1 &`]);
+      assert.equal(viaSsh.code, 0, viaSsh.stderr);
+      const sleepers = (): string[] =>
+        run(['pgrep', '-f', `^sleep (${tag}|${Number(tag) + 1})$`]).stdout.split('\n').filter((l) => l !== '');
+      assert.equal(sleepers().length, 2);
       const { removed } = await labDown(lab.name);
+      assert.deepEqual(sleepers(), [], 'no process the lab ran is left');
       assert.deepEqual(removed.sort(), [lab.stateDir, ...lab.nodes.map((n) => n.netns), lab.switchNetns].sort());
       assert.deepEqual(netnsNames().filter((n) => n.startsWith(`pnlab-${lab.name}-`)), []);
       for (const pid of pids) assert.equal(await isProcessAlive(pid), false, `pid ${pid}`);
