@@ -149,6 +149,14 @@ describe('podnet CNI plugin: conformance', () => {
     assert.equal(again.json?.code, 101);
     assert.match(String(again.json?.msg), /already has address/);
     assert.equal(allocationsOf(pod.id).length, 1);
+    // A second ifname on the same network would need a second default route: refused and undone.
+    const veths = hostVeths();
+    const second = await add(pod, '1.0.0', 'net1');
+    assert.equal(second.json?.code, 100);
+    assert.match(String(second.json?.details), /File exists/);
+    assert.equal(allocationsOf(pod.id).length, 1);
+    assert.deepEqual(hostVeths(), veths);
+    assert.equal(ipOk('-n', pod.ns, 'link', 'show', 'dev', 'net1'), false);
     await del(pod);
     assert.equal(allocationsOf(pod.id).length, 0);
   });
