@@ -55,7 +55,7 @@ async function readLabState(name: string): Promise<LabState | null> {
 
 async function writeLabState(state: LabState): Promise<void> {
   const file = labPaths(state.name).stateFile;
-  await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
   await rename(`${file}.tmp`, file);
 }
 
@@ -178,9 +178,9 @@ async function startNode(lab: string, node: LabNode): Promise<number> {
 
 async function prepareNodeDir(lab: string, node: LabNode, authorizedKeysFile: string): Promise<void> {
   const paths = labNodePaths(lab, node.name);
-  for (const dir of [paths.etcCniDir, paths.cniBinDir, paths.cniStateDir, paths.rootHomeDir]) {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-  }
+  // The usual modes of what they are mounted over: /root private, the CNI directories readable by all.
+  for (const dir of [paths.etcCniDir, paths.cniBinDir, paths.cniStateDir]) await mkdir(dir, { recursive: true, mode: 0o755 });
+  await mkdir(paths.rootHomeDir, { recursive: true, mode: 0o700 });
   await generateKey(paths.hostKeyFile, `podnet-lab-${lab}-${node.name}`);
   await writeFile(
     paths.sshdConfig,
@@ -195,7 +195,7 @@ async function writeKnownHosts(info: LabInfo): Promise<void> {
       renderKnownHostsLine(n.address, await readFile(labNodePaths(info.name, n.name).hostPublicKeyFile, 'utf8')),
     ),
   );
-  await writeFile(info.knownHostsFile, lines.join(''), { mode: 0o600 });
+  await writeFile(info.knownHostsFile, lines.join(''), { mode: 0o644 });
 }
 
 async function createLab(name: string, count: number): Promise<LabInfo> {
@@ -219,7 +219,7 @@ async function createLab(name: string, count: number): Promise<LabInfo> {
   };
   const state: LabState = { ...info, created: new Date().toISOString() };
 
-  await mkdir(paths.nodesDir, { recursive: true, mode: 0o700 });
+  await mkdir(paths.nodesDir, { recursive: true, mode: 0o755 });
   await writeLabState(state);
   await writeFile(paths.initScript, renderNodeInit(), { mode: 0o755 });
   await generateKey(paths.identityFile, `podnet-lab-${name}`);
