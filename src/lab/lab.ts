@@ -37,8 +37,10 @@ import { runChecked, runCommand } from './run-command.js';
 
 /** Per-node setup steps (key generation, `ip` batches, starts) run this many at a time. */
 const NODE_SETUP_CONCURRENCY = 16;
-const READY_TIMEOUT_BASE_MS = 10_000;
-const READY_TIMEOUT_PER_NODE_MS = 100;
+/** How long a node's init may take to appear after its start. */
+const NODE_START_TIMEOUT_MS = 15_000;
+const LISTEN_TIMEOUT_BASE_MS = 15_000;
+const LISTEN_TIMEOUT_PER_NODE_MS = 100;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -117,7 +119,8 @@ async function nodeFailure(lab: string, node: string, what: string): Promise<Err
  * Starts a node's init (which execs sshd) detached, in the node's netns and in new mount, UTS and
  * pid namespaces; returns the PID of that sshd as the root namespace sees it.
  */
-async function startNodeProcess(lab: string, node: LabNode, deadline: number): Promise<number> {
+async function startNodeProcess(lab: string, node: LabNode): Promise<number> {
+  const deadline = Date.now() + NODE_START_TIMEOUT_MS;
   const paths = labNodePaths(lab, node.name);
   const logFd = openSync(paths.initLog, 'a');
   let unsharePid: number | undefined;
@@ -163,14 +166,14 @@ async function waitNodeListening(lab: string, node: LabNode, deadline: number): 
   }
 }
 
-function readyDeadline(nodes: number): number {
-  return Date.now() + READY_TIMEOUT_BASE_MS + READY_TIMEOUT_PER_NODE_MS * nodes;
+/** Once every node's process runs, how long sshd may take to listen (longer for big labs on busy machines). */
+function listenDeadline(nodes: number): number {
+  return Date.now() + LISTEN_TIMEOUT_BASE_MS + LISTEN_TIMEOUT_PER_NODE_MS * nodes;
 }
 
 async function startNode(lab: string, node: LabNode): Promise<number> {
-  const deadline = readyDeadline(1);
-  const pid = await startNodeProcess(lab, node, deadline);
-  await waitNodeListening(lab, { ...node, pid }, deadline);
+  const pid = await startNodeProcess(lab, node);
+  await waitNodeListening(lab, { ...node, pid }, listenDeadline(1));
   return pid;
 }
 
@@ -246,15 +249,15 @@ async function createLab(name: string, count: number): Promise<LabInfo> {
     ),
   );
 
-  const deadline = readyDeadline(count);
   await Promise.all(
     nodes.map((n) =>
       limit(async () => {
-        n.pid = await startNodeProcess(name, n, deadline);
+        n.pid = await startNodeProcess(name, n);
       }),
     ),
   );
   await writeLabState(state);
+  const deadline = listenDeadline(count);
   await Promise.all(nodes.map((n) => waitNodeListening(name, n, deadline)));
 
   await writeKnownHosts(info);
