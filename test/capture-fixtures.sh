@@ -166,6 +166,22 @@ converge_classic_node "$ns" 1
 podnet_bridge "$ns" cni-old 10.244.201.1/24
 capture stale-bridge
 
+# pod-attached: node1 converged with a pod's host-side veth as a port of the bridge (in sync).
+new_node pod-attached 1
+converge_classic_node "$ns" 1
+ip -n "$ns" link add veth5f3a9c type veth peer name pod-eth0
+ip -n "$ns" link set veth5f3a9c master v-net-0
+ip -n "$ns" link set veth5f3a9c up
+capture pod-attached
+
+# stale-bridge-ports: podnet's old bridge cni-old still has a pod's veth attached (not deleted).
+new_node stale-bridge-ports 1
+converge_classic_node "$ns" 1
+podnet_bridge "$ns" cni-old 10.244.201.1/24
+ip -n "$ns" link add veth77b0e1 type veth peer name pod-eth0
+ip -n "$ns" link set veth77b0e1 master cni-old
+capture stale-bridge-ports
+
 # admin-route: node1 converged plus an admin's route to 10.99.0.0/24 via a neighbour (proto boot,
 # the default of `ip route add`); podnet must leave it alone.
 new_node admin-route 1

@@ -15,6 +15,7 @@ test('a converged node meets every desired fact (kernel and admin routes are ext
   assert.deepEqual(unmetDesired(desiredFor(1500), loadObserved('converged')), []);
   assert.deepEqual(unmetDesired(desiredFor(), loadObserved('converged-named-proto')), []);
   assert.deepEqual(unmetDesired(desiredFor(), loadObserved('admin-route')), []);
+  assert.deepEqual(unmetDesired(desiredFor(), loadObserved('pod-attached')), []);
 });
 
 test('a drifted node: each unmet fact described', () => {

@@ -27,6 +27,12 @@ test('links: a bridge that is down, and a veth that took the bridge name', () =>
   assert.equal(taken?.kind, 'veth');
 });
 
+test('links: master names the bridge a port is attached to (captured)', () => {
+  const port = parseIpLinks(readFixtureFile('pod-attached', 'links.json')).find((l) => l.name === 'veth5f3a9c');
+  assert.equal(port?.kind, 'veth');
+  assert.equal(port?.master, 'v-net-0');
+});
+
 test('links: master names the bridge a port is attached to', () => {
   const json = JSON.stringify([
     { ifindex: 4, ifname: 'veth1', flags: ['UP'], mtu: 1500, operstate: 'UP', master: 'v-net-0', linkinfo: { info_kind: 'veth', info_slave_kind: 'bridge' } },

@@ -146,12 +146,18 @@ test('podnet’s bridge under an old name is deleted (after the routes, before c
   );
 });
 
-test('podnet’s old bridge with ports or foreign addresses is kept and reported', () => {
-  const withPort = loadObserved('stale-bridge');
-  withPort.links.push({ ifindex: 9, name: 'vethabc', kind: 'veth', up: true, operstate: 'UP', mtu: 1500, master: 'cni-old' });
-  const plan = planNode(desiredFor(), withPort, CTX);
+test('pods attached to podnet’s bridge change nothing', () => {
+  const plan = planFixture('pod-attached');
   assert.deepEqual(plan.changes, []);
-  assert.match(plan.conflicts[0]?.message ?? '', /still has ports \(vethabc\)/);
+  assert.deepEqual(plan.conflicts, []);
+});
+
+test('podnet’s old bridge with ports or foreign addresses is kept and reported', () => {
+  const plan = planFixture('stale-bridge-ports');
+  assert.deepEqual(plan.changes, []);
+  assert.deepEqual(plan.conflicts, [
+    { node: 'node1', object: 'link cni-old', message: "podnet's old bridge still has ports (veth77b0e1); podnet will not delete it while they are attached" },
+  ]);
 
   const withAddress = loadObserved('stale-bridge');
   withAddress.addresses.push({ dev: 'cni-old', family: 'inet', local: '172.31.0.1', prefixlen: 24 });
