@@ -383,6 +383,8 @@ cmd_add() {
       "all $((LAST_INT - FIRST_INT)) usable addresses are allocated (see $STORE); try again once pods are deleted"
   fi
   unlock_store
+  # A runtime that gives up kills the plugin: undo on the way out rather than leak the address.
+  trap 'add_failed 100 "ADD interrupted by a signal"' HUP INT TERM
 
   # The veth is born with its pod end already inside the pod's namespace, under its final name:
   # "ip link ... netns PATH" opens PATH when it holds a slash (/run/netns/X and /proc/PID/ns/net alike).
@@ -419,6 +421,7 @@ EOF_HOST
     add_failed 100 "cannot attach $HOST_IF to bridge $BRIDGE" "$HOST_LINK"
   fi
 
+  trap - HUP INT TERM
   version_field=''
   [ "$REPLY_VERSION" = 0.4.0 ] && version_field='"version":"4",'
   case $CNI_NETNS in

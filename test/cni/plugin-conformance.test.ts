@@ -3,7 +3,7 @@
 // stdin, against pod namespaces; its store is a temp dir. Needs root.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniLab, ip, ipOk, pluginConfig, type CniCall, type PluginRun } from './cni-harness.js';
@@ -195,6 +195,36 @@ describe('podnet CNI plugin: conformance', () => {
     assert.deepEqual(allocationsOf(pod.id), []);
     assert.deepEqual(hostVeths(), before);
     assert.equal(ipOk('-n', pod.ns, 'link', 'show', 'dev', 'eth0'), false);
+  });
+
+  it('ADD interrupted by SIGTERM after reserving its address releases it', async () => {
+    // A FIFO as CNI_NETNS: "ip link add … netns FIFO" blocks in open(), right after the reservation.
+    const fifo = join(lab.dataDir, '..', 'netns-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const id = `sigterm${lab.prefix.slice(6)}`;
+    const child = spawn('ip', ['netns', 'exec', node, ...plugin], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: 'ADD', CNI_CONTAINERID: id, CNI_NETNS: fifo, CNI_IFNAME: 'eth0', CNI_PATH: '/usr/lib/cni' },
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.end(pluginConfig(NET));
+    try {
+      for (let k = 0; k < 100 && allocationsOf(id).length === 0; k++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(allocationsOf(id).length, 1, 'the address was reserved');
+      await new Promise((r) => setTimeout(r, 200));
+      process.kill(-child.pid!, 'SIGTERM');
+      const status = await exited;
+      assert.notEqual(status, 0);
+      const error = JSON.parse(stdout) as { code: number; msg: string };
+      assert.equal(error.code, 100);
+      assert.match(error.msg, /interrupted/);
+      assert.deepEqual(allocationsOf(id), []);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
   });
 
   it('allocation goes round from the last reserved address, skipping the gateway', async () => {
