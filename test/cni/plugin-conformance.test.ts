@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniLab, ip, ipOk, pluginConfig, type CniCall, type PluginRun } from './cni-harness.js';
 
@@ -241,6 +241,20 @@ describe('podnet CNI plugin: conformance', () => {
     assert.notEqual(last(ra), 1);
     await del(b);
     await del(c);
+  });
+
+  it("honours host-local's old one-line files (container id only): skipped by ADD, released by DEL", async () => {
+    const store = lab.storeDir(NET);
+    const last = readFileSync(join(store, 'last_reserved_ip.0'), 'utf8');
+    const next = last.replace(/\d+$/, (d) => String(Number(d) + 1));
+    writeFileSync(join(store, next), 'legacyctr');
+    const pod = newPod();
+    const r = await add(pod);
+    assert.notEqual((r.json?.ips as Array<{ address: string }>)[0]!.address, `${next}/24`);
+    const legacy = await call({ command: 'DEL', containerId: 'legacyctr', ifname: 'eth0', config: pluginConfig(NET) });
+    assert.equal(legacy.status, 0, legacy.stdout);
+    assert.equal(lab.allocations(NET).has(next), false);
+    await del(pod);
   });
 
   it('DEL twice succeeds with no output, and removes the veth and the allocation', async () => {
