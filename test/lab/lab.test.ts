@@ -188,6 +188,9 @@ describe('a 3-node lab', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
     const refused = await sshToNode(l, 'node3', ['true']);
     assert.notEqual(refused.code, 0);
     await assert.rejects(labNodeExec(l.name, 'node3', ['true']), UserError);
+    const cli = podnetCli(['lab', 'ssh', 'node3', '--name', l.name, '--', 'true']);
+    assert.equal(cli.code, 1);
+    assert.match(cli.stderr, /node3 is down/);
 
     const started = await labStartNode(l.name, 'node3');
     assert.notEqual(started.pid, oldPid);

@@ -131,6 +131,11 @@ export function registerLab(program: Command): void {
     .action(async (node: string, command: string[], opts: { name: string }) => {
       await checkLabPrerequisites({ sshClient: true });
       const info = await requireLab(opts.name);
+      const status = (await labStatus()).find((l) => l.name === opts.name);
+      const target = status?.nodes.find((n) => n.name === node);
+      if (target !== undefined && !target.up) {
+        throw new UserError(`lab "${opts.name}": ${node} is down (see podnet lab status)`);
+      }
       process.exitCode = await runInteractive(labSshArgv(info, node, command));
     });
 
