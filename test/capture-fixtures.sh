@@ -182,6 +182,17 @@ ip -n "$ns" link add veth77b0e1 type veth peer name pod-eth0
 ip -n "$ns" link set veth77b0e1 master cni-old
 capture stale-bridge-ports
 
+# flannel-leftover: node1 as flannel host-gw left it: bridge cni0 (no podnet alias) with
+# 10.244.1.1/24, and routes to the peers' subnets with the default protocol (boot).
+new_node flannel-leftover 1
+ip -n "$ns" link add cni0 type bridge
+ip -n "$ns" address add 10.244.1.1/24 dev cni0
+ip -n "$ns" link set cni0 up
+ip -n "$ns" route add 10.244.2.0/24 via 192.168.1.12
+ip -n "$ns" route add 10.244.3.0/24 via 192.168.1.13
+ip_forward "$ns" 1
+capture flannel-leftover
+
 # admin-route: node1 converged plus an admin's route to 10.99.0.0/24 via a neighbour (proto boot,
 # the default of `ip route add`); podnet must leave it alone.
 new_node admin-route 1

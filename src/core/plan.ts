@@ -16,7 +16,8 @@
 // Anything else in the way is a Conflict and stays untouched: a foreign route to (or inside) a
 // peer's pod subnet, a non-bridge link with the bridge's name, a bridge with that name but without
 // the alias (not adopted: it may carry someone else's ports and addresses), a foreign address on
-// podnet's bridge, and podnet's own old bridge while it still has ports or foreign addresses.
+// podnet's bridge, a pod-CIDR address on a link podnet does not own (another CNI's bridge), and
+// podnet's own old bridge while it still has ports or foreign addresses.
 // A plan that would touch the management path (the SSH link, address or a route covering the
 // SSH client, the node's SSH address or its own address) is marked refused, changes still shown.
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
@@ -163,6 +164,7 @@ class NodePlanner {
     this.planForwarding();
     const bridgeUsable = this.planBridge();
     if (bridgeUsable) this.planBridgeAddresses();
+    this.reportForeignPodAddresses();
     this.planStaleBridges();
     this.planRoutes();
     const plan: NodePlan = {
@@ -293,6 +295,22 @@ class NodePlanner {
         after: { address: wantText, dev: want.dev },
         argv: ['ip', 'address', 'add', wantText, 'dev', want.dev],
       });
+    }
+  }
+
+  /**
+   * Pod-CIDR addresses on links podnet does not own (another CNI's bridge, say) compete with
+   * podnet's bridge and routes. The desired bridge itself is reported by planBridge when foreign.
+   */
+  private reportForeignPodAddresses(): void {
+    const owned = new Set(this.observed.links.filter(isPodnetBridge).map((l) => l.name));
+    for (const address of this.observed.addresses) {
+      if (address.family !== 'inet' || address.dev === this.desired.bridge.name || owned.has(address.dev)) continue;
+      if (!this.podCidr.contains(IPv4.fromString(address.local))) continue;
+      this.conflict(
+        `address ${address.local}/${address.prefixlen} on ${address.dev}`,
+        `an address inside the pod CIDR ${this.ctx.podCidr} on a link podnet does not own; it competes with podnet's bridge and routes`,
+      );
     }
   }
 

@@ -269,3 +269,18 @@ test('groupChanges folds consecutive steps on one object into one line', () => {
     ],
   );
 });
+
+test("another CNI's leftovers (flannel's cni0 and boot routes) are conflicts, never touched", () => {
+  const plan = planFixture('flannel-leftover');
+  assert.deepEqual(
+    plan.conflicts.map((c) => c.object),
+    ['address 10.244.1.1/24 on cni0', 'route 10.244.2.0/24 via 192.168.1.12 proto boot', 'route 10.244.3.0/24 via 192.168.1.13 proto boot'],
+  );
+  assert.match(plan.conflicts[0]?.message ?? '', /inside the pod CIDR 10\.244\.0\.0\/16 on a link podnet does not own/);
+  assert.ok(plan.changes.every((c) => !c.argv.includes('cni0') && c.kind !== 'route'), argvs(plan).join('\n'));
+});
+
+test('pod-CIDR addresses on podnet’s own bridges are not foreign', () => {
+  assert.deepEqual(planFixture('stale-bridge').conflicts, []);
+  assert.deepEqual(planFixture('drifted').conflicts, []);
+});
