@@ -1,7 +1,7 @@
 // The lab end to end: real namespaces, real sshd, the real OpenSSH client. Needs root.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   labDown,
@@ -284,6 +284,28 @@ describe('lab down', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
       assert.ok(!existsSync(lab.stateDir));
     } finally {
       await stopTestLab(lab);
+    }
+  });
+
+  test('cleans up after `lab up` was killed half way', async () => {
+    const name = testLabName();
+    const up = spawn(process.execPath, ['dist/src/cli/main.js', 'lab', 'up', '--nodes', '20', '--name', name], { stdio: 'ignore' });
+    try {
+      // Kill it once some node runs its sshd: namespaces, processes and files all half made.
+      const deadline = Date.now() + 60_000;
+      while (run(['pgrep', '-f', `^sshd: /usr/sbin/sshd -D -f /run/podnet/lab/${name}/`]).stdout === '' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      up.kill('SIGKILL');
+      await new Promise((resolve) => up.once('exit', resolve));
+      assert.ok(netnsNames().some((n) => n.startsWith(`pnlab-${name}-`)), 'the killed run left namespaces');
+      await labDown(name);
+      assert.deepEqual(netnsNames().filter((n) => n.startsWith(`pnlab-${name}-`)), []);
+      assert.equal(run(['pgrep', '-f', `/run/podnet/lab/${name}/`]).stdout, '', 'no process of the lab is left');
+      assert.ok(!existsSync(labPaths(name).stateDir));
+    } finally {
+      up.kill('SIGKILL');
+      await stopTestLab(name);
     }
   });
 
