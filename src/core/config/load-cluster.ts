@@ -3,7 +3,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { IPv4, IPv4CidrRange } from 'ip-num';
 import type { BridgeSpec, Cluster, Diagnostic, NodeSpec, RoutingMode, SshTarget } from '../model.js';
-import { allocateSubnets } from '../subnets.js';
+import { allocateSubnets, cidrSpan, spansOverlap, type CidrSpan } from '../subnets.js';
 import { didYouMean } from './did-you-mean.js';
 import { parseInventory, resolveHostVars, hostsOfGroup, type Inventory, type InventoryVar, type SourcePos } from './inventory.js';
 import { checkIpv4Address, checkIpv4Cidr, prefixLength } from './ipv4.js';
@@ -80,6 +80,32 @@ function ansibleBoolean(value: unknown): boolean | undefined {
 
 function looksLikeIpv6(text: string): boolean {
   return /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/.test(text) && text.includes(':');
+}
+
+interface ExplicitSubnet {
+  node: string;
+  span: CidrSpan;
+  blame: Blame;
+  /** Position in the file, so that the later of two overlapping subnets is the one blamed. */
+  order: number;
+  usable: boolean;
+}
+
+/**
+ * Every overlapping pair as [later, earlier] in file order, in O(n log n): sorted by first
+ * address, a span overlaps a predecessor exactly when it starts before the furthest end so far.
+ */
+function findOverlaps(subnets: readonly ExplicitSubnet[]): [ExplicitSubnet, ExplicitSubnet][] {
+  const sorted = [...subnets].sort((a, b) => (a.span.first.isLessThan(b.span.first) ? -1 : b.span.first.isLessThan(a.span.first) ? 1 : a.order - b.order));
+  const pairs: [ExplicitSubnet, ExplicitSubnet][] = [];
+  let reach: ExplicitSubnet | undefined;
+  for (const current of sorted) {
+    if (reach && spansOverlap(reach.span, current.span)) {
+      pairs.push(current.order > reach.order ? [current, reach] : [reach, current]);
+    }
+    if (!reach || current.span.last.isGreaterThan(reach.span.last)) reach = current;
+  }
+  return pairs;
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[], mainFile: string): Diagnostic[] {
@@ -188,7 +214,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   const nodes: NodeSpec[] = [];
   const firstByName = new Map<string, NodeEntry>();
   const firstByAddress = new Map<string, Located<string>>();
-  const subnetsSeen: { node: string; range: IPv4CidrRange; blame: Blame; line: number }[] = [];
+  const subnetsSeen: ExplicitSubnet[] = [];
   const nodeBlame = new Map<string, Blame>();
 
   for (const entry of entries) {
@@ -248,7 +274,6 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     }
 
     // subnet
-    let subnet: string | undefined;
     if (typeof raw.subnet === 'string') {
       const blame = at([...path, 'subnet']);
       const checked = checkIpv4Cidr(raw.subnet);
@@ -265,14 +290,8 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
           report(blame(`subnet ${raw.subnet} is too small: a /${prefix} has no room for a gateway and a pod (need /${SMALLEST_SUBNET_PREFIX} or larger)`));
           usable = false;
         }
-        const line = blame('').line;
-        const clash = subnetsSeen.find((seen) => seen.range.isOverlapping(range));
-        if (clash) {
-          report(blame(`subnet ${raw.subnet} of node ${name} overlaps ${clash.range.toCidrString()} of node ${clash.node} (line ${clash.line})`));
-          usable = false;
-        }
-        subnetsSeen.push({ node: name, range, blame, line });
-        if (usable) subnet = range.toCidrString();
+        // Overlaps are found after the loop, all at once.
+        subnetsSeen.push({ node: name, span: cidrSpan(range), blame, order: subnetsSeen.length, usable });
       }
     }
 
@@ -362,9 +381,19 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     const proxyCommand = pick('proxyCommand', isString);
     if (proxyCommand !== undefined) ssh.proxyCommand = proxyCommand;
 
-    const spec: NodeSpec = { name, address: ipv4 ? ipv4.toString() : (address?.value ?? ''), ssh };
+    nodes.push({ name, address: ipv4 ? ipv4.toString() : (address?.value ?? ''), ssh });
+  }
+
+  // ── overlapping explicit subnets; the usable ones go into the nodes
+  for (const [later, earlier] of findOverlaps(subnetsSeen)) {
+    later.usable = false;
+    const line = earlier.blame('').line;
+    report(later.blame(`subnet ${later.span.range.toCidrString()} of node ${later.node} overlaps ${earlier.span.range.toCidrString()} of node ${earlier.node} (line ${line})`));
+  }
+  const usableSubnets = new Map(subnetsSeen.filter((seen) => seen.usable).map((seen) => [seen.node, seen.span.range.toCidrString()]));
+  for (const spec of nodes) {
+    const subnet = usableSubnets.get(spec.name);
     if (subnet !== undefined) spec.subnet = subnet;
-    nodes.push(spec);
   }
 
   const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, nodes };
@@ -373,7 +402,8 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   const subnetPrefixOk = subnetPrefix >= 1 && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));
   if (pod && subnetPrefixOk && nodes.length > 0) {
     const { subnets } = allocateSubnets(cluster);
-    const free = nodes.filter((node) => !subnets.has(node.name) && !subnetsSeen.some((seen) => seen.node === node.name));
+    const written = new Set(subnetsSeen.map((seen) => seen.node));
+    const free = nodes.filter((node) => !subnets.has(node.name) && !written.has(node.name));
     for (const node of free) {
       const blame = nodeBlame.get(node.name) ?? at(['nodes']);
       report(blame(`no free /${subnetPrefix} subnet left in pod CIDR ${pod.toCidrString()} for node \`${node.name}\` (${nodes.length} nodes; the first /${subnetPrefix} is reserved)`));
