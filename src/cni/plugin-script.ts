@@ -260,7 +260,8 @@ remove_host_link() {
 open_store() {
   [ -d "$STORE" ] || mkdir -p "$STORE" 2> /dev/null || fail 5 "cannot create the address store $STORE"
   # command: a failed redirection must not end the shell before the error JSON is printed.
-  command exec 9>> "$LOCK_FILE" 2> /dev/null || fail 5 "cannot open the lock file $LOCK_FILE"
+  # The braces keep the 2> to this line (on exec itself it would silence stderr for good).
+  { command exec 9>> "$LOCK_FILE"; } 2> /dev/null || fail 5 "cannot open the lock file $LOCK_FILE"
 }
 
 # lock_store opens the store and takes its lock; unlock_store closes the descriptor, which drops

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { renderPlugin } from '../../src/cni/render-plugin.js';
 import { CniLab, ip, ipOk, pluginConfig, type CniCall, type PluginRun } from './cni-harness.js';
 
 const NET = 'podnet';
@@ -399,6 +400,16 @@ describe('podnet CNI plugin: conformance', () => {
     await del(gone);
   });
 
+  it('a store that cannot be created gives code 5', async () => {
+    const file = join(lab.dataDir, '..', 'podnet-nostore');
+    writeFileSync(file, renderPlugin({ networkName: NET, bridge: BRIDGE, subnet: SUBNET, gateway: GATEWAY, mtu: MTU, dataDir: '/proc/pncni-store' }));
+    const pod = newPod();
+    const r = await lab.run(node, ['sh', file], { command: 'ADD', containerId: pod.id, netns: pod.ns, ifname: 'eth0', config: pluginConfig(NET) });
+    assert.equal(r.json?.code, 5);
+    assert.match(r.stderr, /podnet: cannot create the address store \/proc\/pncni-store\/podnet/);
+    assert.equal(ipOk('-n', pod.ns, 'link', 'show', 'dev', 'eth0'), false);
+  });
+
   it('STATUS succeeds when the bridge exists and gives code 50 when it does not', async () => {
     const ok = await call({ command: 'STATUS', config: pluginConfig(NET, '1.1.0') });
     assert.equal(ok.status, 0, ok.stdout);
@@ -427,6 +438,7 @@ describe('podnet CNI plugin: conformance', () => {
     assert.notEqual(r.status, 0);
     assert.equal(r.json?.code, 11);
     assert.match(String(r.json?.msg), /no free address left in 10\.244\.9\.0\/29/);
+    assert.match(r.stderr, /podnet: no free address left/);
     assert.equal(lab.allocations('pn29').size, 5);
     assert.equal(hostVeths(small).length, 5);
     assert.equal(ipOk('-n', sixth.ns, 'link', 'show', 'dev', 'eth0'), false);
