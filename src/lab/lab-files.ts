@@ -54,15 +54,14 @@ shift 3
 # Drop the copies of the host's netns mounts this mount namespace inherited: they would keep other
 # namespaces alive after \`ip netns del\`. Then pods made on this node live in a /run/netns of its own.
 umount -R -l /run/netns 2>/dev/null || true
-mkdir -p /run/netns
+# One mkdir for every mount point (the sources exist already): each process costs on a busy machine.
+mkdir -p /run/netns /run/sshd "$@"
 mount -t tmpfs -o mode=0755,size=4m podnet-lab-netns /run/netns
 while [ "$#" -ge 2 ]; do
-  mkdir -p "$2"
   mount --bind "$1" "$2"
   shift 2
 done
 echo "$hostname" > /proc/sys/kernel/hostname
-mkdir -p /run/sshd
 exec /usr/sbin/sshd -D -f "$sshd_config" -E "$sshd_log"
 `;
 }

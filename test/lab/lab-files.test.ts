@@ -99,7 +99,7 @@ test('the node init mounts a private /run/netns and the bind pairs, sets the hos
   assert.match(init, /mount -t tmpfs .* \/run\/netns/);
   assert.match(init, /mount --bind "\$1" "\$2"/);
   assert.match(init, /\/proc\/sys\/kernel\/hostname/);
-  assert.match(init, /mkdir -p \/run\/sshd/);
+  assert.match(init, /mkdir -p \/run\/netns \/run\/sshd "\$@"/);
   assert.match(init, /^exec \/usr\/sbin\/sshd -D -f "\$sshd_config" -E "\$sshd_log"$/m);
 });
 
