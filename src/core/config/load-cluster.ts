@@ -2,13 +2,15 @@
 // through io, paths are plain strings.
 import { LineCounter, parseDocument } from 'yaml';
 import type { IPv4, IPv4CidrRange } from 'ip-num';
-import type { BridgeSpec, Cluster, Diagnostic, NodeSpec, RoutingMode, SshTarget } from '../model.js';
+import type { BridgeSpec, Cluster, Diagnostic, NodeSpec, RoutingMode } from '../model.js';
 import { allocateSubnets, cidrSpan, spansOverlap, type CidrSpan } from '../subnets.js';
 import { didYouMean } from './did-you-mean.js';
 import { parseInventory, resolveHostVars, hostsOfGroup, type Inventory, type InventoryVar, type SourcePos } from './inventory.js';
 import { checkIpv4Address, checkIpv4Cidr, prefixLength } from './ipv4.js';
 import { dirnamePosix, resolveConfigPath } from './paths.js';
+import { isDict, type Blame, type Dict, type Located } from './located.js';
 import { checkSchema, definitionValidator } from './schema-check.js';
+import { ignoredInventoryVars, INVENTORY_KEYS, looksLikeIpv6, resolveSshTarget } from './ssh-target.js';
 import { YamlLocator, type JsonPath } from './yaml-positions.js';
 
 export interface LoadIo {
@@ -24,26 +26,8 @@ export type LoadResult = { ok: true; cluster: Cluster; warnings: Diagnostic[] } 
 
 export const DEFAULT_BRIDGE_NAME = 'v-net-0';
 export const DEFAULT_SUBNET_PREFIX = 24;
-export const DEFAULT_SSH_USER = 'root';
-export const DEFAULT_SSH_PORT = 22;
-export const DEFAULT_KNOWN_HOSTS_FILE = '~/.ssh/known_hosts';
-export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
 /** A subnet needs a gateway and at least one pod: /30 at most. */
 export const SMALLEST_SUBNET_PREFIX = 30;
-
-type Dict = Record<string, unknown>;
-
-function isDict(value: unknown): value is Dict {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Where a value came from: makes the diagnostic that points at it. */
-type Blame = (message: string) => Diagnostic;
-
-interface Located<T> {
-  value: T;
-  blame: Blame;
-}
 
 interface NodeEntry {
   /** JSON path of the node in cluster.yaml (the group selection for fromInventoryGroup). */
@@ -54,34 +38,6 @@ interface NodeEntry {
 }
 
 const isValidNodeName = definitionValidator('nodeName');
-const isValidSshHost = definitionValidator('sshHost');
-const isValidSshUser = definitionValidator('sshUser');
-
-// Ansible's own spellings, newest first.
-const INVENTORY_KEYS = {
-  host: ['ansible_host', 'ansible_ssh_host'],
-  port: ['ansible_port', 'ansible_ssh_port'],
-  user: ['ansible_user', 'ansible_ssh_user'],
-  identityFile: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
-  become: ['ansible_become'],
-} as const;
-
-// Ansible variables podnet deliberately does not use.
-const PASSWORD_KEYS = ['ansible_password', 'ansible_ssh_pass', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'];
-
-/** Ansible's boolean(): yes/no, true/false, on/off, 1/0, y/n, t/f in any case. */
-function ansibleBoolean(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  const text = String(value).toLowerCase();
-  if (['yes', 'true', 'on', '1', 'y', 't'].includes(text)) return true;
-  if (['no', 'false', 'off', '0', 'n', 'f'].includes(text)) return false;
-  return undefined;
-}
-
-function looksLikeIpv6(text: string): boolean {
-  return /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*$/.test(text) && text.includes(':');
-}
-
 interface ExplicitSubnet {
   node: string;
   span: CidrSpan;
@@ -228,9 +184,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     firstByName.set(name, entry);
     nodeBlame.set(name, entry.blameName);
     const hostVars = inventory?.hosts.has(name) ? resolveHostVars(inventory, name) : undefined;
-    for (const [key, found] of hostVars ?? []) {
-      if (PASSWORD_KEYS.includes(key)) warnings.push({ ...found.pos, message: `warning: podnet ignores ${key}: it logs in with a key or the SSH agent, and \`become\` needs passwordless sudo` });
-    }
+    if (hostVars) warnings.push(...ignoredInventoryVars(hostVars));
     const inventoryVar = (keys: readonly string[]): InventoryVar | undefined => {
       for (const key of keys) {
         const found = hostVars?.get(key);
@@ -295,91 +249,19 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
       }
     }
 
-    // SSH: node override > inventory host vars > group vars > cluster ssh defaults > built-in
-    const nodeSsh: Dict = isDict(raw.ssh) ? raw.ssh : {};
-    const fromYaml = <T>(key: string, isType: (value: unknown) => value is T): Located<T> | undefined => {
-      if (isType(nodeSsh[key])) return { value: nodeSsh[key], blame: at([...path, 'ssh', key]) };
-      return undefined;
-    };
-    const fromDefaults = <T>(key: string, isType: (value: unknown) => value is T): Located<T> | undefined => {
-      if (isType(sshDefaults[key])) return { value: sshDefaults[key], blame: at(['ssh', key]) };
-      return undefined;
-    };
-    const isString = (value: unknown): value is string => typeof value === 'string';
-    const isNumber = (value: unknown): value is number => typeof value === 'number';
-    const isBoolean = (value: unknown): value is boolean => typeof value === 'boolean';
-    const inventoryDir = inventory ? dirnamePosix(inventory.file) : baseDir;
-
-    // SSH host: the node's ssh.host, else ansible_host, else the node address.
-    const yamlHost = fromYaml('host', isString);
-    const inventoryHost = yamlHost ? undefined : inventoryVar(INVENTORY_KEYS.host);
-    const host = yamlHost?.value ?? (inventoryHost ? String(inventoryHost.value) : undefined);
-    // Without an address of its own, the node's address is ansible_host: checked above already.
-    const hostNeedsCheck = yamlHost !== undefined || (inventoryHost !== undefined && raw.address !== undefined);
-    if (host !== undefined && hostNeedsCheck) {
-      const blame = yamlHost?.blame ?? atPos((inventoryHost as InventoryVar).pos);
-      if (/^[0-9.]+$/.test(host) && !checkIpv4Address(host).ok) report(blame(`ssh host ${host}: not a valid IPv4 address`));
-      else if (inventoryHost) {
-        const problem = looksLikeIpv6(host) ? 'IPv6 is not supported yet' : isValidSshHost(host);
-        if (problem) report(blame(`ansible_host ${JSON.stringify(host)} ${problem}`));
-      }
-    }
-
-    let port = fromYaml('port', isNumber)?.value;
-    if (port === undefined) {
-      const fromInventory = inventoryVar(INVENTORY_KEYS.port);
-      if (fromInventory) {
-        const text = String(fromInventory.value);
-        const parsed = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
-        if (!(parsed >= 1 && parsed <= 65535)) report(atPos(fromInventory.pos)(`ansible_port ${JSON.stringify(text)} must be a port number 1-65535`));
-        else port = parsed;
-      }
-    }
-
-    let user = fromYaml('user', isString)?.value;
-    if (user === undefined) {
-      const fromInventory = inventoryVar(INVENTORY_KEYS.user);
-      if (fromInventory) {
-        user = String(fromInventory.value);
-        const problem = isValidSshUser(user);
-        if (problem) report(atPos(fromInventory.pos)(`ansible_user ${JSON.stringify(user)} ${problem}`));
-      }
-    }
-
-    let identityFile: string | undefined;
-    const yamlIdentity = fromYaml('identityFile', isString)?.value;
-    if (yamlIdentity !== undefined) identityFile = resolveConfigPath(yamlIdentity, baseDir, io.homeDir, io.cwd);
-    else {
-      const fromInventory = inventoryVar(INVENTORY_KEYS.identityFile);
-      if (fromInventory) identityFile = resolveConfigPath(String(fromInventory.value), inventoryDir, io.homeDir, io.cwd);
-    }
-
-    let become = fromYaml('become', isBoolean)?.value;
-    if (become === undefined) {
-      const fromInventory = inventoryVar(INVENTORY_KEYS.become);
-      if (fromInventory) {
-        become = ansibleBoolean(fromInventory.value);
-        if (become === undefined) report(atPos(fromInventory.pos)(`ansible_become ${JSON.stringify(String(fromInventory.value))} must be a boolean (true/false, yes/no)`));
-      }
-    }
-
-    const pick = <T>(key: string, isType: (value: unknown) => value is T): T | undefined => fromYaml(key, isType)?.value ?? fromDefaults(key, isType)?.value;
-    const defaultIdentity = fromDefaults('identityFile', isString)?.value;
-    const knownHosts = pick('knownHostsFile', isString) ?? DEFAULT_KNOWN_HOSTS_FILE;
-    const ssh: SshTarget = {
-      host: host ?? address?.value ?? name,
-      port: port ?? fromDefaults('port', isNumber)?.value ?? DEFAULT_SSH_PORT,
-      user: user ?? fromDefaults('user', isString)?.value ?? DEFAULT_SSH_USER,
-      knownHostsFile: resolveConfigPath(knownHosts, baseDir, io.homeDir, io.cwd),
-      become: become ?? fromDefaults('become', isBoolean)?.value ?? false,
-      connectTimeoutMs: Math.round((pick('connectTimeout', isNumber) ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000),
-    };
-    const chosenIdentity = identityFile ?? (defaultIdentity === undefined ? undefined : resolveConfigPath(defaultIdentity, baseDir, io.homeDir, io.cwd));
-    if (chosenIdentity !== undefined) ssh.identityFile = chosenIdentity;
-    const proxyJump = pick('proxyJump', isString);
-    if (proxyJump !== undefined) ssh.proxyJump = proxyJump;
-    const proxyCommand = pick('proxyCommand', isString);
-    if (proxyCommand !== undefined) ssh.proxyCommand = proxyCommand;
+    const ssh = resolveSshTarget({
+      nodeSsh: isDict(raw.ssh) ? raw.ssh : {},
+      nodeSshPath: [...path, 'ssh'],
+      defaults: sshDefaults,
+      inventoryVar,
+      addressFromInventory: raw.address === undefined,
+      fallbackHost: address?.value ?? name,
+      baseDir,
+      inventoryDir: inventory ? dirnamePosix(inventory.file) : baseDir,
+      io,
+      locate,
+      report,
+    });
 
     nodes.push({ name, address: ipv4 ? ipv4.toString() : (address?.value ?? ''), ssh });
   }
