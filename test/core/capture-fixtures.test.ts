@@ -11,7 +11,7 @@ import { unmetDesired } from '../../src/core/converged.js';
 import { desiredState } from '../../src/core/desired.js';
 import { planNode } from '../../src/core/plan.js';
 import { classicCluster, classicSubnets } from './classic-cluster.js';
-import { FIXTURE_ROOT, loadObserved } from './ip-fixtures.js';
+import { fixtureCases, loadObserved } from './ip-fixtures.js';
 
 function fixtureNamespaces(): string[] {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
@@ -29,7 +29,7 @@ test('the capture script reproduces every committed fixture (as the planner sees
     assert.equal(run.status, 0, `capture-fixtures.sh failed:\n${run.stderr}`);
     assert.deepEqual(fixtureNamespaces(), before, 'the script left namespaces behind');
 
-    const committed = readdirSync(FIXTURE_ROOT).sort();
+    const committed = fixtureCases();
     assert.deepEqual(readdirSync(out).sort(), committed);
     const cluster = classicCluster({ bridge: { name: 'v-net-0', mtu: 1500 } });
     for (const name of committed) {

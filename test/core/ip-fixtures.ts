@@ -1,10 +1,18 @@
 // Loads the captured `ip -j` fixtures (test/fixtures/ip/<case>/) as observed state.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../../src/core/ip-json.js';
 import type { ManagementPath, ObservedState } from '../../src/core/model.js';
 
 export const FIXTURE_ROOT = join(process.cwd(), 'test', 'fixtures', 'ip');
+
+/** The captured case names (directories under test/fixtures/ip), sorted. */
+export function fixtureCases(): string[] {
+  return readdirSync(FIXTURE_ROOT, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+}
 
 export function readFixtureFile(caseName: string, file: string): string {
   return readFileSync(join(FIXTURE_ROOT, caseName, file), 'utf8');

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../../src/core/ip-json.js';
-import { readdirSync } from 'node:fs';
-import { FIXTURE_ROOT, loadObserved, readFixtureFile } from './ip-fixtures.js';
+import { fixtureCases, loadObserved, readFixtureFile } from './ip-fixtures.js';
 
 test('links: kind, up, alias and mtu of a converged node', () => {
   const links = parseIpLinks(readFixtureFile('converged', 'links.json'));
@@ -124,7 +123,7 @@ test('malformed input throws a clear error naming the command and the entry', ()
 });
 
 test('every captured fixture parses', () => {
-  const cases = readdirSync(FIXTURE_ROOT);
+  const cases = fixtureCases();
   assert.ok(cases.length >= 6);
   for (const name of cases) {
     const observed = loadObserved(name);
