@@ -1,7 +1,8 @@
 // The loader on good input: defaults, paths, SSH settings merged from inventories, the examples.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { normalizePosixPath } from '../../src/core/config/paths.js';
 import { loadCluster, formatDiagnostic, type LoadResult } from '../../src/core/config/index.js';
 import type { Cluster, NodeSpec } from '../../src/core/model.js';
 import { diskIo, HOME, loadFile, loadText } from './helpers.js';
@@ -21,6 +22,15 @@ test('every example validates', () => {
   const examples = readdirSync('examples').filter((dir) => existsSync(`examples/${dir}/cluster.yaml`));
   assert.ok(examples.includes('seed-3-nodes') && examples.includes('lab') && examples.includes('inventory'));
   for (const dir of examples) ok(loadFile(`examples/${dir}/cluster.yaml`));
+});
+
+test('every example names the schema for editors, and the path resolves', () => {
+  for (const dir of readdirSync('examples').filter((d) => existsSync(`examples/${d}/cluster.yaml`))) {
+    const firstLine = readFileSync(`examples/${dir}/cluster.yaml`, 'utf8').split('\n')[0] ?? '';
+    const match = /^# yaml-language-server: \$schema=(\S+)$/.exec(firstLine);
+    assert.ok(match?.[1], `examples/${dir}/cluster.yaml: first line ${firstLine}`);
+    assert.equal(normalizePosixPath(`examples/${dir}/${match[1]}`), 'schemas/cluster.schema.json');
+  }
 });
 
 test('seed-3-nodes is the classic topology', () => {

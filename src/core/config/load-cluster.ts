@@ -38,6 +38,7 @@ interface NodeEntry {
 }
 
 const isValidNodeName = definitionValidator('nodeName');
+
 interface ExplicitSubnet {
   node: string;
   span: CidrSpan;
