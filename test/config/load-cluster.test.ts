@@ -249,3 +249,33 @@ test('passwords in the inventory are ignored with a warning at their position; v
     'cfg/inv.ini:2:50: warning: podnet ignores ansible_password: it logs in with a key or the SSH agent, and `become` needs passwordless sudo',
   ]);
 });
+
+test('anchors and merge keys share settings between nodes', () => {
+  const cluster = ok(
+    loadText(
+      [
+        'podCidr: 10.244.0.0/16',
+        'nodes:',
+        '  - &base { name: a, address: 192.168.1.11, ssh: { user: ops, port: 2200 } }',
+        '  - <<: *base',
+        '    name: b',
+        '    address: 192.168.1.12',
+        '',
+      ].join('\n'),
+    ),
+  );
+  assert.deepEqual(
+    cluster.nodes.map((n) => [n.name, n.address, n.ssh.user, n.ssh.port]),
+    [
+      ['a', '192.168.1.11', 'ops', 2200],
+      ['b', '192.168.1.12', 'ops', 2200],
+    ],
+  );
+});
+
+test('a node written as a bare name says how to write it', () => {
+  const result = loadText('podCidr: 10.244.0.0/16\nnodes:\n  - node1\n');
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.deepEqual(result.diagnostics.map(formatDiagnostic), ['cfg/cluster.yaml:3:5: `nodes` item 1 must be a mapping like {name: node1}, got string "node1"']);
+});

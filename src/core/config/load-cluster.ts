@@ -73,7 +73,8 @@ function sortDiagnostics(diagnostics: Diagnostic[], mainFile: string): Diagnosti
 
 export function loadCluster(text: string, file: string, io: LoadIo): LoadResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `<<` merge keys let nodes share settings through anchors.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const locate = new YamlLocator(file, doc, lineCounter);
   if (doc.errors.length > 0) {
     return { ok: false, diagnostics: doc.errors.map((error) => locate.atOffset(error.pos[0], `YAML syntax: ${error.message}`)) };

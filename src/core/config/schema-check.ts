@@ -65,6 +65,9 @@ function describeError(error: ErrorObject, path: JsonPath): string {
   switch (error.keyword) {
     case 'type': {
       if (path.length === 1 && path[0] === 'nodes') return '`nodes` must be a list of nodes, or {fromInventoryGroup: GROUP}';
+      if (path.length === 2 && path[0] === 'nodes' && typeof error.data === 'string') {
+        return `${name} must be a mapping like {name: ${error.data}}, got ${typeOf(error.data)}`;
+      }
       const want = String(params.type)
         .split(',')
         .map((type) => TYPE_WORDS[type] ?? type)
