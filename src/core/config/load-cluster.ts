@@ -80,7 +80,13 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     return { ok: false, diagnostics: doc.errors.map((error) => locate.atOffset(error.pos[0], `YAML syntax: ${error.message}`)) };
   }
   const warnings = doc.warnings.map((warning) => locate.atOffset(warning.pos[0], `warning: ${warning.message}`));
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // toJS throws for an alias without an anchor before it, or one expanded too often.
+    return { ok: false, diagnostics: [locate.atFirstBadAlias(`YAML: ${err instanceof Error ? err.message : String(err)}`)] };
+  }
   if (data === null || data === undefined) {
     return { ok: false, diagnostics: [locate.at([], 'the file is empty: a cluster needs at least `podCidr` and `nodes`')] };
   }

@@ -1,5 +1,5 @@
 // Find the YAML node behind a JSON path, so that every diagnostic points at file:line:col.
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, visit, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from '../model.js';
 
 export type JsonPath = readonly (string | number)[];
@@ -56,6 +56,19 @@ export class YamlLocator {
 
   atKey(path: JsonPath, key: string, message: string): Diagnostic {
     return { file: this.file, ...this.positionOf(this.keyNode(path, key)), message };
+  }
+
+  /** At the first alias whose anchor is missing (or the first alias at all), else 1:1. */
+  atFirstBadAlias(message: string): Diagnostic {
+    let unresolved: YamlNode | undefined;
+    let first: YamlNode | undefined;
+    visit(this.doc, {
+      Alias: (_key, alias) => {
+        first ??= alias;
+        if (!unresolved && alias.resolve(this.doc) === undefined) unresolved = alias;
+      },
+    });
+    return { file: this.file, ...this.positionOf(unresolved ?? first), message };
   }
 
   atOffset(offset: number, message: string): Diagnostic {
