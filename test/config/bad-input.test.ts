@@ -10,6 +10,7 @@ const INVENTORY = 'test/fixtures/config/inventory';
 /** rule (fixture name) → every expected diagnostic as [file, line, col, message substring]. */
 const CASES: Record<string, [string, number, number, string][]> = {
   'yaml-syntax': [['', 4, 14, 'YAML syntax: Nested mappings are not allowed']],
+  'yaml-unresolved-alias': [['', 4, 14, 'YAML: Unresolved alias (the anchor must be set before the alias): addr']],
   'duplicate-key': [['', 5, 5, 'YAML syntax: Map keys must be unique']],
   'unknown-key': [['', 5, 5, 'unknown key `subnt`; did you mean `subnet`?']],
   'unknown-key-far': [['', 2, 1, 'unknown key `colour` (known keys: podCidr, subnetPrefix']],
