@@ -34,6 +34,7 @@ import { addNetns, deleteNetns, ipBatchIn, listNetns } from './netns.js';
 import { checkLabPrerequisites, requireRoot } from './prerequisites.js';
 import { isListeningOnPort, isProcessAlive, readChildPids, readNamespacePids, terminateProcesses } from './processes.js';
 import { runChecked, runCommand } from './run-command.js';
+import { generateEd25519KeyPair } from './ssh-keys.js';
 
 /** Per-node setup steps (key generation, `ip` batches, starts) run this many at a time. */
 const NODE_SETUP_CONCURRENCY = 16;
@@ -95,10 +96,12 @@ async function requireLabNode(name: string, node: string): Promise<{ state: LabS
 
 // ───────────────────────────── node processes ─────────────────────────────
 
+/** Writes a new ed25519 key pair to FILE and FILE.pub, as `ssh-keygen -t ed25519 -N '' -f FILE` would. */
 async function generateKey(file: string, comment: string): Promise<void> {
+  const { privateKey, publicKey } = generateEd25519KeyPair(comment);
   await rm(file, { force: true });
-  await rm(`${file}.pub`, { force: true });
-  await runChecked(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  await writeFile(file, privateKey, { mode: 0o600 });
+  await writeFile(`${file}.pub`, publicKey, { mode: 0o644 });
 }
 
 async function readTail(file: string, lines = 5): Promise<string> {
