@@ -113,3 +113,31 @@ test('the shipped example inventories agree', () => {
     assert.deepEqual(normalise(values(ini, host)), normalise(values(yaml, host)), host);
   }
 });
+
+test('YAML: anchors, aliases and merge keys as Ansible reads them; a missing anchor is reported', () => {
+  const inventory = parsed(
+    parseYamlInventory(
+      [
+        'all:',
+        '  vars: &common { ansible_user: ops, ansible_port: 2200 }',
+        '  hosts:',
+        '    node1:',
+        '      ansible_port: 22',
+        '      <<: *common',
+        '      ansible_host: 192.168.1.11',
+        '    node2: &same { ansible_host: 192.168.1.12 }',
+        '    node3:',
+        '      <<: [{ ansible_user: first }, *common]',
+        '',
+      ].join('\n'),
+      'inv.yaml',
+    ),
+  );
+  assert.deepEqual(values(inventory, 'node1'), { ansible_user: 'ops', ansible_port: 22, ansible_host: '192.168.1.11' });
+  assert.deepEqual(values(inventory, 'node2'), { ansible_user: 'ops', ansible_port: 2200, ansible_host: '192.168.1.12' });
+  assert.deepEqual(values(inventory, 'node3'), { ansible_user: 'first', ansible_port: 2200 });
+  const missing = parseYamlInventory('all:\n  hosts:\n    node1:\n      ansible_host: *nowhere\n', 'inv.yaml');
+  assert.equal(missing.ok, false);
+  if (missing.ok) return;
+  assert.deepEqual(missing.diagnostics.map(formatDiagnostic), ['inv.yaml:4:21: unresolved alias *nowhere (the anchor must be set before the alias)']);
+});

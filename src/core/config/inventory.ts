@@ -1,6 +1,6 @@
 // Ansible inventories (INI or YAML), parsed in pure code, and the variables one host ends up with.
 // Only what podnet needs: hosts, groups, children and their variables, each with its position.
-import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
 import type { Diagnostic } from '../model.js';
 
 export interface SourcePos {
@@ -187,9 +187,11 @@ const GROUP_KEYS = ['hosts', 'vars', 'children'];
 
 export function parseYamlInventory(text: string, file: string): InventoryResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const posOf = (node: YamlNode | null | undefined, fallback: SourcePos): SourcePos => {
-    const offset = node?.range?.[0];
+  // Ansible reads YAML inventories with anchors and `<<` merge keys.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true });
+  const top: SourcePos = { file, line: 1, col: 1 };
+  const posOf = (node: unknown, fallback: SourcePos): SourcePos => {
+    const offset = (node as YamlNode | null | undefined)?.range?.[0];
     if (offset === undefined) return fallback;
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
@@ -200,51 +202,71 @@ export function parseYamlInventory(text: string, file: string): InventoryResult 
   });
   if (diagnostics.length > 0) return { ok: false, diagnostics };
   const inventory = newInventory(file);
-  const top: SourcePos = { file, line: 1, col: 1 };
   const fail = (pos: SourcePos, message: string): void => {
     diagnostics.push({ ...pos, message });
   };
-  const readVars = (node: unknown, into: Map<string, InventoryVar>, where: string): void => {
-    if (node === null || node === undefined || (isScalar(node) && node.value === null)) return;
-    if (!isMap(node)) return fail(posOf(node as YamlNode, top), `${where} must be a mapping of variables`);
+  /** The node an alias stands for; undefined (reported) when its anchor is missing. */
+  const deref = (node: unknown): unknown => {
+    if (!isAlias(node)) return node;
+    const target = node.resolve(doc);
+    if (target === undefined) fail(posOf(node, top), `unresolved alias *${node.source} (the anchor must be set before the alias)`);
+    return target;
+  };
+  const isEmpty = (node: unknown): boolean => node === null || node === undefined || (isScalar(node) && node.value === null);
+  const keyOf = (pair: Pair): string => {
+    const key = deref(pair.key);
+    return isScalar(key) ? String(key.value) : '';
+  };
+  // With `merge: true` the parser gives a merge key the value Symbol('<<').
+  const isMergeKey = (pair: Pair): boolean => {
+    const key: unknown = isScalar(pair.key) ? pair.key.value : undefined;
+    return key === '<<' || (typeof key === 'symbol' && key.description === '<<');
+  };
+  const readVars = (raw: unknown, into: Map<string, InventoryVar>, where: string): void => {
+    const node = deref(raw);
+    if (isEmpty(node)) return;
+    if (!isMap(node)) return fail(posOf(raw, top), `${where} must be a mapping of variables`);
+    // Merged-in mappings first, so that the mapping's own keys win wherever they stand.
+    for (const pair of node.items.filter(isMergeKey)) {
+      const sources = deref(pair.value);
+      // In `<<: [*a, *b]` the earlier mapping wins, so it is read last.
+      for (const source of isSeq(sources) ? [...sources.items].reverse() : [pair.value]) readVars(source, into, where);
+    }
     for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      const valueNode = pair.value as YamlNode | null;
-      const value: unknown = isScalar(valueNode) ? valueNode.value : (valueNode?.toJSON() ?? null);
-      into.set(key, { value, pos: posOf(valueNode ?? (pair.key as YamlNode), top) });
+      if (isMergeKey(pair)) continue;
+      const valueNode = deref(pair.value);
+      let value: unknown = null;
+      try {
+        value = isScalar(valueNode) ? valueNode.value : ((valueNode as YamlNode | null)?.toJS(doc) ?? null);
+      } catch (err) {
+        fail(posOf(pair.value, top), `YAML: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      into.set(keyOf(pair), { value, pos: posOf(isEmpty(pair.value) ? pair.key : pair.value, top) });
     }
   };
-  const readGroup = (name: string, node: unknown, namePos: SourcePos, parent: InventoryGroup | undefined): void => {
+  const readGroup = (name: string, raw: unknown, namePos: SourcePos, parent: InventoryGroup | undefined): void => {
     if (!GROUP_NAME.test(name)) return fail(namePos, `invalid group name \`${name}\``);
     const group = ensureGroup(inventory, name, namePos);
     if (parent && parent.name !== name && !parent.children.includes(name)) parent.children.push(name);
-    if (node === null || node === undefined || (isScalar(node) && node.value === null)) return;
-    if (!isMap(node)) return fail(posOf(node as YamlNode, namePos), `group \`${name}\` must be a mapping with hosts, vars or children`);
+    const node = deref(raw);
+    if (isEmpty(node)) return;
+    if (!isMap(node)) return fail(posOf(raw, namePos), `group \`${name}\` must be a mapping with hosts, vars or children`);
     for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      const keyPos = posOf(pair.key as YamlNode, namePos);
-      const value = pair.value;
-      if (key === 'vars') readVars(value, group.vars, `vars of group \`${name}\``);
-      else if (key === 'hosts') {
-        if (value === null || (isScalar(value) && value.value === null)) continue;
+      const key = keyOf(pair);
+      const keyPos = posOf(pair.key, namePos);
+      const value = deref(pair.value);
+      if (key === 'vars') readVars(pair.value, group.vars, `vars of group \`${name}\``);
+      else if (key === 'hosts' || key === 'children') {
+        if (isEmpty(value)) continue;
         if (!isMap(value)) {
-          fail(posOf(value as YamlNode, keyPos), `hosts of group \`${name}\` must be a mapping of host names`);
+          fail(posOf(pair.value, keyPos), `${key} of group \`${name}\` must be a mapping of ${key === 'hosts' ? 'host names' : 'groups'}`);
           continue;
         }
-        for (const hostPair of value.items) {
-          const hostName = isScalar(hostPair.key) ? String(hostPair.key.value) : '';
-          const host = addHost(inventory, group, hostName, posOf(hostPair.key as YamlNode, keyPos));
-          readVars(hostPair.value, host.vars, `vars of host \`${hostName}\``);
-        }
-      } else if (key === 'children') {
-        if (value === null || (isScalar(value) && value.value === null)) continue;
-        if (!isMap(value)) {
-          fail(posOf(value as YamlNode, keyPos), `children of group \`${name}\` must be a mapping of groups`);
-          continue;
-        }
-        for (const childPair of value.items) {
-          const childName = isScalar(childPair.key) ? String(childPair.key.value) : '';
-          readGroup(childName, childPair.value, posOf(childPair.key as YamlNode, keyPos), group);
+        for (const item of value.items) {
+          const itemName = keyOf(item);
+          const itemPos = posOf(item.key, keyPos);
+          if (key === 'hosts') readVars(item.value, addHost(inventory, group, itemName, itemPos).vars, `vars of host \`${itemName}\``);
+          else readGroup(itemName, item.value, itemPos, group);
         }
       } else {
         fail(keyPos, `unknown key \`${key}\` in group \`${name}\` (expected ${GROUP_KEYS.join(', ')})`);
@@ -252,14 +274,9 @@ export function parseYamlInventory(text: string, file: string): InventoryResult 
     }
   };
   const root = doc.contents;
-  if (root !== null && !(isScalar(root) && root.value === null)) {
+  if (!isEmpty(root)) {
     if (!isMap(root)) fail(posOf(root, top), 'a YAML inventory must be a mapping of groups (e.g. `all:`)');
-    else {
-      for (const pair of root.items) {
-        const name = isScalar(pair.key) ? String(pair.key.value) : '';
-        readGroup(name, pair.value, posOf(pair.key as YamlNode, top), undefined);
-      }
-    }
+    else for (const pair of root.items) readGroup(keyOf(pair), pair.value, posOf(pair.key, top), undefined);
   }
   return diagnostics.length > 0 ? { ok: false, diagnostics } : { ok: true, inventory };
 }
