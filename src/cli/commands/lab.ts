@@ -52,7 +52,7 @@ function renderLabStatus(labs: readonly LabStatus[]): string {
   const lines: string[] = [];
   for (const lab of labs) {
     const up = lab.nodes.filter((n) => n.up).length;
-    const note = lab.hasState ? '' : ' (left over without lab.json: run podnet lab down --name ' + lab.name + ')';
+    const note = lab.hasState ? '' : ` (left over without lab.json: run podnet lab down --name ${lab.name})`;
     lines.push(`lab ${lab.name}: ${up}/${lab.nodes.length} nodes up${note}`);
     for (const n of lab.nodes) {
       const state = n.up ? 'up' : n.netnsExists ? 'down' : 'down (namespace missing)';
