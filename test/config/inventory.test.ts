@@ -55,7 +55,7 @@ test('INI: sections, children, vars, host:port, quoted values, comments', () => 
 });
 
 test('INI: errors carry positions', () => {
-  const result = parseIniInventory('[web\nweb[01:10] x=1\n[g:weird]\n[ok]\nh1 novalue\n[ok:vars]\njustakey\n', 'inv.ini');
+  const result = parseIniInventory('[web\nweb[01:10] x=1\n[g:weird]\n[ok]\nh1 novalue\n[ok:vars]\njustakey\n[more]\n  ansible_host=10.0.0.1\n', 'inv.ini');
   assert.equal(result.ok, false);
   if (result.ok) return;
   assert.deepEqual(result.diagnostics.map(formatDiagnostic), [
@@ -64,6 +64,7 @@ test('INI: errors carry positions', () => {
     'inv.ini:3:4: unknown section kind `:weird` (expected :vars or :children)',
     'inv.ini:5:4: expected key=value after host h1, got `novalue`',
     'inv.ini:7:1: expected key=value in [ok:vars]',
+    'inv.ini:9:3: a host line starts with the host name, got `ansible_host=10.0.0.1`',
   ]);
 });
 

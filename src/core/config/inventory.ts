@@ -161,6 +161,7 @@ export function parseIniInventory(text: string, file: string): InventoryResult {
       if (!section.group.children.includes(first.text)) section.group.children.push(first.text);
       return;
     }
+    if (first.text.includes('=')) return fail(lineNo, first.col, `a host line starts with the host name, got \`${first.text}\``);
     if (/\[.*:.*\]/.test(first.text)) return fail(lineNo, first.col, `host ranges like \`${first.text}\` are not supported; list the hosts one per line`);
     // `host:port` is Ansible's shorthand for ansible_port.
     const hostPort = /^([^:]+):([0-9]+)$/.exec(first.text);
