@@ -4,10 +4,12 @@ import { registerValidate } from './validate.js';
 import { registerDiff } from './diff.js';
 import { registerApply } from './apply.js';
 import { registerLab } from './lab.js';
+import { registerPod } from './pod.js';
 
 export function registerCommands(program: Command): void {
   registerValidate(program);
   registerDiff(program);
   registerApply(program);
   registerLab(program);
+  registerPod(program);
 }

@@ -1,0 +1,113 @@
+// `podnet pod add|del|list`: pods by hand on a node, through the deployed CNI plugin, exactly as a
+// container runtime would run it.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { PodEntry } from '../../core/pod-script.js';
+import { readCluster } from '../../shell/read-cluster.js';
+import { addPod, deletePod, listPods, type NodePods, type PodOptions } from '../../shell/pods.js';
+
+interface PodCommandOptions {
+  output: 'text' | 'json';
+  verbose: boolean;
+  acceptNewHosts: boolean;
+  forks?: number;
+}
+
+function withCommonOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-v, --verbose', 'show the script sent to the node', false)
+    .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false);
+}
+
+function podOptions(options: PodCommandOptions): PodOptions {
+  return {
+    acceptNewHosts: options.acceptNewHosts,
+    ...(options.forks !== undefined ? { forks: options.forks } : {}),
+    ...(options.verbose ? { onCommand: (node: string, script: string) => process.stderr.write(`[${node}] $ sh <<'EOF'\n${script}EOF\n`) } : {}),
+  };
+}
+
+function parseForks(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
+  return n;
+}
+
+function renderPodLine(pod: PodEntry, width: number): string {
+  const name = pod.name.padEnd(width);
+  if (!pod.netns) return `  ${name}  ${pod.allocated.join(', ')} (allocated; no namespace of that name on this node)`;
+  const addresses = pod.addresses.length > 0 ? pod.addresses.join(', ') : '(no IPv4 address)';
+  return `  ${name}  ${addresses}`;
+}
+
+/** Text for `pod list`: a block per node. */
+export function renderPodList(nodes: readonly NodePods[]): string {
+  const lines: string[] = [];
+  for (const entry of nodes) {
+    if ('error' in entry) {
+      lines.push(`${entry.node}: UNREACHABLE: ${entry.error}`);
+      continue;
+    }
+    if (entry.pods.length === 0) {
+      lines.push(`${entry.node}: no pods`);
+      continue;
+    }
+    lines.push(`${entry.node}:`);
+    const width = Math.max(...entry.pods.map((p) => p.name.length));
+    for (const pod of entry.pods) lines.push(renderPodLine(pod, width));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function registerPod(program: Command): void {
+  const pod = program
+    .command('pod')
+    .description('pods by hand: a network namespace on a node, wired by the deployed CNI plugin (run podnet apply first)');
+
+  withCommonOptions(
+    pod
+      .command('add')
+      .description("create network namespace NAME on NODE and run the plugin's ADD in it; prints the pod's address")
+      .argument('<file>', 'the cluster.yaml')
+      .argument('<node>', 'a node of the cluster')
+      .argument('<name>', 'the pod (namespace and container id): a-z, 0-9, -'),
+  ).action(async (file: string, node: string, name: string, options: PodCommandOptions) => {
+    const added = await addPod(readCluster(file), node, name, podOptions(options));
+    if (options.output === 'json') {
+      process.stdout.write(JSON.stringify(added.result, null, 2) + '\n');
+      return;
+    }
+    const addresses = added.addresses.map((a) => `${a.address}${a.gateway ? ` (gateway ${a.gateway})` : ''}`).join(', ');
+    process.stdout.write(`pod ${added.pod} on ${added.node}: ${addresses || 'no address in the result'}\n`);
+  });
+
+  withCommonOptions(
+    pod
+      .command('del')
+      .description("run the plugin's DEL for pod NAME on NODE (releasing its address), then delete its namespace; succeeds when already gone")
+      .argument('<file>', 'the cluster.yaml')
+      .argument('<node>', 'a node of the cluster')
+      .argument('<name>', 'the pod'),
+  ).action(async (file: string, node: string, name: string, options: PodCommandOptions) => {
+    const deleted = await deletePod(readCluster(file), node, name, podOptions(options));
+    if (options.output === 'json') {
+      process.stdout.write(JSON.stringify(deleted, null, 2) + '\n');
+      return;
+    }
+    process.stdout.write(`pod ${deleted.pod} on ${deleted.node}: ${deleted.existed ? 'deleted' : 'already gone'}\n`);
+  });
+
+  withCommonOptions(
+    pod
+      .command('list')
+      .description("every node's pods (network namespaces) with their addresses, and the plugin's allocations; all nodes in parallel")
+      .argument('<file>', 'the cluster.yaml')
+      .argument('[node]', 'only this node')
+      .option('-f, --forks <n>', 'how many nodes to work on at once', parseForks, 10),
+  ).action(async (file: string, node: string | undefined, options: PodCommandOptions) => {
+    const nodes = await listPods(readCluster(file), node, podOptions(options));
+    if (options.output === 'json') process.stdout.write(JSON.stringify({ nodes }, null, 2) + '\n');
+    else process.stdout.write(renderPodList(nodes));
+    process.exitCode = nodes.some((n) => 'error' in n) ? 1 : 0;
+  });
+}
