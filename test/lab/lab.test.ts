@@ -255,6 +255,10 @@ describe('lab down', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
       assert.equal(viaSsh.code, 0, viaSsh.stderr);
       const sleepers = (): string[] =>
         run(['pgrep', '-f', `^sleep (${tag}|${Number(tag) + 1})$`]).stdout.split('\n').filter((l) => l !== '');
+      // Backgrounded, they may not have exec'd sleep yet when their starters return.
+      for (const deadline = Date.now() + 10_000; sleepers().length < 2 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       assert.equal(sleepers().length, 2);
       const { removed } = await labDown(lab.name);
       assert.deepEqual(sleepers(), [], 'no process the lab ran is left');
