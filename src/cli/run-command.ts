@@ -67,7 +67,7 @@ export async function runCommand(file: string, options: RunCommandOptions, mode:
   };
   const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
   try {
-    const gathered = await gatherCluster(nodes, sessions, runOptions);
+    const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
     const clusterPlan = planGathered(cluster, gathered.observed);
     for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     const applying = mode === 'apply' && !options.check;
@@ -91,7 +91,7 @@ export async function runCommand(file: string, options: RunCommandOptions, mode:
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
     }
-    const results = await applyPlan(nodes, clusterPlan, gathered, sessions, runOptions);
+    const results = await applyPlan(cluster, nodes, clusterPlan, gathered, sessions, runOptions);
     progress.done();
     const allResults = results.length > 0 ? results : unreachableResults(gathered.unreachable);
     if (json) {

@@ -42,5 +42,13 @@ export function unmetDesired(desired: DesiredState, observed: ObservedState): st
     const found = sameDst.length > 0 ? ` (found ${sameDst.map(describeRoute).join('; ')})` : '';
     unmet.push(`route ${route.dst} via ${route.gateway} proto ${PODNET_ROUTE_PROTO} is missing${found}`);
   }
+
+  // Files are compared only when the gather read them (observed.files set).
+  for (const file of observed.files === undefined ? [] : desired.files) {
+    const found = observed.files?.find((f) => f.path === file.path);
+    if (found === undefined || found.sha256 === null) unmet.push(`file ${file.path} is missing`);
+    else if (found.sha256 !== file.sha256) unmet.push(`file ${file.path} has other content`);
+    else if (found.mode !== file.mode) unmet.push(`file ${file.path} has mode ${found.mode ?? 'unknown'}, want ${file.mode}`);
+  }
   return unmet;
 }

@@ -1,11 +1,13 @@
 // What one node should look like, from the cluster and the subnets allocated to its nodes.
 import { PODNET_LINK_ALIAS, type Cluster, type DesiredRoute, type DesiredState } from './model.js';
 import { gatewayAddress, subnetPrefixLength } from './subnets.js';
+import { desiredFiles } from './node-files.js';
 
 /**
  * The desired state of `nodeName`: podnet's bridge (alias `podnet`, up, the configured MTU), the
  * first host of the node's subnet on it, forwarding on, and one route per other node
- * (`<peer subnet> via <peer address>`, in cluster order). `subnets` maps every node name to its
+ * (`<peer subnet> via <peer address>`, in cluster order), and the CNI plugin and its conflist.
+ * `subnets` maps every node name to its
  * pod subnet (as allocateSubnets returns them).
  */
 export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, string>, nodeName: string): DesiredState {
@@ -18,6 +20,7 @@ export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, stri
   const routes: DesiredRoute[] = cluster.nodes
     .filter((peer) => peer.name !== nodeName)
     .map((peer) => ({ dst: subnetOf(subnets, peer.name), gateway: peer.address, peer: peer.name }));
+  const gateway = gatewayAddress(subnet);
   return {
     node: nodeName,
     subnet,
@@ -28,11 +31,12 @@ export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, stri
     },
     address: {
       dev: cluster.bridge.name,
-      local: gatewayAddress(subnet),
+      local: gateway,
       prefixlen: subnetPrefixLength(subnet),
     },
     ipForward: true,
     routes,
+    files: desiredFiles(cluster, subnet, gateway),
   };
 }
 

@@ -1,7 +1,8 @@
 // The ONE command podnet runs on a node to learn its state, and the parser of its output.
 // Sections are delimited by marker lines so that one exec carries everything the planner needs.
-import type { ManagementPath, ObservedState } from './model.js';
+import type { ManagementPath, ObservedFile, ObservedState } from './model.js';
 import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from './ip-json.js';
+import { shellQuote } from './shell-quote.js';
 
 const MARK = '@@podnet-section';
 
@@ -15,8 +16,33 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
   ['ssh_connection', 'printf "%s\\n" "${SSH_CONNECTION:-}"'],
 ];
 
-export function renderGatherCommand(): string {
-  return SECTIONS.map(([name, cmd]) => `echo '${MARK} ${name}'; ${cmd}`).join('; ') + `; echo '${MARK} end'`;
+/** One line per managed file: path, sha256 (or `-` when missing), mode, whether it names podnet. */
+function filesCommand(paths: readonly string[]): string {
+  if (paths.length === 0) return 'true';
+  return (
+    `for f in ${paths.map(shellQuote).join(' ')}; do ` +
+    `if [ -f "$f" ]; then ` +
+    `printf '%s\\t%s\\t%s\\t%s\\n' "$f" "$(sha256sum < "$f" | cut -d' ' -f1)" "$(stat -c %a "$f")" "$(grep -q podnet "$f" && echo 1 || echo 0)"; ` +
+    `else printf '%s\\t-\\n' "$f"; fi; done`
+  );
+}
+
+/** The gather command; `filePaths` are the files podnet manages on the node. */
+export function renderGatherCommand(filePaths: readonly string[] = []): string {
+  const sections: ReadonlyArray<readonly [string, string]> = [...SECTIONS, ['files', filesCommand(filePaths)]];
+  return sections.map(([name, cmd]) => `echo '${MARK} ${name}'; ${cmd}`).join('; ') + `; echo '${MARK} end'`;
+}
+
+export function parseObservedFiles(text: string): ObservedFile[] {
+  const files: ObservedFile[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const [path, sha256, mode, mentions] = line.split('\t');
+    if (path === undefined || sha256 === undefined) throw new GatherOutputError(`unreadable file line: ${JSON.stringify(line)}`);
+    if (sha256 === '-') files.push({ path, sha256: null });
+    else files.push({ path, sha256, ...(mode !== undefined ? { mode } : {}), mentionsPodnet: mentions === '1' });
+  }
+  return files;
 }
 
 export class GatherOutputError extends Error {}
@@ -34,7 +60,7 @@ export function splitGatherOutput(stdout: string): Map<string, string> {
       lines.push(line);
     }
   }
-  if (!sections.has(SECTIONS[SECTIONS.length - 1]![0]) || current !== 'end') {
+  if (!sections.has('files') || current !== 'end') {
     throw new GatherOutputError('the gather output is incomplete (did the command run to its end?)');
   }
   return sections;
@@ -64,5 +90,6 @@ export function parseGatherOutput(stdout: string, node: string, nodeAddress: str
   const routes = parseIpRoutes(section(sections, 'routes'));
   const ipForward = parseIpForward(sections.get('ip_forward') ?? '');
   const management = parseManagementPath(sections.get('ssh_connection') ?? '', nodeAddress, { addresses });
-  return { node, links, addresses, routes, ipForward, management };
+  const files = parseObservedFiles(sections.get('files') ?? '');
+  return { node, links, addresses, routes, ipForward, files, management };
 }

@@ -47,6 +47,27 @@ export interface BridgeSpec {
   mtu?: number;
 }
 
+/** Where the CNI plugin and its conflist go on every node, and the network they define. */
+export interface CniSpec {
+  /** Directory of CNI plugin binaries; the plugin is `<binDir>/podnet`. */
+  binDir: string;
+  /** Directory of CNI network configs; the conflist is `<confDir>/10-<networkName>.conflist`. */
+  confDir: string;
+  /** The CNI network name (the conflist's `name`, the store's directory name). */
+  networkName: string;
+  cniVersion: string;
+  /** host-local style address store root (`<dataDir>/<networkName>/`). */
+  dataDir: string;
+}
+
+export const DEFAULT_CNI: CniSpec = {
+  binDir: '/opt/cni/bin',
+  confDir: '/etc/cni/net.d',
+  networkName: 'podnet',
+  cniVersion: '1.0.0',
+  dataDir: '/var/lib/cni/networks',
+};
+
 /** A validated cluster.yaml. Node subnets may still be unallocated (see allocateSubnets). */
 export interface Cluster {
   /** Path of the cluster.yaml it was loaded from (for messages). */
@@ -56,6 +77,7 @@ export interface Cluster {
   subnetPrefix: number;
   routing: RoutingMode;
   bridge: BridgeSpec;
+  cni: CniSpec;
   nodes: NodeSpec[];
 }
 
@@ -90,6 +112,18 @@ export interface DesiredRoute {
   peer: string;
 }
 
+/** A file podnet keeps on a node (the CNI plugin, its conflist), written atomically. */
+export interface DesiredFile {
+  path: string;
+  /** Octal permission bits, e.g. `755`. */
+  mode: string;
+  content: string;
+  /** SHA-256 of content (hex), what gather reads back with sha256sum. */
+  sha256: string;
+  /** What the file is, for people: `CNI plugin`, `CNI network config`. */
+  purpose: string;
+}
+
 export interface DesiredState {
   node: string;
   /** The node's own pod subnet, e.g. 10.244.1.0/24 */
@@ -98,6 +132,7 @@ export interface DesiredState {
   address: DesiredAddress;
   ipForward: true;
   routes: DesiredRoute[];
+  files: DesiredFile[];
 }
 
 export interface ObservedLink {
@@ -136,6 +171,16 @@ export interface ObservedRoute {
   nexthops?: { gateway?: string; dev?: string }[];
 }
 
+export interface ObservedFile {
+  path: string;
+  /** SHA-256 of the content (hex); null when the file does not exist. */
+  sha256: string | null;
+  /** Octal permission bits, e.g. `755`. */
+  mode?: string;
+  /** The file names podnet (podnet's files always do); a file that does not is someone else's. */
+  mentionsPodnet?: boolean;
+}
+
 /** How this SSH session reaches the node: protect it from the plan. */
 export interface ManagementPath {
   /** The node's address the SSH client connected to (from SSH_CONNECTION). */
@@ -154,6 +199,8 @@ export interface ObservedState {
   routes: ObservedRoute[];
   /** net.ipv4.ip_forward; null when it could not be read. */
   ipForward: boolean | null;
+  /** The files podnet manages, as found (absent when not gathered). */
+  files?: ObservedFile[];
   management?: ManagementPath;
 }
 
@@ -164,7 +211,7 @@ export type Action = 'create' | 'update' | 'delete';
 /** Terraform-style runes. */
 export const ACTION_RUNE: Record<Action, string> = { create: '+', update: '~', delete: '-' };
 
-export type ObjectKind = 'link' | 'address' | 'route' | 'sysctl';
+export type ObjectKind = 'link' | 'address' | 'route' | 'sysctl' | 'file';
 
 export interface Change {
   action: Action;
@@ -175,8 +222,13 @@ export interface Change {
   reason: string;
   before?: unknown;
   after?: unknown;
-  /** The exact command, program first: ['ip','route','replace',…] or ['sysctl','-w',…]. */
+  /**
+   * The exact command, program first: ['ip','route','replace',…], ['sysctl','-w',…], or for a file
+   * ['install-file', PATH, MODE] (written atomically from `content`: a temporary file, then rename).
+   */
   argv: string[];
+  /** The new content of a file step. */
+  content?: string;
 }
 
 export interface Conflict {

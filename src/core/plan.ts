@@ -9,7 +9,8 @@
 // deletions — stale routes, then stale addresses, then stale links, so nothing is removed while
 // something podnet still plans to remove depends on it, and a wrong bridge address is gone before
 // the right one is added (deleting a primary address drops the secondaries added after it) —
-// then creations: links, link attributes and up, addresses, routes.
+// then creations: links, link attributes and up, addresses, routes, and last the CNI plugin and
+// its conflist (written atomically; a runtime that reads the conflist finds the bridge ready).
 //
 // Ownership: routes with protocol 201 (`podnet`) and bridges with alias `podnet` are podnet's;
 // pod-CIDR addresses on podnet's bridge are podnet's too. Only those are ever changed or deleted.
@@ -150,6 +151,7 @@ class NodePlanner {
   private readonly linkUpdates: Change[] = [];
   private readonly addressAdds: Change[] = [];
   private readonly routeSets: Change[] = [];
+  private readonly fileSets: Change[] = [];
   private readonly podCidr: IPv4CidrRange;
 
   constructor(
@@ -167,6 +169,7 @@ class NodePlanner {
     this.reportForeignPodAddresses();
     this.planStaleBridges();
     this.planRoutes();
+    this.planFiles();
     const plan: NodePlan = {
       node: this.desired.node,
       address: this.ctx.nodeAddress,
@@ -180,6 +183,7 @@ class NodePlanner {
         ...this.linkUpdates,
         ...this.addressAdds,
         ...this.routeSets,
+        ...this.fileSets,
       ],
       conflicts: this.conflicts,
     };
@@ -403,6 +407,42 @@ class NodePlanner {
     argv.push('proto', PODNET_PROTO);
     if (route.metric !== undefined) argv.push('metric', String(route.metric));
     this.routeDeletes.push({ action: 'delete', kind: 'route', object: `route ${route.dst}`, reason, before: routeValue(route), argv });
+  }
+
+  /**
+   * The CNI plugin and conflist. Planned only when the gather looked at files (observed.files set).
+   * A file at one of podnet's paths that does not name podnet is someone else's: a conflict.
+   */
+  private planFiles(): void {
+    const observedFiles = this.observed.files;
+    if (observedFiles === undefined) return;
+    for (const want of this.desired.files) {
+      const found = observedFiles.find((f) => f.path === want.path);
+      const after = { path: want.path, mode: want.mode, sha256: want.sha256, purpose: want.purpose };
+      const change = (action: 'create' | 'update', reason: string, before?: Record<string, unknown>): void => {
+        this.fileSets.push({
+          action,
+          kind: 'file',
+          object: `file ${want.path}`,
+          reason,
+          ...(before !== undefined ? { before } : {}),
+          after,
+          argv: ['install-file', want.path, want.mode],
+          content: want.content,
+        });
+      };
+      if (found === undefined || found.sha256 === null) {
+        change('create', 'missing');
+        continue;
+      }
+      if (found.mentionsPodnet === false) {
+        this.conflict(`file ${want.path}`, `a file that does not mention podnet is at podnet's ${want.purpose} path; podnet will not overwrite it`);
+        continue;
+      }
+      const before = { path: found.path, mode: found.mode, sha256: found.sha256 };
+      if (found.sha256 !== want.sha256) change('update', `content differs (sha256 ${found.sha256.slice(0, 12)}…, want ${want.sha256.slice(0, 12)}…)`, before);
+      else if (found.mode !== want.mode) change('update', `mode is ${found.mode ?? 'unknown'}, want ${want.mode}`, before);
+    }
   }
 
   // ── the management path: changes that could cut the node's SSH session are refused ──

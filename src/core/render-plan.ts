@@ -118,6 +118,11 @@ function describeGroup(group: Change[]): string {
       return merged['value'] !== undefined && head.action !== 'delete' ? `${head.object} = ${String(merged['value'])}` : head.object;
     case 'address':
       return head.object;
+    case 'file': {
+      const sha = typeof merged['sha256'] === 'string' ? `, sha256 ${merged['sha256'].slice(0, 12)}…` : '';
+      const purpose = typeof merged['purpose'] === 'string' ? `${merged['purpose']}, ` : '';
+      return typeof merged['mode'] === 'string' ? `${head.object} (${purpose}mode ${merged['mode']}${sha})` : head.object;
+    }
   }
 }
 
@@ -153,6 +158,7 @@ export function renderPlanJson(plan: Plan): string {
         ...(c.before !== undefined ? { before: sortKeys(c.before) } : {}),
         ...(c.after !== undefined ? { after: sortKeys(c.after) } : {}),
         argv: c.argv,
+        ...(c.content !== undefined ? { content: c.content } : {}),
       })),
       conflicts: node.conflicts.map((c) => ({ node: c.node, object: c.object, message: c.message })),
     })),
@@ -180,7 +186,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete'];
-const KINDS: readonly ObjectKind[] = ['link', 'address', 'route', 'sysctl'];
+const KINDS: readonly ObjectKind[] = ['link', 'address', 'route', 'sysctl', 'file'];
 
 /** Reads a saved plan (renderPlanJson's output); any other format or version is a UserError. */
 export function parsePlanJson(text: string): Plan {
@@ -241,6 +247,8 @@ function parseChange(shape: Shape): Change {
   if (before !== undefined) change.before = before.value;
   const after = shape.optionalField('after');
   if (after !== undefined) change.after = after.value;
+  const content = shape.optionalField('content');
+  if (content !== undefined) change.content = content.string();
   return change;
 }
 

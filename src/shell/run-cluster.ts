@@ -10,6 +10,7 @@ import { planCluster } from '../core/plan.js';
 import { allocateSubnets } from '../core/subnets.js';
 import { desiredState } from '../core/desired.js';
 import { unmetDesired } from '../core/converged.js';
+import { managedFilePaths } from '../core/node-files.js';
 import type { NodeResult } from '../core/results.js';
 import type { NodeSessions } from './node-sessions.js';
 
@@ -58,9 +59,9 @@ export interface GatherResult {
   unreachable: Map<string, string>;
 }
 
-async function gatherNode(sessions: NodeSessions, node: NodeSpec, hooks: RunHooks): Promise<ObservedState> {
+async function gatherNode(sessions: NodeSessions, node: NodeSpec, filePaths: readonly string[], hooks: RunHooks): Promise<ObservedState> {
   const connection = await sessions.connect(node);
-  const command = renderGatherCommand();
+  const command = renderGatherCommand(filePaths);
   hooks.onCommand?.(node.name, command);
   const result = await connection.exec(command);
   if (result.code !== 0) {
@@ -69,7 +70,13 @@ async function gatherNode(sessions: NodeSessions, node: NodeSpec, hooks: RunHook
   return parseGatherOutput(result.stdout, node.name, node.address);
 }
 
-export async function gatherCluster(nodes: readonly NodeSpec[], sessions: NodeSessions, options: RunOptions): Promise<GatherResult> {
+export async function gatherCluster(
+  cluster: Cluster,
+  nodes: readonly NodeSpec[],
+  sessions: NodeSessions,
+  options: RunOptions,
+): Promise<GatherResult> {
+  const filePaths = managedFilePaths(cluster);
   const limit = pLimit(Math.max(1, options.forks));
   const observed = new Map<string, ObservedState>();
   const unreachable = new Map<string, string>();
@@ -79,7 +86,7 @@ export async function gatherCluster(nodes: readonly NodeSpec[], sessions: NodeSe
       limit(async () => {
         hooks.onProgress?.(node.name, { kind: 'connecting' });
         try {
-          observed.set(node.name, await gatherNode(sessions, node, hooks));
+          observed.set(node.name, await gatherNode(sessions, node, filePaths, hooks));
           hooks.onProgress?.(node.name, { kind: 'gathered' });
         } catch (err) {
           unreachable.set(node.name, errorMessage(err));
@@ -105,7 +112,7 @@ export function planGathered(cluster: Cluster, observed: ReadonlyMap<string, Obs
   return { plan, desired };
 }
 
-const EMPTY_OBSERVED = (node: string): ObservedState => ({ node, links: [], addresses: [], routes: [], ipForward: null });
+const EMPTY_OBSERVED = (node: string): ObservedState => ({ node, links: [], addresses: [], routes: [], ipForward: null, files: [] });
 
 /** How many desired facts already held before the run (Ansible's "ok"). */
 export function countOk(desired: DesiredState, before: ObservedState): number {
@@ -120,6 +127,7 @@ function nodeRefusal(nodePlan: NodePlan): string | undefined {
 }
 
 async function applyNode(
+  filePaths: readonly string[],
   node: NodeSpec,
   nodePlan: NodePlan,
   desired: DesiredState,
@@ -141,7 +149,7 @@ async function applyNode(
   try {
     const connection = await sessions.connect(node);
     hooks.onProgress?.(node.name, { kind: 'applying', changes: nodePlan.changes.length });
-    const command = renderApplyCommand(nodePlan.changes);
+    const command = renderApplyCommand(nodePlan.changes, filePaths);
     hooks.onCommand?.(node.name, command);
     const result = await connection.exec(command);
     const outcome = parseApplyOutcome(nodePlan.changes, result.stdout, result.stderr);
@@ -162,7 +170,7 @@ async function applyNode(
     for (let attempt = 1; unmet.length > 0 && attempt <= retries; attempt++) {
       hooks.onProgress?.(node.name, { kind: 'verifying', attempt });
       await new Promise((resolve) => setTimeout(resolve, options.verifyDelayMs ?? 300));
-      observed = await gatherNode(sessions, node, hooks);
+      observed = await gatherNode(sessions, node, filePaths, hooks);
       unmet = unmetDesired(desired, observed);
     }
     if (unmet.length > 0) {
@@ -179,6 +187,7 @@ async function applyNode(
 
 /** Apply every node's plan in parallel (bounded by forks) and verify it. */
 export async function applyPlan(
+  cluster: Cluster,
   nodes: readonly NodeSpec[],
   clusterPlan: ClusterPlan,
   gathered: GatherResult,
@@ -186,6 +195,7 @@ export async function applyPlan(
   options: RunOptions,
 ): Promise<NodeResult[]> {
   const limit = pLimit(Math.max(1, options.forks));
+  const filePaths = managedFilePaths(cluster);
   return Promise.all(
     nodes.map((node) =>
       limit(async (): Promise<NodeResult> => {
@@ -196,7 +206,7 @@ export async function applyPlan(
         if (reason !== undefined || !nodePlan || !desired || !before) {
           return { node: node.name, status: 'unreachable', changed: 0, ok: 0, error: reason ?? 'no state gathered' };
         }
-        return applyNode(node, nodePlan, desired, before, sessions, options);
+        return applyNode(filePaths, node, nodePlan, desired, before, sessions, options);
       }),
     ),
   );

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allocateSubnets, gatewayAddress, subnetPrefixLength } from '../../src/core/subnets.js';
-import type { Cluster, NodeSpec, ObservedState, ObservedRoute } from '../../src/core/model.js';
+import { DEFAULT_CNI, type Cluster, type NodeSpec, type ObservedState, type ObservedRoute } from '../../src/core/model.js';
 
 function spec(name: string, address: string, subnet?: string): NodeSpec {
   const node: NodeSpec = { name, address, ssh: { host: address, port: 22, user: 'root', knownHostsFile: '/kh', become: false, connectTimeoutMs: 10000 } };
@@ -11,7 +11,7 @@ function spec(name: string, address: string, subnet?: string): NodeSpec {
 }
 
 function cluster(nodes: NodeSpec[], podCidr = '10.244.0.0/16', subnetPrefix = 24): Cluster {
-  return { sourcePath: 'cluster.yaml', podCidr, subnetPrefix, routing: 'host-gw', bridge: { name: 'v-net-0' }, nodes };
+  return { sourcePath: 'cluster.yaml', podCidr, subnetPrefix, routing: 'host-gw', bridge: { name: 'v-net-0' }, cni: DEFAULT_CNI, nodes };
 }
 
 function observedWithBridge(node: string, local: string, prefixlen: number, alias: string | null = 'podnet'): ObservedState {

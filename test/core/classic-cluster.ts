@@ -1,5 +1,5 @@
 // The classic 3-node topology as a Cluster value, for tests that do not go through the loader.
-import type { Cluster, NodeSpec } from '../../src/core/model.js';
+import { DEFAULT_CNI, type Cluster, type NodeSpec } from '../../src/core/model.js';
 
 function node(n: number): NodeSpec {
   return {
@@ -17,6 +17,7 @@ export function classicCluster(overrides: Partial<Cluster> = {}): Cluster {
     subnetPrefix: 24,
     routing: 'host-gw',
     bridge: { name: 'v-net-0' },
+    cni: DEFAULT_CNI,
     nodes: [node(1), node(2), node(3)],
     ...overrides,
   };

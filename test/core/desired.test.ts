@@ -5,7 +5,18 @@ import { classicCluster, classicSubnets } from './classic-cluster.js';
 
 test('desired state of node1 in the classic topology', () => {
   const cluster = classicCluster();
-  assert.deepEqual(desiredState(cluster, classicSubnets(cluster), 'node1'), {
+  const { files, ...desired } = desiredState(cluster, classicSubnets(cluster), 'node1');
+  assert.deepEqual(
+    files.map((f) => [f.path, f.mode, f.purpose]),
+    [
+      ['/opt/cni/bin/podnet', '755', 'CNI plugin'],
+      ['/etc/cni/net.d/10-podnet.conflist', '644', 'CNI network config'],
+    ],
+  );
+  assert.match(files[0]!.content, /^#!\/bin\/sh/);
+  assert.match(files[0]!.content, /10\.244\.1\.0\/24/, 'the plugin carries the node subnet');
+  assert.deepEqual(JSON.parse(files[1]!.content), { cniVersion: '1.0.0', name: 'podnet', plugins: [{ type: 'podnet' }] });
+  assert.deepEqual(desired, {
     node: 'node1',
     subnet: '10.244.1.0/24',
     bridge: { name: 'v-net-0', alias: 'podnet' },

@@ -94,6 +94,26 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     assert.equal((await onNode('node3', 'cat', '/proc/sys/net/ipv4/ip_forward')).trim(), '1');
   });
 
+  test('the CNI plugin and its conflist are deployed; a file changed by hand is rewritten; a foreign one is a conflict', async () => {
+    assert.match(await onNode('node2', 'stat', '-c', '%a %n', '/opt/cni/bin/podnet', '/etc/cni/net.d/10-podnet.conflist'), /^755 \/opt\/cni\/bin\/podnet\n644 \/etc\/cni\/net\.d\/10-podnet\.conflist\n$/);
+    assert.match(await onNode('node2', 'env', 'CNI_COMMAND=VERSION', '/opt/cni/bin/podnet'), /supportedVersions/);
+    await onNode('node2', 'sh', '-c', 'echo "# edited by hand" >> /etc/cni/net.d/10-podnet.conflist');
+    const diff = podnetJson('diff', file);
+    assert.equal(diff.code, 2);
+    assert.deepEqual(changesOf(diff.report, 'node2').map((c) => [c.action, c.object]), [['update', 'file /etc/cni/net.d/10-podnet.conflist']]);
+    assert.equal(podnet('apply', file).code, 0);
+    assert.doesNotMatch(await onNode('node2', 'cat', '/etc/cni/net.d/10-podnet.conflist'), /edited by hand/);
+
+    await onNode('node3', 'sh', '-c', 'printf "#!/bin/sh\\necho someone else\\n" > /opt/cni/bin/podnet');
+    const conflict = podnet('diff', file);
+    assert.equal(conflict.code, 1);
+    assert.match(conflict.stdout, /conflict: file \/opt\/cni\/bin\/podnet/);
+    assert.equal(podnet('apply', file).code, 1, 'a node with a conflict is not applied');
+    assert.match(await onNode('node3', 'cat', '/opt/cni/bin/podnet'), /someone else/, 'the foreign file is untouched');
+    await onNode('node3', 'rm', '/opt/cni/bin/podnet');
+    assert.equal(podnet('apply', file).code, 0);
+  });
+
   test('a converged run sends exactly one SSH exec per node', () => {
     const diff = podnetJson('diff', file);
     assert.equal(diff.code, 0);

@@ -60,3 +60,30 @@ test('a failing batch line stops the steps, names that step, and the gather stil
     assert.equal(observed.links.find((l) => l.name === 'v-net-0')?.up, false, 'the step after the failure did not run');
   });
 });
+
+test('a file step writes the content atomically with its mode, and the gather reads its digest back', async () => {
+  const { mkdtempSync, readFileSync, statSync, readdirSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { sha256Hex } = await import('../../src/core/sha256.js');
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-file-'));
+  try {
+    const path = join(dir, 'sub', 'podnet');
+    const content = '#!/bin/sh\n# podnet — ünïcode ✓\necho $HOME "$(date)" `x`\nPODNET_FILE_END\nno newline at the end';
+    const changes: Change[] = [{ action: 'create', kind: 'file', object: `file ${path}`, reason: 'missing', argv: ['install-file', path, '755'], content }];
+    withNetns((ns) => {
+      const r = runInNetns(ns, renderApplyCommand(changes, [path, join(dir, 'absent')]));
+      assert.deepEqual(parseApplyOutcome(changes, r.stdout, r.stderr), { ok: true }, r.stderr);
+      const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11');
+      assert.deepEqual(observed.files, [
+        { path, sha256: sha256Hex(content), mode: '755', mentionsPodnet: true },
+        { path: join(dir, 'absent'), sha256: null },
+      ]);
+    });
+    assert.equal(readFileSync(path, 'utf8'), content);
+    assert.equal(statSync(path).mode & 0o777, 0o755);
+    assert.deepEqual(readdirSync(join(dir, 'sub')), ['podnet'], 'no temporary file is left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,7 @@
 // through io, paths are plain strings.
 import { LineCounter, parseDocument } from 'yaml';
 import type { IPv4, IPv4CidrRange } from 'ip-num';
-import type { BridgeSpec, Cluster, Diagnostic, NodeSpec, RoutingMode } from '../model.js';
+import { DEFAULT_CNI, type BridgeSpec, type CniSpec, type Cluster, type Diagnostic, type NodeSpec, type RoutingMode } from '../model.js';
 import { allocateSubnets, cidrSpan, spansOverlap, type CidrSpan } from '../subnets.js';
 import { didYouMean } from './did-you-mean.js';
 import { parseInventory, resolveHostVars, hostsOfGroup, type Inventory, type InventoryVar, type SourcePos } from './inventory.js';
@@ -126,6 +126,15 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   const bridgeRaw = isDict(root.bridge) ? root.bridge : {};
   const bridge: BridgeSpec = { name: typeof bridgeRaw.name === 'string' ? bridgeRaw.name : DEFAULT_BRIDGE_NAME };
   if (typeof bridgeRaw.mtu === 'number') bridge.mtu = bridgeRaw.mtu;
+  const cniRaw = isDict(root.cni) ? root.cni : {};
+  const cniString = (key: keyof CniSpec): string => (typeof cniRaw[key] === 'string' ? (cniRaw[key] as string) : DEFAULT_CNI[key]);
+  const cni: CniSpec = {
+    binDir: cniString('binDir'),
+    confDir: cniString('confDir'),
+    dataDir: cniString('dataDir'),
+    networkName: cniString('networkName'),
+    cniVersion: cniString('cniVersion'),
+  };
 
   // ── inventory
   let inventory: Inventory | undefined;
@@ -286,7 +295,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     if (subnet !== undefined) spec.subnet = subnet;
   }
 
-  const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, nodes };
+  const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, cni, nodes };
 
   // ── more nodes than subnets left: ask the allocator itself
   const subnetPrefixOk = subnetPrefix >= 1 && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));
