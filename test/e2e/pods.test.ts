@@ -94,6 +94,11 @@ describe('podnet pod on the lab', { skip: skipUnlessRoot, timeout: 180_000 }, ()
     assert.deepEqual(failures, []);
   });
 
+  test('pods attached to the bridges leave the cluster in sync (podnet diff exits 0)', () => {
+    const diff = podnet('diff', file);
+    assert.equal(diff.code, 0, diff.stdout + diff.stderr);
+  });
+
   test('a TCP connection from a pod on node1 to a pod on node3 arrives from the client pod’s own address (no NAT)', async () => {
     const client = addressOf.get('pt-a')!;
     const server = addressOf.get('pt-d')!;
