@@ -11,6 +11,7 @@ have shellcheck /usr/bin/shellcheck || need+=(shellcheck)
 have flock /usr/bin/flock || need+=(util-linux)
 have ip /usr/sbin/ip || need+=(iproute2)
 have sysctl /usr/sbin/sysctl || need+=(procps)
+have iptables /usr/sbin/iptables || need+=(iptables)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

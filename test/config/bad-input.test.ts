@@ -50,6 +50,10 @@ const CASES: Record<string, [string, number, number, string][]> = {
     [`${INVENTORY}/bad-values.ini`, 4, 48, 'ansible_become "perhaps" must be a boolean'],
     [`${INVENTORY}/bad-values.ini`, 5, 1, 'inventory host `Node_4` must be a node name'],
   ],
+  'cni-unsafe': [
+    ['', 3, 11, '`binDir` "/opt/cni/../bin" must be an absolute path of letters, digits'],
+    ['', 4, 15, '`cniVersion` must be one of 0.4.0, 1.0.0, 1.1.0; got string "0.3.1"'],
+  ],
   'several-problems': [
     ['', 2, 1, 'unknown key `subnetPrefx`; did you mean `subnetPrefix`?'],
     ['', 4, 9, '`name` "my bridge" must be a safe Linux interface name'],
