@@ -53,7 +53,9 @@ hostname=$1 sshd_config=$2 sshd_log=$3
 shift 3
 # Drop the copies of the host's netns mounts this mount namespace inherited: they would keep other
 # namespaces alive after \`ip netns del\`. Then pods made on this node live in a /run/netns of its own.
-umount -R -l /run/netns 2>/dev/null || true
+# /run/netns is a mount of its own wherever \`ip netns add\` ran: one lazy umount drops it with every
+# namespace under it (umount -R walks them one by one, which costs with hundreds of namespaces).
+umount -l /run/netns 2>/dev/null || umount -R -l /run/netns 2>/dev/null || true
 # One mkdir for every mount point (the sources exist already): each process costs on a busy machine.
 mkdir -p /run/netns /run/sshd "$@"
 mount -t tmpfs -o mode=0755,size=4m podnet-lab-netns /run/netns
