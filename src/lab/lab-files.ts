@@ -51,10 +51,10 @@ export function renderNodeInit(): string {
 set -eu
 hostname=$1 sshd_config=$2 sshd_log=$3
 shift 3
-# Drop the copies of the host's netns mounts this mount namespace inherited: they would keep other
-# namespaces alive after \`ip netns del\`. Then pods made on this node live in a /run/netns of its own.
-# /run/netns is a mount of its own wherever \`ip netns add\` ran: one lazy umount drops it with every
-# namespace under it (umount -R walks them one by one, which costs with hundreds of namespaces).
+# Pods made on this node live in a /run/netns of its own. First drop the copies of the machine's
+# netns mounts this mount namespace inherited: kept, every node would hold one per namespace (N² for
+# a lab), slowing every later mount and \`ip netns del\`. One lazy umount of /run/netns (a mount of
+# its own wherever \`ip netns add\` ran) drops them all; \`umount -R\` would walk them one by one.
 umount -l /run/netns 2>/dev/null || umount -R -l /run/netns 2>/dev/null || true
 # One mkdir for every mount point (the sources exist already): each process costs on a busy machine.
 mkdir -p /run/netns /run/sshd "$@"

@@ -340,6 +340,32 @@ describe('lab down', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
   });
 });
 
+describe('lab nodes and the namespaces of others', { skip: skipUnlessRoot, timeout: 60_000 }, () => {
+  test('a namespace that existed when a node started still goes away with `ip netns del`', async () => {
+    const name = testLabName();
+    const pinned = `pnlab-${name}-pin`;
+    const witness = `pnlab-${name}-witness`;
+    try {
+      // A veth between two namespaces: its witness end vanishes only when `pinned` is really destroyed.
+      assert.equal(run(['ip', 'netns', 'add', pinned]).code, 0);
+      assert.equal(run(['ip', 'netns', 'add', witness]).code, 0);
+      const veth = run(['ip', '-n', pinned, 'link', 'add', 'pina', 'type', 'veth', 'peer', 'name', 'pinb', 'netns', witness]);
+      assert.equal(veth.code, 0, veth.stderr);
+      await labUp({ name, nodes: 1 });
+      assert.equal(run(['ip', 'netns', 'del', pinned]).code, 0);
+      const gone = (): boolean => run(['ip', '-n', witness, 'link', 'show', 'pinb']).code !== 0;
+      for (const deadline = Date.now() + 10_000; !gone() && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(gone(), 'the lab node does not keep the deleted namespace alive');
+    } finally {
+      await stopTestLab(name);
+      run(['ip', 'netns', 'del', pinned]);
+      run(['ip', 'netns', 'del', witness]);
+    }
+  });
+});
+
 describe('one lab, one writer', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
   test('two concurrent ups of one lab build it once and return the same lab', async () => {
     const name = testLabName();
