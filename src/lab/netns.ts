@@ -13,16 +13,6 @@ export async function listNetns(): Promise<string[]> {
   }
 }
 
-/** PIDs of every process whose network namespace is `netns` (empty when it does not exist). */
-export async function netnsPids(netns: string): Promise<number[]> {
-  const r = await runCommand(['ip', 'netns', 'pids', netns]);
-  if (r.code !== 0) return [];
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map(Number);
-}
-
 /** Creates the namespaces in one `ip -batch`. */
 export async function addNetns(names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
