@@ -5,6 +5,7 @@ import { registerDiff } from './diff.js';
 import { registerApply } from './apply.js';
 import { registerLab } from './lab.js';
 import { registerPod } from './pod.js';
+import { registerVerify } from './verify.js';
 
 export function registerCommands(program: Command): void {
   registerValidate(program);
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerApply(program);
   registerLab(program);
   registerPod(program);
+  registerVerify(program);
 }

@@ -1,0 +1,82 @@
+// `podnet verify FILE`: a connectivity test of the live cluster through short-lived probe pods.
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { UserError } from '../../core/errors.js';
+import { isIpv4 } from '../../core/verify-script.js';
+import { renderVerifyJson, renderVerifyText, verifyExitCode, type Paint } from '../../core/verify-render.js';
+import { readCluster } from '../../shell/read-cluster.js';
+import { NodeSessions } from '../../shell/node-sessions.js';
+import { targetNodes } from '../../shell/run-cluster.js';
+import { runVerify, type VerifyPhase } from '../../shell/verify.js';
+import { addRunOptions, type RunCommandOptions } from '../run-command.js';
+
+interface VerifyCommandOptions extends RunCommandOptions {
+  egressTarget?: string;
+}
+
+const PHASE_TEXT: Record<VerifyPhase, string> = {
+  setup: 'creating probe pods',
+  gather: 'gathering state',
+  probe: 'probing',
+  cleanup: 'removing probe pods',
+};
+
+const COLOR: Paint = { pass: pc.green, fail: pc.red, dim: pc.dim, bold: pc.bold };
+
+async function verifyCommand(file: string, options: VerifyCommandOptions): Promise<number> {
+  if (options.egressTarget !== undefined && !isIpv4(options.egressTarget)) {
+    throw new UserError(`--egress-target ${JSON.stringify(options.egressTarget)} must be an IPv4 address`);
+  }
+  const cluster = readCluster(file);
+  const nodes = targetNodes(cluster, options.limit);
+  const json = options.output === 'json';
+  const controller = new AbortController();
+  let interrupts = 0;
+  // First ^C: stop probing and remove the probe pods; a second one leaves at once.
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('interrupted: removing the probe pods (^C again to leave them)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
+  try {
+    const report = await runVerify(cluster, nodes, sessions, {
+      forks: options.forks,
+      signal: controller.signal,
+      ...(options.egressTarget !== undefined ? { egressTarget: options.egressTarget } : {}),
+      hooks: {
+        ...(json ? {} : { onPhase: (phase: VerifyPhase, count: number) => process.stderr.write(`${PHASE_TEXT[phase]} on ${String(count)} node(s)…\n`) }),
+        ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
+      },
+    });
+    if (controller.signal.aborted) return 130;
+    if (json) {
+      const execs = Object.fromEntries(await sessions.execCounts());
+      process.stdout.write(renderVerifyJson({ ...report, ...{ execs } }));
+    } else {
+      const tty = Boolean(process.stdout.isTTY);
+      const color = tty && !process.env.NO_COLOR;
+      process.stdout.write(renderVerifyText(report, { matrix: tty, ...(color ? { paint: COLOR } : {}) }));
+    }
+    return verifyExitCode(report);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await sessions.closeAll();
+  }
+}
+
+export function registerVerify(program: Command): void {
+  addRunOptions(
+    program
+      .command('verify')
+      .description(
+        'test the live network with short-lived probe pods: pod ↔ pod on a node and across nodes, node ↔ pod, source address kept, MTU with DF, egress (exit 0 only when every check passed)',
+      ),
+  )
+    .option('--egress-target <address>', 'an address outside the pod CIDR that pods must reach when egress.masquerade is on')
+    .action(async (file: string, options: VerifyCommandOptions) => {
+      process.exitCode = await verifyCommand(file, options);
+    });
+}
