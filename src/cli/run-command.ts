@@ -5,7 +5,7 @@ import { renderPlanJson, renderPlanText } from '../core/render-plan.js';
 import { renderRecap, type NodeResult } from '../core/results.js';
 import { readCluster } from '../shell/read-cluster.js';
 import { NodeSessions } from '../shell/node-sessions.js';
-import { applyPlan, gatherCluster, planGathered, targetNodes, type RunOptions } from '../shell/run-cluster.js';
+import { applyPlan, gatherCluster, planGathered, targetHosts, type RunOptions } from '../shell/run-cluster.js';
 import { createProgress } from './progress.js';
 
 export interface RunCommandOptions {
@@ -53,7 +53,7 @@ function unreachableResults(unreachable: Map<string, string>): NodeResult[] {
 
 export async function runCommand(file: string, options: RunCommandOptions, mode: 'diff' | 'apply'): Promise<number> {
   const cluster = readCluster(file);
-  const nodes = targetNodes(cluster, options.limit);
+  const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
   const runOptions: RunOptions = {

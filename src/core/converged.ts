@@ -1,6 +1,6 @@
 // The convergence check that verify runs after apply: is every desired fact present in the
 // observed state? Desired ⊆ observed — extra routes the kernel (or an admin) made are fine.
-import { PODNET_ROUTE_PROTO, type DesiredState, type ObservedState } from './model.js';
+import { PODNET_ROUTE_PROTO, type DesiredBridge, type DesiredState, type ObservedState } from './model.js';
 import { describeRoute, isPodnetRoute } from './plan.js';
 
 /**
@@ -14,24 +14,18 @@ export function unmetDesired(desired: DesiredState, observed: ObservedState): st
     unmet.push(`net.ipv4.ip_forward is ${observed.ipForward === null ? 'unreadable' : '0'}, want 1`);
   }
 
-  const want = desired.bridge;
-  const link = observed.links.find((l) => l.name === want.name);
-  if (link === undefined) {
-    unmet.push(`link ${want.name} is missing`);
-  } else {
-    const problems: string[] = [];
-    if (link.kind !== 'bridge') problems.push(`${link.kind === null ? 'not a bridge' : `a ${link.kind}`}, want a bridge`);
-    if (link.alias !== want.alias) problems.push(`${link.alias === undefined ? 'no alias' : `alias ${link.alias}`}, want alias ${want.alias}`);
-    if (want.mtu !== undefined && link.mtu !== want.mtu) problems.push(`mtu ${link.mtu}, want ${want.mtu}`);
-    if (!link.up) problems.push('down');
-    if (problems.length > 0) unmet.push(`link ${want.name}: ${problems.join('; ')}`);
+  // The router has no bridge and no address.
+  if (desired.bridge !== undefined) {
+    const problem = unmetBridge(desired.bridge, observed);
+    if (problem !== undefined) unmet.push(problem);
   }
-
   const address = desired.address;
-  const hasAddress = observed.addresses.some(
-    (a) => a.dev === address.dev && a.family === 'inet' && a.local === address.local && a.prefixlen === address.prefixlen,
-  );
-  if (!hasAddress) unmet.push(`address ${address.local}/${address.prefixlen} on ${address.dev} is missing`);
+  if (address !== undefined) {
+    const hasAddress = observed.addresses.some(
+      (a) => a.dev === address.dev && a.family === 'inet' && a.local === address.local && a.prefixlen === address.prefixlen,
+    );
+    if (!hasAddress) unmet.push(`address ${address.local}/${address.prefixlen} on ${address.dev} is missing`);
+  }
 
   for (const route of desired.routes) {
     const sameDst = observed.routes.filter((r) => r.dst === route.dst);
@@ -51,4 +45,15 @@ export function unmetDesired(desired: DesiredState, observed: ObservedState): st
     else if (found.mode !== file.mode) unmet.push(`file ${file.path} has mode ${found.mode ?? 'unknown'}, want ${file.mode}`);
   }
   return unmet;
+}
+
+function unmetBridge(want: DesiredBridge, observed: ObservedState): string | undefined {
+  const link = observed.links.find((l) => l.name === want.name);
+  if (link === undefined) return `link ${want.name} is missing`;
+  const problems: string[] = [];
+  if (link.kind !== 'bridge') problems.push(`${link.kind === null ? 'not a bridge' : `a ${link.kind}`}, want a bridge`);
+  if (link.alias !== want.alias) problems.push(`${link.alias === undefined ? 'no alias' : `alias ${link.alias}`}, want alias ${want.alias}`);
+  if (want.mtu !== undefined && link.mtu !== want.mtu) problems.push(`mtu ${link.mtu}, want ${want.mtu}`);
+  if (!link.up) problems.push('down');
+  return problems.length > 0 ? `link ${want.name}: ${problems.join('; ')}` : undefined;
 }

@@ -42,6 +42,12 @@ export interface NodeSpec {
   ssh: SshTarget;
 }
 
+/**
+ * The central router of routing mode `gateway`: reached over SSH like a node, it holds one route
+ * per node subnet via that node. It has no pod subnet, no bridge and no CNI files.
+ */
+export type RouterSpec = Omit<NodeSpec, 'subnet'>;
+
 export interface BridgeSpec {
   name: string;
   mtu?: number;
@@ -79,6 +85,11 @@ export interface Cluster {
   bridge: BridgeSpec;
   cni: CniSpec;
   nodes: NodeSpec[];
+  /**
+   * The router (`router:` in cluster.yaml): required in gateway mode; in host-gw mode it is still
+   * gathered and planned, with no routes, so that switching back prunes its podnet routes.
+   */
+  router?: RouterSpec;
 }
 
 /** Source position of a diagnostic: 1-based line and column. */
@@ -124,12 +135,19 @@ export interface DesiredFile {
   purpose: string;
 }
 
+/** What a planned host is: a node (bridge, pods, CNI files) or the gateway-mode router (forwarding and routes only). */
+export type HostRole = 'node' | 'router';
+
 export interface DesiredState {
   node: string;
-  /** The node's own pod subnet, e.g. 10.244.1.0/24 */
+  /** Absent means `node`. */
+  role?: HostRole;
+  /** The node's own pod subnet, e.g. 10.244.1.0/24; for the router, the whole pod CIDR it routes. */
   subnet: string;
-  bridge: DesiredBridge;
-  address: DesiredAddress;
+  /** podnet's bridge; absent on the router. */
+  bridge?: DesiredBridge;
+  /** The bridge's address; absent on the router. */
+  address?: DesiredAddress;
   ipForward: true;
   routes: DesiredRoute[];
   files: DesiredFile[];
@@ -240,7 +258,10 @@ export interface Conflict {
 
 export interface NodePlan {
   node: string;
+  /** Absent means `node`; the gateway-mode router's plan is `router` (its own section in the plan). */
+  role?: HostRole;
   address: string;
+  /** The node's pod subnet; for the router, the pod CIDR. */
   subnet: string;
   changes: Change[];
   /** Foreign objects in the way of desired state; podnet does not take them over. */

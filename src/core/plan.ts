@@ -22,7 +22,7 @@
 // A plan that would touch the management path (the SSH link, address or a route covering the
 // SSH client, the node's SSH address or its own address) is marked refused, changes still shown.
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
-import { desiredState } from './desired.js';
+import { desiredState, routerDesiredState } from './desired.js';
 import { UserError } from './errors.js';
 import {
   PLAN_FORMAT_VERSION,
@@ -32,6 +32,8 @@ import {
   type Change,
   type Cluster,
   type Conflict,
+  type DesiredAddress,
+  type DesiredBridge,
   type DesiredRoute,
   type DesiredState,
   type NodePlan,
@@ -82,8 +84,9 @@ export function describeRoute(route: ObservedRoute): string {
 }
 
 /**
- * Plans every node of the cluster that has observed state (in cluster order): allocates subnets
- * (keeping observed ones), derives each node's desired state and plans it. A node left without a
+ * Plans every node of the cluster that has observed state (in cluster order), then the router when
+ * cluster.yaml names one and it was gathered (its own section, role `router`): allocates subnets
+ * (keeping observed ones), derives each host's desired state and plans it. A node left without a
  * subnet makes the whole plan impossible (its peers could not route to it): UserError.
  */
 export function planCluster(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): Plan {
@@ -97,6 +100,10 @@ export function planCluster(cluster: Cluster, observed: ReadonlyMap<string, Obse
       const state = observed.get(node.name) as ObservedState;
       return planNode(desiredState(cluster, subnets, node.name), state, { podCidr: cluster.podCidr, nodeAddress: node.address });
     });
+  const routerState = cluster.router === undefined ? undefined : observed.get(cluster.router.name);
+  if (cluster.router !== undefined && routerState !== undefined) {
+    nodes.push(planNode(routerDesiredState(cluster, subnets), routerState, { podCidr: cluster.podCidr, nodeAddress: cluster.router.address }));
+  }
   const plan: Plan = { formatVersion: PLAN_FORMAT_VERSION, cluster: cluster.sourcePath, nodes, summary: summarisePlan(nodes) };
   if (diagnostics.length > 0) plan.warnings = diagnostics;
   return plan;
@@ -164,14 +171,16 @@ class NodePlanner {
 
   plan(): NodePlan {
     this.planForwarding();
-    const bridgeUsable = this.planBridge();
-    if (bridgeUsable) this.planBridgeAddresses();
+    // The router has no bridge: forwarding and routes only.
+    const bridge = this.desired.bridge;
+    if (bridge !== undefined && this.planBridge(bridge) && this.desired.address !== undefined) this.planBridgeAddresses(this.desired.address);
     this.reportForeignPodAddresses();
-    this.planStaleBridges();
+    if (bridge !== undefined) this.planStaleBridges(bridge);
     this.planRoutes();
     this.planFiles();
     const plan: NodePlan = {
       node: this.desired.node,
+      ...(this.desired.role !== undefined ? { role: this.desired.role } : {}),
       address: this.ctx.nodeAddress,
       subnet: this.desired.subnet,
       changes: [
@@ -212,8 +221,7 @@ class NodePlanner {
   }
 
   /** Creates or repairs podnet's bridge; false when a foreign link holds its name. */
-  private planBridge(): boolean {
-    const want = this.desired.bridge;
+  private planBridge(want: DesiredBridge): boolean {
     const object = `link ${want.name}`;
     const link = this.observed.links.find((l) => l.name === want.name);
     if (link === undefined) {
@@ -262,8 +270,7 @@ class NodePlanner {
   }
 
   /** The desired address on podnet's bridge; other pod-CIDR addresses there are podnet's stale ones. */
-  private planBridgeAddresses(): void {
-    const want = this.desired.address;
+  private planBridgeAddresses(want: DesiredAddress): void {
     const wantText = `${want.local}/${want.prefixlen}`;
     let present = false;
     for (const address of this.observed.addresses.filter((a) => a.dev === want.dev)) {
@@ -309,7 +316,7 @@ class NodePlanner {
   private reportForeignPodAddresses(): void {
     const owned = new Set(this.observed.links.filter(isPodnetBridge).map((l) => l.name));
     for (const address of this.observed.addresses) {
-      if (address.family !== 'inet' || address.dev === this.desired.bridge.name || owned.has(address.dev)) continue;
+      if (address.family !== 'inet' || address.dev === this.desired.bridge?.name || owned.has(address.dev)) continue;
       if (!this.podCidr.contains(IPv4.fromString(address.local))) continue;
       this.conflict(
         `address ${address.local}/${address.prefixlen} on ${address.dev}`,
@@ -319,9 +326,9 @@ class NodePlanner {
   }
 
   /** podnet's bridges under another name than the desired one (the bridge was renamed). */
-  private planStaleBridges(): void {
+  private planStaleBridges(bridge: DesiredBridge): void {
     for (const link of this.observed.links) {
-      if (link.name === this.desired.bridge.name || !isPodnetBridge(link)) continue;
+      if (link.name === bridge.name || !isPodnetBridge(link)) continue;
       const ports = this.observed.links.filter((l) => l.master === link.name).map((l) => l.name);
       const foreign = this.observed.addresses.filter(
         (a) => a.dev === link.name && !isIpv6LinkLocal(a) && !(a.family === 'inet' && this.podCidr.contains(IPv4.fromString(a.local))),
@@ -343,7 +350,7 @@ class NodePlanner {
         action: 'delete',
         kind: 'link',
         object: `link ${link.name}`,
-        reason: `stale: podnet's bridge is now ${this.desired.bridge.name}`,
+        reason: `stale: podnet's bridge is now ${bridge.name}`,
         before: { name: link.name, kind: 'bridge', alias: link.alias },
         argv: ['ip', 'link', 'del', 'dev', link.name],
       });
@@ -367,8 +374,9 @@ class NodePlanner {
       this.conflict(describeRoute(route), `a foreign route to ${want.peer}'s pod subnet ${want.dst}; podnet will not replace it`);
     }
     // A foreign more specific route would take part of the peer's pods away from podnet's route.
+    // The node's own subnet on its bridge is inside the gateway-mode pod-CIDR route, and meant to be.
     for (const route of this.observed.routes) {
-      if (isPodnetRoute(route) || route.dst === want.dst) continue;
+      if (isPodnetRoute(route) || route.dst === want.dst || this.isOwnSubnetRoute(route)) continue;
       const range = parseIpv4Dst(route.dst);
       if (range !== null && wantRange.contains(range)) {
         this.conflict(describeRoute(route), `a foreign route inside ${want.peer}'s pod subnet ${want.dst} shadows part of it`);
@@ -389,11 +397,21 @@ class NodePlanner {
     this.routeSets.push({ action: 'update', kind: 'route', object: `route ${want.dst}`, reason, before: routeValue(mine), after, argv });
   }
 
+  /** The kernel's connected route of this node's own subnet on podnet's bridge. */
+  private isOwnSubnetRoute(route: ObservedRoute): boolean {
+    const bridge = this.desired.bridge;
+    return bridge !== undefined && route.dst === this.desired.subnet && route.dev === bridge.name && route.gateway === undefined;
+  }
+
   private staleReason(route: ObservedRoute, want: DesiredRoute | undefined): string {
     if (want !== undefined) return `stale: metric ${route.metric ?? 0} (podnet's route to ${want.peer} has none)`;
-    if (route.dst === this.desired.subnet) return `stale: ${route.dst} is this node's own subnet`;
+    if (this.desired.role === 'router' && this.desired.routes.length === 0) return 'stale: routing mode host-gw keeps no routes on the router';
+    if (route.dst === this.desired.subnet && this.desired.role !== 'router') return `stale: ${route.dst} is this node's own subnet`;
     const range = parseIpv4Dst(route.dst);
     if (range === null || !this.podCidr.contains(range)) return `stale: outside the pod CIDR ${this.ctx.podCidr}`;
+    if (route.dst === this.ctx.podCidr) return 'stale: only routing mode gateway routes the whole pod CIDR via the router';
+    const viaRouter = this.desired.routes.find((r) => r.dst === this.ctx.podCidr);
+    if (viaRouter !== undefined) return `stale: routing mode gateway sends the pod CIDR via ${viaRouter.peer} (${viaRouter.gateway})`;
     return `stale: no node has subnet ${route.dst}`;
   }
 

@@ -7,6 +7,7 @@ import {
   type Action,
   type Change,
   type Conflict,
+  type HostRole,
   type NodePlan,
   type ObjectKind,
   type Plan,
@@ -57,7 +58,9 @@ export function renderPlanText(plan: Plan, opts: RenderOptions): string {
 }
 
 function renderNode(node: NodePlan, paint: Palette): string[] {
-  const lines = [paint.bold(`${node.node} (${node.address}, pods ${node.subnet})`)];
+  // The gateway-mode router routes every node's pods: its section says so.
+  const header = node.role === 'router' ? `router ${node.node} (${node.address}, routes pods ${node.subnet})` : `${node.node} (${node.address}, pods ${node.subnet})`;
+  const lines = [paint.bold(header)];
   if (node.refused !== undefined) {
     lines.push(`  ${paint.refused('refused:')} ${node.refused}`, `  ${paint.refused('refused:')} nothing will be applied to ${node.node}`);
   }
@@ -147,6 +150,7 @@ export function renderPlanJson(plan: Plan): string {
     ...(plan.warnings !== undefined ? { warnings: plan.warnings } : {}),
     nodes: plan.nodes.map((node) => ({
       node: node.node,
+      ...(node.role !== undefined ? { role: node.role } : {}),
       address: node.address,
       subnet: node.subnet,
       ...(node.refused !== undefined ? { refused: node.refused } : {}),
@@ -187,6 +191,7 @@ function sortKeys(value: unknown): unknown {
 
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete'];
 const KINDS: readonly ObjectKind[] = ['link', 'address', 'route', 'sysctl', 'file'];
+const ROLES: readonly HostRole[] = ['node', 'router'];
 
 /** Reads a saved plan (renderPlanJson's output); any other format or version is a UserError. */
 export function parsePlanJson(text: string): Plan {
@@ -232,6 +237,8 @@ function parseNodePlan(shape: Shape): NodePlan {
   };
   const refused = shape.optionalField('refused');
   if (refused !== undefined) node.refused = refused.string();
+  const role = shape.optionalField('role');
+  if (role !== undefined) node.role = role.oneOf(ROLES);
   return node;
 }
 

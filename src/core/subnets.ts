@@ -64,12 +64,13 @@ function observedBridgeSubnet(observed: ObservedState, bridgeName: string, pod: 
   return undefined;
 }
 
-/** The pod-CIDR destinations of podnet routes that peers point at this node's address. */
+/** The pod-CIDR destinations of podnet routes that peers (or the gateway-mode router) point at this node's address. */
 function routedSubnets(cluster: Cluster, nodeName: string, address: string, observed: ReadonlyMap<string, ObservedState>, pod: IPv4CidrRange): IPv4CidrRange[] {
   const found: IPv4CidrRange[] = [];
-  for (const peer of cluster.nodes) {
-    if (peer.name === nodeName) continue;
-    for (const route of observed.get(peer.name)?.routes ?? []) {
+  const hosts = [...cluster.nodes.map((n) => n.name), ...(cluster.router !== undefined ? [cluster.router.name] : [])];
+  for (const peer of hosts) {
+    if (peer === nodeName) continue;
+    for (const route of observed.get(peer)?.routes ?? []) {
       if (!isPodnetRoute(route.protocol) || route.gateway !== address) continue;
       const dst = parseCidr(route.dst);
       if (dst && dst.inside(pod) && dst.toCidrString() === route.dst) found.push(dst);
@@ -82,7 +83,7 @@ function routedSubnets(cluster: Cluster, nodeName: string, address: string, obse
  * A subnet for every node, deterministically, in this order of sources:
  *   1. the explicit `subnet` of cluster.yaml;
  *   2. the subnet of the podnet bridge address observed on the node;
- *   3. a podnet route on another node whose gateway is this node's address;
+ *   3. a podnet route on another node (or on the router) whose gateway is this node's address;
  *   4. the lowest free subnet of cluster.subnetPrefix in the pod CIDR, in node order, skipping
  *      the pod CIDR's first subnet (so that a fresh cluster's nodes get 10.244.1.0/24, 10.244.2.0/24 …).
  * Observed subnets that overlap one already taken are ignored (with a diagnostic), so given

@@ -8,7 +8,7 @@ import { parseGatherOutput, renderGatherCommand } from '../core/gather-script.js
 import { parseApplyOutcome, renderApplyCommand } from '../core/apply-script.js';
 import { planCluster } from '../core/plan.js';
 import { allocateSubnets } from '../core/subnets.js';
-import { desiredState } from '../core/desired.js';
+import { desiredState, routerDesiredState } from '../core/desired.js';
 import { unmetDesired } from '../core/converged.js';
 import { managedFilePaths } from '../core/node-files.js';
 import type { NodeResult } from '../core/results.js';
@@ -48,6 +48,19 @@ export function targetNodes(cluster: Cluster, limit: readonly string[] | undefin
   }
   const wanted = new Set(limit);
   return cluster.nodes.filter((n) => wanted.has(n.name));
+}
+
+/**
+ * The hosts diff and apply work on: the targeted nodes, then the router (when cluster.yaml names
+ * one) unless --limit leaves it out. The router is reached, gathered and applied like a node.
+ */
+export function targetHosts(cluster: Cluster, limit: readonly string[] | undefined): NodeSpec[] {
+  const router = cluster.router;
+  if (router === undefined) return targetNodes(cluster, limit);
+  if (!limit || limit.length === 0) return [...cluster.nodes, router];
+  const nodeNames = limit.filter((name) => name !== router.name);
+  const nodes = nodeNames.length === 0 ? [] : targetNodes(cluster, nodeNames);
+  return limit.includes(router.name) ? [...nodes, router] : nodes;
 }
 
 function errorMessage(err: unknown): string {
@@ -108,7 +121,10 @@ export function planGathered(cluster: Cluster, observed: ReadonlyMap<string, Obs
   const plan = planCluster(cluster, observed);
   const { subnets } = allocateSubnets(cluster, observed);
   const desired = new Map<string, DesiredState>();
-  for (const nodePlan of plan.nodes) desired.set(nodePlan.node, desiredState(cluster, subnets, nodePlan.node));
+  for (const nodePlan of plan.nodes) {
+    const state = nodePlan.role === 'router' ? routerDesiredState(cluster, subnets) : desiredState(cluster, subnets, nodePlan.node);
+    desired.set(nodePlan.node, state);
+  }
   return { plan, desired };
 }
 

@@ -19,7 +19,7 @@ const CASES: Record<string, [string, number, number, string][]> = {
   'missing-key': [['', 3, 5, 'missing required key `name` in `nodes` item 1']],
   'missing-pod-cidr': [['', 1, 1, 'missing required key `podCidr`']],
   'bad-enum': [['', 2, 10, '`routing` must be one of host-gw, gateway; got string "hostgw"; did you mean `host-gw`?']],
-  'routing-gateway': [['', 2, 10, 'routing mode `gateway` is not supported yet']],
+  'routing-gateway': [['', 2, 10, 'routing mode `gateway` needs a `router:` with the `name` and `address`']],
   'invalid-address': [['', 4, 14, 'node address 192.168.1.256: not a valid IPv4 address']],
   'invalid-cidr': [['', 1, 10, 'podCidr 10.244.0.0: not a valid IPv4 CIDR']],
   'host-bits': [['', 5, 13, 'subnet 10.244.1.5/24: host bits set; did you mean 10.244.1.0/24?']],

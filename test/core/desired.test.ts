@@ -51,9 +51,9 @@ test('the bridge address is the first host of allocated subnets of any size', ()
   assert.deepEqual(desiredState(cluster, subnets, 'node3').address, { dev: 'v-net-0', local: '10.244.192.1', prefixlen: 26 });
 });
 
-test('gateway routing mode is reserved: a clear error', () => {
+test('gateway routing mode without a router (the loader refuses it): a clear error', () => {
   const cluster = classicCluster({ routing: 'gateway' });
-  assert.throws(() => desiredState(cluster, classicSubnets(cluster), 'node1'), /routing mode "gateway" is not supported yet \(only host-gw\)/);
+  assert.throws(() => desiredState(cluster, classicSubnets(cluster), 'node1'), /routing mode gateway needs a router/);
 });
 
 test('unknown node or missing subnet: a clear error', () => {

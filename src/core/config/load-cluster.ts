@@ -9,6 +9,7 @@ import { parseInventory, resolveHostVars, hostsOfGroup, type Inventory, type Inv
 import { checkIpv4Address, checkIpv4Cidr, prefixLength } from './ipv4.js';
 import { dirnamePosix, resolveConfigPath } from './paths.js';
 import { isDict, type Blame, type Dict, type Located } from './located.js';
+import { loadRouter } from './router.js';
 import { checkSchema, definitionValidator } from './schema-check.js';
 import { ignoredInventoryVars, INVENTORY_KEYS, looksLikeIpv6, resolveSshTarget } from './ssh-target.js';
 import { YamlLocator, type JsonPath } from './yaml-positions.js';
@@ -122,7 +123,6 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     report(locate.at(['podCidr'], `pod CIDR ${pod.toCidrString()} is smaller than the default subnetPrefix /${DEFAULT_SUBNET_PREFIX}; set \`subnetPrefix\` (/${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX})`));
   }
   const routing: RoutingMode = root.routing === 'gateway' ? 'gateway' : 'host-gw';
-  if (root.routing === 'gateway') report(locate.at(['routing'], 'routing mode `gateway` is not supported yet; use `host-gw`'));
   const bridgeRaw = isDict(root.bridge) ? root.bridge : {};
   const bridge: BridgeSpec = { name: typeof bridgeRaw.name === 'string' ? bridgeRaw.name : DEFAULT_BRIDGE_NAME };
   if (typeof bridgeRaw.mtu === 'number') bridge.mtu = bridgeRaw.mtu;
@@ -295,7 +295,24 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     if (subnet !== undefined) spec.subnet = subnet;
   }
 
+  // ── the router (gateway mode), checked against the nodes
+  const router = loadRouter({
+    raw: root.router,
+    routing,
+    pod,
+    nodeNames: nodeBlame,
+    nodeAddresses: firstByAddress,
+    sshDefaults,
+    inventory,
+    baseDir,
+    io,
+    locate,
+    report,
+    warn: (warning) => warnings.push(warning),
+  });
+
   const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, cni, nodes };
+  if (router !== undefined) cluster.router = router;
 
   // ── more nodes than subnets left: ask the allocator itself
   const subnetPrefixOk = subnetPrefix >= 1 && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));
