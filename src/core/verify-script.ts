@@ -64,7 +64,7 @@ export function renderVerifySetupScript(input: VerifyScriptInput): string {
   const lines = [
     'set -u',
     `dir=${shellQuote(dir)}`,
-    'mkdir -p -m 700 "$dir" || exit 97',
+    'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97',
     section('tools'),
     'for t in ping nc socat timeout iptables; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
     'ping -V 2>&1 | grep -qi iputils && echo ping-iputils',
@@ -229,7 +229,7 @@ export function probeCommandLine(command: ProbeCommand): string {
   const inPod = command.netns !== undefined ? `ip netns exec ${shellQuote(command.netns)} ` : '';
   if (!isIpv4(command.target)) throw new Error(`probe target ${JSON.stringify(command.target)} is not an IPv4 address`);
   if (command.kind === 'ping') {
-    const df = command.dontFragmentSize !== undefined ? ` -M do -s ${String(Math.trunc(command.dontFragmentSize))}` : '';
+    const df = command.dontFragmentSize !== undefined ? ` -M 'do' -s ${String(Math.trunc(command.dontFragmentSize))}` : '';
     return `${inPod}ping -n -c 1 -W 2${df} ${command.target}`;
   }
   const port = String(Math.trunc(command.port));
@@ -241,7 +241,7 @@ export function probeCommandLine(command: ProbeCommand): string {
 /** PROBE: every probe of the node at once (background jobs), then their results in id order. */
 export function renderVerifyProbeScript(probeId: string, node: string, probes: readonly Probe[]): string {
   const dir = probeWorkDir(probeId, node);
-  const lines = ['set -u', `dir=${shellQuote(dir)}`, 'mkdir -p -m 700 "$dir" || exit 97'];
+  const lines = ['set -u', `dir=${shellQuote(dir)}`, 'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97'];
   for (const probe of probes) {
     const id = String(Math.trunc(probe.id));
     lines.push(`{ out=$(${probeCommandLine(probe.command)} 2>&1); rc=$?; printf '%s\\n%s\\n' "$rc" "$out" >"$dir/probe-${id}"; } &`);
