@@ -4,7 +4,7 @@
 // After the steps, the gather command runs in the same exec, so verify needs no extra round trip.
 import type { Change } from './model.js';
 import { shellJoin } from './shell-quote.js';
-import { renderGatherCommand } from './gather-script.js';
+import { renderGatherCommand, type GatherOptions } from './gather-script.js';
 
 const FAILED = '@@podnet-failed-group';
 const HEREDOC_END = 'PODNET_BATCH_END';
@@ -71,7 +71,7 @@ export function groupSteps(changes: readonly Change[]): StepGroup[] {
 }
 
 /** The shell command applying `changes` in order, stopping at the first failure, then gathering state. */
-export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[] = []): string {
+export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[] = [], gather: GatherOptions = {}): string {
   const parts = groupSteps(changes).map((group, g) => {
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`
@@ -79,7 +79,7 @@ export function renderApplyCommand(changes: readonly Change[], filePaths: readon
     return `{ ${body}} || { echo '${FAILED} ${g}'; exit 0; }\n`;
   });
   // The steps run in a subshell so a failure stops them but not the gather that follows.
-  return `(\n${parts.join('')})\n${renderGatherCommand(filePaths)}\n`;
+  return `(\n${parts.join('')})\n${renderGatherCommand(filePaths, gather)}\n`;
 }
 
 export type ApplyOutcome =

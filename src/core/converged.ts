@@ -2,6 +2,7 @@
 // observed state? Desired ⊆ observed — extra routes the kernel (or an admin) made are fine.
 import { PODNET_ROUTE_PROTO, type DesiredBridge, type DesiredState, type ObservedState } from './model.js';
 import { describeRoute, isPodnetRoute } from './plan.js';
+import { unmetFirewall } from './firewall.js';
 
 /**
  * Human descriptions of each desired fact the node lacks, one entry per fact (forwarding, the
@@ -44,6 +45,8 @@ export function unmetDesired(desired: DesiredState, observed: ObservedState): st
     else if (found.sha256 !== file.sha256) unmet.push(`file ${file.path} has other content`);
     else if (found.mode !== file.mode) unmet.push(`file ${file.path} has mode ${found.mode ?? 'unknown'}, want ${file.mode}`);
   }
+  // podnet's iptables chains and rules, compared only when the gather read the tables.
+  if (desired.firewall !== undefined) unmet.push(...unmetFirewall(desired.firewall, observed.firewall));
   return unmet;
 }
 

@@ -11,6 +11,7 @@ import {
 } from './model.js';
 import { gatewayAddress, subnetPrefixLength } from './subnets.js';
 import { desiredFiles } from './node-files.js';
+import { desiredFirewall } from './firewall.js';
 
 /** A node's desired state: unlike the router's, it always has a bridge and its address. */
 export type NodeDesiredState = DesiredState & { bridge: DesiredBridge; address: DesiredAddress };
@@ -44,6 +45,8 @@ export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, stri
     ipForward: true,
     routes: cluster.routing === 'gateway' ? [podCidrRoute(cluster, requireRouter(cluster))] : peerRoutes(cluster, subnets, nodeName),
     files: desiredFiles(cluster, subnet, gateway),
+    // FORWARD accepts pod traffic even under a DROP policy; egress NAT when asked for.
+    firewall: desiredFirewall(cluster),
   };
 }
 
@@ -59,7 +62,9 @@ export function routerDesiredState(cluster: Cluster, subnets: ReadonlyMap<string
     cluster.routing === 'gateway'
       ? cluster.nodes.map((node) => ({ dst: subnetOf(subnets, node.name), gateway: node.address, peer: node.name }))
       : [];
-  return { node: router.name, role: 'router', subnet: cluster.podCidr, ipForward: true, routes, files: [] };
+  // The router forwards pod traffic too: podnet's FORWARD rules, never egress NAT (the nodes do that).
+  const firewall = desiredFirewall({ podCidr: cluster.podCidr });
+  return { node: router.name, role: 'router', subnet: cluster.podCidr, ipForward: true, routes, files: [], firewall };
 }
 
 function peerRoutes(cluster: Cluster, subnets: ReadonlyMap<string, string>, nodeName: string): DesiredRoute[] {

@@ -1,8 +1,11 @@
 // The ONE command podnet runs on a node to learn its state, and the parser of its output.
 // Sections are delimited by marker lines so that one exec carries everything the planner needs.
-import type { ManagementPath, ObservedFile, ObservedState } from './model.js';
+import type { CniSpec, ManagementPath, ObservedFile, ObservedState } from './model.js';
 import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from './ip-json.js';
 import { shellQuote } from './shell-quote.js';
+import { iptablesGatherCommand, parseFirewallSection } from './iptables.js';
+import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from './rp-filter.js';
+import { parseObservedPods, podsGatherCommand } from './observed-pods.js';
 
 const MARK = '@@podnet-section';
 
@@ -14,6 +17,9 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
   ['ip_forward', 'cat /proc/sys/net/ipv4/ip_forward'],
   // Which of the node's addresses this SSH session came in on (protects the management path).
   ['ssh_connection', 'printf "%s\\n" "${SSH_CONNECTION:-}"'],
+  // podnet's FORWARD and NAT rules live here; a node without iptables says so instead of failing.
+  ['iptables', iptablesGatherCommand()],
+  ['rp_filter', RP_FILTER_GATHER_COMMAND],
 ];
 
 /** One line per managed file: path, sha256 (or `-` when missing), mode, whether it names podnet. */
@@ -27,9 +33,18 @@ function filesCommand(paths: readonly string[]): string {
   );
 }
 
+export interface GatherOptions {
+  /** When set, the `pods` section lists the node's namespaces and this CNI network's address store. */
+  cni?: CniSpec;
+}
+
 /** The gather command; `filePaths` are the files podnet manages on the node. */
-export function renderGatherCommand(filePaths: readonly string[] = []): string {
-  const sections: ReadonlyArray<readonly [string, string]> = [...SECTIONS, ['files', filesCommand(filePaths)]];
+export function renderGatherCommand(filePaths: readonly string[] = [], options: GatherOptions = {}): string {
+  const sections: ReadonlyArray<readonly [string, string]> = [
+    ...SECTIONS,
+    ...(options.cni !== undefined ? [['pods', podsGatherCommand(options.cni)] as const] : []),
+    ['files', filesCommand(filePaths)],
+  ];
   return sections.map(([name, cmd]) => `echo '${MARK} ${name}'; ${cmd}`).join('; ') + `; echo '${MARK} end'`;
 }
 
@@ -91,5 +106,12 @@ export function parseGatherOutput(stdout: string, node: string, nodeAddress: str
   const ipForward = parseIpForward(sections.get('ip_forward') ?? '');
   const management = parseManagementPath(sections.get('ssh_connection') ?? '', nodeAddress, { addresses });
   const files = parseObservedFiles(sections.get('files') ?? '');
-  return { node, links, addresses, routes, ipForward, files, management };
+  const state: ObservedState = { node, links, addresses, routes, ipForward, files, management };
+  const iptables = sections.get('iptables');
+  if (iptables !== undefined) state.firewall = parseFirewallSection(iptables);
+  const rpFilter = parseRpFilter(sections.get('rp_filter') ?? '');
+  if (rpFilter !== null) state.rpFilter = rpFilter;
+  const pods = sections.get('pods');
+  if (pods !== undefined) state.pods = parseObservedPods(pods);
+  return state;
 }

@@ -74,6 +74,12 @@ export const DEFAULT_CNI: CniSpec = {
   dataDir: '/var/lib/cni/networks',
 };
 
+/** `egress:` in cluster.yaml: what happens to pod traffic leaving the pod CIDR. */
+export interface EgressSpec {
+  /** Masquerade traffic from the pod CIDR to outside it as it leaves the node (default false). */
+  masquerade: boolean;
+}
+
 /** A validated cluster.yaml. Node subnets may still be unallocated (see allocateSubnets). */
 export interface Cluster {
   /** Path of the cluster.yaml it was loaded from (for messages). */
@@ -85,6 +91,8 @@ export interface Cluster {
   bridge: BridgeSpec;
   cni: CniSpec;
   nodes: NodeSpec[];
+  /** Egress NAT; absent means `{ masquerade: false }`. */
+  egress?: EgressSpec;
   /**
    * The router (`router:` in cluster.yaml): required in gateway mode; in host-gw mode it is still
    * gathered and planned, with no routes, so that switching back prunes its podnet routes.
@@ -138,6 +146,27 @@ export interface DesiredFile {
 /** What a planned host is: a node (bridge, pods, CNI files) or the gateway-mode router (forwarding and routes only). */
 export type HostRole = 'node' | 'router';
 
+/** The iptables tables podnet writes to. */
+export type IptablesTable = 'filter' | 'nat';
+
+/** One iptables rule podnet wants, in iptables-save's own spelling (so observed and desired compare as text). */
+export interface DesiredRule {
+  table: IptablesTable;
+  chain: string;
+  /** The rule after `-A CHAIN`, e.g. ['-s','10.244.0.0/16','-m','comment','--comment','podnet','-j','ACCEPT']. */
+  args: string[];
+  /** A jump from a built-in chain: it must be the chain's first rule (`-I CHAIN 1`). */
+  first?: boolean;
+  /** What the rule is for, for people. */
+  purpose: string;
+}
+
+/** podnet's own chains and their rules (in order), and the jumps to them. */
+export interface DesiredFirewall {
+  chains: { table: IptablesTable; name: string }[];
+  rules: DesiredRule[];
+}
+
 export interface DesiredState {
   node: string;
   /** Absent means `node`. */
@@ -151,6 +180,8 @@ export interface DesiredState {
   ipForward: true;
   routes: DesiredRoute[];
   files: DesiredFile[];
+  /** podnet's iptables chains and rules (FORWARD accept, egress NAT); absent: not managed. */
+  firewall?: DesiredFirewall;
 }
 
 export interface ObservedLink {
@@ -209,6 +240,37 @@ export interface ManagementPath {
   dev?: string;
 }
 
+/** A chain as iptables-save lists it: built-in chains have a policy, user chains none. */
+export interface IptablesChain {
+  table: string;
+  name: string;
+  /** `ACCEPT`, `DROP` … for a built-in chain; null for a user-defined chain. */
+  policy: string | null;
+}
+
+/** One `-A CHAIN …` line of iptables-save. */
+export interface IptablesRule {
+  table: string;
+  chain: string;
+  /** The words after `-A CHAIN`, unquoted. */
+  args: string[];
+}
+
+/** The iptables state of a node, or why it could not be read (iptables not installed …). */
+export type ObservedFirewall =
+  | { available: true; chains: IptablesChain[]; rules: IptablesRule[] }
+  | { available: false; reason: string };
+
+/** Pods made through podnet's plugin and what its address store holds (from the gather's `pods` section). */
+export interface ObservedPods {
+  /** Network namespaces in /run/netns. */
+  netns: string[];
+  /** Allocations in the store: address, container id, interface name. */
+  allocations: { ip: string; containerId: string; ifname: string }[];
+  /** Whether the store directory (`<dataDir>/<networkName>`) exists. */
+  storeExists: boolean;
+}
+
 export interface ObservedState {
   node: string;
   links: ObservedLink[];
@@ -220,6 +282,15 @@ export interface ObservedState {
   /** The files podnet manages, as found (absent when not gathered). */
   files?: ObservedFile[];
   management?: ManagementPath;
+  /** iptables filter and nat tables (absent when not gathered). */
+  firewall?: ObservedFirewall;
+  /**
+   * `net.ipv4.conf.<dev>.rp_filter` for `all`, `default` and every interface (0 off, 1 strict,
+   * 2 loose; the kernel uses the larger of `all` and the interface's value). Absent when not gathered.
+   */
+  rpFilter?: { all: number; [dev: string]: number };
+  /** Pod namespaces and podnet's address store (absent when not gathered). */
+  pods?: ObservedPods;
 }
 
 // ───────────────────────────── plan ─────────────────────────────
@@ -229,7 +300,7 @@ export type Action = 'create' | 'update' | 'delete';
 /** Terraform-style runes. */
 export const ACTION_RUNE: Record<Action, string> = { create: '+', update: '~', delete: '-' };
 
-export type ObjectKind = 'link' | 'address' | 'route' | 'sysctl' | 'file';
+export type ObjectKind = 'link' | 'address' | 'route' | 'sysctl' | 'file' | 'rule' | 'pod';
 
 export interface Change {
   action: Action;
@@ -268,6 +339,8 @@ export interface NodePlan {
   conflicts: Conflict[];
   /** Set when the plan would cut the management path; the node must not be applied. */
   refused?: string;
+  /** Things on the node worth knowing that podnet does not own or change (a strict rp_filter …). */
+  warnings?: string[];
 }
 
 export interface PlanSummary {

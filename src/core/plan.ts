@@ -45,6 +45,8 @@ import {
   type PlanSummary,
 } from './model.js';
 import { allocateSubnets } from './subnets.js';
+import { firewallUnavailable, planFirewall } from './firewall.js';
+import { rpFilterWarnings } from './rp-filter.js';
 
 export interface PlanContext {
   /** The cluster's pod CIDR: podnet's routes and bridge addresses live inside it. */
@@ -148,8 +150,6 @@ export function summarisePlan(nodes: readonly NodePlan[]): PlanSummary {
 
 class NodePlanner {
   private readonly conflicts: Conflict[] = [];
-  /** What would cut the management path, one entry per offending change. */
-  private readonly refusals: string[] = [];
   private readonly sysctl: Change[] = [];
   private readonly routeDeletes: Change[] = [];
   private readonly addressDeletes: Change[] = [];
@@ -159,6 +159,10 @@ class NodePlanner {
   private readonly addressAdds: Change[] = [];
   private readonly routeSets: Change[] = [];
   private readonly fileSets: Change[] = [];
+  private readonly firewallDeletes: Change[] = [];
+  private readonly firewallCreates: Change[] = [];
+  private readonly warnings: string[] = [];
+  private readonly guard: ManagementGuard;
   private readonly podCidr: IPv4CidrRange;
 
   constructor(
@@ -167,6 +171,7 @@ class NodePlanner {
     private readonly ctx: PlanContext,
   ) {
     this.podCidr = IPv4CidrRange.fromCidr(ctx.podCidr);
+    this.guard = new ManagementGuard(observed, ctx.nodeAddress);
   }
 
   plan(): NodePlan {
@@ -178,6 +183,8 @@ class NodePlanner {
     if (bridge !== undefined) this.planStaleBridges(bridge);
     this.planRoutes();
     this.planFiles();
+    this.planFirewall();
+    this.reportRpFilter();
     const plan: NodePlan = {
       node: this.desired.node,
       ...(this.desired.role !== undefined ? { role: this.desired.role } : {}),
@@ -185,6 +192,7 @@ class NodePlanner {
       subnet: this.desired.subnet,
       changes: [
         ...this.sysctl,
+        ...this.firewallDeletes,
         ...this.routeDeletes,
         ...this.addressDeletes,
         ...this.linkDeletes,
@@ -192,13 +200,14 @@ class NodePlanner {
         ...this.linkUpdates,
         ...this.addressAdds,
         ...this.routeSets,
+        ...this.firewallCreates,
         ...this.fileSets,
       ],
       conflicts: this.conflicts,
     };
-    if (this.refusals.length > 0) {
-      plan.refused = `refusing to touch ${this.desired.node}'s management path (${this.describeManagementPath()}): ${this.refusals.join('; ')}`;
-    }
+    const refused = this.guard.refusal(this.desired.node);
+    if (refused !== undefined) plan.refused = refused;
+    if (this.warnings.length > 0) plan.warnings = this.warnings;
     return plan;
   }
 
@@ -463,26 +472,82 @@ class NodePlanner {
     }
   }
 
+  /**
+   * podnet's iptables chains and rules, when the desired state has them and the gather read the
+   * tables. Without iptables the FORWARD rules are a warning, egress NAT a conflict.
+   */
+  private planFirewall(): void {
+    const desired = this.desired.firewall;
+    const observed = this.observed.firewall;
+    if (desired === undefined || observed === undefined) return;
+    if (!observed.available) {
+      const problem = firewallUnavailable(desired, observed);
+      if (problem?.severity === 'conflict') this.conflict('iptables', problem.message);
+      else if (problem !== null) this.warnings.push(problem.message);
+      return;
+    }
+    const plan = planFirewall(desired, observed);
+    this.firewallDeletes.push(...plan.deletes);
+    this.firewallCreates.push(...plan.creates);
+    for (const conflict of plan.conflicts) this.conflict(conflict.object, conflict.message);
+  }
+
+  /** A strict rp_filter on the bridge or the node's interface: reported, never changed (not podnet's). */
+  private reportRpFilter(): void {
+    const devs: { dev: string; role: string }[] = [];
+    if (this.desired.bridge !== undefined) devs.push({ dev: this.desired.bridge.name, role: "podnet's bridge" });
+    const nodeDev = this.observed.addresses.find((a) => a.local === this.ctx.nodeAddress)?.dev ?? this.observed.management?.dev;
+    if (nodeDev !== undefined && nodeDev !== this.desired.bridge?.name) devs.push({ dev: nodeDev, role: 'node interface' });
+    this.warnings.push(...rpFilterWarnings(this.observed.rpFilter, devs));
+  }
+
   // ── the management path: changes that could cut the node's SSH session are refused ──
 
   private guardLink(name: string, action: string): void {
+    this.guard.link(name, action);
+  }
+
+  private guardAddress(local: string, text: string): void {
+    this.guard.address(local, text);
+  }
+
+  private guardRoute(dst: string, action: string): void {
+    this.guard.route(dst, action);
+  }
+}
+
+/**
+ * Collects what in a plan would cut the node's management path (the SSH link, the node's own or
+ * SSH address, a route covering the SSH client or the node's address); the planner and destroy
+ * both refuse such a node.
+ */
+export class ManagementGuard {
+  /** What would cut the management path, one entry per offending change. */
+  readonly refusals: string[] = [];
+
+  constructor(
+    private readonly observed: Pick<ObservedState, 'management'>,
+    private readonly nodeAddress: string,
+  ) {}
+
+  link(name: string, action: string): void {
     const dev = this.observed.management?.dev;
     if (dev !== undefined && dev === name) this.refusals.push(`link ${name} (${action}) carries the SSH session`);
   }
 
-  private guardAddress(local: string, text: string): void {
+  address(local: string, text: string): void {
     const management = this.observed.management;
-    if (local === this.ctx.nodeAddress || local === management?.localAddress) {
+    if (local === this.nodeAddress || local === management?.localAddress) {
       this.refusals.push(`address ${text} (delete) is the node's own address`);
     }
   }
 
-  private guardRoute(dst: string, action: string): void {
+  route(dst: string, action: string): void {
     const range = parseIpv4Dst(dst);
     if (range === null) return;
     const management = this.observed.management;
     const protectedAddresses = [
-      { address: this.ctx.nodeAddress, what: "the node's own address" },
+      { address: this.nodeAddress, what: "the node's own address" },
       ...(management !== undefined
         ? [
             { address: management.localAddress, what: "the node's SSH address" },
@@ -498,9 +563,15 @@ class NodePlanner {
     }
   }
 
-  private describeManagementPath(): string {
+  /** The node plan's `refused` text, or undefined when nothing would touch the management path. */
+  refusal(node: string): string | undefined {
+    if (this.refusals.length === 0) return undefined;
+    return `refusing to touch ${node}'s management path (${this.describe()}): ${this.refusals.join('; ')}`;
+  }
+
+  private describe(): string {
     const m = this.observed.management;
-    if (m === undefined) return `node address ${this.ctx.nodeAddress}`;
+    if (m === undefined) return `node address ${this.nodeAddress}`;
     return `SSH from ${m.peerAddress} to ${m.localAddress}${m.dev !== undefined ? ` on ${m.dev}` : ''}`;
   }
 }

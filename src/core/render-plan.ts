@@ -71,6 +71,7 @@ function renderNode(node: NodePlan, paint: Palette): string[] {
     lines.push(`  ${paint.action[row.action](`${rune} ${row.subject.padEnd(width)}`)}   ${paint.dim(`(${row.reason})`)}`);
   }
   for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint));
+  for (const warning of node.warnings ?? []) lines.push(`  ${paint.conflict('warning:')} ${warning}`);
   if (rows.length === 0 && node.conflicts.length === 0) lines.push(`  No changes. ${node.node} is in sync.`);
   else if (rows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
   return lines;
@@ -121,6 +122,13 @@ function describeGroup(group: Change[]): string {
       return merged['value'] !== undefined && head.action !== 'delete' ? `${head.object} = ${String(merged['value'])}` : head.object;
     case 'address':
       return head.object;
+    case 'rule': {
+      // `rule filter FORWARD -j PODNET-FORWARD (first in FORWARD: …)`, `chain nat PODNET-POSTROUTING`
+      const purpose = typeof merged['purpose'] === 'string' ? ` (${merged['purpose']})` : '';
+      return `${head.object}${purpose}`;
+    }
+    case 'pod':
+      return head.object;
     case 'file': {
       const sha = typeof merged['sha256'] === 'string' ? `, sha256 ${merged['sha256'].slice(0, 12)}…` : '';
       const purpose = typeof merged['purpose'] === 'string' ? `${merged['purpose']}, ` : '';
@@ -165,6 +173,7 @@ export function renderPlanJson(plan: Plan): string {
         ...(c.content !== undefined ? { content: c.content } : {}),
       })),
       conflicts: node.conflicts.map((c) => ({ node: c.node, object: c.object, message: c.message })),
+      ...(node.warnings !== undefined ? { warnings: node.warnings } : {}),
     })),
   };
   return `${collapseStringArrays(JSON.stringify(canonical, null, 2))}\n`;
@@ -190,7 +199,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete'];
-const KINDS: readonly ObjectKind[] = ['link', 'address', 'route', 'sysctl', 'file'];
+const KINDS: readonly ObjectKind[] = ['link', 'address', 'route', 'sysctl', 'file', 'rule', 'pod'];
 const ROLES: readonly HostRole[] = ['node', 'router'];
 
 /** Reads a saved plan (renderPlanJson's output); any other format or version is a UserError. */
@@ -237,6 +246,8 @@ function parseNodePlan(shape: Shape): NodePlan {
   };
   const refused = shape.optionalField('refused');
   if (refused !== undefined) node.refused = refused.string();
+  const nodeWarnings = shape.optionalField('warnings');
+  if (nodeWarnings !== undefined) node.warnings = nodeWarnings.array().map((w) => w.string());
   const role = shape.optionalField('role');
   if (role !== undefined) node.role = role.oneOf(ROLES);
   return node;

@@ -4,7 +4,7 @@
 import pLimit from 'p-limit';
 import type { Cluster, DesiredState, NodePlan, NodeSpec, ObservedState, Plan } from '../core/model.js';
 import { UserError } from '../core/errors.js';
-import { parseGatherOutput, renderGatherCommand } from '../core/gather-script.js';
+import { parseGatherOutput, renderGatherCommand, type GatherOptions } from '../core/gather-script.js';
 import { parseApplyOutcome, renderApplyCommand } from '../core/apply-script.js';
 import { planCluster } from '../core/plan.js';
 import { allocateSubnets } from '../core/subnets.js';
@@ -36,6 +36,18 @@ export interface RunOptions {
   /** Verify: extra gathers after apply while facts are still missing, and the pause between them. */
   verifyRetries?: number;
   verifyDelayMs?: number;
+  /** Extra sections for every gather (destroy reads the pods). */
+  gather?: GatherOptions;
+  /** What verify checks after apply instead of desired ⊆ observed (destroy: nothing podnet owns is left). */
+  convergence?: ConvergenceCheck;
+}
+
+/** The check verify runs on a node after apply, and the "ok" count of the recap. */
+export interface ConvergenceCheck {
+  /** What is still wrong on the node, one line each; empty when it is done. */
+  unmet(node: NodeSpec, observed: ObservedState): string[];
+  /** How many facts already held before the run. */
+  ok(node: NodeSpec, before: ObservedState): number;
 }
 
 /** The nodes a run targets: all, or those named by --limit (unknown names are an error). */
@@ -72,9 +84,15 @@ export interface GatherResult {
   unreachable: Map<string, string>;
 }
 
-async function gatherNode(sessions: NodeSessions, node: NodeSpec, filePaths: readonly string[], hooks: RunHooks): Promise<ObservedState> {
+async function gatherNode(
+  sessions: NodeSessions,
+  node: NodeSpec,
+  filePaths: readonly string[],
+  hooks: RunHooks,
+  gather: GatherOptions = {},
+): Promise<ObservedState> {
   const connection = await sessions.connect(node);
-  const command = renderGatherCommand(filePaths);
+  const command = renderGatherCommand(filePaths, gather);
   hooks.onCommand?.(node.name, command);
   const result = await connection.exec(command);
   if (result.code !== 0) {
@@ -99,7 +117,7 @@ export async function gatherCluster(
       limit(async () => {
         hooks.onProgress?.(node.name, { kind: 'connecting' });
         try {
-          observed.set(node.name, await gatherNode(sessions, node, filePaths, hooks));
+          observed.set(node.name, await gatherNode(sessions, node, filePaths, hooks, options.gather));
           hooks.onProgress?.(node.name, { kind: 'gathered' });
         } catch (err) {
           unreachable.set(node.name, errorMessage(err));
@@ -128,12 +146,25 @@ export function planGathered(cluster: Cluster, observed: ReadonlyMap<string, Obs
   return { plan, desired };
 }
 
-const EMPTY_OBSERVED = (node: string): ObservedState => ({ node, links: [], addresses: [], routes: [], ipForward: null, files: [] });
+const EMPTY_OBSERVED = (node: string): ObservedState => ({
+  node,
+  links: [],
+  addresses: [],
+  routes: [],
+  ipForward: null,
+  files: [],
+  firewall: { available: true, chains: [], rules: [] },
+});
 
 /** How many desired facts already held before the run (Ansible's "ok"). */
 export function countOk(desired: DesiredState, before: ObservedState): number {
   const total = unmetDesired(desired, EMPTY_OBSERVED(desired.node)).length;
   return total - unmetDesired(desired, before).length;
+}
+
+/** The default verify: every desired fact present. */
+function desiredConvergence(desired: DesiredState): ConvergenceCheck {
+  return { unmet: (_node, observed) => unmetDesired(desired, observed), ok: (_node, before) => countOk(desired, before) };
 }
 
 function nodeRefusal(nodePlan: NodePlan): string | undefined {
@@ -146,13 +177,13 @@ async function applyNode(
   filePaths: readonly string[],
   node: NodeSpec,
   nodePlan: NodePlan,
-  desired: DesiredState,
+  check: ConvergenceCheck,
   before: ObservedState,
   sessions: NodeSessions,
   options: RunOptions,
 ): Promise<NodeResult> {
   const { hooks } = options;
-  const ok = countOk(desired, before);
+  const ok = check.ok(node, before);
   const refusal = nodeRefusal(nodePlan);
   if (refusal) {
     hooks.onProgress?.(node.name, { kind: 'failed', message: refusal });
@@ -165,7 +196,7 @@ async function applyNode(
   try {
     const connection = await sessions.connect(node);
     hooks.onProgress?.(node.name, { kind: 'applying', changes: nodePlan.changes.length });
-    const command = renderApplyCommand(nodePlan.changes, filePaths);
+    const command = renderApplyCommand(nodePlan.changes, filePaths, options.gather);
     hooks.onCommand?.(node.name, command);
     const result = await connection.exec(command);
     const outcome = parseApplyOutcome(nodePlan.changes, result.stdout, result.stderr);
@@ -181,13 +212,13 @@ async function applyNode(
     }
     const changed = nodePlan.changes.length;
     let observed = parseGatherOutput(result.stdout, node.name, node.address);
-    let unmet = unmetDesired(desired, observed);
+    let unmet = check.unmet(node, observed);
     const retries = options.verifyRetries ?? 3;
     for (let attempt = 1; unmet.length > 0 && attempt <= retries; attempt++) {
       hooks.onProgress?.(node.name, { kind: 'verifying', attempt });
       await new Promise((resolve) => setTimeout(resolve, options.verifyDelayMs ?? 300));
-      observed = await gatherNode(sessions, node, filePaths, hooks);
-      unmet = unmetDesired(desired, observed);
+      observed = await gatherNode(sessions, node, filePaths, hooks, options.gather);
+      unmet = check.unmet(node, observed);
     }
     if (unmet.length > 0) {
       hooks.onProgress?.(node.name, { kind: 'failed', message: `not converged: ${unmet.join('; ')}` });
@@ -219,10 +250,11 @@ export async function applyPlan(
         const nodePlan = clusterPlan.plan.nodes.find((p) => p.node === node.name);
         const desired = clusterPlan.desired.get(node.name);
         const before = gathered.observed.get(node.name);
-        if (reason !== undefined || !nodePlan || !desired || !before) {
+        const check = options.convergence ?? (desired !== undefined ? desiredConvergence(desired) : undefined);
+        if (reason !== undefined || !nodePlan || !check || !before) {
           return { node: node.name, status: 'unreachable', changed: 0, ok: 0, error: reason ?? 'no state gathered' };
         }
-        return applyNode(filePaths, node, nodePlan, desired, before, sessions, options);
+        return applyNode(filePaths, node, nodePlan, check, before, sessions, options);
       }),
     ),
   );

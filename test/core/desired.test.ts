@@ -5,7 +5,8 @@ import { classicCluster, classicSubnets } from './classic-cluster.js';
 
 test('desired state of node1 in the classic topology', () => {
   const cluster = classicCluster();
-  const { files, ...desired } = desiredState(cluster, classicSubnets(cluster), 'node1');
+  const { files, firewall, ...desired } = desiredState(cluster, classicSubnets(cluster), 'node1');
+  assert.deepEqual(firewall?.chains, [{ table: 'filter', name: 'PODNET-FORWARD' }], 'FORWARD rules, no NAT by default');
   assert.deepEqual(
     files.map((f) => [f.path, f.mode, f.purpose]),
     [

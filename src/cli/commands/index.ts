@@ -5,6 +5,7 @@ import { registerDiff } from './diff.js';
 import { registerApply } from './apply.js';
 import { registerLab } from './lab.js';
 import { registerPod } from './pod.js';
+import { registerDestroy } from './destroy.js';
 import { registerVerify } from './verify.js';
 
 export function registerCommands(program: Command): void {
@@ -13,5 +14,6 @@ export function registerCommands(program: Command): void {
   registerApply(program);
   registerLab(program);
   registerPod(program);
+  registerDestroy(program);
   registerVerify(program);
 }

@@ -312,6 +312,8 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   });
 
   const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, cni, nodes };
+  // Egress NAT is off unless asked for (the schema has checked the type).
+  cluster.egress = { masquerade: isDict(root.egress) && root.egress.masquerade === true };
   if (router !== undefined) cluster.router = router;
 
   // ── more nodes than subnets left: ask the allocator itself

@@ -1,0 +1,69 @@
+// `podnet destroy FILE`: gather every node (with its pods), plan the removal of everything podnet
+// owns (pure, src/core/destroy.ts), print it, run it through apply's machinery, and verify that
+// nothing podnet owns is left. net.ipv4.ip_forward stays as it is.
+import type { Command } from 'commander';
+import { planDestroy, podnetLeftovers } from '../../core/destroy.js';
+import { renderPlanJson, renderPlanText } from '../../core/render-plan.js';
+import { renderRecap, type NodeResult } from '../../core/results.js';
+import { readCluster } from '../../shell/read-cluster.js';
+import { NodeSessions } from '../../shell/node-sessions.js';
+import { applyPlan, gatherCluster, targetHosts, type RunOptions } from '../../shell/run-cluster.js';
+import { addRunOptions, type RunCommandOptions } from '../run-command.js';
+import { createProgress } from '../progress.js';
+
+export function registerDestroy(program: Command): void {
+  addRunOptions(
+    program
+      .command('destroy')
+      .description(
+        'remove everything podnet made from the nodes — pods made through its plugin, its iptables rules and chains, ' +
+          'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
+          'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left',
+      ),
+  ).action(async (file: string, options: RunCommandOptions) => {
+    process.exitCode = await runDestroy(file, options);
+  });
+}
+
+async function runDestroy(file: string, options: RunCommandOptions): Promise<number> {
+  const cluster = readCluster(file);
+  const nodes = targetHosts(cluster, options.limit);
+  const json = options.output === 'json';
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
+  const runOptions: RunOptions = {
+    forks: options.forks,
+    hooks: {
+      onProgress: (node, event) => progress.update(node, event),
+      ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
+    },
+    gather: { cni: cluster.cni },
+    convergence: {
+      unmet: (node, observed) => podnetLeftovers(cluster, node, observed).map((object) => `${object} is still there`),
+      ok: () => 0,
+    },
+  };
+  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
+  try {
+    const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
+    const plan = planDestroy(cluster, gathered.observed);
+    for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    if (!json) {
+      progress.done();
+      process.stdout.write(renderPlanText(plan, { color }));
+    }
+    const results = await applyPlan(cluster, nodes, { plan, desired: new Map() }, gathered, sessions, runOptions);
+    progress.done();
+    const unreachable: NodeResult[] = [...gathered.unreachable].map(([node, error]) => ({ node, status: 'unreachable', changed: 0, ok: 0, error }));
+    const allResults = results.length > 0 ? results : unreachable;
+    if (json) {
+      const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await sessions.execCounts()) };
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    } else {
+      process.stdout.write(renderRecap(allResults, { color }));
+    }
+    return allResults.every((r) => r.status === 'converged') ? 0 : 1;
+  } finally {
+    await sessions.closeAll();
+  }
+}

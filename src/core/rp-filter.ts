@@ -1,0 +1,45 @@
+// Reverse-path filtering: read `net.ipv4.conf.*.rp_filter` from the gather, and warn where a
+// strict setting sits on a path pod traffic crosses. podnet does not own these sysctls: it reports,
+// it never changes them. Pure.
+
+/** The gather's `rp_filter` section: one `DEV VALUE` line per `/proc/sys/net/ipv4/conf/*`. */
+export const RP_FILTER_GATHER_COMMAND =
+  'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do [ -r "$f" ] || continue; d=${f%/rp_filter}; printf \'%s %s\\n\' "${d##*/}" "$(cat "$f")"; done';
+
+export type RpFilter = { all: number; [dev: string]: number };
+
+/** Parses the section; null when `all` is missing (nothing could be read). */
+export function parseRpFilter(text: string): RpFilter | null {
+  const values: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [dev, value] = line.trim().split(/\s+/);
+    if (dev === undefined || dev === '' || value === undefined || !/^[0-9]+$/.test(value)) continue;
+    values[dev] = Number(value);
+  }
+  const all = values['all'];
+  return all === undefined ? null : { ...values, all };
+}
+
+/** The value the kernel applies on `dev`: the larger of `all` and the interface's own. */
+export function effectiveRpFilter(rpFilter: RpFilter, dev: string): number {
+  return Math.max(rpFilter.all, rpFilter[dev] ?? 0);
+}
+
+/**
+ * One warning per interface in `devs` (with what it is, e.g. `eth0 (node interface)`) where
+ * rp_filter is strict (1): a pod packet arriving there is dropped unless the route back to its
+ * source leaves through the same interface (asymmetric paths, a route missing for a while).
+ */
+export function rpFilterWarnings(rpFilter: RpFilter | undefined, devs: readonly { dev: string; role: string }[]): string[] {
+  if (rpFilter === undefined) return [];
+  const warnings: string[] = [];
+  for (const { dev, role } of devs) {
+    if (effectiveRpFilter(rpFilter, dev) !== 1) continue;
+    const source = rpFilter.all === 1 ? 'net.ipv4.conf.all.rp_filter=1' : `net.ipv4.conf.${dev}.rp_filter=1`;
+    warnings.push(
+      `strict rp_filter on ${dev} (${role}; ${source}): pod packets arriving there are dropped unless the route back to their source ` +
+        `leaves through ${dev}; podnet does not change it — set it to 2 (loose) if pod traffic is lost`,
+    );
+  }
+  return warnings;
+}
