@@ -1,0 +1,198 @@
+// podnet verify end to end on a real 3-node lab: passes on a healthy cluster, fails naming the cause
+// (ip_forward off, a peer route deleted, a bridge MTU lowered), passes again after apply, and never
+// leaves a probe pod behind. Needs root.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { VerifyReport } from '../../src/core/verify-types.js';
+import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function podnet(...args: string[]): CliResult {
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', timeout: 90_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function verifyJson(file: string): { code: number | null; report: VerifyReport & { execs?: Record<string, number> }; stderr: string } {
+  const r = podnet('verify', file, '--output', 'json');
+  try {
+    return { code: r.code, report: JSON.parse(r.stdout) as VerifyReport, stderr: r.stderr };
+  } catch {
+    throw new Error(`not JSON (exit ${String(r.code)}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+const NODES = ['node1', 'node2', 'node3'];
+
+function failedCells(report: VerifyReport, check: string): { from: string; to: string; causes: string[] }[] {
+  const cells = report.checks.find((c) => c.id === check)?.cells ?? [];
+  return cells.filter((c) => c.status === 'fail').map((c) => ({ from: c.from, to: c.to, causes: c.causes ?? [] }));
+}
+
+describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 }, () => {
+  let lab: LabInfo | undefined;
+  let file = '';
+  let tmp = '';
+
+  async function onNode(node: string, ...argv: string[]): Promise<string> {
+    assert.ok(lab);
+    const r = await labNodeExec(lab.name, node, argv);
+    assert.equal(r.code, 0, `${node}: ${argv.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  /** No probe pod is left: no namespace, no allocation in the store, no work directory, no listener. */
+  async function assertNoProbeLeft(probeId: string): Promise<void> {
+    for (const node of NODES) {
+      assert.doesNotMatch(await onNode(node, 'ip', 'netns', 'list'), /podnet-probe/, `${node}: a probe namespace is left`);
+      const store = await onNode(node, 'sh', '-c', 'grep -rl podnet-probe /var/lib/cni/networks/podnet/ 2>/dev/null; true');
+      assert.equal(store.trim(), '', `${node}: a probe allocation is left in the store`);
+      const dir = await onNode(node, 'sh', '-c', `ls -d /tmp/podnet-verify-${probeId}-${node} 2>/dev/null; true`);
+      assert.equal(dir.trim(), '', `${node}: the work directory is left`);
+      const procs = await onNode(node, 'sh', '-c', 'ps -eo args | grep -c "[n]c -d -n -v -l -k" ; true');
+      assert.equal(procs.trim(), '0', `${node}: a listener is left running`);
+    }
+  }
+
+  before(async () => {
+    lab = await startTestLab(3);
+    file = lab.clusterFile;
+    tmp = mkdtempSync(join(tmpdir(), 'podnet-verify-e2e-'));
+  });
+
+  after(async () => {
+    await stopTestLab(lab);
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('before apply: nothing can run (the plugin is not deployed), exit 1, nothing left behind', async () => {
+    const { code, report } = verifyJson(file);
+    assert.equal(code, 1);
+    assert.ok(report.checks.every((c) => c.status === 'not-run'));
+    assert.match(report.checks[0]?.cells[0]?.reason ?? '', /not deployed.*run podnet apply first/);
+    await assertNoProbeLeft(report.probeId);
+  });
+
+  test('a healthy cluster after apply: exit 0, every cell ✓, the JSON shape, one exec per node per phase', async () => {
+    const apply = podnet('apply', file);
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    const { code, report, stderr } = verifyJson(file);
+    assert.equal(code, 0, JSON.stringify(report.checks, null, 1) + stderr);
+    assert.equal(report.formatVersion, 1);
+    assert.deepEqual(report.nodes, NODES);
+    assert.equal(report.mtu, 1500);
+    assert.match(report.probeId, /^[a-z0-9]{6}$/);
+    assert.deepEqual(
+      report.checks.map((c) => [c.id, c.status, c.cells.length]),
+      [
+        ['pod-to-pod-same-node', 'passed', 3],
+        ['pod-to-pod-cross-node', 'passed', 6],
+        ['node-to-pod', 'passed', 3],
+        ['pod-to-node', 'passed', 3],
+        ['source-address', 'passed', 6],
+        ['mtu', 'passed', 6],
+      ],
+    );
+    for (const check of report.checks) {
+      for (const cell of check.cells) {
+        assert.equal(cell.status, 'pass');
+        assert.equal(typeof cell.probe, 'string');
+      }
+    }
+    assert.deepEqual(report.summary, { passed: 6, failed: 0, notRun: 0 });
+    assert.deepEqual(report.cleanup, []);
+    // setup, gather, probes, cleanup
+    assert.deepEqual(report.execs, { node1: 4, node2: 4, node3: 4 });
+    const source = report.checks.find((c) => c.id === 'source-address')?.cells.find((c) => c.from === 'node1');
+    assert.match(source?.detail ?? '', /^seen as 10\.244\.1\.\d+$/);
+    await assertNoProbeLeft(report.probeId);
+
+    const text = podnet('verify', file);
+    assert.equal(text.code, 0, text.stdout + text.stderr);
+    assert.match(text.stdout, /Verify: 6 passed, 0 failed, 0 not run — network verified\./);
+    assert.match(text.stderr, /creating probe pods on 3 node\(s\)/);
+  });
+
+  test('ip_forward switched off on node2 by hand: the cells through node2 fail naming it; apply repairs', async () => {
+    await onNode('node2', 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
+    const { code, report } = verifyJson(file);
+    assert.equal(code, 1);
+    const cross = failedCells(report, 'pod-to-pod-cross-node');
+    assert.deepEqual(
+      cross.map((c) => `${c.from}→${c.to}`).sort(),
+      ['node1→node2', 'node2→node1', 'node2→node3', 'node3→node2'],
+    );
+    for (const cell of cross) assert.match(cell.causes[0] ?? '', /^ip_forward is off on node2/);
+    assert.equal(report.checks.find((c) => c.id === 'pod-to-pod-same-node')?.status, 'passed');
+    assert.equal(report.checks.find((c) => c.id === 'node-to-pod')?.status, 'passed');
+    assert.equal(failedCells(report, 'source-address').length, 4);
+    await assertNoProbeLeft(report.probeId);
+
+    const text = podnet('verify', file);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /FAILED node1 → node2: .*\n\s+likely cause: ip_forward is off on node2/);
+
+    assert.equal(podnet('apply', file).code, 0);
+    const again = verifyJson(file);
+    assert.equal(again.code, 0, JSON.stringify(again.report.checks.filter((c) => c.status !== 'passed')));
+  });
+
+  test('a peer route deleted on node1: node1 → node2 fails (requests), node2 → node1 too (replies); apply repairs', async () => {
+    await onNode('node1', 'ip', 'route', 'del', '10.244.2.0/24');
+    const { code, report } = verifyJson(file);
+    assert.equal(code, 1);
+    const cross = failedCells(report, 'pod-to-pod-cross-node');
+    assert.deepEqual(cross, [
+      { from: 'node1', to: 'node2', causes: ["node1 has no route to node2's pods (requests): 10.244.2.0/24 via 192.168.1.12 is missing"] },
+      { from: 'node2', to: 'node1', causes: ["node1 has no route to node2's pods (replies): 10.244.2.0/24 via 192.168.1.12 is missing"] },
+    ]);
+    await assertNoProbeLeft(report.probeId);
+    assert.equal(podnet('apply', file).code, 0);
+    assert.equal(verifyJson(file).code, 0);
+  });
+
+  test("node2's bridge MTU lowered to 1400: the DF check into node2 fails naming the bridge MTU; apply restores it", async () => {
+    const doc = parse(readFileSync(file, 'utf8')) as { bridge?: Record<string, unknown> };
+    doc.bridge = { ...(doc.bridge ?? {}), mtu: 1500 };
+    const withMtu = join(tmp, 'cluster-mtu.yaml');
+    writeFileSync(withMtu, stringify(doc));
+    assert.equal(podnet('apply', withMtu).code, 0);
+
+    await onNode('node2', 'ip', 'link', 'set', 'dev', 'v-net-0', 'mtu', '1400');
+    const { code, report } = verifyJson(withMtu);
+    assert.equal(code, 1);
+    const mtu = failedCells(report, 'mtu');
+    assert.deepEqual(mtu.map((c) => `${c.from}→${c.to}`), ['node1→node2', 'node3→node2']);
+    for (const cell of mtu) assert.equal(cell.causes[0], 'bridge v-net-0 on node2 has MTU 1400, below the configured 1500');
+    const detail = report.checks.find((c) => c.id === 'mtu')?.cells.find((c) => c.status === 'fail')?.detail ?? '';
+    assert.match(detail, /mtu = 1400/);
+    assert.equal(report.checks.find((c) => c.id === 'pod-to-pod-cross-node')?.status, 'passed', 'small packets still cross');
+    await assertNoProbeLeft(report.probeId);
+
+    assert.equal(podnet('apply', withMtu).code, 0);
+    assert.match(await onNode('node2', 'ip', '-o', 'link', 'show', 'dev', 'v-net-0'), / mtu 1500 /);
+    const again = verifyJson(withMtu);
+    assert.equal(again.code, 0, JSON.stringify(again.report.checks.filter((c) => c.status !== 'passed')));
+  });
+
+  test('--limit probes only the named nodes; a bad --egress-target is a user error', async () => {
+    const r = podnet('verify', file, '--limit', 'node1,node3', '--output', 'json');
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as VerifyReport & { execs: Record<string, number> };
+    assert.deepEqual(report.nodes, ['node1', 'node3']);
+    assert.deepEqual(Object.keys(report.execs).sort(), ['node1', 'node3']);
+    await assertNoProbeLeft(report.probeId);
+    const bad = podnet('verify', file, '--egress-target', '10.0.0.1; reboot');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /--egress-target .* must be an IPv4 address/);
+  });
+});
