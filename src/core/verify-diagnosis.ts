@@ -90,7 +90,8 @@ function uplinkOf(node: DiagnosisNode): string | undefined {
 }
 
 function strictRpFilter(node: DiagnosisNode, bridgeName: string): string[] {
-  const values = node.setup?.rpFilter;
+  // The gather's values (read after the probe pods were made) when it has them, else the setup's.
+  const values: Record<string, number> | undefined = node.observed?.rpFilter ?? node.setup?.rpFilter;
   if (!values) return [];
   const all = values.all ?? 0;
   const devs = [uplinkOf(node), bridgeName].filter((d): d is string => d !== undefined);

@@ -43,9 +43,9 @@ export function randomProbeId(): string {
   return Array.from(randomBytes(6), (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('');
 }
 
-/** egress.masquerade from cluster.yaml (the firewall work adds `Cluster.egress`; absent means off). */
+/** egress.masquerade from cluster.yaml (absent means off). */
 export function egressMasquerade(cluster: Cluster): boolean {
-  return (cluster as Cluster & { egress?: { masquerade?: boolean } }).egress?.masquerade === true;
+  return cluster.egress?.masquerade === true;
 }
 
 function errorMessage(err: unknown): string {
