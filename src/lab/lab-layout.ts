@@ -65,7 +65,7 @@ export function labSwitchPort(index: number): string {
 
 /** Which lab and member a namespace name belongs to, or null when it is not a lab namespace. */
 export function parseLabNetns(netns: string): { lab: string; member: string } | null {
-  const m = /^pnlab-([a-z0-9]{1,10})-(sw|node[1-9][0-9]*)$/.exec(netns);
+  const m = /^pnlab-([a-z0-9]{1,10})-(sw|router|node[1-9][0-9]*)$/.exec(netns);
   return m?.[1] === undefined || m[2] === undefined ? null : { lab: m[1], member: m[2] };
 }
 

@@ -1,5 +1,6 @@
 // The real OpenSSH client's command line for reaching a lab node, as a user would type it.
 import { UserError } from '../core/errors.js';
+import { labMembers } from './lab-router.js';
 import type { LabInfo } from './lab-types.js';
 
 /**
@@ -7,9 +8,10 @@ import type { LabInfo } from './lab-types.js';
  * namespace. With a command it runs that command; without one it is an interactive session.
  */
 export function labSshArgv(lab: LabInfo, node: string, command: readonly string[] = []): string[] {
-  const entry = lab.nodes.find((n) => n.name === node);
+  const members = labMembers(lab);
+  const entry = members.find((n) => n.name === node);
   if (entry === undefined) {
-    throw new UserError(`lab "${lab.name}" has no node "${node}" (it has ${lab.nodes.map((n) => n.name).join(', ')})`);
+    throw new UserError(`lab "${lab.name}" has no node "${node}" (it has ${members.map((n) => n.name).join(', ')})`);
   }
   return [
     'ssh',

@@ -17,6 +17,10 @@ export interface LabInfo {
   knownHostsFile: string;
   proxyCommand: string;
   nodes: LabNode[];
+  /** The router of `podnet lab up --router` (192.168.1.254), reached like a node; absent without one. */
+  router?: LabNode;
+  /** cluster-gateway.yaml (routing mode gateway), written when the lab has a router. */
+  gatewayClusterFile?: string;
 }
 
 /** What lab.json holds. */
@@ -39,6 +43,8 @@ export interface LabStatus {
   created?: string;
   switchNetnsExists: boolean;
   nodes: LabNodeStatus[];
+  /** The router, when lab.json records one. */
+  router?: LabNodeStatus;
 }
 
 export interface LabExecResult {

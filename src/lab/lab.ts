@@ -5,7 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { UserError } from '../core/errors.js';
-import { renderKnownHostsLine, renderLabClusterYaml, renderNodeInit, renderSshdConfig } from './lab-files.js';
+import { renderKnownHostsLine, renderNodeInit, renderSshdConfig } from './lab-files.js';
 import {
   DEFAULT_LAB_NAME,
   DEFAULT_LAB_NODES,
@@ -28,6 +28,15 @@ import {
   parseLabNetns,
 } from './lab-layout.js';
 import { withLabLock } from './lab-lock.js';
+import {
+  labGatewayClusterFile,
+  labMembers,
+  labRouterMember,
+  LAB_ROUTER_NAME,
+  renderLabGatewayClusterYaml,
+  renderLabHostGwClusterYaml,
+  routerSwitchLines,
+} from './lab-router.js';
 import { findLabProcesses, findNodeSshd, isLabNodeSshd, isLabNodeUp } from './lab-processes.js';
 import type { LabExecResult, LabInfo, LabNode, LabNodeStatus, LabState, LabStatus } from './lab-types.js';
 import { addNetns, deleteNetns, ipBatchIn, listNetns } from './netns.js';
@@ -64,15 +73,26 @@ async function writeLabState(state: LabState): Promise<void> {
 
 async function updateNodePid(name: string, node: string, pid: number): Promise<void> {
   const state = await readLabState(name);
-  const entry = state?.nodes.find((n) => n.name === node);
+  const entry = state === null ? undefined : labMembers(state).find((n) => n.name === node);
   if (state === null || entry === undefined) return;
   entry.pid = pid;
   await writeLabState(state);
 }
 
 function toLabInfo(state: LabState): LabInfo {
-  const { name, stateDir, switchNetns, clusterFile, identityFile, knownHostsFile, proxyCommand, nodes } = state;
-  return { name, stateDir, switchNetns, clusterFile, identityFile, knownHostsFile, proxyCommand, nodes };
+  const { name, stateDir, switchNetns, clusterFile, identityFile, knownHostsFile, proxyCommand, nodes, router, gatewayClusterFile } = state;
+  return {
+    name,
+    stateDir,
+    switchNetns,
+    clusterFile,
+    identityFile,
+    knownHostsFile,
+    proxyCommand,
+    nodes,
+    ...(router !== undefined ? { router } : {}),
+    ...(gatewayClusterFile !== undefined ? { gatewayClusterFile } : {}),
+  };
 }
 
 /** The lab as lab.json records it (whether or not its nodes are up), or null when there is none. */
@@ -87,9 +107,9 @@ async function requireLabNode(name: string, node: string): Promise<{ state: LabS
   requireRoot();
   const state = await readLabState(name);
   if (state === null) throw new UserError(`no lab "${name}" (run: podnet lab up --name ${name})`);
-  const entry = state.nodes.find((n) => n.name === node);
+  const entry = labMembers(state).find((n) => n.name === node);
   if (entry === undefined) {
-    throw new UserError(`lab "${name}" has no node "${node}" (it has ${state.nodes.map((n) => n.name).join(', ')})`);
+    throw new UserError(`lab "${name}" has no node "${node}" (it has ${labMembers(state).map((n) => n.name).join(', ')})`);
   }
   return { state, node: entry };
 }
@@ -197,14 +217,14 @@ async function prepareNodeDir(lab: string, node: LabNode, authorizedKeysFile: st
 
 async function writeKnownHosts(info: LabInfo): Promise<void> {
   const lines = await Promise.all(
-    info.nodes.map(async (n) =>
+    labMembers(info).map(async (n) =>
       renderKnownHostsLine(n.address, await readFile(labNodePaths(info.name, n.name).hostPublicKeyFile, 'utf8')),
     ),
   );
   await writeFile(info.knownHostsFile, lines.join(''), { mode: 0o644 });
 }
 
-async function createLab(name: string, count: number): Promise<LabInfo> {
+async function createLab(name: string, count: number, withRouter: boolean): Promise<LabInfo> {
   const paths = labPaths(name);
   const limit = pLimit(NODE_SETUP_CONCURRENCY);
   const nodes: LabNode[] = Array.from({ length: count }, (_, i) => ({
@@ -222,7 +242,10 @@ async function createLab(name: string, count: number): Promise<LabInfo> {
     knownHostsFile: paths.knownHostsFile,
     proxyCommand: labProxyCommand(name),
     nodes,
+    ...(withRouter ? { router: labRouterMember(name), gatewayClusterFile: labGatewayClusterFile(name) } : {}),
   };
+  // The router (with --router) is set up, started and torn down exactly like a node.
+  const members = labMembers(info);
   const state: LabState = { ...info, created: new Date().toISOString() };
 
   await mkdir(paths.nodesDir, { recursive: true, mode: 0o755 });
@@ -230,9 +253,9 @@ async function createLab(name: string, count: number): Promise<LabInfo> {
   await writeFile(paths.initScript, renderNodeInit(), { mode: 0o755 });
   await generateKey(paths.identityFile, `podnet-lab-${name}`);
   await copyFile(paths.publicKeyFile, paths.authorizedKeysFile);
-  await Promise.all(nodes.map((n) => limit(() => prepareNodeDir(name, n, paths.authorizedKeysFile))));
+  await Promise.all(members.map((n) => limit(() => prepareNodeDir(name, n, paths.authorizedKeysFile))));
 
-  await addNetns([info.switchNetns, ...nodes.map((n) => n.netns)]);
+  await addNetns([info.switchNetns, ...members.map((n) => n.netns)]);
   await ipBatchIn(info.switchNetns, [
     'link set lo up',
     `link add ${LAB_SWITCH_BRIDGE} type bridge`,
@@ -243,9 +266,10 @@ async function createLab(name: string, count: number): Promise<LabInfo> {
       `link set ${labSwitchPort(i + 1)} master ${LAB_SWITCH_BRIDGE}`,
       `link set ${labSwitchPort(i + 1)} up`,
     ]),
+    ...(info.router !== undefined ? routerSwitchLines(info.router, LAB_SWITCH_BRIDGE) : []),
   ]);
   await Promise.all(
-    nodes.map((n) =>
+    members.map((n) =>
       limit(() =>
         ipBatchIn(n.netns, ['link set lo up', `addr add ${n.address}/${LAB_NETWORK_PREFIXLEN} dev eth0`, 'link set eth0 up']),
       ),
@@ -253,18 +277,19 @@ async function createLab(name: string, count: number): Promise<LabInfo> {
   );
 
   await Promise.all(
-    nodes.map((n) =>
+    members.map((n) =>
       limit(async () => {
         n.pid = await startNodeProcess(name, n);
       }),
     ),
   );
   await writeLabState(state);
-  const deadline = listenDeadline(count);
-  await Promise.all(nodes.map((n) => waitNodeListening(name, n, deadline)));
+  const deadline = listenDeadline(members.length);
+  await Promise.all(members.map((n) => waitNodeListening(name, n, deadline)));
 
   await writeKnownHosts(info);
-  await writeFile(paths.clusterFile, renderLabClusterYaml(info), { mode: 0o644 });
+  await writeFile(paths.clusterFile, renderLabHostGwClusterYaml(info), { mode: 0o644 });
+  if (info.gatewayClusterFile !== undefined) await writeFile(info.gatewayClusterFile, renderLabGatewayClusterYaml(info), { mode: 0o644 });
   return info;
 }
 
@@ -274,10 +299,10 @@ async function healthyLab(name: string): Promise<LabState | null> {
   if (state === null || state.nodes.length === 0) return null;
   const namespaces = new Set(await listNetns());
   if (!namespaces.has(state.switchNetns)) return null;
-  for (const node of state.nodes) {
+  for (const node of labMembers(state)) {
     if (!namespaces.has(node.netns) || !(await isLabNodeUp(node.pid, name, node.name))) return null;
   }
-  for (const file of [state.clusterFile, state.identityFile, state.knownHostsFile]) {
+  for (const file of [state.clusterFile, state.identityFile, state.knownHostsFile, ...(state.gatewayClusterFile !== undefined ? [state.gatewayClusterFile] : [])]) {
     if (!(await exists(file))) return null;
   }
   return state;
@@ -294,17 +319,18 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Brings a lab up and returns it. Idempotent: a healthy lab of that name is returned as is; a
- * half-dead one (crash, stopped node, missing namespace) is torn down and built again.
+ * half-dead one (crash, stopped node, missing namespace) is torn down and built again. With
+ * `router`, the lab also gets a router (192.168.1.254) and a cluster-gateway.yaml.
  */
-export async function labUp(opts: { name?: string; nodes?: number } = {}): Promise<LabInfo> {
+export async function labUp(opts: { name?: string; nodes?: number; router?: boolean } = {}): Promise<LabInfo> {
   const name = opts.name ?? DEFAULT_LAB_NAME;
   assertLabName(name);
   if (opts.nodes !== undefined) assertLabNodeCount(opts.nodes);
   await checkLabPrerequisites();
-  return withLabLock(name, () => upUnlocked(name, opts.nodes));
+  return withLabLock(name, () => upUnlocked(name, opts.nodes, opts.router ?? false));
 }
 
-async function upUnlocked(name: string, nodes: number | undefined): Promise<LabInfo> {
+async function upUnlocked(name: string, nodes: number | undefined, withRouter: boolean): Promise<LabInfo> {
   const existing = await healthyLab(name);
   if (existing !== null) {
     if (nodes !== undefined && nodes !== existing.nodes.length) {
@@ -312,11 +338,14 @@ async function upUnlocked(name: string, nodes: number | undefined): Promise<LabI
         `lab "${name}" is already up with ${existing.nodes.length} nodes; run \`podnet lab down --name ${name}\` first to get ${nodes}`,
       );
     }
+    if (withRouter && existing.router === undefined) {
+      throw new UserError(`lab "${name}" is already up without a router; run \`podnet lab down --name ${name}\` first to get one`);
+    }
     return toLabInfo(existing);
   }
   await downUnlocked(name);
   try {
-    return await createLab(name, nodes ?? DEFAULT_LAB_NODES);
+    return await createLab(name, nodes ?? DEFAULT_LAB_NODES, withRouter);
   } catch (err) {
     await downUnlocked(name).catch(() => {});
     throw err;
@@ -341,7 +370,7 @@ async function downUnlocked(name: string): Promise<{ removed: string[] }> {
   const namespaces = (await listNetns()).filter((ns) => parseLabNetns(ns)?.lab === name);
   const pids = new Set(await findLabProcesses(name, namespaces));
   const state = await readLabState(name);
-  for (const node of state?.nodes ?? []) {
+  for (const node of state === null ? [] : labMembers(state)) {
     if (await isLabNodeSshd(node.pid, name, node.name)) pids.add(node.pid);
   }
   const stuck = await terminateProcesses([...pids]);
@@ -380,19 +409,19 @@ export async function labStatus(): Promise<LabStatus[]> {
       state?.nodes ??
       namespaces
         .map((ns) => ({ ns, parsed: parseLabNetns(ns) }))
-        .filter(({ parsed }) => parsed?.lab === name && parsed.member !== 'sw')
+        .filter(({ parsed }) => parsed?.lab === name && parsed.member !== 'sw' && parsed.member !== LAB_ROUTER_NAME)
         .map(({ ns, parsed }) => {
           const nodeName = parsed?.member ?? '';
           const index = Number(nodeName.slice('node'.length));
           return { name: nodeName, address: labNodeAddress(index), netns: ns, pid: 0 };
         })
         .sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
-    const statuses: LabNodeStatus[] = await Promise.all(
-      nodes.map(async (n) => {
-        const pid = state === null ? await findNodeSshd(name, n.name, n.netns) : n.pid;
-        return { ...n, pid, netnsExists: present.has(n.netns), up: await isLabNodeUp(pid, name, n.name) };
-      }),
-    );
+    const memberStatus = async (n: LabNode): Promise<LabNodeStatus> => {
+      const pid = state === null ? await findNodeSshd(name, n.name, n.netns) : n.pid;
+      return { ...n, pid, netnsExists: present.has(n.netns), up: await isLabNodeUp(pid, name, n.name) };
+    };
+    const statuses: LabNodeStatus[] = await Promise.all(nodes.map(memberStatus));
+    const router = state?.router === undefined ? undefined : await memberStatus(state.router);
     labs.push({
       name,
       stateDir: labPaths(name).stateDir,
@@ -400,6 +429,7 @@ export async function labStatus(): Promise<LabStatus[]> {
       ...(state === null ? {} : { created: state.created }),
       switchNetnsExists: present.has(labSwitchNetns(name)),
       nodes: statuses,
+      ...(router !== undefined ? { router } : {}),
     });
   }
   return labs;

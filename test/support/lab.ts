@@ -37,13 +37,18 @@ function installSignalHandlers(): void {
   }
 }
 
+/** Options of a test lab: `router` adds the gateway-mode router (192.168.1.254) and cluster-gateway.yaml. */
+export interface TestLabOptions {
+  router?: boolean;
+}
+
 /** Brings up a fresh lab of `nodes` nodes under a unique name. */
-export async function startTestLab(nodes: number): Promise<LabInfo> {
+export async function startTestLab(nodes: number, options: TestLabOptions = {}): Promise<LabInfo> {
   installSignalHandlers();
   const name = testLabName();
   liveLabs.add(name);
   try {
-    return await labUp({ name, nodes });
+    return await labUp({ name, nodes, ...(options.router === true ? { router: true } : {}) });
   } catch (err) {
     await stopTestLab(name);
     throw err;

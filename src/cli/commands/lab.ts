@@ -19,6 +19,7 @@ import {
   type LabInfo,
   type LabStatus,
 } from '../../lab/lab.js';
+import { labMembers } from '../../lab/lab-router.js';
 import { checkLabPrerequisites } from '../../lab/prerequisites.js';
 
 function parseNodeCount(value: string): number {
@@ -35,12 +36,15 @@ function parseLabName(value: string): string {
 }
 
 function renderLabUp(lab: LabInfo, seconds: number): string {
-  const nameWidth = Math.max(...lab.nodes.map((n) => n.name.length));
-  const addressWidth = Math.max(...lab.nodes.map((n) => n.address.length));
+  const members = labMembers(lab);
+  const nameWidth = Math.max(...members.map((n) => n.name.length));
+  const addressWidth = Math.max(...members.map((n) => n.address.length));
+  const router = lab.router === undefined ? '' : ' and a router';
   return [
-    `lab ${lab.name}: ${lab.nodes.length} node${lab.nodes.length === 1 ? '' : 's'} up (${seconds.toFixed(1)} s)`,
-    ...lab.nodes.map((n) => `  ${n.name.padEnd(nameWidth)}  ${n.address.padEnd(addressWidth)}  netns ${n.netns}`),
+    `lab ${lab.name}: ${lab.nodes.length} node${lab.nodes.length === 1 ? '' : 's'}${router} up (${seconds.toFixed(1)} s)`,
+    ...members.map((n) => `  ${n.name.padEnd(nameWidth)}  ${n.address.padEnd(addressWidth)}  netns ${n.netns}`),
     `cluster file: ${lab.clusterFile}`,
+    ...(lab.gatewayClusterFile !== undefined ? [`gateway mode: ${lab.gatewayClusterFile}`] : []),
     `next: podnet diff ${lab.clusterFile}`,
     `      podnet lab ssh ${lab.nodes[0]?.name ?? 'node1'}${lab.name === DEFAULT_LAB_NAME ? '' : ` --name ${lab.name}`}`,
     '',
@@ -54,7 +58,7 @@ function renderLabStatus(labs: readonly LabStatus[]): string {
     const up = lab.nodes.filter((n) => n.up).length;
     const note = lab.hasState ? '' : ` (left over without lab.json: run podnet lab down --name ${lab.name})`;
     lines.push(`lab ${lab.name}: ${up}/${lab.nodes.length} nodes up${note}`);
-    for (const n of lab.nodes) {
+    for (const n of lab.router === undefined ? lab.nodes : [...lab.nodes, lab.router]) {
       const state = n.up ? 'up' : n.netnsExists ? 'down' : 'down (namespace missing)';
       lines.push(`  ${n.name.padEnd(8)}  ${n.address.padEnd(14)}  ${state}${n.up ? `  sshd pid ${n.pid}` : ''}`);
     }
@@ -91,9 +95,10 @@ export function registerLab(program: Command): void {
     .description('bring a lab up (or return the running one) and write its cluster.yaml')
     .option('-n, --nodes <n>', `number of nodes, 1 to ${MAX_LAB_NODES} (default ${DEFAULT_LAB_NODES})`, parseNodeCount)
     .option('--name <name>', 'lab name', parseLabName, DEFAULT_LAB_NAME)
-    .action(async (opts: { nodes?: number; name: string }) => {
+    .option('--router', 'add a router (192.168.1.254) for routing mode gateway, and write cluster-gateway.yaml', false)
+    .action(async (opts: { nodes?: number; name: string; router: boolean }) => {
       const started = performance.now();
-      const info = await labUp({ name: opts.name, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }) });
+      const info = await labUp({ name: opts.name, router: opts.router, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }) });
       process.stdout.write(renderLabUp(info, (performance.now() - started) / 1000));
     });
 
@@ -132,7 +137,7 @@ export function registerLab(program: Command): void {
       await checkLabPrerequisites({ sshClient: true });
       const info = await requireLab(opts.name);
       const status = (await labStatus()).find((l) => l.name === opts.name);
-      const target = status?.nodes.find((n) => n.name === node);
+      const target = [...(status?.nodes ?? []), ...(status?.router !== undefined ? [status.router] : [])].find((n) => n.name === node);
       if (target !== undefined && !target.up) {
         throw new UserError(`lab "${opts.name}": ${node} is down (see podnet lab status)`);
       }
