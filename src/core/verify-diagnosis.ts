@@ -77,11 +77,38 @@ export function acceptsPodTraffic(rules: readonly string[], podCidr: string): bo
   return rules.some((rule) => (forPods.test(rule) && /-j ACCEPT\b/.test(rule)) || /podnet/i.test(rule));
 }
 
+/** The FORWARD policy and rules and every nat rule, as `iptables -S` prints them. */
+interface FirewallView {
+  forwardPolicy: string | null;
+  forwardRules: string[];
+  natRules: string[];
+}
+
+/** From the gather's iptables-save when it has one, else from the setup's `iptables -S`. */
+function firewallView(node: DiagnosisNode): FirewallView | undefined {
+  const gathered = node.observed?.firewall;
+  if (gathered?.available) {
+    const line = (r: { chain: string; args: string[] }): string => `-A ${r.chain} ${r.args.join(' ')}`;
+    return {
+      forwardPolicy: gathered.chains.find((c) => c.table === 'filter' && c.name === 'FORWARD')?.policy ?? null,
+      forwardRules: gathered.rules.filter((r) => r.table === 'filter' && r.chain === 'FORWARD').map(line),
+      natRules: gathered.rules.filter((r) => r.table === 'nat').map(line),
+    };
+  }
+  const setup = node.setup;
+  if (!setup?.forward && !setup?.natPostrouting) return undefined;
+  return {
+    forwardPolicy: setup.forward?.policy ?? null,
+    forwardRules: setup.forward?.rules ?? [],
+    natRules: setup.natPostrouting?.rules ?? [],
+  };
+}
+
 function forwardDrop(node: DiagnosisNode, podCidr: string): string[] {
-  const chain = node.setup?.forward;
-  if (!chain || (chain.policy !== 'DROP' && chain.policy !== 'REJECT')) return [];
-  if (acceptsPodTraffic(chain.rules, podCidr)) return [];
-  return [`${node.name}'s iptables FORWARD policy is ${chain.policy} and no rule accepts the pod CIDR ${podCidr}`];
+  const view = firewallView(node);
+  if (!view || (view.forwardPolicy !== 'DROP' && view.forwardPolicy !== 'REJECT')) return [];
+  if (acceptsPodTraffic(view.forwardRules, podCidr)) return [];
+  return [`${node.name}'s iptables FORWARD policy is ${view.forwardPolicy} and no rule accepts the pod CIDR ${podCidr}`];
 }
 
 /** The interface carrying the node's address (where traffic from other nodes arrives). */
@@ -138,19 +165,29 @@ function mtuProblems(node: DiagnosisNode, bridgeName: string, mtu: number): stri
   return problems;
 }
 
+/** Whether a rule's `-s` (if any) can match pod addresses: Docker's `-s 172.17.0.0/16` cannot. */
+function sourceMayBePod(rule: string, podCidr: string): boolean {
+  const m = /(?:^|\s)(!\s+)?-s (\S+)/.exec(rule);
+  if (!m?.[2] || m[1]) return true;
+  const source = m[2].includes('/') ? m[2] : `${m[2]}/32`;
+  const network = (cidr: string): string => cidr.split('/')[0] ?? '';
+  return cidrContains(source, network(podCidr)) || cidrContains(podCidr, network(source));
+}
+
 function translatingRules(node: DiagnosisNode, podCidr: string): string[] {
-  const rules = node.setup?.natPostrouting?.rules ?? [];
+  const rules = firewallView(node)?.natRules ?? [];
   return rules
-    .filter((r) => /-j (MASQUERADE|SNAT)\b/.test(r) && !r.includes(`! -d ${podCidr}`))
+    .filter((r) => /-j (MASQUERADE|SNAT)\b/.test(r) && !r.includes(`! -d ${podCidr}`) && sourceMayBePod(r, podCidr))
     .map((r) => `${node.name} translates the source of pod traffic: \`${r}\``);
 }
 
-function egressProblems(node: DiagnosisNode, podCidr: string): string[] {
+function egressProblems(node: DiagnosisNode, podCidr: string, target: string): string[] {
   const problems = [...forwardingOff(node)];
-  if (node.observed && !node.observed.routes.some((r) => r.dst === 'default')) problems.push(`${node.name} has no default route`);
+  const routes = node.observed?.routes;
+  if (routes && !routes.some((r) => r.dst === 'default' || cidrContains(r.dst, target))) problems.push(`${node.name} has no route to ${target} (and no default route)`);
   problems.push(...forwardDrop(node, podCidr));
-  const rules = node.setup?.natPostrouting?.rules;
-  if (rules && !rules.some((r) => /-j MASQUERADE\b/.test(r))) problems.push(`${node.name} has no MASQUERADE rule in nat POSTROUTING (run podnet apply with egress.masquerade on)`);
+  const rules = firewallView(node)?.natRules;
+  if (rules && !rules.some((r) => /-j (MASQUERADE|SNAT)\b/.test(r))) problems.push(`${node.name} has no MASQUERADE rule for the pod CIDR in its nat table (run podnet apply with egress.masquerade on)`);
   return problems;
 }
 
@@ -196,7 +233,7 @@ export function diagnoseCell(ctx: DiagnosisContext, check: CheckId, cell: Verify
       if (to) causes.push(...crossNodeProblems(ctx, from, to));
       break;
     case 'egress':
-      causes = egressProblems(from, ctx.podCidr);
+      causes = egressProblems(from, ctx.podCidr, cell.to);
       break;
   }
   const unique = [...new Set(causes)];

@@ -146,6 +146,37 @@ describe('verify diagnosis', () => {
     assert.deepEqual(diagnose(ctx, 'mtu', 'node1', 'node3'), ['ip_forward is off on node3 (net.ipv4.ip_forward = 0): it does not forward pod traffic']);
   });
 
+  test("the gather's iptables-save is preferred: FORWARD DROP with podnet's chain jumped to is fine; a MASQUERADE in any nat chain counts", () => {
+    const ctx = context((nodes) => {
+      const node1 = nodes.get('node1');
+      assert.ok(node1?.observed);
+      node1.observed.firewall = {
+        available: true,
+        chains: [
+          { table: 'filter', name: 'FORWARD', policy: 'DROP' },
+          { table: 'nat', name: 'POSTROUTING', policy: 'ACCEPT' },
+          { table: 'nat', name: 'PODNET-POSTROUTING', policy: null },
+        ],
+        rules: [
+          { table: 'filter', chain: 'FORWARD', args: ['-m', 'comment', '--comment', 'podnet', '-j', 'PODNET-FORWARD'] },
+          { table: 'nat', chain: 'PODNET-POSTROUTING', args: ['-s', '10.244.0.0/16', '!', '-d', '10.244.0.0/16', '-j', 'MASQUERADE'] },
+          { table: 'nat', chain: 'DOCKER-NAT', args: ['-j', 'SNAT', '--to-source', '192.168.1.11'] },
+          { table: 'nat', chain: 'POSTROUTING', args: ['-s', '172.17.0.0/16', '!', '-o', 'docker0', '-j', 'MASQUERADE'] },
+        ],
+      };
+      const node2 = nodes.get('node2');
+      assert.ok(node2?.observed);
+      node2.observed.firewall = { available: true, chains: [{ table: 'filter', name: 'FORWARD', policy: 'DROP' }], rules: [] };
+    });
+    assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node1', 'node2'), [
+      "node2's iptables FORWARD policy is DROP and no rule accepts the pod CIDR 10.244.0.0/16",
+    ]);
+    assert.deepEqual(diagnose(ctx, 'source-address', 'node1', 'node3'), [
+      'node1 translates the source of pod traffic: `-A DOCKER-NAT -j SNAT --to-source 192.168.1.11`',
+    ]);
+    assert.deepEqual(diagnose(ctx, 'egress', 'node1', '192.168.1.1'), [NO_CAUSE_FOUND]);
+  });
+
   test('source NAT of pod traffic is named for the source-address check', () => {
     const ctx = context((nodes) => {
       const setup = nodes.get('node1')?.setup;
@@ -170,9 +201,12 @@ describe('verify diagnosis', () => {
   test('egress: forwarding, the default route and the MASQUERADE rule are checked on the sending node', () => {
     const causes = diagnose(context(), 'egress', 'node1', '203.0.113.7');
     assert.deepEqual(causes, [
-      'node1 has no default route',
-      'node1 has no MASQUERADE rule in nat POSTROUTING (run podnet apply with egress.masquerade on)',
+      'node1 has no route to 203.0.113.7 (and no default route)',
+      'node1 has no MASQUERADE rule for the pod CIDR in its nat table (run podnet apply with egress.masquerade on)',
     ]);
+    assert.deepEqual(diagnose(context(), 'egress', 'node1', '192.168.1.1'), [
+      'node1 has no MASQUERADE rule for the pod CIDR in its nat table (run podnet apply with egress.masquerade on)',
+    ], 'a target on the node network needs no default route');
   });
 
   test('withDiagnosis fills in causes of failed cells only', () => {

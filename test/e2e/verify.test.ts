@@ -184,6 +184,40 @@ describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 },
     assert.equal(again.code, 0, JSON.stringify(again.report.checks.filter((c) => c.status !== 'passed')));
   });
 
+  test('egress.masquerade on: pods reach an address outside the pod CIDR, pod-to-pod stays untranslated; off: egress fails naming the missing rule', async () => {
+    // The lab switch's own address: a lab namespace outside the pod CIDR with no route back to it,
+    // so only masqueraded traffic gets a reply.
+    const target = '192.168.1.1';
+    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    doc.egress = { masquerade: true };
+    const withEgress = join(tmp, 'cluster-egress.yaml');
+    writeFileSync(withEgress, stringify(doc));
+    const apply = podnet('apply', withEgress);
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+
+    const r = podnet('verify', withEgress, '--egress-target', target, '--output', 'json');
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    assert.equal(r.code, 0, JSON.stringify(report.checks.filter((c) => c.status !== 'passed')));
+    assert.equal(report.egressTarget, target);
+    const egress = report.checks.find((c) => c.id === 'egress');
+    assert.deepEqual(egress?.cells.map((c) => [c.from, c.to, c.status]), NODES.map((n) => [n, target, 'pass']));
+    assert.equal(report.checks.find((c) => c.id === 'source-address')?.status, 'passed', 'pod-to-pod traffic is not translated');
+    await assertNoProbeLeft(report.probeId);
+
+    const noTarget = verifyJson(withEgress);
+    assert.equal(noTarget.code, 1, 'a requested check that did not run is not a pass');
+    const notRun = noTarget.report.checks.find((c) => c.id === 'egress');
+    assert.equal(notRun?.status, 'not-run');
+    assert.equal(notRun?.cells[0]?.reason, 'no --egress-target');
+
+    assert.equal(podnet('apply', file).code, 0, 'masquerade off: the NAT rule is pruned');
+    const off = podnet('verify', withEgress, '--egress-target', target, '--output', 'json');
+    assert.equal(off.code, 1);
+    const failed = failedCells(JSON.parse(off.stdout) as VerifyReport, 'egress');
+    assert.equal(failed.length, 3);
+    for (const cell of failed) assert.match(cell.causes.join('\n'), /has no MASQUERADE rule/);
+  });
+
   test('--limit probes only the named nodes; a bad --egress-target is a user error', async () => {
     const r = podnet('verify', file, '--limit', 'node1,node3', '--output', 'json');
     assert.equal(r.code, 0, r.stdout + r.stderr);
