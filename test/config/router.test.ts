@@ -1,6 +1,7 @@
 // `routing: gateway` and `router:` in cluster.yaml: accepted shapes and every error at its line:col.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { formatDiagnostic, type LoadResult } from '../../src/core/config/index.js';
 import type { Cluster } from '../../src/core/model.js';
 import { loadFile, loadText } from './helpers.js';
@@ -97,4 +98,10 @@ test('examples/lab/cluster-gateway.yaml targets the default lab with its router'
   assert.equal(cluster.router?.name, 'router');
   assert.equal(cluster.router?.address, '192.168.1.254');
   assert.equal(cluster.router?.ssh.proxyCommand, 'ip netns exec pnlab-default-sw nc %h %p');
+});
+
+test('podnet validate lists the router after the nodes', () => {
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'validate', 'examples/lab/cluster-gateway.yaml'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\n {2}node3 {2}192\.168\.1\.13 {2}10\.244\.3\.0\/24 \(explicit\)\n {2}router router {2}192\.168\.1\.254 {2}\(routes every node subnet\)\n$/);
 });

@@ -30,6 +30,11 @@ function validateFile(path: string): boolean {
     const how = node.subnet === undefined ? 'allocated' : 'explicit';
     lines.push(`  ${node.name.padEnd(nameWidth)}  ${node.address.padEnd(addressWidth)}  ${subnets.get(node.name) ?? '?'} (${how})`);
   }
+  const router = cluster.router;
+  if (router !== undefined) {
+    const role = cluster.routing === 'gateway' ? 'routes every node subnet' : 'host-gw: keeps no podnet routes';
+    lines.push(`  router ${router.name}  ${router.address}  (${role})`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   return true;
 }
