@@ -65,10 +65,12 @@ export function renderVerifySetupScript(input: VerifyScriptInput): string {
     'set -u',
     `dir=${shellQuote(dir)}`,
     'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97',
+    // bash's `command -v` also names a file it cannot execute: require an executable regular file.
+    'have() { p=$(command -v "$1" 2>/dev/null) && [ -f "$p" ] && [ -x "$p" ]; }',
     section('tools'),
-    'for t in ping nc socat timeout iptables; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
+    'for t in ping nc socat timeout iptables; do have "$t" && echo "$t"; done',
     'ping -V 2>&1 | grep -qi iputils && echo ping-iputils',
-    'command -v nc >/dev/null 2>&1 && nc -h 2>&1 | grep -qi openbsd && echo nc-openbsd',
+    'have nc && nc -h 2>&1 | grep -qi openbsd && echo nc-openbsd',
   ];
   for (const role of ROLES) {
     const pod = probePodName(input.probeId, role);
@@ -88,11 +90,11 @@ export function renderVerifySetupScript(input: VerifyScriptInput): string {
   lines.push(
     // The listener: bounded by timeout, its PID kept so cleanup ends it by PID; it logs each peer.
     'listener=none',
-    `if [ -e ${NETNS_DIR}/${podA} ] && command -v timeout >/dev/null 2>&1; then`,
-    '  if command -v nc >/dev/null 2>&1 && nc -h 2>&1 | grep -qi openbsd; then',
+    `if [ -e ${NETNS_DIR}/${podA} ] && have timeout; then`,
+    '  if have nc && nc -h 2>&1 | grep -qi openbsd; then',
     `    timeout ${LISTENER_LIFETIME_S} ip netns exec ${a} nc -d -n -v -l -k -p ${port} </dev/null >/dev/null 2>"$dir/listen.log" &`,
     '    echo $! >"$dir/listen.pid"; listener=nc',
-    '  elif command -v socat >/dev/null 2>&1; then',
+    '  elif have socat; then',
     `    timeout ${LISTENER_LIFETIME_S} ip netns exec ${a} socat -d -d -u TCP-LISTEN:${port},reuseaddr,fork CREATE:/dev/null </dev/null >/dev/null 2>"$dir/listen.log" &`,
     '    echo $! >"$dir/listen.pid"; listener=socat',
     '  fi',

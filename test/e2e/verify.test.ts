@@ -3,13 +3,13 @@
 // leaves a probe pod behind. Needs root.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { VerifyReport } from '../../src/core/verify-types.js';
-import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+import { labNodeExec, labStartNode, labStopNode, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
 
 interface CliResult {
   code: number | null;
@@ -54,7 +54,7 @@ describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 },
   async function assertNoProbeLeft(probeId: string): Promise<void> {
     for (const node of NODES) {
       assert.doesNotMatch(await onNode(node, 'ip', 'netns', 'list'), /podnet-probe/, `${node}: a probe namespace is left`);
-      const store = await onNode(node, 'sh', '-c', 'grep -rl podnet-probe /var/lib/cni/networks/podnet/ 2>/dev/null; true');
+      const store = await onNode(node, 'sh', '-c', `grep -rl podnet-probe-${probeId} /var/lib/cni/networks/podnet/ 2>/dev/null; true`);
       assert.equal(store.trim(), '', `${node}: a probe allocation is left in the store`);
       const dir = await onNode(node, 'sh', '-c', `ls -d /tmp/podnet-verify-${probeId}-${node} 2>/dev/null; true`);
       assert.equal(dir.trim(), '', `${node}: the work directory is left`);
@@ -216,6 +216,93 @@ describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 },
     const failed = failedCells(JSON.parse(off.stdout) as VerifyReport, 'egress');
     assert.equal(failed.length, 3);
     for (const cell of failed) assert.match(cell.causes.join('\n'), /has no MASQUERADE rule/);
+  });
+
+  test('tools missing on a node: its cells are "not run" with what to install, never a pass; socat stands in for nc', async () => {
+    // Each node has its own mount namespace: /dev/null bound over a program hides it from `command -v` there only.
+    const socatOnHost = spawnSync('sh', ['-c', 'command -v socat']).status === 0;
+    const hidden: [string, string][] = [
+      ['node1', '/usr/bin/ping'],
+      ['node2', '/usr/bin/nc.openbsd'],
+      ['node3', '/usr/bin/nc.openbsd'],
+      ...(socatOnHost ? ([['node3', '/usr/bin/socat']] as [string, string][]) : []),
+    ];
+    try {
+      for (const [node, program] of hidden) await onNode(node, 'mount', '--bind', '/dev/null', program);
+      const { code, report } = verifyJson(file);
+      assert.equal(code, 1);
+      const reasons = (check: string): string[] =>
+        (report.checks.find((c) => c.id === check)?.cells ?? []).filter((c) => c.status === 'not-run').map((c) => `${c.from}→${c.to}: ${c.reason ?? ''}`);
+      assert.deepEqual(reasons('pod-to-pod-cross-node'), [
+        'node1→node2: ping is missing on node1: install iputils-ping',
+        'node1→node3: ping is missing on node1: install iputils-ping',
+      ]);
+      assert.equal(report.checks.find((c) => c.id === 'pod-to-pod-cross-node')?.status, 'not-run');
+      assert.deepEqual(reasons('source-address'), [
+        'node1→node3: node3: no listener (install netcat-openbsd or socat)',
+        ...(socatOnHost ? [] : ['node1→node2: node2: no listener (install netcat-openbsd or socat)']),
+        ...(socatOnHost ? [] : ['node2→node1: no TCP client on node2 (install netcat-openbsd or socat)', 'node2→node3: no TCP client on node2 (install netcat-openbsd or socat)']),
+        ...(socatOnHost ? ['node2→node3: node3: no listener (install netcat-openbsd or socat)'] : []),
+        'node3→node1: no TCP client on node3 (install netcat-openbsd or socat)',
+        'node3→node2: no TCP client on node3 (install netcat-openbsd or socat)',
+      ].sort((a, b) => a.localeCompare(b)));
+      assert.ok(report.checks.every((c) => c.cells.every((cell) => cell.status !== 'fail')), 'nothing failed: what could run passed');
+      if (socatOnHost) {
+        const viaSocat = report.checks.find((c) => c.id === 'source-address')?.cells.filter((c) => c.from === 'node2' || c.to === 'node2');
+        assert.deepEqual(viaSocat?.map((c) => `${c.from}→${c.to} ${c.status}`), ['node1→node2 pass', 'node2→node1 pass', 'node2→node3 not-run', 'node3→node2 not-run']);
+        assert.match(viaSocat?.find((c) => c.from === 'node2')?.probe ?? '', /socat -u - TCP:/);
+      }
+      await assertNoProbeLeft(report.probeId);
+    } finally {
+      for (const [node, program] of hidden) await labNodeExec(lab!.name, node, ['umount', program]);
+    }
+  });
+
+  test('an unreachable node: its cells are not run naming it, the others are probed and cleaned up', async () => {
+    await labStopNode(lab!.name, 'node3');
+    try {
+      const { code, report } = verifyJson(file);
+      assert.equal(code, 1);
+      assert.match(report.unreachable.node3 ?? '', /./);
+      const cross = report.checks.find((c) => c.id === 'pod-to-pod-cross-node')?.cells ?? [];
+      assert.deepEqual(cross.filter((c) => c.status === 'pass').map((c) => `${c.from}→${c.to}`), ['node1→node2', 'node2→node1']);
+      for (const cell of cross.filter((c) => c.from === 'node3' || c.to === 'node3')) {
+        assert.equal(cell.status, 'not-run');
+        assert.match(cell.reason ?? '', /^node3 is unreachable: /);
+      }
+      assert.deepEqual(report.cleanup, []);
+      for (const node of ['node1', 'node2']) assert.doesNotMatch(await onNode(node, 'ip', 'netns', 'list'), /podnet-probe/);
+    } finally {
+      await labStartNode(lab!.name, 'node3');
+    }
+    assert.equal(podnet('apply', file).code, 0);
+    assert.equal(verifyJson(file).code, 0);
+  });
+
+  test('SIGINT while probing: verify stops, removes its probe pods and exits 130', async () => {
+    await onNode('node2', 'sysctl', '-qw', 'net.ipv4.ip_forward=0'); // failing pings keep the probe phase busy for 2-3 s
+    try {
+      const child = spawn(process.execPath, ['dist/src/cli/main.js', 'verify', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let interrupted = false;
+      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+        if (!interrupted && stderr.includes('probing on')) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await exited;
+      assert.ok(interrupted, stderr);
+      assert.equal(code, 130, stderr);
+      const id = /podnet-probe-([a-z0-9]+)-a/.exec(stderr)?.[1];
+      assert.ok(id, `the interrupt message names the probe pods: ${stderr}`);
+      assert.match(stderr, /removing probe pods on 3 node\(s\)/);
+      await assertNoProbeLeft(id);
+    } finally {
+      await onNode('node2', 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+    }
   });
 
   test('--limit probes only the named nodes; a bad --egress-target is a user error', async () => {

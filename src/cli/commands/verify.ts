@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { UserError } from '../../core/errors.js';
-import { isIpv4 } from '../../core/verify-script.js';
 import { renderVerifyJson, renderVerifyText, verifyExitCode, type Paint } from '../../core/verify-render.js';
 import { readCluster } from '../../shell/read-cluster.js';
 import { NodeSessions } from '../../shell/node-sessions.js';
 import { targetNodes } from '../../shell/run-cluster.js';
-import { runVerify, type VerifyPhase } from '../../shell/verify.js';
+import { randomProbeId, runVerify, type VerifyPhase } from '../../shell/verify.js';
+import { isIpv4, probePodName } from '../../core/verify-script.js';
 import { addRunOptions, type RunCommandOptions } from '../run-command.js';
 
 interface VerifyCommandOptions extends RunCommandOptions {
@@ -30,13 +30,15 @@ async function verifyCommand(file: string, options: VerifyCommandOptions): Promi
   const cluster = readCluster(file);
   const nodes = targetNodes(cluster, options.limit);
   const json = options.output === 'json';
+  const probeId = randomProbeId();
   const controller = new AbortController();
   let interrupts = 0;
   // First ^C: stop probing and remove the probe pods; a second one leaves at once.
   const onSigint = (): void => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write('interrupted: removing the probe pods (^C again to leave them)\n');
+    const pods = `${probePodName(probeId, 'a')}, ${probePodName(probeId, 'b')}`;
+    process.stderr.write(`interrupted: removing the probe pods ${pods} (^C again to leave them)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);
@@ -44,6 +46,7 @@ async function verifyCommand(file: string, options: VerifyCommandOptions): Promi
   try {
     const report = await runVerify(cluster, nodes, sessions, {
       forks: options.forks,
+      probeId,
       signal: controller.signal,
       ...(options.egressTarget !== undefined ? { egressTarget: options.egressTarget } : {}),
       hooks: {
