@@ -15,6 +15,7 @@ import {
   type Change,
   type Cluster,
   type Conflict,
+  type HostRole,
   type NodePlan,
   type NodeSpec,
   type ObservedRoute,
@@ -27,11 +28,12 @@ import { conflistPath, managedFilePaths, pluginPath } from './node-files.js';
 import { POD_NAME_PATTERN, deployedPaths, pluginNetConfig, renderPodDelScript } from './pod-script.js';
 import { renderConflist } from '../cni/conflist.js';
 
-type Host = Pick<NodeSpec, 'name' | 'address'> & { subnet?: string };
+type Host = Pick<NodeSpec, 'name' | 'address'> & { subnet?: string; role?: HostRole };
 
 /** The hosts destroy looks at: the cluster's nodes, then its router when it names one. */
 function hostsOf(cluster: Cluster): Host[] {
-  return [...cluster.nodes, ...(cluster.router !== undefined ? [cluster.router] : [])];
+  const router: Host[] = cluster.router !== undefined ? [{ ...cluster.router, subnet: cluster.podCidr, role: 'router' }] : [];
+  return [...cluster.nodes, ...router];
 }
 
 /** The destroy plan of every gathered host (cluster order). */
@@ -124,6 +126,7 @@ export function planDestroyNode(cluster: Cluster, host: Host, observed: Observed
 
   const plan: NodePlan = {
     node: host.name,
+    ...(host.role !== undefined ? { role: host.role } : {}),
     address: host.address,
     subnet: host.subnet ?? bridgeSubnet(observed) ?? 'none',
     changes: [...pods.changes, ...firewallDeletes, ...routes, ...bridges, ...files, ...pods.storeChanges],

@@ -161,3 +161,31 @@ test('planDestroy covers the gathered nodes in cluster order and renders a plan 
   assert.match(text, /^node1 \(192\.168\.1\.11, pods 10\.244\.1\.0\/24\)\n {2}- pod pa /);
   assert.match(text, /Plan: 0 to add, 0 to change, 30 to destroy\.\n$/);
 });
+
+test("the gateway-mode router is destroyed too: its podnet routes and rules, under its own header", () => {
+  const router = { name: 'router', address: '192.168.1.254', ssh: node1.ssh };
+  const withRouter = classicCluster({ routing: 'gateway', router });
+  const observed: ObservedState = {
+    node: 'router',
+    links: [{ ifindex: 2, name: 'eth0', kind: 'veth', up: true, operstate: 'UP', mtu: 1500 }],
+    addresses: [{ dev: 'eth0', family: 'inet', local: '192.168.1.254', prefixlen: 24 }],
+    routes: [
+      { dst: '10.244.1.0/24', gateway: '192.168.1.11', protocol: '201' },
+      { dst: '192.168.1.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link' },
+    ],
+    ipForward: true,
+    files: [],
+    management: { localAddress: '192.168.1.254', peerAddress: '192.168.1.1', dev: 'eth0' },
+    firewall: observedFirewall('forward-converged'),
+  };
+  const plan = planDestroy(withRouter, new Map([['router', observed]]));
+  assert.deepEqual(plan.nodes.map((n) => [n.node, n.role, n.subnet]), [['router', 'router', '10.244.0.0/16']]);
+  assert.deepEqual(plan.nodes[0]!.changes.map((c) => c.object), [
+    'rule filter FORWARD -j PODNET-FORWARD',
+    'rule filter PODNET-FORWARD -s 10.244.0.0/16 -j ACCEPT',
+    'rule filter PODNET-FORWARD -d 10.244.0.0/16 -j ACCEPT',
+    'chain filter PODNET-FORWARD',
+    'route 10.244.1.0/24',
+  ]);
+  assert.match(renderPlanText(plan, { color: false }), /^router router \(192\.168\.1\.254, routes pods 10\.244\.0\.0\/16\)/);
+});
