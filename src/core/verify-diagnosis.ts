@@ -236,6 +236,10 @@ export function diagnoseCell(ctx: DiagnosisContext, check: CheckId, cell: Verify
       causes = egressProblems(from, ctx.podCidr, cell.to);
       break;
   }
+  // ENOBUFS from sendmsg: most often the kernel's neighbour table is full (`neighbor table overflow`).
+  if (/No buffer space available/i.test(cell.detail ?? '')) {
+    causes.push(`${from.name} could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3`);
+  }
   const unique = [...new Set(causes)];
   return unique.length > 0 ? unique : [NO_CAUSE_FOUND];
 }

@@ -72,7 +72,9 @@ export function planProbes(input: ProbePlanInput): ProbePlan {
       cells.push({ check, from, to, notRun });
       return;
     }
-    const probe: Probe = { id: nextId++, check, from, to, command: command() };
+    const planned = command();
+    const retry = planned.kind === 'ping' && input.setups.get(from)?.tools.pingIputils === true;
+    const probe: Probe = { id: nextId++, check, from, to, command: retry ? { ...planned, retry } : planned };
     const list = probes.get(from) ?? [];
     list.push(probe);
     probes.set(from, list);
@@ -180,7 +182,7 @@ export function describeProbeFailure(command: ProbeCommand, outcome: ProbeOutcom
     return `connection to ${command.target}:${String(command.port)} failed${telling ? `: ${telling}` : ` (exit ${String(outcome.code)})`}`;
   }
   if (telling) return telling;
-  if (lines.some((l) => /\b0 received\b/.test(l))) return `no reply from ${command.target} within 2 s`;
+  if (lines.some((l) => /\b0 received\b/.test(l))) return `no reply from ${command.target}`;
   return `ping ${command.target} failed (exit ${String(outcome.code)})${lines[0] ? `: ${lines[0]}` : ''}`;
 }
 

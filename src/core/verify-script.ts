@@ -215,7 +215,17 @@ export function parseVerifySetupOutput(node: string, probeId: string, stdout: st
 // ───────────────────────────── probes ─────────────────────────────
 
 export type ProbeCommand =
-  | { kind: 'ping'; netns?: string; target: string; dontFragmentSize?: number }
+  | {
+      kind: 'ping';
+      netns?: string;
+      target: string;
+      dontFragmentSize?: number;
+      /**
+       * iputils ping: resend every 0.2 s until the first reply or 3 s (`-c 1 -w 3 -i 0.2`), so a
+       * packet lost while a neighbour is being resolved under load is not a failure.
+       */
+      retry?: boolean;
+    }
   | { kind: 'tcp'; netns: string; target: string; port: number; client: 'nc' | 'socat' };
 
 export interface Probe {
@@ -228,26 +238,33 @@ export interface Probe {
 
 /** The command line of one probe, as the probe script runs it (and as reports show it). */
 export function probeCommandLine(command: ProbeCommand): string {
-  const inPod = command.netns !== undefined ? `ip netns exec ${shellQuote(command.netns)} ` : '';
+  // nsenter joins only the network namespace; `ip netns exec` also makes a mount namespace and
+  // remounts /sys for every probe, which costs a lot with hundreds of probes at once.
+  const inPod = command.netns !== undefined ? `nsenter --net=${shellQuote(`${NETNS_DIR}/${command.netns}`)} ` : '';
   if (!isIpv4(command.target)) throw new Error(`probe target ${JSON.stringify(command.target)} is not an IPv4 address`);
   if (command.kind === 'ping') {
     const df = command.dontFragmentSize !== undefined ? ` -M 'do' -s ${String(Math.trunc(command.dontFragmentSize))}` : '';
-    return `${inPod}ping -n -c 1 -W 2${df} ${command.target}`;
+    const wait = command.retry ? '-c 1 -w 3 -i 0.2' : '-c 1 -W 2';
+    return `${inPod}ping -n ${wait}${df} ${command.target}`;
   }
   const port = String(Math.trunc(command.port));
   return command.client === 'nc'
-    ? `printf 'podnet-verify\\n' | timeout 8 ${inPod}nc -v -n -N -w 3 ${command.target} ${port}`
-    : `printf 'podnet-verify\\n' | timeout 8 ${inPod}socat -u - TCP:${command.target}:${port},connect-timeout=3`;
+    ? `printf 'podnet-verify\\n' | timeout 10 ${inPod}nc -v -n -N -w 5 ${command.target} ${port}`
+    : `printf 'podnet-verify\\n' | timeout 10 ${inPod}socat -u - TCP:${command.target}:${port},connect-timeout=5`;
 }
 
-/** PROBE: every probe of the node at once (background jobs), then their results in id order. */
+/** How many probes a node runs at once: enough to finish fast, few enough not to flood the node. */
+export const PROBE_BATCH = 48;
+
+/** PROBE: the node's probes as background jobs, PROBE_BATCH at a time, then their results in id order. */
 export function renderVerifyProbeScript(probeId: string, node: string, probes: readonly Probe[]): string {
   const dir = probeWorkDir(probeId, node);
   const lines = ['set -u', `dir=${shellQuote(dir)}`, 'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97'];
-  for (const probe of probes) {
+  probes.forEach((probe, i) => {
     const id = String(Math.trunc(probe.id));
+    if (i > 0 && i % PROBE_BATCH === 0) lines.push('wait');
     lines.push(`{ out=$(${probeCommandLine(probe.command)} 2>&1); rc=$?; printf '%s\\n%s\\n' "$rc" "$out" >"$dir/probe-${id}"; } &`);
-  }
+  });
   lines.push('wait');
   for (const probe of probes) {
     const id = String(Math.trunc(probe.id));

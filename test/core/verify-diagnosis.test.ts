@@ -209,6 +209,13 @@ describe('verify diagnosis', () => {
     ], 'a target on the node network needs no default route');
   });
 
+  test('a send that failed with ENOBUFS points at a full neighbour table', () => {
+    const cell: VerifyCell = { from: 'node1', to: 'node2', status: 'fail', detail: 'ping: sendmsg: No buffer space available' };
+    assert.deepEqual(diagnoseCell(context(), 'pod-to-pod-cross-node', cell), [
+      'node1 could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3',
+    ]);
+  });
+
   test('withDiagnosis fills in causes of failed cells only', () => {
     const ctx = context((nodes) => {
       observedOf(nodes, 'node2').ipForward = false;

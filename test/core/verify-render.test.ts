@@ -10,7 +10,7 @@ const CROSS: VerifyCheck = {
   status: 'failed',
   cells: [
     { from: 'node1', to: 'node2', status: 'pass', probe: 'ping' },
-    { from: 'node2', to: 'node1', status: 'fail', probe: 'ping', detail: 'no reply from 10.244.1.2 within 2 s', causes: ['ip_forward is off on node1'] },
+    { from: 'node2', to: 'node1', status: 'fail', probe: 'ping', detail: 'no reply from 10.244.1.2', causes: ['ip_forward is off on node1'] },
   ],
 };
 const SOURCE: VerifyCheck = {
@@ -47,7 +47,7 @@ describe('verify report', () => {
         '  from \\ to  node1  node2',
         '  node1               ✓',
         '  node2        ✗',
-        '  ✗ node2 → node1: no reply from 10.244.1.2 within 2 s',
+        '  ✗ node2 → node1: no reply from 10.244.1.2',
         '      likely cause: ip_forward is off on node1',
         '',
         'source address preserved (no NAT): not run (1 not run of 2)',
@@ -65,7 +65,7 @@ describe('verify report', () => {
   test('otherwise plain lines: ok / FAILED / not run per cell', () => {
     const text = renderVerifyText(report([CROSS, SOURCE]), { matrix: false });
     assert.match(text, /^ {2}ok node1 → node2$/m);
-    assert.match(text, /^ {2}FAILED node2 → node1: no reply from 10\.244\.1\.2 within 2 s$/m);
+    assert.match(text, /^ {2}FAILED node2 → node1: no reply from 10\.244\.1\.2$/m);
     assert.match(text, /^ {2}not run node2 → node1: node1: no listener \(install netcat-openbsd or socat\)$/m);
     assert.doesNotMatch(text, /[✓✗·]/);
     assert.ok(!text.includes('\u001b['), 'no colour codes');

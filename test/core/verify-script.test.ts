@@ -12,6 +12,7 @@ import {
   parseVerifyCleanupOutput,
   parseVerifyProbeOutput,
   parseVerifySetupOutput,
+  PROBE_BATCH,
   probeCommandLine,
   probePodName,
   probeWorkDir,
@@ -28,7 +29,7 @@ const INPUT = { cni: DEFAULT_CNI, probeId: 'abcd12', node: 'node1', netConfig: '
 
 const PROBES: Probe[] = [
   { id: 0, check: 'pod-to-pod-cross-node', from: 'node1', to: 'node2', command: { kind: 'ping', netns: 'podnet-probe-abcd12-a', target: '10.244.2.2' } },
-  { id: 1, check: 'mtu', from: 'node1', to: 'node2', command: { kind: 'ping', netns: 'podnet-probe-abcd12-a', target: '10.244.2.2', dontFragmentSize: 1472 } },
+  { id: 1, check: 'mtu', from: 'node1', to: 'node2', command: { kind: 'ping', netns: 'podnet-probe-abcd12-a', target: '10.244.2.2', dontFragmentSize: 1472, retry: true } },
   { id: 2, check: 'node-to-pod', from: 'node1', to: 'node1', command: { kind: 'ping', target: '10.244.1.2' } },
   { id: 3, check: 'source-address', from: 'node1', to: 'node2', command: { kind: 'tcp', netns: 'podnet-probe-abcd12-a', target: '10.244.2.2', port: 7946, client: 'nc' } },
   { id: 4, check: 'source-address', from: 'node1', to: 'node3', command: { kind: 'tcp', netns: 'podnet-probe-abcd12-a', target: '10.244.3.2', port: 7946, client: 'socat' } },
@@ -47,11 +48,11 @@ describe('verify node scripts', () => {
     assert.deepEqual(
       PROBES.map((p) => probeCommandLine(p.command)),
       [
-        'ip netns exec podnet-probe-abcd12-a ping -n -c 1 -W 2 10.244.2.2',
-        "ip netns exec podnet-probe-abcd12-a ping -n -c 1 -W 2 -M 'do' -s 1472 10.244.2.2",
+        'nsenter --net=/run/netns/podnet-probe-abcd12-a ping -n -c 1 -W 2 10.244.2.2',
+        "nsenter --net=/run/netns/podnet-probe-abcd12-a ping -n -c 1 -w 3 -i 0.2 -M 'do' -s 1472 10.244.2.2",
         'ping -n -c 1 -W 2 10.244.1.2',
-        "printf 'podnet-verify\\n' | timeout 8 ip netns exec podnet-probe-abcd12-a nc -v -n -N -w 3 10.244.2.2 7946",
-        "printf 'podnet-verify\\n' | timeout 8 ip netns exec podnet-probe-abcd12-a socat -u - TCP:10.244.3.2:7946,connect-timeout=3",
+        "printf 'podnet-verify\\n' | timeout 10 nsenter --net=/run/netns/podnet-probe-abcd12-a nc -v -n -N -w 5 10.244.2.2 7946",
+        "printf 'podnet-verify\\n' | timeout 10 nsenter --net=/run/netns/podnet-probe-abcd12-a socat -u - TCP:10.244.3.2:7946,connect-timeout=5",
       ],
     );
     assert.throws(() => probeCommandLine({ kind: 'ping', target: '10.0.0.1; reboot' }), /not an IPv4 address/);
@@ -67,10 +68,14 @@ describe('verify node scripts', () => {
     }
   });
 
-  test('the probe script runs every probe in the background, then prints results in id order', () => {
+  test('the probe script runs the probes in the background, PROBE_BATCH at a time, then prints results in id order', () => {
     const script = renderVerifyProbeScript('abcd12', 'node1', PROBES);
     assert.equal(script.match(/ &$/gm)?.length, PROBES.length);
+    assert.equal(script.match(/^wait$/gm)?.length, 1);
     assert.ok(script.indexOf('\nwait\n') > script.lastIndexOf(' &'));
+    const many = Array.from({ length: PROBE_BATCH * 2 + 1 }, (_, id): Probe => ({ ...PROBES[0]!, id }));
+    const batched = renderVerifyProbeScript('abcd12', 'node1', many);
+    assert.equal(batched.match(/^wait$/gm)?.length, 3, 'a wait after each full batch and one at the end');
     const outcomes = parseVerifyProbeOutput(
       '@@verify probe 0\n0\nPING 10.244.2.2 …\n1 packets transmitted, 1 received\n' +
         '@@verify probe 1\n1\nFrom 192.168.1.12 icmp_seq=1 Frag needed and DF set (mtu = 1400)\n' +
