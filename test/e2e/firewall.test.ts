@@ -108,8 +108,9 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: ski
     };
   }
 
-  async function ping(node: string, pod: string, address: string): Promise<boolean> {
-    const r = await labNodeExec(lab!.name, node, ['ip', 'netns', 'exec', pod, 'ping', '-c1', '-W2', '-q', address]);
+  /** One reply within `seconds` (ping sends once a second until then: a busy machine may lose the first). */
+  async function ping(node: string, pod: string, address: string, seconds = 6): Promise<boolean> {
+    const r = await labNodeExec(lab!.name, node, ['ip', 'netns', 'exec', pod, 'ping', '-c1', '-w', String(seconds), '-q', address]);
     return r.code === 0;
   }
 
@@ -180,7 +181,7 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: ski
     assert.ok(await ping('node1', 'fwa', addressOf.get('fwc')!), 'pod on node1 → pod on node3');
 
     for (const node of ['node1', 'node3']) await onNode(node, 'iptables', '-w', '-D', 'FORWARD', ...JUMP);
-    assert.equal(await ping('node1', 'fwa', addressOf.get('fwc')!), false, 'FORWARD DROP stops pod traffic without the jump');
+    assert.equal(await ping('node1', 'fwa', addressOf.get('fwc')!, 3), false, 'FORWARD DROP stops pod traffic without the jump');
     const drift = podnetJson('diff', file);
     assert.equal(drift.code, 2);
     for (const node of NODES) {
