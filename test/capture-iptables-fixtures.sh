@@ -3,7 +3,7 @@
 # from throw-away network namespaces into test/fixtures/iptables/<case>.txt. Run as root from
 # anywhere: `bash test/capture-iptables-fixtures.sh`. Re-running rewrites the fixtures (only the
 # `# Generated … on DATE` comment lines change). PODNET_FIXTURE_OUT=DIR writes them under DIR.
-# Every namespace is named pnfw-<random>-<case> and deleted on exit, also on failure. A namespace
+# Every namespace is named pnfwfix-<random>-<case> and deleted on exit, also on failure. A namespace
 # starts with empty netfilter tables, so nothing of the machine's own rules is captured.
 set -euo pipefail
 
@@ -14,7 +14,7 @@ fi
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out_root="${PODNET_FIXTURE_OUT:-$repo_root/test/fixtures/iptables}"
-run_id="pnfw-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+run_id="pnfwfix-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 created_namespaces=()
 
 cleanup() {
