@@ -15,6 +15,7 @@ export function registerDestroy(program: Command): void {
   addRunOptions(
     program
       .command('destroy')
+      .summary('remove everything podnet made from the nodes, and nothing else (ip_forward stays as it is)')
       .description(
         'remove everything podnet made from the nodes — pods made through its plugin, its iptables rules and chains, ' +
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
