@@ -160,6 +160,26 @@ describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 },
     assert.equal(verifyJson(file).code, 0);
   });
 
+  test("a FORWARD policy of DROP on node2 without podnet's jump: cross-node cells through node2 fail naming it; apply repairs", async () => {
+    await onNode('node2', 'iptables', '-P', 'FORWARD', 'DROP');
+    try {
+      await onNode('node2', 'iptables', '-D', 'FORWARD', '-m', 'comment', '--comment', 'podnet', '-j', 'PODNET-FORWARD');
+      const { code, report } = verifyJson(file);
+      assert.equal(code, 1);
+      const cross = failedCells(report, 'pod-to-pod-cross-node');
+      assert.deepEqual(cross.map((c) => `${c.from}→${c.to}`).sort(), ['node1→node2', 'node2→node1', 'node2→node3', 'node3→node2']);
+      for (const cell of cross) {
+        assert.deepEqual(cell.causes, ["node2's iptables FORWARD policy is DROP and no rule accepts the pod CIDR 10.244.0.0/16"]);
+      }
+      await assertNoProbeLeft(report.probeId);
+      assert.equal(podnet('apply', file).code, 0, 'apply puts the jump to PODNET-FORWARD back');
+      const again = verifyJson(file);
+      assert.equal(again.code, 0, 'the policy is still DROP, but podnet accepts pod traffic: ' + JSON.stringify(again.report.checks.filter((c) => c.status !== 'passed')));
+    } finally {
+      await onNode('node2', 'iptables', '-P', 'FORWARD', 'ACCEPT');
+    }
+  });
+
   test("node2's bridge MTU lowered to 1400: the DF check into node2 fails naming the bridge MTU; apply restores it", async () => {
     const doc = parse(readFileSync(file, 'utf8')) as { bridge?: Record<string, unknown> };
     doc.bridge = { ...(doc.bridge ?? {}), mtu: 1500 };
