@@ -17,7 +17,6 @@ import {
   type DesiredRule,
   type IptablesChain,
   type IptablesRule,
-  type IptablesTable,
   type ObservedFirewall,
 } from './model.js';
 import { joinIptablesWords } from './iptables.js';
@@ -230,7 +229,7 @@ export function planFirewall(desired: DesiredFirewall, observed: { chains: Iptab
 
 /** Tables podnet needs for `desired` (nat only with egress NAT). */
 function needsNat(desired: DesiredFirewall): boolean {
-  return desired.rules.some((r) => r.table === ('nat' satisfies IptablesTable));
+  return desired.rules.some((r) => r.table === 'nat');
 }
 
 /**
