@@ -62,9 +62,9 @@ describe('verify report', () => {
     );
   });
 
-  test('otherwise plain lines: ok / FAILED / not run per cell', () => {
+  test('otherwise plain lines: passes counted, a FAILED or not run line per other cell', () => {
     const text = renderVerifyText(report([CROSS, SOURCE]), { matrix: false });
-    assert.match(text, /^ {2}ok node1 → node2$/m);
+    assert.match(text, /^pod → pod across nodes: FAILED \(1 failed of 2\)\n {2}ok: 1 of 2 cells\n/m);
     assert.match(text, /^ {2}FAILED node2 → node1: no reply from 10\.244\.1\.2$/m);
     assert.match(text, /^ {2}not run node2 → node1: node1: no listener \(install netcat-openbsd or socat\)$/m);
     assert.doesNotMatch(text, /[✓✗·]/);
