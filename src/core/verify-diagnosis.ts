@@ -19,6 +19,8 @@ export interface DiagnosisContext {
   /** The configured MTU (bridge.mtu, default 1500). */
   mtu: number;
   nodes: ReadonlyMap<string, DiagnosisNode>;
+  /** In routing mode `gateway`: the router every cross-node packet passes through. */
+  router?: DiagnosisNode;
 }
 
 export const NO_CAUSE_FOUND = 'no cause found in the gathered state: look at what lies between the nodes (a firewall, the node network)';
@@ -195,12 +197,24 @@ function podAddress(node: DiagnosisNode | undefined): string | undefined {
   return node?.setup?.pods.a?.address;
 }
 
+function routerProblems(ctx: DiagnosisContext, from: DiagnosisNode, to: DiagnosisNode): string[] {
+  const router = ctx.router;
+  if (!router) return [];
+  return [
+    ...forwardingOff(router),
+    ...routeProblems(router, to.name, podAddress(to), 'requests'),
+    ...routeProblems(router, from.name, podAddress(from), 'replies'),
+    ...forwardDrop(router, ctx.podCidr),
+  ];
+}
+
 function crossNodeProblems(ctx: DiagnosisContext, from: DiagnosisNode, to: DiagnosisNode): string[] {
   return [
     ...forwardingOff(from),
     ...forwardingOff(to),
     ...routeProblems(from, to.name, podAddress(to), 'requests'),
     ...routeProblems(to, from.name, podAddress(from), 'replies'),
+    ...routerProblems(ctx, from, to),
     ...bridgeProblems(from, ctx.bridgeName),
     ...bridgeProblems(to, ctx.bridgeName),
     ...forwardDrop(from, ctx.podCidr),

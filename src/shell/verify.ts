@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Cluster, DesiredState, NodeSpec, ObservedState } from '../core/model.js';
 import { allocateSubnets } from '../core/subnets.js';
-import { desiredState } from '../core/desired.js';
+import { desiredState, routerDesiredState } from '../core/desired.js';
 import {
   parseVerifyCleanupOutput,
   parseVerifyProbeOutput,
@@ -68,6 +68,21 @@ function desiredByNode(cluster: Cluster, observed: ReadonlyMap<string, ObservedS
   return desired;
 }
 
+/** The router's part of the diagnosis in gateway mode (its gathered state and desired routes). */
+function routerDiagnosis(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): { router?: DiagnosisNode } {
+  const router = cluster.routing === 'gateway' ? cluster.router : undefined;
+  if (!router) return {};
+  const entry: DiagnosisNode = { name: router.name, address: router.address };
+  const o = observed.get(router.name);
+  if (o) entry.observed = o;
+  try {
+    entry.desired = routerDesiredState(cluster, allocateSubnets(cluster, observed).subnets);
+  } catch {
+    // No desired routes: the diagnosis still sees the router's forwarding and firewall.
+  }
+  return { router: entry };
+}
+
 export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], sessions: NodeSessions, options: VerifyOptions): Promise<VerifyReport> {
   const probeId = options.probeId ?? randomProbeId();
   const netConfig = podNetConfig(cluster);
@@ -115,7 +130,9 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], se
     checkAbort();
     hooks.onPhase?.('gather', setups.size);
     const reached = nodes.filter((n) => setups.has(n.name));
-    const gathered = await gatherCluster(cluster, reached, sessions, { forks: options.forks, hooks });
+    // In gateway mode every cross-node packet passes the router: gather it too, for the diagnosis.
+    const router = cluster.routing === 'gateway' ? cluster.router : undefined;
+    const gathered = await gatherCluster(cluster, router ? [...reached, router] : reached, sessions, { forks: options.forks, hooks });
     observed = gathered.observed;
     for (const [node, reason] of gathered.unreachable) unreachable.set(node, reason);
 
@@ -183,7 +200,10 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], se
       return [n.name, entry];
     }),
   );
-  const diagnosed = withDiagnosis({ podCidr: cluster.podCidr, bridgeName: cluster.bridge.name, mtu, nodes: diagnosisNodes }, checks);
+  const diagnosed = withDiagnosis(
+    { podCidr: cluster.podCidr, bridgeName: cluster.bridge.name, mtu, nodes: diagnosisNodes, ...routerDiagnosis(cluster, observed) },
+    checks,
+  );
   return {
     formatVersion: VERIFY_FORMAT_VERSION,
     cluster: cluster.sourcePath,

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObservedState } from '../../src/core/model.js';
-import { desiredState } from '../../src/core/desired.js';
+import { desiredState, routerDesiredState } from '../../src/core/desired.js';
 import { acceptsPodTraffic, cidrContains, diagnoseCell, NO_CAUSE_FOUND, withDiagnosis, type DiagnosisContext, type DiagnosisNode } from '../../src/core/verify-diagnosis.js';
 import type { CheckId, NodeSetup, VerifyCell } from '../../src/core/verify-types.js';
 import { classicCluster, classicSubnets } from './classic-cluster.js';
@@ -214,6 +214,46 @@ describe('verify diagnosis', () => {
     assert.deepEqual(diagnoseCell(context(), 'pod-to-pod-cross-node', cell), [
       'node1 could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3',
     ]);
+  });
+
+  test('gateway mode: the router is checked too (forwarding, its route to each side)', () => {
+    const ssh = { host: '192.168.1.254', port: 22, user: 'root', knownHostsFile: '/dev/null', become: false, connectTimeoutMs: 5000 };
+    const cluster = classicCluster({ routing: 'gateway', router: { name: 'router', address: '192.168.1.254', ssh } });
+    const subnets = classicSubnets(cluster);
+    const ctx = context((nodes) => {
+      for (const node of nodes.values()) {
+        node.desired = desiredState(cluster, subnets, node.name);
+        assert.ok(node.observed);
+        node.observed.routes = [
+          ...node.observed.routes.filter((r) => r.protocol !== '201'),
+          { dst: '10.244.0.0/16', gateway: '192.168.1.254', dev: 'eth0', protocol: '201' },
+        ];
+      }
+    });
+    const router: DiagnosisNode = {
+      name: 'router',
+      address: '192.168.1.254',
+      desired: routerDesiredState(cluster, subnets),
+      observed: {
+        node: 'router',
+        links: [],
+        addresses: [{ dev: 'eth0', family: 'inet', local: '192.168.1.254', prefixlen: 24 }],
+        routes: [
+          { dst: '10.244.1.0/24', gateway: '192.168.1.11', dev: 'eth0', protocol: '201' },
+          { dst: '10.244.3.0/24', gateway: '192.168.1.13', dev: 'eth0', protocol: '201' },
+        ],
+        ipForward: false,
+      },
+    };
+    const withRouter: DiagnosisContext = { ...ctx, router };
+    assert.deepEqual(diagnose(withRouter, 'pod-to-pod-cross-node', 'node1', 'node2'), [
+      'ip_forward is off on router (net.ipv4.ip_forward = 0): it does not forward pod traffic',
+      "router has no route to node2's pods (requests): 10.244.2.0/24 via 192.168.1.12 is missing",
+    ]);
+    assert.deepEqual(diagnose(withRouter, 'pod-to-pod-cross-node', 'node3', 'node1'), [
+      'ip_forward is off on router (net.ipv4.ip_forward = 0): it does not forward pod traffic',
+    ]);
+    assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node3', 'node1'), [NO_CAUSE_FOUND], 'the nodes route the pod CIDR via the router as desired');
   });
 
   test('withDiagnosis fills in causes of failed cells only', () => {

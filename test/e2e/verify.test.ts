@@ -337,3 +337,46 @@ describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 },
     assert.match(bad.stderr, /--egress-target .* must be an IPv4 address/);
   });
 });
+
+describe('podnet verify in routing mode gateway (lab with a router)', { skip: skipUnlessRoot, timeout: 180_000 }, () => {
+  let lab: LabInfo | undefined;
+  let file = '';
+
+  async function onHost(host: string, ...argv: string[]): Promise<void> {
+    assert.ok(lab);
+    const r = await labNodeExec(lab.name, host, argv);
+    assert.equal(r.code, 0, `${host}: ${argv.join(' ')}: ${r.stderr}`);
+  }
+
+  before(async () => {
+    lab = await startTestLab(3, { router: true });
+    assert.ok(lab.gatewayClusterFile);
+    file = lab.gatewayClusterFile;
+  });
+
+  after(() => stopTestLab(lab));
+
+  test('passes through the router; the router forwarding off or missing a route is named; apply repairs', async () => {
+    const apply = podnet('apply', file);
+    assert.equal(apply.code, 0, apply.stdout + apply.stderr);
+    const healthy = verifyJson(file);
+    assert.equal(healthy.code, 0, JSON.stringify(healthy.report.checks.filter((c) => c.status !== 'passed')));
+    assert.equal(healthy.report.execs?.router, 1, 'the router is gathered once, for the diagnosis');
+
+    await onHost('router', 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
+    const off = verifyJson(file);
+    assert.equal(off.code, 1);
+    const cross = failedCells(off.report, 'pod-to-pod-cross-node');
+    assert.equal(cross.length, 6);
+    for (const cell of cross) assert.match(cell.causes[0] ?? '', /^ip_forward is off on router/);
+    assert.equal(podnet('apply', file).code, 0);
+
+    await onHost('router', 'ip', 'route', 'del', '10.244.3.0/24');
+    const noRoute = verifyJson(file);
+    assert.equal(noRoute.code, 1);
+    const toNode3 = failedCells(noRoute.report, 'pod-to-pod-cross-node').find((c) => c.from === 'node1' && c.to === 'node3');
+    assert.deepEqual(toNode3?.causes, ["router has no route to node3's pods (requests): 10.244.3.0/24 via 192.168.1.13 is missing"]);
+    assert.equal(podnet('apply', file).code, 0);
+    assert.equal(verifyJson(file).code, 0);
+  });
+});
