@@ -72,6 +72,9 @@ for i in "${!nodes[@]}"; do
   printf '\n'
 done
 
+say "podnet verify $cluster   (probe pods on every node: pod ↔ pod, node ↔ pod, source address kept, MTU with DF)"
+podnet verify "$cluster"
+
 if [ "${KEEP_LAB:-}" = 1 ]; then
   say "the lab and its pods stay up: podnet lab ssh node1 --name $lab; podnet pod list $cluster; podnet lab down --name $lab"
 else
