@@ -11,10 +11,10 @@ const MARK = '@@podnet-section';
 
 /** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */
 const SECTIONS: ReadonlyArray<readonly [string, string]> = [
-  ['links', 'ip -j -d link show'],
-  ['addrs', 'ip -j addr show'],
-  ['routes', 'ip -j route show table main'],
-  ['ip_forward', 'cat /proc/sys/net/ipv4/ip_forward'],
+  // One `ip` process prints the three JSON documents, one per line (links, addresses, routes).
+  ['ip', "printf 'link show\\naddr show\\nroute show table main\\n' | ip -j -d -batch -"],
+  // `read` is a builtin (no process); sysctl files end without a newline when read byte-wise, so its status is ignored.
+  ['ip_forward', 'v=; read -r v < /proc/sys/net/ipv4/ip_forward; echo "$v"'],
   // Which of the node's addresses this SSH session came in on (protects the management path).
   ['ssh_connection', 'printf "%s\\n" "${SSH_CONNECTION:-}"'],
   // podnet's FORWARD and NAT rules live here; a node without iptables says so instead of failing.
@@ -22,15 +22,20 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
   ['rp_filter', RP_FILTER_GATHER_COMMAND],
 ];
 
-/** One line per managed file: path, sha256 (or `-` when missing), mode, whether it names podnet. */
-function filesCommand(paths: readonly string[]): string {
-  if (paths.length === 0) return 'true';
-  return (
-    `for f in ${paths.map(shellQuote).join(' ')}; do ` +
-    `if [ -f "$f" ]; then ` +
-    `printf '%s\\t%s\\t%s\\t%s\\n' "$f" "$(sha256sum < "$f" | cut -d' ' -f1)" "$(stat -c %a "$f")" "$(grep -q podnet "$f" && echo 1 || echo 0)"; ` +
-    `else printf '%s\\t-\\n' "$f"; fi; done`
-  );
+/**
+ * The managed files, in four sections from three processes (a gather of many nodes is bounded by
+ * the processes it starts on each): which exist (shell builtins), `sha256sum`, `stat` modes, and
+ * which name podnet (`grep -l`). Paths are validated upstream (no blanks) and quoted.
+ */
+function filesSections(paths: readonly string[]): Array<readonly [string, string]> {
+  if (paths.length === 0) return [['files', 'true']];
+  const quoted = paths.map(shellQuote).join(' ');
+  return [
+    ['files', `for f in ${quoted}; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`],
+    ['files_sha256', `sha256sum -- ${quoted} 2>/dev/null; true`],
+    ['files_mode', `stat -c '%a %n' -- ${quoted} 2>/dev/null; true`],
+    ['files_podnet', `grep -l podnet -- ${quoted} 2>/dev/null; true`],
+  ];
 }
 
 export interface GatherOptions {
@@ -43,21 +48,34 @@ export function renderGatherCommand(filePaths: readonly string[] = [], options: 
   const sections: ReadonlyArray<readonly [string, string]> = [
     ...SECTIONS,
     ...(options.cni !== undefined ? [['pods', podsGatherCommand(options.cni)] as const] : []),
-    ['files', filesCommand(filePaths)],
+    ...filesSections(filePaths),
   ];
   return sections.map(([name, cmd]) => `echo '${MARK} ${name}'; ${cmd}`).join('; ') + `; echo '${MARK} end'`;
 }
 
-export function parseObservedFiles(text: string): ObservedFile[] {
-  const files: ObservedFile[] = [];
+/** Lines of `<value> <path>` (sha256sum's two spaces, stat's one) as path → value. */
+function valuesByPath(text: string): Map<string, string> {
+  const values = new Map<string, string>();
   for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const [path, sha256, mode, mentions] = line.split('\t');
-    if (path === undefined || sha256 === undefined) throw new GatherOutputError(`unreadable file line: ${JSON.stringify(line)}`);
-    if (sha256 === '-') files.push({ path, sha256: null });
-    else files.push({ path, sha256, ...(mode !== undefined ? { mode } : {}), mentionsPodnet: mentions === '1' });
+    const match = /^(\S+)\s+(\S+)$/.exec(line.trim());
+    if (match) values.set(match[2]!, match[1]!);
   }
-  return files;
+  return values;
+}
+
+/** The files podnet manages as found: `paths` in the order asked, missing ones with sha256 null. */
+export function parseObservedFiles(paths: readonly string[], sections: ReadonlyMap<string, string>): ObservedFile[] {
+  const lines = (name: string): string[] => (sections.get(name) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const existing = new Set(lines('files'));
+  const sha256 = valuesByPath(sections.get('files_sha256') ?? '');
+  const modes = valuesByPath(sections.get('files_mode') ?? '');
+  const namingPodnet = new Set(lines('files_podnet'));
+  return paths.map((path): ObservedFile => {
+    const digest = sha256.get(path);
+    if (!existing.has(path) || digest === undefined) return { path, sha256: null };
+    const mode = modes.get(path);
+    return { path, sha256: digest, ...(mode !== undefined ? { mode } : {}), mentionsPodnet: namingPodnet.has(path) };
+  });
 }
 
 export class GatherOutputError extends Error {}
@@ -98,14 +116,19 @@ export function parseManagementPath(sshConnection: string, nodeAddress: string, 
   return { localAddress, peerAddress, ...(dev ? { dev } : {}) };
 }
 
-export function parseGatherOutput(stdout: string, node: string, nodeAddress: string): ObservedState {
+/** The gathered state of a node; `filePaths` are the managed files the command was rendered with. */
+export function parseGatherOutput(stdout: string, node: string, nodeAddress: string, filePaths: readonly string[] = []): ObservedState {
   const sections = splitGatherOutput(stdout);
-  const links = parseIpLinks(section(sections, 'links'));
-  const addresses = parseIpAddrs(section(sections, 'addrs'));
-  const routes = parseIpRoutes(section(sections, 'routes'));
+  const [linksJson, addrsJson, routesJson] = section(sections, 'ip').split('\n').filter((line) => line.trim() !== '');
+  if (linksJson === undefined || addrsJson === undefined || routesJson === undefined) {
+    throw new GatherOutputError('ip printed fewer than three JSON documents (links, addresses, routes)');
+  }
+  const links = parseIpLinks(linksJson);
+  const addresses = parseIpAddrs(addrsJson);
+  const routes = parseIpRoutes(routesJson);
   const ipForward = parseIpForward(sections.get('ip_forward') ?? '');
   const management = parseManagementPath(sections.get('ssh_connection') ?? '', nodeAddress, { addresses });
-  const files = parseObservedFiles(sections.get('files') ?? '');
+  const files = parseObservedFiles(filePaths, sections);
   const state: ObservedState = { node, links, addresses, routes, ipForward, files, management };
   const iptables = sections.get('iptables');
   if (iptables !== undefined) state.firewall = parseFirewallSection(iptables);

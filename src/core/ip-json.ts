@@ -188,7 +188,18 @@ function isIpAddress(text: string, family: 'inet' | 'inet6'): boolean {
   return family === 'inet' ? Validator.isValidIPv4String(text)[0] : Validator.isValidIPv6String(text)[0];
 }
 
+// Every node lists the same peer subnets: each destination text is normalised once per process.
+const normalisedDsts = new Map<string, string>();
+
 function normaliseRouteDst(dst: string, r: EntryReader): string {
+  const known = normalisedDsts.get(dst);
+  if (known !== undefined) return known;
+  const normalised = normaliseRouteDstOnce(dst, r);
+  normalisedDsts.set(dst, normalised);
+  return normalised;
+}
+
+function normaliseRouteDstOnce(dst: string, r: EntryReader): string {
   if (dst === 'default') return dst;
   const [address, prefix] = dst.split('/');
   if (address === undefined) return r.fail(`"dst" is not a route destination: ${dst}`);

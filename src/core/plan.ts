@@ -377,7 +377,7 @@ class NodePlanner {
   }
 
   private planDesiredRoute(want: DesiredRoute): void {
-    const wantRange = IPv4CidrRange.fromCidr(want.dst);
+    const wantSpan = ipv4DstSpan(want.dst);
     const foreign = this.observed.routes.filter((r) => !isPodnetRoute(r) && r.dst === want.dst);
     for (const route of foreign) {
       this.conflict(describeRoute(route), `a foreign route to ${want.peer}'s pod subnet ${want.dst}; podnet will not replace it`);
@@ -386,8 +386,8 @@ class NodePlanner {
     // The node's own subnet on its bridge is inside the gateway-mode pod-CIDR route, and meant to be.
     for (const route of this.observed.routes) {
       if (isPodnetRoute(route) || route.dst === want.dst || this.isOwnSubnetRoute(route)) continue;
-      const range = parseIpv4Dst(route.dst);
-      if (range !== null && wantRange.contains(range)) {
+      const span = ipv4DstSpan(route.dst);
+      if (span !== null && wantSpan !== null && wantSpan.first <= span.first && span.last <= wantSpan.last) {
         this.conflict(describeRoute(route), `a foreign route inside ${want.peer}'s pod subnet ${want.dst} shadows part of it`);
       }
     }
@@ -605,6 +605,25 @@ function routeValue(route: ObservedRoute): Record<string, unknown> {
 function parseIpv4Dst(dst: string): IPv4CidrRange | null {
   const cidr = dst === 'default' ? '0.0.0.0/0' : dst;
   return Validator.isValidIPv4CidrNotation(cidr)[0] ? IPv4CidrRange.fromCidr(cidr) : null;
+}
+
+interface Span {
+  first: bigint;
+  last: bigint;
+}
+
+// ip-num's range checks cost tens of µs; a cluster plan compares every peer route with every
+// foreign route on every node, so each destination's first and last address are computed once.
+const dstSpans = new Map<string, Span | null>();
+
+function ipv4DstSpan(dst: string): Span | null {
+  let span = dstSpans.get(dst);
+  if (span === undefined) {
+    const range = parseIpv4Dst(dst);
+    span = range === null ? null : { first: range.getFirst().getValue(), last: range.getLast().getValue() };
+    dstSpans.set(dst, span);
+  }
+  return span;
 }
 
 const IPV6_LINK_LOCAL = IPv6CidrRange.fromCidr('fe80::/10');

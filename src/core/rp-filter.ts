@@ -4,7 +4,7 @@
 
 /** The gather's `rp_filter` section: one `DEV VALUE` line per `/proc/sys/net/ipv4/conf/*`. */
 export const RP_FILTER_GATHER_COMMAND =
-  'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do [ -r "$f" ] || continue; d=${f%/rp_filter}; printf \'%s %s\\n\' "${d##*/}" "$(cat "$f")"; done';
+  'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do v=; [ -r "$f" ] && read -r v < "$f"; [ -n "$v" ] || continue; d=${f%/rp_filter}; printf \'%s %s\\n\' "${d##*/}" "$v"; done';
 
 export type RpFilter = { all: number; [dev: string]: number };
 

@@ -98,7 +98,7 @@ async function gatherNode(
   if (result.code !== 0) {
     throw new Error(`gathering state failed (exit ${result.code ?? result.signal}): ${result.stderr.trim()}`);
   }
-  return parseGatherOutput(result.stdout, node.name, node.address);
+  return parseGatherOutput(result.stdout, node.name, node.address, filePaths);
 }
 
 export async function gatherCluster(
@@ -211,7 +211,7 @@ async function applyNode(
       return { node: node.name, status: 'failed', changed: Math.max(0, outcome.stepIndex), ok, failedStep };
     }
     const changed = nodePlan.changes.length;
-    let observed = parseGatherOutput(result.stdout, node.name, node.address);
+    let observed = parseGatherOutput(result.stdout, node.name, node.address, filePaths);
     let unmet = check.unmet(node, observed);
     const retries = options.verifyRetries ?? 3;
     for (let attempt = 1; unmet.length > 0 && attempt <= retries; attempt++) {

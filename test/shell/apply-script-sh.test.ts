@@ -74,7 +74,7 @@ test('a file step writes the content atomically with its mode, and the gather re
     withNetns((ns) => {
       const r = runInNetns(ns, renderApplyCommand(changes, [path, join(dir, 'absent')]));
       assert.deepEqual(parseApplyOutcome(changes, r.stdout, r.stderr), { ok: true }, r.stderr);
-      const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11');
+      const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11', [path, join(dir, 'absent')]);
       assert.deepEqual(observed.files, [
         { path, sha256: sha256Hex(content), mode: '755', mentionsPodnet: true },
         { path: join(dir, 'absent'), sha256: null },
