@@ -11,12 +11,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runPodnet, runPodnetJson } from '../support/cli.js';
 
 interface JsonChange {
   action: string;
@@ -28,19 +23,9 @@ interface JsonReport {
   results?: { node: string; status: string; changed: number; error?: string; unmet?: string[] }[];
 }
 
-function podnet(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', timeout: 90_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const podnet = runPodnet;
 
-function podnetJson(...args: string[]): { code: number | null; report: JsonReport; stderr: string } {
-  const r = podnet(...args, '--output', 'json');
-  try {
-    return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stderr: r.stderr };
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+const podnetJson = (...args: string[]) => runPodnetJson<JsonReport>(...args);
 
 const NODES = ['node1', 'node2', 'node3'] as const;
 const WORLD_ADDRESS = '192.168.1.200';

@@ -3,14 +3,8 @@
 // traffic going through the router only in gateway mode. Needs root.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runPodnet, runPodnetJson } from '../support/cli.js';
 
 interface JsonChange {
   action: string;
@@ -24,19 +18,9 @@ interface JsonReport {
   results?: { node: string; status: string; error?: string }[];
 }
 
-function podnet(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', timeout: 90_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const podnet = runPodnet;
 
-function podnetJson(...args: string[]): { code: number | null; report: JsonReport; stderr: string } {
-  const r = podnet(...args, '--output', 'json');
-  try {
-    return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stderr: r.stderr };
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+const podnetJson = (...args: string[]) => runPodnetJson<JsonReport>(...args);
 
 /** The route changes of one host as `+ ip route replace …` / `- ip route del …` lines. */
 function routeChanges(report: JsonReport, host: string): string[] {

@@ -3,19 +3,10 @@
 // addresses, no NAT. Needs root. Pods live in the lab nodes' private /run/netns and end with them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+import { runPodnet } from '../support/cli.js';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function podnet(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const podnet = runPodnet;
 
 interface CniResult {
   cniVersion: string;

@@ -10,17 +10,9 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { VerifyReport } from '../../src/core/verify-types.js';
 import { labNodeExec, labStartNode, labStopNode, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+import { runPodnet } from '../support/cli.js';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function podnet(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', timeout: 90_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const podnet = runPodnet;
 
 function verifyJson(file: string): { code: number | null; report: VerifyReport & { execs?: Record<string, number> }; stderr: string } {
   const r = podnet('verify', file, '--output', 'json');
