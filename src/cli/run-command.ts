@@ -1,7 +1,10 @@
 // diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and verify.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { UserError } from '../core/errors.js';
 import type { Plan } from '../core/model.js';
-import { renderPlanJson, renderPlanText } from '../core/render-plan.js';
+import { parsePlanJson, renderPlanJson, renderPlanText } from '../core/render-plan.js';
+import { stalePlanReason } from '../core/saved-plan.js';
 import { renderRecap, type NodeResult } from '../core/results.js';
 import { readCluster } from '../shell/read-cluster.js';
 import { NodeSessions } from '../shell/node-sessions.js';
@@ -15,6 +18,24 @@ export interface RunCommandOptions {
   verbose: boolean;
   acceptNewHosts: boolean;
   check?: boolean;
+  /** Write the plan (renderPlanJson) to this file. */
+  out?: string;
+  /** Apply only if a fresh plan equals the plan saved in this file. */
+  plan?: string;
+}
+
+function readSavedPlan(path: string): Plan {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read the saved plan ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parsePlanJson(text);
+  } catch (err) {
+    throw new UserError(`${path}: ${(err as Error).message}`);
+  }
 }
 
 function parsePositive(value: string): number {
@@ -34,7 +55,8 @@ export function addRunOptions(command: Command): Command {
     .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)
-    .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false);
+    .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
+    .option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
 }
 
 function useColor(): boolean {
@@ -53,6 +75,7 @@ function unreachableResults(unreachable: Map<string, string>): NodeResult[] {
 
 export async function runCommand(file: string, options: RunCommandOptions, mode: 'diff' | 'apply'): Promise<number> {
   const cluster = readCluster(file);
+  const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;
   const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
@@ -70,6 +93,12 @@ export async function runCommand(file: string, options: RunCommandOptions, mode:
     const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
     const clusterPlan = planGathered(cluster, gathered.observed);
     for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
+    const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
+    if (stale !== null) {
+      progress.done();
+      throw new UserError(`the saved plan ${options.plan} is stale: ${stale}; nothing was applied — run podnet diff --out again`);
+    }
     const applying = mode === 'apply' && !options.check;
     if (!applying) {
       progress.done();

@@ -1,19 +1,13 @@
 // podnet diff / apply end to end on a real 3-node lab (namespaces with their own sshd). Needs root.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { labDown, labNodeExec, labRegenerateHostKey, labStartNode, labStopNode, labUp, type LabInfo } from '../../src/lab/lab.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runPodnet, runPodnetJson } from '../support/cli.js';
 
 interface JsonChange {
   action: string;
@@ -27,19 +21,9 @@ interface JsonReport {
   execs: Record<string, number>;
 }
 
-function podnet(...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const podnet = runPodnet;
 
-function podnetJson(...args: string[]): { code: number | null; report: JsonReport; stderr: string } {
-  const r = podnet(...args, '--output', 'json');
-  try {
-    return { code: r.code, report: JSON.parse(r.stdout) as JsonReport, stderr: r.stderr };
-  } catch {
-    throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
-  }
-}
+const podnetJson = (...args: string[]) => runPodnetJson<JsonReport>(...args);
 
 const changesOf = (report: JsonReport, node: string): JsonChange[] => report.plan.nodes.find((n) => n.node === node)?.changes ?? [];
 
@@ -206,6 +190,24 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     assert.doesNotMatch(await onNode('node3', 'ip', 'route'), /10\.244\.2\.0/, 'node3 was not targeted');
     assert.equal(podnet('diff', file, '--limit', 'node3').code, 2);
     assert.equal(podnet('diff', file, '--limit', 'nodeX').code, 1, 'an unknown node name is an error');
+    assert.equal(podnet('apply', file).code, 0);
+  });
+
+  test('a plan saved by diff --out is applied by apply --plan, and refused once it is stale', async () => {
+    const saved = join(tmp, 'plan.json');
+    await onNode('node2', 'ip', 'route', 'del', '10.244.1.0/24');
+    assert.equal(podnet('diff', file, '--out', saved).code, 2);
+    const applied = podnetJson('apply', file, '--plan', saved);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.deepEqual(changesOf(applied.report, 'node2').map((c) => c.object), ['route 10.244.1.0/24']);
+
+    await onNode('node2', 'ip', 'route', 'del', '10.244.1.0/24');
+    assert.equal(podnet('diff', file, '--out', saved).code, 2);
+    await onNode('node3', 'ip', 'route', 'del', '10.244.1.0/24'); // drift after the plan was made
+    const stale = podnet('apply', file, '--plan', saved);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /saved plan .* is stale: node3 changed since it was planned/);
+    assert.doesNotMatch(await onNode('node2', 'ip', 'route'), /10\.244\.1\.0/, 'nothing was applied');
     assert.equal(podnet('apply', file).code, 0);
   });
 
