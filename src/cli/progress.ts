@@ -25,7 +25,7 @@ function describe(event: ProgressEvent): string {
 
 export interface Progress {
   update(node: string, event: ProgressEvent): void;
-  /** Stop redrawing (before the plan or recap is printed). */
+  /** Finish the current block (before the plan or recap is printed); later updates start a new one. */
   done(): void;
 }
 
@@ -58,6 +58,9 @@ export function createProgress(stream: NodeJS.WriteStream, nodes: readonly strin
     },
     done() {
       if (drawn > 0) draw();
+      // Whatever is printed next (the plan, the recap) must not be redrawn over: a later update
+      // starts a new block below it.
+      drawn = 0;
     },
   };
 }
