@@ -14,23 +14,11 @@
 # namespace is named pnfix-<random>-…, and all of them are deleted on exit, also on failure.
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "capture-fixtures.sh: needs root (it creates network namespaces)" >&2
-  exit 1
-fi
-
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out_root="${PODNET_FIXTURE_OUT:-$repo_root/test/fixtures/ip}"
-run_id="pnfix-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
-created_namespaces=()
-
-cleanup() {
-  local ns
-  for ns in "${created_namespaces[@]}"; do
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
+# shellcheck source=test/fixture-netns.sh
+source "$repo_root/test/fixture-netns.sh"
+fixture_netns_init capture-fixtures.sh pnfix
 
 # new_node CASE NODE_NUMBER → creates "$run_id-CASE-sw" and "$run_id-CASE-node", with the node's
 # eth0 up at 192.168.1.1<NODE_NUMBER>/24 and lo up; sets $ns to the node namespace.

@@ -7,23 +7,11 @@
 # starts with empty netfilter tables, so nothing of the machine's own rules is captured.
 set -euo pipefail
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "capture-iptables-fixtures.sh: needs root (it creates network namespaces)" >&2
-  exit 1
-fi
-
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out_root="${PODNET_FIXTURE_OUT:-$repo_root/test/fixtures/iptables}"
-run_id="pnfwfix-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
-created_namespaces=()
-
-cleanup() {
-  local ns
-  for ns in "${created_namespaces[@]}"; do
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
+# shellcheck source=test/fixture-netns.sh
+source "$repo_root/test/fixture-netns.sh"
+fixture_netns_init capture-iptables-fixtures.sh pnfwfix
 
 # capture CASE SETUP: runs SETUP (sh, iptables on PATH) in a fresh namespace, saves both tables.
 capture() {
