@@ -2,7 +2,7 @@
 // shared switch that lives in a namespace of its own. Nothing is added to the root namespace.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { UserError } from '../core/errors.js';
 import { renderKnownHostsLine, renderNodeInit, renderSshdConfig } from './lab-files.js';
@@ -44,6 +44,7 @@ import { checkLabPrerequisites, requireRoot } from './prerequisites.js';
 import { isListeningOnPort, isProcessAlive, readChildPids, readNamespacePids, terminateProcesses } from './processes.js';
 import { runChecked, runCommand } from './run-command.js';
 import { generateEd25519KeyPair } from './ssh-keys.js';
+import { pathExists } from '../shell/path-exists.js';
 
 /** Per-node setup steps (key generation, `ip` batches, starts) run this many at a time. */
 const NODE_SETUP_CONCURRENCY = 16;
@@ -303,18 +304,9 @@ async function healthyLab(name: string): Promise<LabState | null> {
     if (!namespaces.has(node.netns) || !(await isLabNodeUp(node.pid, name, node.name))) return null;
   }
   for (const file of [state.clusterFile, state.identityFile, state.knownHostsFile, ...(state.gatewayClusterFile !== undefined ? [state.gatewayClusterFile] : [])]) {
-    if (!(await exists(file))) return null;
+    if (!(await pathExists(file))) return null;
   }
   return state;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -376,7 +368,7 @@ async function downUnlocked(name: string): Promise<{ removed: string[] }> {
   const stuck = await terminateProcesses([...pids]);
   if (stuck.length > 0) throw new Error(`lab ${name}: processes ${stuck.join(', ')} would not end`);
   await deleteNetns(namespaces);
-  const hadStateDir = await exists(paths.stateDir);
+  const hadStateDir = await pathExists(paths.stateDir);
   await rm(paths.stateDir, { recursive: true, force: true });
   return { removed: [...namespaces, ...(hadStateDir ? [paths.stateDir] : [])] };
 }

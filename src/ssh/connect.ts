@@ -2,7 +2,7 @@
 // ProxyCommand / ProxyJump, one deadline for the whole connect, and exec with `become`.
 // Every failure is an SshError naming the node; nothing here throws into another node's flow.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { stat, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import {
   lookupHostKey,
   type KnownHostEntry,
 } from './known-hosts.js';
+import { pathExists } from '../shell/path-exists.js';
 
 const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
@@ -80,13 +81,13 @@ export async function resolveCredentials(
   const list: Credential[] = [];
   const tried: string[] = [];
   const agent = env.SSH_AUTH_SOCK;
-  if (agent && (await exists(agent))) {
+  if (agent && (await pathExists(agent))) {
     list.push({ type: 'agent', agent });
     tried.push(`agent (${agent})`);
   }
   for (const name of DEFAULT_IDENTITY_NAMES) {
     const path = join(env.home, '.ssh', name);
-    if (!(await exists(path))) continue;
+    if (!(await pathExists(path))) continue;
     try {
       list.push({ type: 'publickey', key: await readIdentity(path) });
       tried.push(`identity file ${path}`);
@@ -101,15 +102,6 @@ export async function resolveCredentials(
     );
   }
   return { list, tried };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readIdentity(path: string): Promise<Buffer> {

@@ -18,27 +18,8 @@ import {
   parseLabNetns,
 } from '../../src/lab/lab-layout.js';
 import { labSshArgv } from '../../src/lab/lab-ssh.js';
-import type { LabInfo } from '../../src/lab/lab-types.js';
 import { loadClusterFile } from '../../src/shell/read-cluster.js';
-
-function sampleLab(nodes: number): LabInfo {
-  const paths = labPaths('default');
-  return {
-    name: 'default',
-    stateDir: paths.stateDir,
-    switchNetns: labSwitchNetns('default'),
-    clusterFile: paths.clusterFile,
-    identityFile: paths.identityFile,
-    knownHostsFile: paths.knownHostsFile,
-    proxyCommand: labProxyCommand('default'),
-    nodes: Array.from({ length: nodes }, (_, i) => ({
-      name: `node${i + 1}`,
-      address: labNodeAddress(i + 1),
-      netns: labNodeNetns('default', `node${i + 1}`),
-      pid: 0,
-    })),
-  };
-}
+import { sampleLab } from '../support/sample-lab.js';
 
 test('namespace names, addresses and proxy command follow the contract', () => {
   assert.equal(labSwitchNetns('default'), 'pnlab-default-sw');
@@ -115,7 +96,7 @@ test('the generated cluster.yaml is valid for podnet and is the classic topology
   const dir = mkdtempSync(join(tmpdir(), 'podnet-lab-files-'));
   try {
     const file = join(dir, 'cluster.yaml');
-    writeFileSync(file, renderLabClusterYaml(sampleLab(3)));
+    writeFileSync(file, renderLabClusterYaml(sampleLab({ nodes: 3 })));
     const result = loadClusterFile(file);
     assert.ok(result.ok, JSON.stringify(result));
     const { cluster } = result;
@@ -145,7 +126,7 @@ test('a 200-node cluster.yaml is valid too', () => {
   const dir = mkdtempSync(join(tmpdir(), 'podnet-lab-files-'));
   try {
     const file = join(dir, 'cluster.yaml');
-    writeFileSync(file, renderLabClusterYaml(sampleLab(200)));
+    writeFileSync(file, renderLabClusterYaml(sampleLab({ nodes: 200 })));
     const result = loadClusterFile(file);
     assert.ok(result.ok, JSON.stringify(result));
     assert.equal(result.cluster.nodes.at(-1)?.address, '192.168.1.210');
@@ -156,7 +137,7 @@ test('a 200-node cluster.yaml is valid too', () => {
 });
 
 test('lab ssh uses the real client with the lab key, strict known_hosts and the proxy command', () => {
-  const argv = labSshArgv(sampleLab(3), 'node2', ['hostname']);
+  const argv = labSshArgv(sampleLab({ nodes: 3 }), 'node2', ['hostname']);
   assert.equal(argv[0], 'ssh');
   const joined = argv.join(' ');
   assert.match(joined, /-i \/run\/podnet\/lab\/default\/id_ed25519/);
@@ -164,6 +145,6 @@ test('lab ssh uses the real client with the lab key, strict known_hosts and the 
   assert.match(joined, /-o StrictHostKeyChecking=yes/);
   assert.ok(argv.includes('ProxyCommand=ip netns exec pnlab-default-sw nc %h %p'));
   assert.deepEqual(argv.slice(-3), ['root@192.168.1.12', '--', 'hostname']);
-  assert.equal(labSshArgv(sampleLab(3), 'node1').at(-1), 'root@192.168.1.11');
-  assert.throws(() => labSshArgv(sampleLab(3), 'node4'), UserError);
+  assert.equal(labSshArgv(sampleLab({ nodes: 3 }), 'node1').at(-1), 'root@192.168.1.11');
+  assert.throws(() => labSshArgv(sampleLab({ nodes: 3 }), 'node4'), UserError);
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderLabClusterYaml } from '../../src/lab/lab-files.js';
-import { labNodeAddress, labNodeNetns, labPaths, labProxyCommand, labSwitchNetns, parseLabNetns } from '../../src/lab/lab-layout.js';
+import { parseLabNetns } from '../../src/lab/lab-layout.js';
 import {
   labGatewayClusterFile,
   labMembers,
@@ -15,23 +15,8 @@ import {
   routerSwitchLines,
 } from '../../src/lab/lab-router.js';
 import { labSshArgv } from '../../src/lab/lab-ssh.js';
-import type { LabInfo } from '../../src/lab/lab-types.js';
 import { loadClusterFile } from '../../src/shell/read-cluster.js';
-
-function sampleLab(withRouter: boolean): LabInfo {
-  const paths = labPaths('default');
-  return {
-    name: 'default',
-    stateDir: paths.stateDir,
-    switchNetns: labSwitchNetns('default'),
-    clusterFile: paths.clusterFile,
-    identityFile: paths.identityFile,
-    knownHostsFile: paths.knownHostsFile,
-    proxyCommand: labProxyCommand('default'),
-    nodes: [1, 2, 3].map((i) => ({ name: `node${i}`, address: labNodeAddress(i), netns: labNodeNetns('default', `node${i}`), pid: 0 })),
-    ...(withRouter ? { router: labRouterMember('default'), gatewayClusterFile: labGatewayClusterFile('default') } : {}),
-  };
-}
+import { sampleLab } from '../support/sample-lab.js';
 
 function loadRendered(text: string) {
   const dir = mkdtempSync(join(tmpdir(), 'podnet-lab-router-'));
@@ -47,11 +32,11 @@ function loadRendered(text: string) {
 }
 
 test('the router: pnlab-<lab>-router at 192.168.1.254, after the nodes among the members', () => {
-  const lab = sampleLab(true);
+  const lab = sampleLab({ router: true });
   assert.deepEqual(lab.router, { name: 'router', address: '192.168.1.254', netns: 'pnlab-default-router', pid: 0 });
   assert.deepEqual(parseLabNetns('pnlab-default-router'), { lab: 'default', member: 'router' });
   assert.deepEqual(labMembers(lab).map((m) => m.name), ['node1', 'node2', 'node3', 'router']);
-  assert.deepEqual(labMembers(sampleLab(false)).map((m) => m.name), ['node1', 'node2', 'node3']);
+  assert.deepEqual(labMembers(sampleLab()).map((m) => m.name), ['node1', 'node2', 'node3']);
   assert.equal(labGatewayClusterFile('default'), '/run/podnet/lab/default/cluster-gateway.yaml');
   assert.deepEqual(routerSwitchLines(labRouterMember('x'), 'sw0'), [
     'link add vnr type veth peer name eth0 netns pnlab-x-router',
@@ -62,7 +47,7 @@ test('the router: pnlab-<lab>-router at 192.168.1.254, after the nodes among the
 });
 
 test('cluster-gateway.yaml: the same nodes in routing mode gateway, with the router; it loads', () => {
-  const cluster = loadRendered(renderLabGatewayClusterYaml(sampleLab(true)));
+  const cluster = loadRendered(renderLabGatewayClusterYaml(sampleLab({ router: true })));
   assert.equal(cluster.routing, 'gateway');
   assert.deepEqual(cluster.nodes.map((n) => [n.name, n.address, n.subnet]), [
     ['node1', '192.168.1.11', '10.244.1.0/24'],
@@ -71,19 +56,19 @@ test('cluster-gateway.yaml: the same nodes in routing mode gateway, with the rou
   ]);
   assert.equal(cluster.router?.address, '192.168.1.254');
   assert.equal(cluster.router?.ssh.proxyCommand, 'ip netns exec pnlab-default-sw nc %h %p');
-  assert.throws(() => renderLabGatewayClusterYaml(sampleLab(false)), /has no router/);
+  assert.throws(() => renderLabGatewayClusterYaml(sampleLab()), /has no router/);
 });
 
 test('the lab’s cluster.yaml stays host-gw; with a router it lists it (so switching back prunes its routes)', () => {
-  assert.equal(renderLabHostGwClusterYaml(sampleLab(false)), renderLabClusterYaml(sampleLab(false)));
-  const cluster = loadRendered(renderLabHostGwClusterYaml(sampleLab(true)));
+  assert.equal(renderLabHostGwClusterYaml(sampleLab()), renderLabClusterYaml(sampleLab()));
+  const cluster = loadRendered(renderLabHostGwClusterYaml(sampleLab({ router: true })));
   assert.equal(cluster.routing, 'host-gw');
   assert.equal(cluster.router?.name, 'router');
 });
 
 test('examples/lab/cluster-gateway.yaml loads as what `lab up --router` writes for the default lab', () => {
   const example = loadRendered(readFileSync('examples/lab/cluster-gateway.yaml', 'utf8'));
-  const generated = loadRendered(renderLabGatewayClusterYaml(sampleLab(true)));
+  const generated = loadRendered(renderLabGatewayClusterYaml(sampleLab({ router: true })));
   const comparable = (c: typeof example) => ({ ...c, sourcePath: '' });
   assert.deepEqual(comparable(example), comparable(generated));
 });

@@ -1,0 +1,9 @@
+// Whether a path exists (any kind of file), for the effectful modules.
+import { access } from 'node:fs/promises';
+
+export function pathExists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
