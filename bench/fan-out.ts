@@ -1,7 +1,7 @@
 // The floor for `npm run bench`: a bare ssh2 fan-out — read the cluster, connect to every node at once,
 // run one trivial exec on each, close. A process of its own, like the podnet CLI it is compared with.
-import { readCluster } from '../src/shell/read-cluster.js';
-import { connectNode } from '../src/ssh/connect.js';
+import { readCluster } from '../src/cli/read-cluster.js';
+import { connectNode } from '../src/run/ssh/connect.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: fan-out.js CLUSTER_FILE');

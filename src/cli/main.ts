@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The podnet command line: wires values together, one catch at the boundary.
 import { Command, CommanderError } from 'commander';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../model/errors.js';
 import { registerCommands } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 // Live progress per node on a terminal (one line per node, redrawn in place); plain lines otherwise.
 import pc from 'picocolors';
-import type { ProgressEvent } from '../shell/run-cluster.js';
+import type { ProgressEvent } from '../run/run-cluster.js';
 
 function describe(event: ProgressEvent): string {
   switch (event.kind) {

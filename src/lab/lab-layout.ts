@@ -1,6 +1,6 @@
 // Names, addresses and paths of a lab: the contract other modules and tests code against.
 // Pure: everything here is derived from the lab name and the node index.
-import { UserError } from '../core/errors.js';
+import { UserError } from '../model/errors.js';
 
 export const DEFAULT_LAB_NAME = 'default';
 export const DEFAULT_LAB_NODES = 3;

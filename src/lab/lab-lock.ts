@@ -2,7 +2,7 @@
 // processes (or several calls in one process) run one after the other. The lock is a file created
 // with O_EXCL holding the owner's PID; a lock whose owner is gone is taken over.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../model/errors.js';
 import { LAB_ROOT_DIR } from './lab-layout.js';
 import { isProcessAlive } from './processes.js';
 

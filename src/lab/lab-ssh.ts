@@ -1,5 +1,5 @@
 // The real OpenSSH client's command line for reaching a lab node, as a user would type it.
-import { UserError } from '../core/errors.js';
+import { UserError } from '../model/errors.js';
 import { labMembers } from './lab-router.js';
 import type { LabInfo } from './lab-types.js';
 

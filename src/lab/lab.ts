@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { copyFile, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../model/errors.js';
 import { renderKnownHostsLine, renderNodeInit, renderSshdConfig } from './lab-files.js';
 import {
   DEFAULT_LAB_NAME,
@@ -42,9 +42,9 @@ import type { LabExecResult, LabInfo, LabNode, LabNodeStatus, LabState, LabStatu
 import { addNetns, deleteNetns, ipBatchIn, listNetns } from './netns.js';
 import { checkLabPrerequisites, requireRoot } from './prerequisites.js';
 import { isListeningOnPort, isProcessAlive, readChildPids, readNamespacePids, terminateProcesses } from './processes.js';
-import { runChecked, runCommand } from './run-command.js';
+import { runChecked, spawnCommand } from './spawn.js';
 import { generateEd25519KeyPair } from './ssh-keys.js';
-import { pathExists } from '../shell/path-exists.js';
+import { pathExists } from '../run/path-exists.js';
 
 /** Per-node setup steps (key generation, `ip` batches, starts) run this many at a time. */
 const NODE_SETUP_CONCURRENCY = 16;
@@ -441,7 +441,7 @@ export async function labNodeExec(
 ): Promise<LabExecResult> {
   const { node: entry } = await requireLabNode(name, node);
   if (!(await isLabNodeSshd(entry.pid, name, node))) throw new UserError(`lab "${name}": ${node} is not running`);
-  return runCommand(['nsenter', '-t', String(entry.pid), '-n', '-m', '-u', '-p', '--', ...argv], opts);
+  return spawnCommand(['nsenter', '-t', String(entry.pid), '-n', '-m', '-u', '-p', '--', ...argv], opts);
 }
 
 /** Stops a node's sshd (and with it every process and pod of the node); its namespace and address stay. */

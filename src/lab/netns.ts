@@ -1,6 +1,6 @@
 // Named network namespaces (`ip netns`) of the root mount namespace.
 import { readdir } from 'node:fs/promises';
-import { runCommand, runChecked } from './run-command.js';
+import { spawnCommand, runChecked } from './spawn.js';
 
 const NETNS_DIR = '/run/netns';
 
@@ -22,7 +22,7 @@ export async function addNetns(names: readonly string[]): Promise<void> {
 /** Deletes the namespaces that exist, in one `ip -force -batch` (carries on past failures). */
 export async function deleteNetns(names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  const r = await runCommand(['ip', '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') });
+  const r = await spawnCommand(['ip', '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join('') });
   const left = new Set(await listNetns());
   const stuck = names.filter((n) => left.has(n));
   if (stuck.length > 0) throw new Error(`could not delete namespaces ${stuck.join(', ')}: ${r.stderr.trim()}`);

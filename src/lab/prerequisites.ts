@@ -1,7 +1,7 @@
 // What the lab needs on this machine, and the exact command that installs what is missing.
 import { access, constants } from 'node:fs/promises';
 import { delimiter } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../model/errors.js';
 
 interface Tool {
   /** Program name, or an absolute path when the lab runs it by path. */

@@ -1,7 +1,7 @@
 // One bad file per validation rule: the exact file:line:col and the message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatDiagnostic } from '../../src/core/config/index.js';
+import { formatDiagnostic } from '../../src/config/index.js';
 import { loadFile } from './helpers.js';
 
 const BAD = 'test/fixtures/config/bad';

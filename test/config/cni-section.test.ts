@@ -1,8 +1,8 @@
 // The `cni:` section: defaults, overrides, and where the plugin and conflist then go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_CNI } from '../../src/core/model.js';
-import { conflistPath, pluginPath } from '../../src/core/node-files.js';
+import { DEFAULT_CNI } from '../../src/model/types.js';
+import { conflistPath, pluginPath } from '../../src/state/node-files.js';
 import { loadText } from './helpers.js';
 
 const NODES = 'nodes:\n  - name: node1\n    address: 192.168.1.11\n';

@@ -1,6 +1,6 @@
 // Loading cluster files for tests: the real loader, with the disk as its io.
 import { readFileSync } from 'node:fs';
-import { loadCluster, type LoadResult } from '../../src/core/config/index.js';
+import { loadCluster, type LoadResult } from '../../src/config/index.js';
 
 export const HOME = '/home/tester';
 

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { hostsOfGroup, parseIniInventory, parseInventory, parseYamlInventory, resolveHostVars, type Inventory } from '../../src/core/config/index.js';
-import { formatDiagnostic } from '../../src/core/config/index.js';
+import { hostsOfGroup, parseIniInventory, parseInventory, parseYamlInventory, resolveHostVars, type Inventory } from '../../src/config/index.js';
+import { formatDiagnostic } from '../../src/config/index.js';
 
 function parsed(result: ReturnType<typeof parseInventory>): Inventory {
   if (!result.ok) assert.fail(result.diagnostics.map(formatDiagnostic).join('\n'));

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, existsSync, readFileSync } from 'node:fs';
-import { normalizePosixPath } from '../../src/core/config/paths.js';
-import { loadCluster, formatDiagnostic, type LoadResult } from '../../src/core/config/index.js';
-import type { Cluster, NodeSpec } from '../../src/core/model.js';
+import { normalizePosixPath } from '../../src/config/paths.js';
+import { loadCluster, formatDiagnostic, type LoadResult } from '../../src/config/index.js';
+import type { Cluster, NodeSpec } from '../../src/model/types.js';
 import { diskIo, HOME, loadFile, loadText } from './helpers.js';
 
 function ok(result: LoadResult): Cluster {

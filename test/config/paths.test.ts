@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirnamePosix, joinPosix, normalizePosixPath, resolveConfigPath } from '../../src/core/config/paths.js';
-import { closestMatch } from '../../src/core/config/did-you-mean.js';
+import { dirnamePosix, joinPosix, normalizePosixPath, resolveConfigPath } from '../../src/config/paths.js';
+import { closestMatch } from '../../src/config/did-you-mean.js';
 
 test('posix paths without node:path', () => {
   assert.equal(normalizePosixPath('a/./b//../c'), 'a/c');

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { formatDiagnostic, type LoadResult } from '../../src/core/config/index.js';
-import type { Cluster } from '../../src/core/model.js';
+import { formatDiagnostic, type LoadResult } from '../../src/config/index.js';
+import type { Cluster } from '../../src/model/types.js';
 import { loadFile, loadText } from './helpers.js';
 
 function ok(result: LoadResult): Cluster {

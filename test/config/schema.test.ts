@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_BRIDGE_NAME, DEFAULT_SUBNET_PREFIX, SMALLEST_SUBNET_PREFIX } from '../../src/core/config/load-cluster.js';
-import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_KNOWN_HOSTS_FILE, DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from '../../src/core/config/ssh-target.js';
+import { DEFAULT_BRIDGE_NAME, DEFAULT_SUBNET_PREFIX, SMALLEST_SUBNET_PREFIX } from '../../src/config/load-cluster.js';
+import { DEFAULT_CONNECT_TIMEOUT_SECONDS, DEFAULT_KNOWN_HOSTS_FILE, DEFAULT_SSH_PORT, DEFAULT_SSH_USER } from '../../src/config/ssh-target.js';
 
 interface Schema {
   $schema: string;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/core/errors.js';
+import { UserError } from '../../src/model/errors.js';
 import { renderKnownHostsLine, renderLabClusterYaml, renderNodeInit, renderSshdConfig } from '../../src/lab/lab-files.js';
 import {
   assertLabName,
@@ -18,7 +18,7 @@ import {
   parseLabNetns,
 } from '../../src/lab/lab-layout.js';
 import { labSshArgv } from '../../src/lab/lab-ssh.js';
-import { loadClusterFile } from '../../src/shell/read-cluster.js';
+import { loadClusterFile } from '../../src/cli/read-cluster.js';
 import { sampleLab } from '../support/sample-lab.js';
 
 test('namespace names, addresses and proxy command follow the contract', () => {

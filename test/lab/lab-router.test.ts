@@ -15,7 +15,7 @@ import {
   routerSwitchLines,
 } from '../../src/lab/lab-router.js';
 import { labSshArgv } from '../../src/lab/lab-ssh.js';
-import { loadClusterFile } from '../../src/shell/read-cluster.js';
+import { loadClusterFile } from '../../src/cli/read-cluster.js';
 import { sampleLab } from '../support/sample-lab.js';
 
 function loadRendered(text: string) {

@@ -18,7 +18,7 @@ import { LAB_ROOT_DIR, labNodePaths, labPaths } from '../../src/lab/lab-layout.j
 import { labLockFile } from '../../src/lab/lab-lock.js';
 import { isProcessAlive } from '../../src/lab/processes.js';
 import { checkLabPrerequisites } from '../../src/lab/prerequisites.js';
-import { UserError } from '../../src/core/errors.js';
+import { UserError } from '../../src/model/errors.js';
 import { skipUnlessRoot, sshToNode, startTestLab, stopTestLab, testLabName } from '../support/lab.js';
 
 function run(argv: string[]): { code: number; stdout: string; stderr: string } {

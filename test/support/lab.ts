@@ -1,6 +1,6 @@
 // Test fixture: a lab of real nodes (namespaces with sshd) with a unique name, always torn down.
 //
-//   import { withLab } from '../support/lab.js';
+//   import { withLab } from './lab.js';
 //   test('…', { skip: skipUnlessRoot }, () => withLab(3, async (lab) => { … }));
 //
 // or, to share one lab between the tests of a file:

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addRunOptions, runCommand, type RunCommandOptions } from '../run-command.js';
+import { addRunOptions, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
 
 export function registerApply(program: Command): void {
   addRunOptions(
@@ -9,7 +9,7 @@ export function registerApply(program: Command): void {
   )
     .option('--check', 'plan only, change nothing (exit codes as for diff)', false)
     .option('--plan <plan.json>', 'apply only if a fresh plan is exactly the one saved by diff --out (refused as stale otherwise)')
-    .action(async (file: string, options: RunCommandOptions) => {
-      process.exitCode = await runCommand(file, options, 'apply');
+    .action(async (file: string, options: PlanCommandOptions) => {
+      process.exitCode = await runPlanCommand(file, options, 'apply');
     });
 }

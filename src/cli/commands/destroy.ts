@@ -2,13 +2,13 @@
 // owns (pure, src/core/destroy.ts), print it, run it through apply's machinery, and verify that
 // nothing podnet owns is left. net.ipv4.ip_forward stays as it is.
 import type { Command } from 'commander';
-import { planDestroy, podnetLeftovers } from '../../core/destroy.js';
-import { renderPlanJson, renderPlanText } from '../../core/render-plan.js';
-import { renderRecap, type NodeResult } from '../../core/results.js';
-import { readCluster } from '../../shell/read-cluster.js';
-import { NodeSessions } from '../../shell/node-sessions.js';
-import { applyPlan, gatherCluster, targetHosts, type RunOptions } from '../../shell/run-cluster.js';
-import { addRunOptions, type RunCommandOptions } from '../run-command.js';
+import { planDestroy, podnetLeftovers } from '../../plan/destroy.js';
+import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
+import { renderRecap, type NodeResult } from '../../render/recap.js';
+import { readCluster } from '../read-cluster.js';
+import { NodeSessions } from '../../run/node-sessions.js';
+import { applyPlan, gatherCluster, targetHosts, type RunOptions } from '../../run/run-cluster.js';
+import { addRunOptions, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -21,12 +21,12 @@ export function registerDestroy(program: Command): void {
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
           'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left',
       ),
-  ).action(async (file: string, options: RunCommandOptions) => {
+  ).action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });
 }
 
-async function runDestroy(file: string, options: RunCommandOptions): Promise<number> {
+async function runDestroy(file: string, options: PlanCommandOptions): Promise<number> {
   const cluster = readCluster(file);
   const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';

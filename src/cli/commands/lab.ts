@@ -2,7 +2,7 @@
 // OpenSSH sshd per node, for trying podnet and for its end-to-end tests.
 import { spawn } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
-import { UserError } from '../../core/errors.js';
+import { UserError } from '../../model/errors.js';
 import {
   DEFAULT_LAB_NAME,
   DEFAULT_LAB_NODES,

@@ -1,9 +1,9 @@
 // `podnet pod add|del|list`: pods by hand on a node, through the deployed CNI plugin, exactly as a
 // container runtime would run it.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { PodEntry } from '../../core/pod-script.js';
-import { readCluster } from '../../shell/read-cluster.js';
-import { addPod, deletePod, listPods, type NodePods, type PodOptions } from '../../shell/pods.js';
+import type { PodEntry } from '../../scripts/pod-script.js';
+import { readCluster } from '../read-cluster.js';
+import { addPod, deletePod, listPods, type NodePods, type PodOptions } from '../../run/pods.js';
 
 interface PodCommandOptions {
   output: 'text' | 'json';

@@ -1,9 +1,9 @@
 // `podnet validate FILE…`: check cluster files offline; never connects anywhere.
 import type { Command } from 'commander';
-import { UserError } from '../../core/errors.js';
-import { formatDiagnostic } from '../../core/config/index.js';
-import { allocateSubnets } from '../../core/subnets.js';
-import { loadClusterFile } from '../../shell/read-cluster.js';
+import { UserError } from '../../model/errors.js';
+import { formatDiagnostic } from '../../config/index.js';
+import { allocateSubnets } from '../../state/subnets.js';
+import { loadClusterFile } from '../read-cluster.js';
 
 /** Validate one file; returns whether it is valid. */
 function validateFile(path: string): boolean {

@@ -1,16 +1,16 @@
 // `podnet verify FILE`: a connectivity test of the live cluster through short-lived probe pods.
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { UserError } from '../../core/errors.js';
-import { renderVerifyJson, renderVerifyText, verifyExitCode, type Paint } from '../../core/verify-render.js';
-import { readCluster } from '../../shell/read-cluster.js';
-import { NodeSessions } from '../../shell/node-sessions.js';
-import { targetNodes } from '../../shell/run-cluster.js';
-import { randomProbeId, runVerify, type VerifyPhase } from '../../shell/verify.js';
-import { isIpv4, probePodName } from '../../core/verify-script.js';
-import { addRunOptions, type RunCommandOptions } from '../run-command.js';
+import { UserError } from '../../model/errors.js';
+import { renderVerifyJson, renderVerifyText, verifyExitCode, type Paint } from '../../render/verify-render.js';
+import { readCluster } from '../read-cluster.js';
+import { NodeSessions } from '../../run/node-sessions.js';
+import { targetNodes } from '../../run/run-cluster.js';
+import { randomProbeId, runVerify, type VerifyPhase } from '../../run/run-verify.js';
+import { isIpv4, probePodName } from '../../scripts/probe-script.js';
+import { addRunOptions, type PlanCommandOptions } from '../plan-command.js';
 
-interface VerifyCommandOptions extends RunCommandOptions {
+interface VerifyCommandOptions extends PlanCommandOptions {
   egressTarget?: string;
 }
 

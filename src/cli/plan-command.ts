@@ -1,0 +1,140 @@
+// diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and verify.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UserError } from '../model/errors.js';
+import type { Plan } from '../model/types.js';
+import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
+import { stalePlanReason } from '../plan/saved-plan.js';
+import { renderRecap, type NodeResult } from '../render/recap.js';
+import { readCluster } from './read-cluster.js';
+import { NodeSessions } from '../run/node-sessions.js';
+import { applyPlan, gatherCluster, planGathered, targetHosts, type RunOptions } from '../run/run-cluster.js';
+import { createProgress } from './progress.js';
+
+export interface PlanCommandOptions {
+  limit?: string[];
+  forks: number;
+  output: 'text' | 'json';
+  verbose: boolean;
+  acceptNewHosts: boolean;
+  check?: boolean;
+  /** Write the plan (renderPlanJson) to this file. */
+  out?: string;
+  /** Apply only if a fresh plan equals the plan saved in this file. */
+  plan?: string;
+}
+
+function readSavedPlan(path: string): Plan {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read the saved plan ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    return parsePlanJson(text);
+  } catch (err) {
+    throw new UserError(`${path}: ${(err as Error).message}`);
+  }
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
+  return n;
+}
+
+function parseLimit(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function addRunOptions(command: Command): Command {
+  return command
+    .argument('<file>', 'the cluster.yaml')
+    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names)', parseLimit)
+    .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-v, --verbose', 'show every command sent to a node', false)
+    .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
+    .option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+}
+
+function useColor(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+}
+
+/** Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way. */
+export function planExitCode(plan: Plan, unreachable: number): number {
+  if (unreachable > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0) return 1;
+  return plan.summary.add + plan.summary.change + plan.summary.destroy > 0 ? 2 : 0;
+}
+
+function unreachableResults(unreachable: Map<string, string>): NodeResult[] {
+  return [...unreachable].map(([node, error]) => ({ node, status: 'unreachable' as const, changed: 0, ok: 0, error }));
+}
+
+export async function runPlanCommand(file: string, options: PlanCommandOptions, mode: 'diff' | 'apply'): Promise<number> {
+  const cluster = readCluster(file);
+  const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;
+  const nodes = targetHosts(cluster, options.limit);
+  const json = options.output === 'json';
+  const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
+  const runOptions: RunOptions = {
+    forks: options.forks,
+    hooks: {
+      onProgress: (node, event) => progress.update(node, event),
+      ...(options.verbose
+        ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) }
+        : {}),
+    },
+  };
+  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
+  try {
+    const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
+    const clusterPlan = planGathered(cluster, gathered.observed);
+    for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
+    const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
+    if (stale !== null) {
+      progress.done();
+      throw new UserError(`the saved plan ${options.plan} is stale: ${stale}; nothing was applied — run podnet diff --out again`);
+    }
+    const applying = mode === 'apply' && !options.check;
+    if (!applying) {
+      progress.done();
+      const code = planExitCode(clusterPlan.plan, gathered.unreachable.size);
+      if (json) {
+        const report = {
+          plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
+          unreachable: Object.fromEntries(gathered.unreachable),
+          execs: Object.fromEntries(await sessions.execCounts()),
+        };
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      } else {
+        process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
+        for (const [node, error] of gathered.unreachable) process.stdout.write(`${node}: UNREACHABLE: ${error}\n`);
+      }
+      return code;
+    }
+    if (!json) {
+      progress.done();
+      process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
+    }
+    const results = await applyPlan(cluster, nodes, clusterPlan, gathered, sessions, runOptions);
+    progress.done();
+    const allResults = results.length > 0 ? results : unreachableResults(gathered.unreachable);
+    if (json) {
+      const report = {
+        plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
+        results: allResults,
+        execs: Object.fromEntries(await sessions.execCounts()),
+      };
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    } else {
+      process.stdout.write(renderRecap(allResults, { color: useColor() }));
+    }
+    return allResults.every((r) => r.status === 'converged') ? 0 : 1;
+  } finally {
+    await sessions.closeAll();
+  }
+}

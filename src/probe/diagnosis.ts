@@ -1,0 +1,267 @@
+// Why a verify cell failed, read from what was gathered: forwarding off, a missing or wrong route
+// (against desired state), a FORWARD policy of DROP without podnet's accept rules, strict rp_filter,
+// MTUs below the configured one, source NAT. Pure; most certain causes first.
+import type { DesiredState, ObservedRoute, ObservedState } from '../model/types.js';
+import type { CheckId, NodeSetup, VerifyCell } from './types.js';
+
+export interface DiagnosisNode {
+  name: string;
+  /** The node's address on the node network. */
+  address: string;
+  observed?: ObservedState;
+  desired?: DesiredState;
+  setup?: NodeSetup;
+}
+
+export interface DiagnosisContext {
+  podCidr: string;
+  bridgeName: string;
+  /** The configured MTU (bridge.mtu, default 1500). */
+  mtu: number;
+  nodes: ReadonlyMap<string, DiagnosisNode>;
+  /** In routing mode `gateway`: the router every cross-node packet passes through. */
+  router?: DiagnosisNode;
+}
+
+export const NO_CAUSE_FOUND = 'no cause found in the gathered state: look at what lies between the nodes (a firewall, the node network)';
+
+function ipv4ToNumber(address: string): number | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    n = n * 256 + Number(part);
+  }
+  return n;
+}
+
+/** Whether `address` lies inside `cidr` (IPv4). */
+export function cidrContains(cidr: string, address: string): boolean {
+  const [net = '', prefixText = ''] = cidr.split('/');
+  const prefix = Number(prefixText);
+  const base = ipv4ToNumber(net);
+  const value = ipv4ToNumber(address);
+  if (base === undefined || value === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(base / size) === Math.floor(value / size);
+}
+
+function forwardingOff(node: DiagnosisNode): string[] {
+  return node.observed?.ipForward === false
+    ? [`ip_forward is off on ${node.name} (net.ipv4.ip_forward = 0): it does not forward pod traffic`]
+    : [];
+}
+
+function describeRoute(route: ObservedRoute): string {
+  if (route.type && route.type !== 'unicast') return `${route.type} ${route.dst}`;
+  if (route.gateway) return `${route.dst} via ${route.gateway}`;
+  if (route.nexthops) return `${route.dst} (multipath)`;
+  return `${route.dst} dev ${route.dev ?? '?'}`;
+}
+
+/** Routing of `from` towards `address` (a pod on `owner`) against from's desired routes. */
+function routeProblems(from: DiagnosisNode, owner: string, address: string | undefined, purpose: string): string[] {
+  if (address === undefined || !from.desired || !from.observed) return [];
+  const want = from.desired.routes.find((r) => cidrContains(r.dst, address));
+  if (!want) return [];
+  const have = from.observed.routes.find((r) => r.dst === want.dst);
+  if (!have) return [`${from.name} has no route to ${owner}'s pods (${purpose}): ${want.dst} via ${want.gateway} is missing`];
+  if (have.type && have.type !== 'unicast') return [`${from.name} has a ${have.type} route for ${want.dst} (${purpose}), want ${want.dst} via ${want.gateway}`];
+  if (have.gateway !== want.gateway) return [`${from.name} routes ${describeRoute(have)} (${purpose}), want via ${want.gateway}`];
+  return [];
+}
+
+/** Whether a FORWARD rule accepts pod traffic: ACCEPT for the pod CIDR, or podnet's own chain/comment. */
+export function acceptsPodTraffic(rules: readonly string[], podCidr: string): boolean {
+  const escaped = podCidr.replace(/[./]/g, (c) => `\\${c}`);
+  const forPods = new RegExp(`(^|\\s)-[sd] ${escaped}(\\s|$)`);
+  return rules.some((rule) => (forPods.test(rule) && /-j ACCEPT\b/.test(rule)) || /podnet/i.test(rule));
+}
+
+/** The FORWARD policy and rules and every nat rule, as `iptables -S` prints them. */
+interface FirewallView {
+  forwardPolicy: string | null;
+  forwardRules: string[];
+  natRules: string[];
+}
+
+/** From the gather's iptables-save when it has one, else from the setup's `iptables -S`. */
+function firewallView(node: DiagnosisNode): FirewallView | undefined {
+  const gathered = node.observed?.firewall;
+  if (gathered?.available) {
+    const line = (r: { chain: string; args: string[] }): string => `-A ${r.chain} ${r.args.join(' ')}`;
+    return {
+      forwardPolicy: gathered.chains.find((c) => c.table === 'filter' && c.name === 'FORWARD')?.policy ?? null,
+      forwardRules: gathered.rules.filter((r) => r.table === 'filter' && r.chain === 'FORWARD').map(line),
+      natRules: gathered.rules.filter((r) => r.table === 'nat').map(line),
+    };
+  }
+  const setup = node.setup;
+  if (!setup?.forward && !setup?.natPostrouting) return undefined;
+  return {
+    forwardPolicy: setup.forward?.policy ?? null,
+    forwardRules: setup.forward?.rules ?? [],
+    natRules: setup.natPostrouting?.rules ?? [],
+  };
+}
+
+function forwardDrop(node: DiagnosisNode, podCidr: string): string[] {
+  const view = firewallView(node);
+  if (!view || (view.forwardPolicy !== 'DROP' && view.forwardPolicy !== 'REJECT')) return [];
+  if (acceptsPodTraffic(view.forwardRules, podCidr)) return [];
+  return [`${node.name}'s iptables FORWARD policy is ${view.forwardPolicy} and no rule accepts the pod CIDR ${podCidr}`];
+}
+
+/** The interface carrying the node's address (where traffic from other nodes arrives). */
+function uplinkOf(node: DiagnosisNode): string | undefined {
+  return node.observed?.addresses.find((a) => a.local === node.address)?.dev ?? node.observed?.management?.dev;
+}
+
+function strictRpFilter(node: DiagnosisNode, bridgeName: string): string[] {
+  // The gather's values (read after the probe pods were made) when it has them, else the setup's.
+  const values: Record<string, number> | undefined = node.observed?.rpFilter ?? node.setup?.rpFilter;
+  if (!values) return [];
+  const all = values.all ?? 0;
+  const devs = [uplinkOf(node), bridgeName].filter((d): d is string => d !== undefined);
+  return devs.flatMap((dev) => {
+    // The kernel uses the larger of conf/all and conf/<dev>; 1 is strict.
+    const effective = Math.max(all, values[dev] ?? 0);
+    return effective === 1
+      ? [`rp_filter is strict (1) on ${node.name} ${dev}: packets whose reverse route does not leave by ${dev} are dropped`]
+      : [];
+  });
+}
+
+function bridgeProblems(node: DiagnosisNode, bridgeName: string): string[] {
+  if (!node.observed) return [];
+  const bridge = node.observed.links.find((l) => l.name === bridgeName);
+  if (!bridge) return [`${node.name} has no bridge ${bridgeName}`];
+  const problems: string[] = [];
+  if (!bridge.up) problems.push(`bridge ${bridgeName} on ${node.name} is down`);
+  const want = node.desired?.address;
+  if (want && !node.observed.addresses.some((a) => a.dev === bridgeName && a.local === want.local && a.prefixlen === want.prefixlen)) {
+    problems.push(`bridge ${bridgeName} on ${node.name} lacks its address ${want.local}/${String(want.prefixlen)}`);
+  }
+  return problems;
+}
+
+function mtuProblems(node: DiagnosisNode, bridgeName: string, mtu: number): string[] {
+  const problems: string[] = [];
+  const links = node.observed?.links ?? [];
+  const bridge = links.find((l) => l.name === bridgeName);
+  if (bridge && bridge.mtu < mtu) problems.push(`bridge ${bridgeName} on ${node.name} has MTU ${String(bridge.mtu)}, below the configured ${String(mtu)}`);
+  const veths = links.filter((l) => l.kind === 'veth' && l.master === bridgeName && l.mtu < mtu);
+  for (const veth of veths.slice(0, 3)) {
+    problems.push(`pod veth ${veth.name} on ${node.name} has MTU ${String(veth.mtu)}, below the configured ${String(mtu)}`);
+  }
+  if (veths.length > 3) problems.push(`… and ${String(veths.length - 3)} more pod veths on ${node.name} below MTU ${String(mtu)}`);
+  const uplink = uplinkOf(node);
+  const uplinkLink = links.find((l) => l.name === uplink);
+  if (uplinkLink && uplinkLink.mtu < mtu) {
+    problems.push(`${node.name}'s node interface ${uplinkLink.name} has MTU ${String(uplinkLink.mtu)}, below the configured ${String(mtu)}`);
+  }
+  for (const pod of Object.values(node.setup?.pods ?? {})) {
+    if (pod.mtu !== undefined && pod.mtu < mtu) problems.push(`probe pod ${pod.pod} on ${node.name} got MTU ${String(pod.mtu)}, below the configured ${String(mtu)}`);
+  }
+  return problems;
+}
+
+/** Whether a rule's `-s` (if any) can match pod addresses: Docker's `-s 172.17.0.0/16` cannot. */
+function sourceMayBePod(rule: string, podCidr: string): boolean {
+  const m = /(?:^|\s)(!\s+)?-s (\S+)/.exec(rule);
+  if (!m?.[2] || m[1]) return true;
+  const source = m[2].includes('/') ? m[2] : `${m[2]}/32`;
+  const network = (cidr: string): string => cidr.split('/')[0] ?? '';
+  return cidrContains(source, network(podCidr)) || cidrContains(podCidr, network(source));
+}
+
+function translatingRules(node: DiagnosisNode, podCidr: string): string[] {
+  const rules = firewallView(node)?.natRules ?? [];
+  return rules
+    .filter((r) => /-j (MASQUERADE|SNAT)\b/.test(r) && !r.includes(`! -d ${podCidr}`) && sourceMayBePod(r, podCidr))
+    .map((r) => `${node.name} translates the source of pod traffic: \`${r}\``);
+}
+
+function egressProblems(node: DiagnosisNode, podCidr: string, target: string): string[] {
+  const problems = [...forwardingOff(node)];
+  const routes = node.observed?.routes;
+  if (routes && !routes.some((r) => r.dst === 'default' || cidrContains(r.dst, target))) problems.push(`${node.name} has no route to ${target} (and no default route)`);
+  problems.push(...forwardDrop(node, podCidr));
+  const rules = firewallView(node)?.natRules;
+  if (rules && !rules.some((r) => /-j (MASQUERADE|SNAT)\b/.test(r))) problems.push(`${node.name} has no MASQUERADE rule for the pod CIDR in its nat table (run podnet apply with egress.masquerade on)`);
+  return problems;
+}
+
+function podAddress(node: DiagnosisNode | undefined): string | undefined {
+  return node?.setup?.pods.a?.address;
+}
+
+function routerProblems(ctx: DiagnosisContext, from: DiagnosisNode, to: DiagnosisNode): string[] {
+  const router = ctx.router;
+  if (!router) return [];
+  return [
+    ...forwardingOff(router),
+    ...routeProblems(router, to.name, podAddress(to), 'requests'),
+    ...routeProblems(router, from.name, podAddress(from), 'replies'),
+    ...forwardDrop(router, ctx.podCidr),
+  ];
+}
+
+function crossNodeProblems(ctx: DiagnosisContext, from: DiagnosisNode, to: DiagnosisNode): string[] {
+  return [
+    ...forwardingOff(from),
+    ...forwardingOff(to),
+    ...routeProblems(from, to.name, podAddress(to), 'requests'),
+    ...routeProblems(to, from.name, podAddress(from), 'replies'),
+    ...routerProblems(ctx, from, to),
+    ...bridgeProblems(from, ctx.bridgeName),
+    ...bridgeProblems(to, ctx.bridgeName),
+    ...forwardDrop(from, ctx.podCidr),
+    ...forwardDrop(to, ctx.podCidr),
+    ...strictRpFilter(to, ctx.bridgeName),
+    ...strictRpFilter(from, ctx.bridgeName),
+  ];
+}
+
+/** Likely causes of a failed cell (most certain first); NO_CAUSE_FOUND when nothing explains it. */
+export function diagnoseCell(ctx: DiagnosisContext, check: CheckId, cell: VerifyCell): string[] {
+  const from = ctx.nodes.get(cell.from);
+  if (!from) return [NO_CAUSE_FOUND];
+  const to = ctx.nodes.get(cell.to);
+  let causes: string[] = [];
+  switch (check) {
+    case 'pod-to-pod-same-node':
+    case 'node-to-pod':
+    case 'pod-to-node':
+      causes = [...bridgeProblems(from, ctx.bridgeName), ...strictRpFilter(from, ctx.bridgeName)];
+      break;
+    case 'pod-to-pod-cross-node':
+      if (to) causes = crossNodeProblems(ctx, from, to);
+      break;
+    case 'source-address':
+      causes = [...translatingRules(from, ctx.podCidr), ...(to ? crossNodeProblems(ctx, from, to) : [])];
+      break;
+    case 'mtu':
+      causes = [...mtuProblems(from, ctx.bridgeName, ctx.mtu), ...(to ? mtuProblems(to, ctx.bridgeName, ctx.mtu) : [])];
+      if (to) causes.push(...crossNodeProblems(ctx, from, to));
+      break;
+    case 'egress':
+      causes = egressProblems(from, ctx.podCidr, cell.to);
+      break;
+  }
+  // ENOBUFS from sendmsg: most often the kernel's neighbour table is full (`neighbor table overflow`).
+  if (/No buffer space available/i.test(cell.detail ?? '')) {
+    causes.push(`${from.name} could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3`);
+  }
+  const unique = [...new Set(causes)];
+  return unique.length > 0 ? unique : [NO_CAUSE_FOUND];
+}
+
+/** The checks' failed cells with their causes filled in. */
+export function withDiagnosis<T extends { id: CheckId; cells: VerifyCell[] }>(ctx: DiagnosisContext, checks: readonly T[]): T[] {
+  return checks.map((check) => ({
+    ...check,
+    cells: check.cells.map((cell) => (cell.status === 'fail' ? { ...cell, causes: diagnoseCell(ctx, check.id, cell) } : cell)),
+  }));
+}

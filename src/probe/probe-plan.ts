@@ -1,0 +1,266 @@
+// Which probes `podnet verify` runs on which node, which cells cannot run (and why), and how the
+// probes' outcomes become the checks' cells. Pure.
+import { CHECKS, type CellStatus, type CheckId, type CheckStatus, type NodeSetup, type VerifyCell, type VerifyCheck } from './types.js';
+import { LISTENER_PORT, probeCommandLine, type NodeCleanup, type Probe, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
+
+export interface VerifyNode {
+  name: string;
+  address: string;
+}
+
+export interface ProbePlanInput {
+  /** The targeted nodes, in cluster order. */
+  nodes: readonly VerifyNode[];
+  /** Setup results of the nodes whose setup ran. */
+  setups: ReadonlyMap<string, NodeSetup>;
+  /** Nodes that could not be reached or set up, with the reason. */
+  unreachable: ReadonlyMap<string, string>;
+  /** The MTU the DF check sends. */
+  mtu: number;
+  /** Whether the egress check is asked for (egress.masquerade on), and its target. */
+  egress: { requested: boolean; target?: string };
+}
+
+/** A cell before it ran: its probe (on `from`'s node) or why it cannot run. */
+export interface PlannedCell {
+  check: CheckId;
+  from: string;
+  to: string;
+  probe?: Probe;
+  notRun?: string;
+}
+
+export interface ProbePlan {
+  cells: PlannedCell[];
+  /** Node → its probes, all sent in one exec. */
+  probes: Map<string, Probe[]>;
+}
+
+export const EGRESS_COLUMN = 'egress target';
+const ICMP_AND_IP_HEADERS = 28;
+
+type Availability = { ok: true; value: string } | { ok: false; reason: string };
+
+export function planProbes(input: ProbePlanInput): ProbePlan {
+  const cells: PlannedCell[] = [];
+  const probes = new Map<string, Probe[]>();
+  let nextId = 0;
+
+  const reachable = (node: string): string | undefined => {
+    const reason = input.unreachable.get(node);
+    if (reason !== undefined) return `${node} is unreachable: ${reason}`;
+    if (!input.setups.has(node)) return `${node} was not set up`;
+    return undefined;
+  };
+  const pod = (node: string, role: 'a' | 'b'): Availability => {
+    const down = reachable(node);
+    if (down) return { ok: false, reason: down };
+    const outcome = input.setups.get(node)?.pods[role];
+    if (outcome?.address) return { ok: true, value: outcome.address };
+    return { ok: false, reason: `no probe pod on ${node}: ${outcome?.error ?? 'not created'}` };
+  };
+  const ping = (node: string, dontFragment = false): string | undefined => {
+    const tools = input.setups.get(node)?.tools;
+    if (!tools?.ping) return `ping is missing on ${node}: install iputils-ping`;
+    if (dontFragment && !tools.pingIputils) return `ping on ${node} cannot set DF (-M do): install iputils-ping`;
+    return undefined;
+  };
+  const add = (check: CheckId, from: string, to: string, needs: Availability[], blocker: string | undefined, command: () => ProbeCommand): void => {
+    const missing = needs.find((n): n is { ok: false; reason: string } => !n.ok);
+    const notRun = missing?.reason ?? blocker;
+    if (notRun !== undefined) {
+      cells.push({ check, from, to, notRun });
+      return;
+    }
+    const planned = command();
+    const retry = planned.kind === 'ping' && input.setups.get(from)?.tools.pingIputils === true;
+    const probe: Probe = { id: nextId++, check, from, to, command: retry ? { ...planned, retry } : planned };
+    const list = probes.get(from) ?? [];
+    list.push(probe);
+    probes.set(from, list);
+    cells.push({ check, from, to, probe });
+  };
+  const value = (a: Availability): string => (a.ok ? a.value : '');
+  const names = input.nodes.map((n) => n.name);
+  const pairs = names.flatMap((from) => names.filter((to) => to !== from).map((to) => [from, to] as const));
+
+  for (const { id: check } of CHECKS) {
+    switch (check) {
+      case 'pod-to-pod-same-node':
+        for (const n of names) {
+          const a = pod(n, 'a');
+          const b = pod(n, 'b');
+          add(check, n, n, [a, b], ping(n), () => ({ kind: 'ping', netns: podName(input, n, 'a'), target: value(b) }));
+        }
+        break;
+      case 'pod-to-pod-cross-node':
+        for (const [from, to] of pairs) {
+          const target = pod(to, 'a');
+          add(check, from, to, [pod(from, 'a'), target], ping(from), () => ({ kind: 'ping', netns: podName(input, from, 'a'), target: value(target) }));
+        }
+        break;
+      case 'node-to-pod':
+        for (const n of names) {
+          const a = pod(n, 'a');
+          add(check, n, n, [a], ping(n), () => ({ kind: 'ping', target: value(a) }));
+        }
+        break;
+      case 'pod-to-node':
+        for (const node of input.nodes) {
+          add(check, node.name, node.name, [pod(node.name, 'a')], ping(node.name), () => ({
+            kind: 'ping',
+            netns: podName(input, node.name, 'a'),
+            target: node.address,
+          }));
+        }
+        break;
+      case 'source-address':
+        for (const [from, to] of pairs) {
+          const target = pod(to, 'a');
+          const client = tcpClient(input.setups.get(from));
+          const listener = input.setups.get(to)?.listener;
+          const blocker =
+            client === undefined
+              ? `no TCP client on ${from} (install netcat-openbsd or socat)`
+              : listener !== undefined && 'error' in listener
+                ? `${to}: ${listener.error}`
+                : undefined;
+          add(check, from, to, [pod(from, 'a'), target], blocker, () => ({
+            kind: 'tcp',
+            netns: podName(input, from, 'a'),
+            target: value(target),
+            port: LISTENER_PORT,
+            client: client ?? 'nc',
+          }));
+        }
+        break;
+      case 'mtu':
+        for (const [from, to] of pairs) {
+          const target = pod(to, 'a');
+          add(check, from, to, [pod(from, 'a'), target], ping(from, true), () => ({
+            kind: 'ping',
+            netns: podName(input, from, 'a'),
+            target: value(target),
+            dontFragmentSize: input.mtu - ICMP_AND_IP_HEADERS,
+          }));
+        }
+        break;
+      case 'egress':
+        if (!input.egress.requested) break;
+        for (const n of names) {
+          const target = input.egress.target;
+          const blocker = target === undefined ? 'no --egress-target' : ping(n);
+          add(check, n, target ?? EGRESS_COLUMN, [pod(n, 'a')], blocker, () => ({
+            kind: 'ping',
+            netns: podName(input, n, 'a'),
+            target: target ?? '',
+          }));
+        }
+        break;
+    }
+  }
+  return { cells, probes };
+}
+
+function podName(input: ProbePlanInput, node: string, role: 'a' | 'b'): string {
+  return input.setups.get(node)?.pods[role]?.pod ?? '';
+}
+
+function tcpClient(setup: NodeSetup | undefined): 'nc' | 'socat' | undefined {
+  if (!setup?.tools.timeout) return undefined;
+  if (setup.tools.ncOpenbsd) return 'nc';
+  if (setup.tools.socat) return 'socat';
+  return undefined;
+}
+
+/** The probe's own words for what went wrong: ping's `From …`/`ping: …` line, or a lost reply. */
+export function describeProbeFailure(command: ProbeCommand, outcome: ProbeOutcome): string {
+  const lines = outcome.output.split('\n').map((l) => l.trim()).filter(Boolean);
+  const telling = lines.find((l) => /^From |^ping: |^nc: |^socat|[Ee]rror|refused|unreachable|timed out/.test(l) && !/succeeded/.test(l));
+  if (command.kind === 'tcp') {
+    if (outcome.code === 124) return `connection to ${command.target}:${String(command.port)} timed out`;
+    return `connection to ${command.target}:${String(command.port)} failed${telling ? `: ${telling}` : ` (exit ${String(outcome.code)})`}`;
+  }
+  if (telling) return telling;
+  if (lines.some((l) => /\b0 received\b/.test(l))) return `no reply from ${command.target}`;
+  return `ping ${command.target} failed (exit ${String(outcome.code)})${lines[0] ? `: ${lines[0]}` : ''}`;
+}
+
+export interface AssembleInput {
+  plan: ProbePlan;
+  /** Node → its probes' outcomes (absent when the probe exec did not come back). */
+  outcomes: ReadonlyMap<string, ReadonlyMap<number, ProbeOutcome>>;
+  /** Why a node's probe exec failed. */
+  probeErrors: ReadonlyMap<string, string>;
+  /** Node → what its cleanup found (the listener's peers). */
+  cleanups: ReadonlyMap<string, NodeCleanup>;
+  nodes: readonly VerifyNode[];
+  setups: ReadonlyMap<string, NodeSetup>;
+}
+
+function nameOfAddress(nodes: readonly VerifyNode[], setups: ReadonlyMap<string, NodeSetup>, address: string): string {
+  const node = nodes.find((n) => n.address === address);
+  if (node) return `${node.name}'s node address: the source was translated (NAT)`;
+  for (const [name, setup] of setups) {
+    if (setup.pods.a?.address === address || setup.pods.b?.address === address) return `a probe pod of ${name}`;
+  }
+  return 'not a probe pod';
+}
+
+function sourceAddressCell(input: AssembleInput, cell: PlannedCell, probe: Probe, outcome: ProbeOutcome): VerifyCell {
+  const base = { from: cell.from, to: cell.to, probe: probeCommandLine(probe.command) };
+  if (outcome.code !== 0) return { ...base, status: 'fail', detail: describeProbeFailure(probe.command, outcome) };
+  const expected = input.setups.get(cell.from)?.pods.a?.address ?? '';
+  const cleanup = input.cleanups.get(cell.to);
+  if (!cleanup) return { ...base, status: 'not-run', reason: `the listener log of ${cell.to} could not be read` };
+  if (cleanup.peers.includes(expected)) return { ...base, status: 'pass', detail: `seen as ${expected}` };
+  const others = [...new Set(cleanup.peers)].filter((p) => !expectedPeers(input, cell.to).has(p));
+  const seen = others.map((p) => `${p} (${nameOfAddress(input.nodes, input.setups, p)})`).join(', ');
+  return {
+    ...base,
+    status: 'fail',
+    detail: `connected, but the listener in ${cell.to} saw no connection from ${expected}${seen ? `; it saw ${seen}` : ''}`,
+  };
+}
+
+/** The pod addresses a listener on `to` expects: every other node's probe pod a. */
+function expectedPeers(input: AssembleInput, to: string): Set<string> {
+  const peers = new Set<string>();
+  for (const [name, setup] of input.setups) if (name !== to && setup.pods.a?.address) peers.add(setup.pods.a.address);
+  return peers;
+}
+
+function runCell(input: AssembleInput, cell: PlannedCell): VerifyCell {
+  if (cell.notRun !== undefined || !cell.probe) return { from: cell.from, to: cell.to, status: 'not-run', reason: cell.notRun ?? 'not planned' };
+  const probe = cell.probe;
+  const outcome = input.outcomes.get(cell.from)?.get(probe.id);
+  if (!outcome || outcome.code === null) {
+    const why = input.probeErrors.get(cell.from) ?? 'no result came back';
+    return { from: cell.from, to: cell.to, status: 'not-run', probe: probeCommandLine(probe.command), reason: `the probes on ${cell.from} did not run: ${why}` };
+  }
+  if (cell.check === 'source-address') return sourceAddressCell(input, cell, probe, outcome);
+  const status: CellStatus = outcome.code === 0 ? 'pass' : 'fail';
+  return {
+    from: cell.from,
+    to: cell.to,
+    status,
+    probe: probeCommandLine(probe.command),
+    ...(status === 'fail' ? { detail: describeProbeFailure(probe.command, outcome) } : {}),
+  };
+}
+
+export function checkStatus(cells: readonly VerifyCell[]): CheckStatus {
+  if (cells.some((c) => c.status === 'fail')) return 'failed';
+  if (cells.length === 0 || cells.some((c) => c.status === 'not-run')) return 'not-run';
+  return 'passed';
+}
+
+/** The checks with their cells, in CHECKS order (checks without cells, e.g. egress when off, are left out). */
+export function assembleChecks(input: AssembleInput): VerifyCheck[] {
+  return CHECKS.flatMap(({ id, title }) => {
+    const planned = input.plan.cells.filter((c) => c.check === id);
+    if (planned.length === 0) return [];
+    const cells = planned.map((c) => runCell(input, c));
+    return [{ id, title, status: checkStatus(cells), cells }];
+  });
+}

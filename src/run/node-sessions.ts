@@ -1,0 +1,47 @@
+// One SSH connection per node per run, opened on first use and shared by gather, apply and verify.
+import type { NodeSpec } from '../model/types.js';
+import { connectNode, type NodeConnection } from './ssh/connect.js';
+
+export interface SessionOptions {
+  acceptNewHosts: boolean;
+  onDebug?: (node: string, line: string) => void;
+}
+
+export class NodeSessions {
+  private readonly connections = new Map<string, Promise<NodeConnection>>();
+
+  constructor(private readonly options: SessionOptions) {}
+
+  connect(node: NodeSpec): Promise<NodeConnection> {
+    const existing = this.connections.get(node.name);
+    if (existing) return existing;
+    const onDebug = this.options.onDebug;
+    const connection = connectNode(node.ssh, {
+      nodeName: node.name,
+      acceptNewHosts: this.options.acceptNewHosts,
+      ...(onDebug ? { onDebug: (line: string) => onDebug(node.name, line) } : {}),
+    });
+    // A failed connect is remembered too: the run reports the node unreachable once.
+    connection.catch(() => undefined);
+    this.connections.set(node.name, connection);
+    return connection;
+  }
+
+  /** Execs sent per node so far (the converged run sends exactly one). */
+  async execCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const [name, connection] of this.connections) {
+      const c = await connection.catch(() => undefined);
+      if (c) counts.set(name, c.execCount);
+    }
+    return counts;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const connection of this.connections.values()) {
+      const c = await connection.catch(() => undefined);
+      c?.close();
+    }
+    this.connections.clear();
+  }
+}

@@ -1,0 +1,219 @@
+// `podnet verify`: probe pods on every targeted node through the deployed plugin, then the checks,
+// each phase ONE exec per node with the nodes in parallel (bounded by --forks):
+//   setup (tools, probe pods, listener, firewall facts) → gather → probes → cleanup.
+// Cleanup always runs on every node that was reached (try/finally), also after an abort (SIGINT).
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import type { Cluster, DesiredState, NodeSpec, ObservedState } from '../model/types.js';
+import { allocateSubnets } from '../state/subnets.js';
+import { desiredState, routerDesiredState } from '../state/desired.js';
+import {
+  parseVerifyCleanupOutput,
+  parseVerifyProbeOutput,
+  parseVerifySetupOutput,
+  renderVerifyCleanupScript,
+  renderVerifyProbeScript,
+  renderVerifySetupScript,
+  type NodeCleanup,
+  type ProbeOutcome,
+} from '../scripts/probe-script.js';
+import { assembleChecks, planProbes } from '../probe/probe-plan.js';
+import { withDiagnosis, type DiagnosisNode } from '../probe/diagnosis.js';
+import { summarizeChecks } from '../render/verify-render.js';
+import { VERIFY_FORMAT_VERSION, type NodeSetup, type VerifyReport } from '../probe/types.js';
+import { gatherCluster, type RunHooks } from './run-cluster.js';
+import { podNetConfig } from './pods.js';
+import type { NodeSessions } from './node-sessions.js';
+
+export type VerifyPhase = 'setup' | 'gather' | 'probe' | 'cleanup';
+
+export interface VerifyOptions {
+  forks: number;
+  egressTarget?: string;
+  hooks: RunHooks & { onPhase?(phase: VerifyPhase, nodes: number): void };
+  /** Aborting stops before the next phase; cleanup still runs. */
+  signal?: AbortSignal;
+  /** The random part of the probe pod names (tests may fix it). */
+  probeId?: string;
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export function randomProbeId(): string {
+  return Array.from(randomBytes(6), (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('');
+}
+
+/** egress.masquerade from cluster.yaml (absent means off). */
+export function egressMasquerade(cluster: Cluster): boolean {
+  return cluster.egress?.masquerade === true;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class Aborted extends Error {}
+
+/** Desired state of every node whose subnet is known; a routing mode desiredState cannot do yet leaves it out. */
+function desiredByNode(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): Map<string, DesiredState> {
+  const desired = new Map<string, DesiredState>();
+  const { subnets } = allocateSubnets(cluster, observed);
+  for (const node of cluster.nodes) {
+    try {
+      desired.set(node.name, desiredState(cluster, subnets, node.name));
+    } catch {
+      // No desired state for this node: the diagnosis then skips the route comparison.
+    }
+  }
+  return desired;
+}
+
+/** The router's part of the diagnosis in gateway mode (its gathered state and desired routes). */
+function routerDiagnosis(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): { router?: DiagnosisNode } {
+  const router = cluster.routing === 'gateway' ? cluster.router : undefined;
+  if (!router) return {};
+  const entry: DiagnosisNode = { name: router.name, address: router.address };
+  const o = observed.get(router.name);
+  if (o) entry.observed = o;
+  try {
+    entry.desired = routerDesiredState(cluster, allocateSubnets(cluster, observed).subnets);
+  } catch {
+    // No desired routes: the diagnosis still sees the router's forwarding and firewall.
+  }
+  return { router: entry };
+}
+
+export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], sessions: NodeSessions, options: VerifyOptions): Promise<VerifyReport> {
+  const probeId = options.probeId ?? randomProbeId();
+  const netConfig = podNetConfig(cluster);
+  const mtu = cluster.bridge.mtu ?? 1500;
+  const limit = pLimit(Math.max(1, options.forks));
+  const { hooks } = options;
+  const unreachable = new Map<string, string>();
+  const setups = new Map<string, NodeSetup>();
+  const touched = new Set<string>();
+  const outcomes = new Map<string, Map<number, ProbeOutcome>>();
+  const probeErrors = new Map<string, string>();
+  const cleanups = new Map<string, NodeCleanup>();
+  const cleanupProblems: string[] = [];
+  let observed = new Map<string, ObservedState>();
+
+  const exec = async (node: NodeSpec, script: string): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+    const connection = await sessions.connect(node);
+    hooks.onCommand?.(node.name, script);
+    return connection.exec(script);
+  };
+  const checkAbort = (): void => {
+    if (options.signal?.aborted) throw new Aborted('interrupted');
+  };
+
+  let probePlan: ReturnType<typeof planProbes> | undefined;
+  try {
+    checkAbort();
+    hooks.onPhase?.('setup', nodes.length);
+    await Promise.all(
+      nodes.map((node) =>
+        limit(async () => {
+          if (options.signal?.aborted) return;
+          try {
+            touched.add(node.name);
+            const r = await exec(node, renderVerifySetupScript({ cni: cluster.cni, probeId, node: node.name, netConfig }));
+            if (r.code !== 0) throw new Error(`the verify setup failed (exit ${String(r.code)}): ${r.stderr.trim()}`);
+            setups.set(node.name, parseVerifySetupOutput(node.name, probeId, r.stdout));
+          } catch (err) {
+            unreachable.set(node.name, errorMessage(err));
+          }
+        }),
+      ),
+    );
+
+    checkAbort();
+    hooks.onPhase?.('gather', setups.size);
+    const reached = nodes.filter((n) => setups.has(n.name));
+    // In gateway mode every cross-node packet passes the router: gather it too, for the diagnosis.
+    const router = cluster.routing === 'gateway' ? cluster.router : undefined;
+    const gathered = await gatherCluster(cluster, router ? [...reached, router] : reached, sessions, { forks: options.forks, hooks });
+    observed = gathered.observed;
+    for (const [node, reason] of gathered.unreachable) unreachable.set(node, reason);
+
+    checkAbort();
+    probePlan = planProbes({
+      nodes: nodes.map((n) => ({ name: n.name, address: n.address })),
+      setups,
+      unreachable,
+      mtu,
+      egress: { requested: egressMasquerade(cluster), ...(options.egressTarget !== undefined ? { target: options.egressTarget } : {}) },
+    });
+    const plan = probePlan;
+    hooks.onPhase?.('probe', plan.probes.size);
+    await Promise.all(
+      [...plan.probes].map(([nodeName, probes]) =>
+        limit(async () => {
+          const node = nodes.find((n) => n.name === nodeName);
+          if (!node || options.signal?.aborted) return;
+          try {
+            const r = await exec(node, renderVerifyProbeScript(probeId, node.name, probes));
+            if (r.code !== 0) throw new Error(`exit ${String(r.code)}: ${r.stderr.trim()}`);
+            outcomes.set(node.name, parseVerifyProbeOutput(r.stdout));
+          } catch (err) {
+            probeErrors.set(node.name, errorMessage(err));
+          }
+        }),
+      ),
+    );
+  } catch (err) {
+    if (!(err instanceof Aborted)) throw err;
+  } finally {
+    hooks.onPhase?.('cleanup', touched.size);
+    await Promise.all(
+      nodes
+        .filter((n) => touched.has(n.name))
+        .map((node) =>
+          limit(async () => {
+            try {
+              const r = await exec(node, renderVerifyCleanupScript({ cni: cluster.cni, probeId, node: node.name, netConfig }));
+              const cleanup = parseVerifyCleanupOutput(probeId, r.stdout);
+              cleanups.set(node.name, cleanup);
+              for (const problem of cleanup.errors) cleanupProblems.push(`${node.name}: ${problem}`);
+            } catch (err) {
+              // A node never reached has no probe pods; one that was reached and now fails keeps them.
+              if (setups.has(node.name)) cleanupProblems.push(`${node.name}: probe pods not removed: ${errorMessage(err)}`);
+            }
+          }),
+        ),
+    );
+  }
+
+  const checks = probePlan
+    ? assembleChecks({ plan: probePlan, outcomes, probeErrors, cleanups, nodes: nodes.map((n) => ({ name: n.name, address: n.address })), setups })
+    : [];
+  const desired = desiredByNode(cluster, observed);
+  const diagnosisNodes = new Map<string, DiagnosisNode>(
+    cluster.nodes.map((n) => {
+      const entry: DiagnosisNode = { name: n.name, address: n.address };
+      const o = observed.get(n.name);
+      const d = desired.get(n.name);
+      const s = setups.get(n.name);
+      if (o) entry.observed = o;
+      if (d) entry.desired = d;
+      if (s) entry.setup = s;
+      return [n.name, entry];
+    }),
+  );
+  const diagnosed = withDiagnosis(
+    { podCidr: cluster.podCidr, bridgeName: cluster.bridge.name, mtu, nodes: diagnosisNodes, ...routerDiagnosis(cluster, observed) },
+    checks,
+  );
+  return {
+    formatVersion: VERIFY_FORMAT_VERSION,
+    cluster: cluster.sourcePath,
+    probeId,
+    nodes: nodes.map((n) => n.name),
+    mtu,
+    ...(options.egressTarget !== undefined ? { egressTarget: options.egressTarget } : {}),
+    checks: diagnosed,
+    summary: summarizeChecks(diagnosed),
+    unreachable: Object.fromEntries(unreachable),
+    cleanup: cleanupProblems,
+  };
+}

@@ -1,0 +1,140 @@
+// The ONE command podnet runs on a node to learn its state, and the parser of its output.
+// Sections are delimited by marker lines so that one exec carries everything the planner needs.
+import type { CniSpec, ManagementPath, ObservedFile, ObservedState } from '../model/types.js';
+import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../state/ip-json.js';
+import { shellQuote } from './shell-quote.js';
+import { iptablesGatherCommand, parseFirewallSection } from '../state/iptables-save.js';
+import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
+import { parseObservedPods, podsGatherCommand } from '../state/observed-pods.js';
+
+const MARK = '@@podnet-section';
+
+/** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */
+const SECTIONS: ReadonlyArray<readonly [string, string]> = [
+  // One `ip` process prints the three JSON documents, one per line (links, addresses, routes).
+  ['ip', "printf 'link show\\naddr show\\nroute show table main\\n' | ip -j -d -batch -"],
+  // `read` is a builtin (no process); sysctl files end without a newline when read byte-wise, so its status is ignored.
+  ['ip_forward', 'v=; read -r v < /proc/sys/net/ipv4/ip_forward; echo "$v"'],
+  // Which of the node's addresses this SSH session came in on (protects the management path).
+  ['ssh_connection', 'printf "%s\\n" "${SSH_CONNECTION:-}"'],
+  // podnet's FORWARD and NAT rules live here; a node without iptables says so instead of failing.
+  ['iptables', iptablesGatherCommand()],
+  ['rp_filter', RP_FILTER_GATHER_COMMAND],
+];
+
+/**
+ * The managed files, in four sections from three processes (a gather of many nodes is bounded by
+ * the processes it starts on each): which exist (shell builtins), `sha256sum`, `stat` modes, and
+ * which name podnet (`grep -l`). Paths are validated upstream (no blanks) and quoted.
+ */
+function filesSections(paths: readonly string[]): Array<readonly [string, string]> {
+  if (paths.length === 0) return [['files', 'true']];
+  const quoted = paths.map(shellQuote).join(' ');
+  return [
+    ['files', `for f in ${quoted}; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`],
+    ['files_sha256', `sha256sum -- ${quoted} 2>/dev/null; true`],
+    ['files_mode', `stat -c '%a %n' -- ${quoted} 2>/dev/null; true`],
+    ['files_podnet', `grep -l podnet -- ${quoted} 2>/dev/null; true`],
+  ];
+}
+
+export interface GatherOptions {
+  /** When set, the `pods` section lists the node's namespaces and this CNI network's address store. */
+  cni?: CniSpec;
+}
+
+/** The gather command; `filePaths` are the files podnet manages on the node. */
+export function renderGatherCommand(filePaths: readonly string[] = [], options: GatherOptions = {}): string {
+  const sections: ReadonlyArray<readonly [string, string]> = [
+    ...SECTIONS,
+    ...(options.cni !== undefined ? [['pods', podsGatherCommand(options.cni)] as const] : []),
+    ...filesSections(filePaths),
+  ];
+  return sections.map(([name, cmd]) => `echo '${MARK} ${name}'; ${cmd}`).join('; ') + `; echo '${MARK} end'`;
+}
+
+/** Lines of `<value> <path>` (sha256sum's two spaces, stat's one) as path → value. */
+function valuesByPath(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const match = /^(\S+)\s+(\S+)$/.exec(line.trim());
+    if (match) values.set(match[2]!, match[1]!);
+  }
+  return values;
+}
+
+/** The files podnet manages as found: `paths` in the order asked, missing ones with sha256 null. */
+export function parseObservedFiles(paths: readonly string[], sections: ReadonlyMap<string, string>): ObservedFile[] {
+  const lines = (name: string): string[] => (sections.get(name) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  const existing = new Set(lines('files'));
+  const sha256 = valuesByPath(sections.get('files_sha256') ?? '');
+  const modes = valuesByPath(sections.get('files_mode') ?? '');
+  const namingPodnet = new Set(lines('files_podnet'));
+  return paths.map((path): ObservedFile => {
+    const digest = sha256.get(path);
+    if (!existing.has(path) || digest === undefined) return { path, sha256: null };
+    const mode = modes.get(path);
+    return { path, sha256: digest, ...(mode !== undefined ? { mode } : {}), mentionsPodnet: namingPodnet.has(path) };
+  });
+}
+
+export class GatherOutputError extends Error {}
+
+export function splitGatherOutput(stdout: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  let current: string | undefined;
+  let lines: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(`${MARK} `)) {
+      if (current !== undefined) sections.set(current, lines.join('\n'));
+      current = line.slice(MARK.length + 1).trim();
+      lines = [];
+    } else if (current !== undefined) {
+      lines.push(line);
+    }
+  }
+  if (!sections.has('files') || current !== 'end') {
+    throw new GatherOutputError('the gather output is incomplete (did the command run to its end?)');
+  }
+  return sections;
+}
+
+function section(sections: Map<string, string>, name: string): string {
+  const text = sections.get(name);
+  if (text === undefined || text.trim() === '') {
+    throw new GatherOutputError(`the node printed nothing for "${name}" (is iproute2 installed?)`);
+  }
+  return text;
+}
+
+/** Parse `SSH_CONNECTION` ("client_ip client_port server_ip server_port"); the fallback is the configured address. */
+export function parseManagementPath(sshConnection: string, nodeAddress: string, state: Pick<ObservedState, 'addresses'>): ManagementPath {
+  const parts = sshConnection.trim().split(/\s+/);
+  const localAddress = parts.length === 4 && parts[2] ? parts[2] : nodeAddress;
+  const peerAddress = parts.length === 4 && parts[0] ? parts[0] : '';
+  const dev = state.addresses.find((a) => a.local === localAddress)?.dev;
+  return { localAddress, peerAddress, ...(dev ? { dev } : {}) };
+}
+
+/** The gathered state of a node; `filePaths` are the managed files the command was rendered with. */
+export function parseGatherOutput(stdout: string, node: string, nodeAddress: string, filePaths: readonly string[] = []): ObservedState {
+  const sections = splitGatherOutput(stdout);
+  const [linksJson, addrsJson, routesJson] = section(sections, 'ip').split('\n').filter((line) => line.trim() !== '');
+  if (linksJson === undefined || addrsJson === undefined || routesJson === undefined) {
+    throw new GatherOutputError('ip printed fewer than three JSON documents (links, addresses, routes)');
+  }
+  const links = parseIpLinks(linksJson);
+  const addresses = parseIpAddrs(addrsJson);
+  const routes = parseIpRoutes(routesJson);
+  const ipForward = parseIpForward(sections.get('ip_forward') ?? '');
+  const management = parseManagementPath(sections.get('ssh_connection') ?? '', nodeAddress, { addresses });
+  const files = parseObservedFiles(filePaths, sections);
+  const state: ObservedState = { node, links, addresses, routes, ipForward, files, management };
+  const iptables = sections.get('iptables');
+  if (iptables !== undefined) state.firewall = parseFirewallSection(iptables);
+  const rpFilter = parseRpFilter(sections.get('rp_filter') ?? '');
+  if (rpFilter !== null) state.rpFilter = rpFilter;
+  const pods = sections.get('pods');
+  if (pods !== undefined) state.pods = parseObservedPods(pods);
+  return state;
+}

@@ -1,0 +1,362 @@
+// The three node scripts of `podnet verify` (one exec per node each: setup, probe, cleanup) and the
+// parsing of what they print. Pure. Sections are `@@verify NAME ARGS` lines; every value from the
+// cluster is validated or shell-quoted.
+import type { CniSpec } from '../model/types.js';
+import { NETNS_DIR, parsePodAddOutput, parsePodDelOutput, renderPodAddScript, renderPodDelScript, validatePodName } from './pod-script.js';
+import { shellQuote } from './shell-quote.js';
+import type { CheckId, IptablesChain, NodeSetup, NodeTools, ProbePodRole } from '../probe/types.js';
+
+const MARK = '@@verify';
+/** The TCP port of the source-address listener inside probe pod a. */
+export const LISTENER_PORT = 7946;
+/** Seconds a listener may live at most (cleanup ends it long before, by its PID). */
+export const LISTENER_LIFETIME_S = 300;
+const PROBE_ID_PATTERN = /^[a-z0-9]{4,12}$/;
+const NODE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIpv4(text: string): boolean {
+  return IPV4.test(text);
+}
+
+/** The probe pods of a run: `podnet-probe-<id>-a` (cross-node peer, listener) and `-b` (its same-node peer). */
+export function probePodName(probeId: string, role: ProbePodRole): string {
+  if (!PROBE_ID_PATTERN.test(probeId)) throw new Error(`probe id ${JSON.stringify(probeId)} must be 4-12 of a-z0-9`);
+  const name = `podnet-probe-${probeId}-${role}`;
+  validatePodName(name);
+  return name;
+}
+
+/** A directory of the node's own for this run's files (listener log and PID, probe results). */
+export function probeWorkDir(probeId: string, node: string): string {
+  if (!PROBE_ID_PATTERN.test(probeId)) throw new Error(`probe id ${JSON.stringify(probeId)} must be 4-12 of a-z0-9`);
+  if (!NODE_NAME_PATTERN.test(node)) throw new Error(`node name ${JSON.stringify(node)} is not a valid node name`);
+  return `/tmp/podnet-verify-${probeId}-${node}`;
+}
+
+export interface VerifyScriptInput {
+  cni: CniSpec;
+  probeId: string;
+  node: string;
+  /** The plugin's network config (see pluginNetConfig). */
+  netConfig: string;
+}
+
+const ROLES: readonly ProbePodRole[] = ['a', 'b'];
+
+function section(name: string, ...args: string[]): string {
+  return `echo ${shellQuote([MARK, name, ...args].join(' '))}`;
+}
+
+/** The body of a pod script run in a subshell, so its `exit` ends only the subshell. */
+function subshell(script: string): string {
+  return `(\n${script.trimEnd()}\n)`;
+}
+
+/**
+ * SETUP: the tools the node has, both probe pods created through the deployed plugin, the
+ * listener started in pod a (when nc or socat is there), and the facts verify's diagnosis needs
+ * beyond the gather: FORWARD and nat POSTROUTING chains, rp_filter per interface, pod MTUs.
+ */
+export function renderVerifySetupScript(input: VerifyScriptInput): string {
+  const dir = probeWorkDir(input.probeId, input.node);
+  const podA = probePodName(input.probeId, 'a');
+  const lines = [
+    'set -u',
+    `dir=${shellQuote(dir)}`,
+    'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97',
+    // bash's `command -v` also names a file it cannot execute: require an executable regular file.
+    'have() { p=$(command -v "$1" 2>/dev/null) && [ -f "$p" ] && [ -x "$p" ]; }',
+    section('tools'),
+    'for t in ping nc socat timeout iptables; do have "$t" && echo "$t"; done',
+    'ping -V 2>&1 | grep -qi iputils && echo ping-iputils',
+    'have nc && nc -h 2>&1 | grep -qi openbsd && echo nc-openbsd',
+  ];
+  for (const role of ROLES) {
+    const pod = probePodName(input.probeId, role);
+    lines.push(
+      `${subshell(renderPodAddScript({ cni: input.cni, pod, netConfig: input.netConfig }))} >"$dir/add-${role}.out" 2>"$dir/add-${role}.err"`,
+      `rc=$?`,
+      `${section('add', role)}; echo "$rc"`,
+      `cat "$dir/add-${role}.out"; echo`,
+      section('add-stderr', role),
+      `cat "$dir/add-${role}.err"`,
+      section('pod-mtu', role),
+      `ip -n ${shellQuote(pod)} -o link show eth0 2>/dev/null`,
+    );
+  }
+  const a = shellQuote(podA);
+  const port = String(LISTENER_PORT);
+  lines.push(
+    // The listener: bounded by timeout, its PID kept so cleanup ends it by PID; it logs each peer.
+    'listener=none',
+    `if [ -e ${NETNS_DIR}/${podA} ] && have timeout; then`,
+    '  if have nc && nc -h 2>&1 | grep -qi openbsd; then',
+    `    timeout ${LISTENER_LIFETIME_S} ip netns exec ${a} nc -d -n -v -l -k -p ${port} </dev/null >/dev/null 2>"$dir/listen.log" &`,
+    '    echo $! >"$dir/listen.pid"; listener=nc',
+    '  elif have socat; then',
+    `    timeout ${LISTENER_LIFETIME_S} ip netns exec ${a} socat -d -d -u TCP-LISTEN:${port},reuseaddr,fork CREATE:/dev/null </dev/null >/dev/null 2>"$dir/listen.log" &`,
+    '    echo $! >"$dir/listen.pid"; listener=socat',
+    '  fi',
+    'fi',
+    'if [ "$listener" != none ]; then',
+    '  i=0',
+    `  until ip netns exec ${a} ss -Hltn 'sport = :${port}' 2>/dev/null | grep -q .; do`,
+    '    i=$((i + 1)); [ "$i" -gt 50 ] && { listener=failed; break; }',
+    '    sleep 0.1',
+    '  done',
+    'fi',
+    `${section('listener')}; echo "$listener"`,
+    '[ "$listener" = failed ] && cat "$dir/listen.log"',
+    section('forward'),
+    'iptables -S FORWARD 2>/dev/null',
+    section('nat'),
+    'iptables -t nat -S POSTROUTING 2>/dev/null',
+    section('rp_filter'),
+    'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do d=${f%/rp_filter}; printf \'%s %s\\n\' "${d##*/}" "$(cat "$f")"; done',
+    section('end'),
+    '',
+  );
+  return lines.join('\n');
+}
+
+function splitSections(stdout: string): { name: string; args: string[]; body: string }[] {
+  const sections: { name: string; args: string[]; body: string }[] = [];
+  let current: { name: string; args: string[]; lines: string[] } | undefined;
+  const close = (): void => {
+    if (current) sections.push({ name: current.name, args: current.args, body: current.lines.join('\n').trim() });
+  };
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(`${MARK} `)) {
+      close();
+      const [name = '', ...args] = line.slice(MARK.length + 1).trim().split(/\s+/);
+      current = { name, args, lines: [] };
+    } else if (current) {
+      current.lines.push(line);
+    }
+  }
+  close();
+  return sections;
+}
+
+/** `iptables -S CHAIN` output: `-P CHAIN POLICY` and `-A CHAIN …` lines. Null when empty (no iptables). */
+export function parseIptablesChain(text: string): IptablesChain | null {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const policyLine = lines.find((l) => l.startsWith('-P '));
+  if (!policyLine && lines.length === 0) return null;
+  return { policy: policyLine?.split(/\s+/)[2] ?? 'ACCEPT', rules: lines.filter((l) => l.startsWith('-A ')) };
+}
+
+function parseRpFilter(text: string): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [dev, value] = line.trim().split(/\s+/);
+    if (dev && value !== undefined && /^\d+$/.test(value)) values[dev] = Number(value);
+  }
+  return values;
+}
+
+function parseTools(text: string): NodeTools {
+  const found = new Set(text.split('\n').map((l) => l.trim()));
+  return {
+    ping: found.has('ping'),
+    pingIputils: found.has('ping-iputils'),
+    ncOpenbsd: found.has('nc-openbsd'),
+    socat: found.has('socat'),
+    timeout: found.has('timeout'),
+    iptables: found.has('iptables'),
+  };
+}
+
+export class VerifyOutputError extends Error {}
+
+/** The setup exec's output. Throws VerifyOutputError when it did not run to its end. */
+export function parseVerifySetupOutput(node: string, probeId: string, stdout: string): NodeSetup {
+  const sections = splitSections(stdout);
+  if (sections.at(-1)?.name !== 'end') throw new VerifyOutputError('the verify setup did not run to its end');
+  const get = (name: string, arg?: string): string | undefined =>
+    sections.find((s) => s.name === name && (arg === undefined || s.args[0] === arg))?.body;
+  const setup: NodeSetup = {
+    node,
+    tools: parseTools(get('tools') ?? ''),
+    pods: {},
+    listener: { error: 'no listener (install netcat-openbsd or socat)' },
+    forward: parseIptablesChain(get('forward') ?? ''),
+    natPostrouting: parseIptablesChain(get('nat') ?? ''),
+    rpFilter: parseRpFilter(get('rp_filter') ?? ''),
+  };
+  for (const role of ROLES) {
+    const pod = probePodName(probeId, role);
+    const addBody = get('add', role);
+    if (addBody === undefined) continue;
+    const [codeLine = '', ...rest] = addBody.split('\n');
+    const outcome = parsePodAddOutput(pod, { code: Number(codeLine.trim()), stdout: rest.join('\n').trim(), stderr: get('add-stderr', role) ?? '' });
+    if (!outcome.ok) {
+      setup.pods[role] = { pod, error: outcome.message };
+      continue;
+    }
+    const address = outcome.addresses[0]?.address.split('/')[0];
+    const mtuMatch = /\bmtu (\d+)/.exec(get('pod-mtu', role) ?? '');
+    setup.pods[role] = {
+      pod,
+      ...(address !== undefined ? { address } : { error: 'the CNI result holds no address' }),
+      ...(mtuMatch?.[1] ? { mtu: Number(mtuMatch[1]) } : {}),
+    };
+  }
+  const listener = (get('listener') ?? '').split('\n');
+  const program = listener[0]?.trim();
+  if (program === 'nc' || program === 'socat') setup.listener = { program };
+  else if (program === 'failed') setup.listener = { error: `the listener did not start: ${listener.slice(1).join(' ').trim() || 'no output'}` };
+  else if (!setup.pods.a?.address) setup.listener = { error: 'no probe pod to listen in' };
+  else if (!setup.tools.timeout) setup.listener = { error: 'no listener (install coreutils timeout)' };
+  return setup;
+}
+
+// ───────────────────────────── probes ─────────────────────────────
+
+export type ProbeCommand =
+  | {
+      kind: 'ping';
+      netns?: string;
+      target: string;
+      dontFragmentSize?: number;
+      /**
+       * iputils ping: resend every 0.2 s until the first reply or 3 s (`-c 1 -w 3 -i 0.2`), so a
+       * packet lost while a neighbour is being resolved under load is not a failure.
+       */
+      retry?: boolean;
+    }
+  | { kind: 'tcp'; netns: string; target: string; port: number; client: 'nc' | 'socat' };
+
+export interface Probe {
+  id: number;
+  check: CheckId;
+  from: string;
+  to: string;
+  command: ProbeCommand;
+}
+
+/** The command line of one probe, as the probe script runs it (and as reports show it). */
+export function probeCommandLine(command: ProbeCommand): string {
+  // nsenter joins only the network namespace; `ip netns exec` also makes a mount namespace and
+  // remounts /sys for every probe, which costs a lot with hundreds of probes at once.
+  const inPod = command.netns !== undefined ? `nsenter --net=${shellQuote(`${NETNS_DIR}/${command.netns}`)} ` : '';
+  if (!isIpv4(command.target)) throw new Error(`probe target ${JSON.stringify(command.target)} is not an IPv4 address`);
+  if (command.kind === 'ping') {
+    const df = command.dontFragmentSize !== undefined ? ` -M 'do' -s ${String(Math.trunc(command.dontFragmentSize))}` : '';
+    const wait = command.retry ? '-c 1 -w 3 -i 0.2' : '-c 1 -W 2';
+    return `${inPod}ping -n ${wait}${df} ${command.target}`;
+  }
+  const port = String(Math.trunc(command.port));
+  return command.client === 'nc'
+    ? `printf 'podnet-verify\\n' | timeout 10 ${inPod}nc -v -n -N -w 5 ${command.target} ${port}`
+    : `printf 'podnet-verify\\n' | timeout 10 ${inPod}socat -u - TCP:${command.target}:${port},connect-timeout=5`;
+}
+
+/** How many probes a node runs at once: enough to finish fast, few enough not to flood the node. */
+export const PROBE_BATCH = 48;
+
+/** PROBE: the node's probes as background jobs, PROBE_BATCH at a time, then their results in id order. */
+export function renderVerifyProbeScript(probeId: string, node: string, probes: readonly Probe[]): string {
+  const dir = probeWorkDir(probeId, node);
+  const lines = ['set -u', `dir=${shellQuote(dir)}`, 'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97'];
+  probes.forEach((probe, i) => {
+    const id = String(Math.trunc(probe.id));
+    if (i > 0 && i % PROBE_BATCH === 0) lines.push('wait');
+    lines.push(`{ out=$(${probeCommandLine(probe.command)} 2>&1); rc=$?; printf '%s\\n%s\\n' "$rc" "$out" >"$dir/probe-${id}"; } &`);
+  });
+  lines.push('wait');
+  for (const probe of probes) {
+    const id = String(Math.trunc(probe.id));
+    lines.push(`${section('probe', id)}; cat "$dir/probe-${id}" 2>/dev/null`);
+  }
+  lines.push(section('end'), '');
+  return lines.join('\n');
+}
+
+export interface ProbeOutcome {
+  /** Exit status of the probe command; null when no result came back. */
+  code: number | null;
+  output: string;
+}
+
+/** Probe id → outcome. A probe missing from the output has code null. */
+export function parseVerifyProbeOutput(stdout: string): Map<number, ProbeOutcome> {
+  const outcomes = new Map<number, ProbeOutcome>();
+  for (const s of splitSections(stdout)) {
+    if (s.name !== 'probe' || s.args[0] === undefined) continue;
+    const [codeLine = '', ...rest] = s.body.split('\n');
+    const code = /^\d+$/.test(codeLine.trim()) ? Number(codeLine.trim()) : null;
+    outcomes.set(Number(s.args[0]), { code, output: rest.join('\n').trim() });
+  }
+  return outcomes;
+}
+
+// ───────────────────────────── cleanup ─────────────────────────────
+
+/** CLEANUP: print the listener's log, end it by its PID, delete both probe pods, remove the work dir. */
+export function renderVerifyCleanupScript(input: VerifyScriptInput): string {
+  const dir = probeWorkDir(input.probeId, input.node);
+  const lines = [
+    'set -u',
+    `dir=${shellQuote(dir)}`,
+    section('listen-log'),
+    'cat "$dir/listen.log" 2>/dev/null',
+    'if [ -f "$dir/listen.pid" ]; then kill "$(cat "$dir/listen.pid")" 2>/dev/null; fi',
+  ];
+  for (const role of ROLES) {
+    const pod = probePodName(input.probeId, role);
+    lines.push(
+      `${subshell(renderPodDelScript({ cni: input.cni, pod, netConfig: input.netConfig }))} >"$dir/del-${role}.out" 2>"$dir/del-${role}.err"`,
+      'rc=$?',
+      `${section('del', role)}; echo "$rc"`,
+      `cat "$dir/del-${role}.out"; echo`,
+      section('del-stderr', role),
+      `cat "$dir/del-${role}.err"`,
+      section('left', role),
+      `[ -e ${shellQuote(`${NETNS_DIR}/${pod}`)} ] && echo left`,
+    );
+  }
+  lines.push('rm -rf "$dir"', section('end'), '');
+  return lines.join('\n');
+}
+
+export interface NodeCleanup {
+  /** Peer addresses the listener logged, in order. */
+  peers: string[];
+  /** Problems deleting the probe pods (empty when both are gone). */
+  errors: string[];
+}
+
+const PEER_LINE = /(?:Connection received on|Connection from|accepting connection from AF=2)\s+\[?(\d{1,3}(?:\.\d{1,3}){3})/;
+
+/** Peer addresses from a listener log: OpenBSD nc -v (`Connection received on A P`) or socat -d -d. */
+export function parseListenerLog(log: string): string[] {
+  return log.split('\n').flatMap((line) => {
+    const m = PEER_LINE.exec(line);
+    return m?.[1] ? [m[1]] : [];
+  });
+}
+
+export function parseVerifyCleanupOutput(probeId: string, stdout: string): NodeCleanup {
+  const sections = splitSections(stdout);
+  const errors: string[] = [];
+  if (sections.at(-1)?.name !== 'end') errors.push('the cleanup did not run to its end');
+  const peers = parseListenerLog(sections.find((s) => s.name === 'listen-log')?.body ?? '');
+  for (const role of ROLES) {
+    const pod = probePodName(probeId, role);
+    const body = sections.find((s) => s.name === 'del' && s.args[0] === role)?.body;
+    if (body === undefined) {
+      errors.push(`${pod}: not deleted (no result)`);
+      continue;
+    }
+    const [codeLine = '', ...rest] = body.split('\n');
+    const stderr = sections.find((s) => s.name === 'del-stderr' && s.args[0] === role)?.body ?? '';
+    const outcome = parsePodDelOutput(pod, { code: Number(codeLine.trim()), stdout: rest.join('\n').trim(), stderr });
+    const left = sections.find((s) => s.name === 'left' && s.args[0] === role)?.body === 'left';
+    // Without the plugin there is nothing to DEL: only a namespace left behind is a problem then.
+    if (!outcome.ok && (outcome.reason !== 'not-deployed' || left)) errors.push(`${pod}: ${outcome.message}`);
+    else if (left) errors.push(`${pod}: its network namespace is still there`);
+  }
+  return { peers, errors };
+}

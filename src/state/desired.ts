@@ -1,0 +1,89 @@
+// What one node (or the gateway-mode router) should look like, from the cluster and the subnets
+// allocated to its nodes.
+import {
+  PODNET_LINK_ALIAS,
+  type Cluster,
+  type DesiredAddress,
+  type DesiredBridge,
+  type DesiredRoute,
+  type DesiredState,
+  type RouterSpec,
+} from '../model/types.js';
+import { gatewayAddress, subnetPrefixLength } from './subnets.js';
+import { desiredFiles } from './node-files.js';
+import { desiredFirewall } from '../plan/firewall.js';
+
+/** A node's desired state: unlike the router's, it always has a bridge and its address. */
+export type NodeDesiredState = DesiredState & { bridge: DesiredBridge; address: DesiredAddress };
+
+/**
+ * The desired state of `nodeName`: podnet's bridge (alias `podnet`, up, the configured MTU), the
+ * first host of the node's subnet on it, forwarding on, the CNI plugin and its conflist, and routes:
+ * in `host-gw` mode one per other node (`<peer subnet> via <peer address>`, in cluster order); in
+ * `gateway` mode one, `<pod CIDR> via <router address>` (the node's own subnet stays on the bridge,
+ * whose connected route is more specific). `subnets` maps every node name to its pod subnet (as
+ * allocateSubnets returns them).
+ */
+export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, string>, nodeName: string): NodeDesiredState {
+  const node = cluster.nodes.find((n) => n.name === nodeName);
+  if (node === undefined) throw new Error(`node ${nodeName} is not in ${cluster.sourcePath}`);
+  const subnet = subnetOf(subnets, nodeName);
+  const gateway = gatewayAddress(subnet);
+  return {
+    node: nodeName,
+    subnet,
+    bridge: {
+      name: cluster.bridge.name,
+      ...(cluster.bridge.mtu !== undefined ? { mtu: cluster.bridge.mtu } : {}),
+      alias: PODNET_LINK_ALIAS,
+    },
+    address: {
+      dev: cluster.bridge.name,
+      local: gateway,
+      prefixlen: subnetPrefixLength(subnet),
+    },
+    ipForward: true,
+    routes: cluster.routing === 'gateway' ? [podCidrRoute(cluster, requireRouter(cluster))] : peerRoutes(cluster, subnets, nodeName),
+    files: desiredFiles(cluster, subnet, gateway),
+    // FORWARD accepts pod traffic even under a DROP policy; egress NAT when asked for.
+    firewall: desiredFirewall(cluster),
+  };
+}
+
+/**
+ * The desired state of the router named in cluster.yaml: forwarding on and, in `gateway` mode, one
+ * route per node (`<node subnet> via <node address>`, in cluster order); no bridge, no files. In
+ * `host-gw` mode a listed router keeps forwarding and holds no podnet routes, so that switching
+ * back from `gateway` prunes them.
+ */
+export function routerDesiredState(cluster: Cluster, subnets: ReadonlyMap<string, string>): DesiredState {
+  const router = requireRouter(cluster);
+  const routes: DesiredRoute[] =
+    cluster.routing === 'gateway'
+      ? cluster.nodes.map((node) => ({ dst: subnetOf(subnets, node.name), gateway: node.address, peer: node.name }))
+      : [];
+  // The router forwards pod traffic too: podnet's FORWARD rules, never egress NAT (the nodes do that).
+  const firewall = desiredFirewall({ podCidr: cluster.podCidr });
+  return { node: router.name, role: 'router', subnet: cluster.podCidr, ipForward: true, routes, files: [], firewall };
+}
+
+function peerRoutes(cluster: Cluster, subnets: ReadonlyMap<string, string>, nodeName: string): DesiredRoute[] {
+  return cluster.nodes
+    .filter((peer) => peer.name !== nodeName)
+    .map((peer) => ({ dst: subnetOf(subnets, peer.name), gateway: peer.address, peer: peer.name }));
+}
+
+function podCidrRoute(cluster: Cluster, router: RouterSpec): DesiredRoute {
+  return { dst: cluster.podCidr, gateway: router.address, peer: router.name };
+}
+
+function requireRouter(cluster: Cluster): RouterSpec {
+  if (cluster.router === undefined) throw new Error(`${cluster.sourcePath}: routing mode ${cluster.routing} needs a router`);
+  return cluster.router;
+}
+
+function subnetOf(subnets: ReadonlyMap<string, string>, nodeName: string): string {
+  const subnet = subnets.get(nodeName);
+  if (subnet === undefined) throw new Error(`node ${nodeName} has no pod subnet allocated`);
+  return subnet;
+}

@@ -1,0 +1,104 @@
+// Reading `iptables-save` output (one or more tables) into chains and rules. Pure.
+// iptables-save prints `*TABLE`, then `:CHAIN POLICY [packets:bytes]` per chain (`-` for user
+// chains), then `-A CHAIN words…` per rule, then `COMMIT`; `#` lines are comments. Words with
+// blanks are double-quoted (`--comment "two words"`), with `\"` and `\\` escaped inside.
+import type { IptablesChain, IptablesRule, ObservedFirewall } from '../model/types.js';
+
+export class IptablesSaveError extends Error {}
+
+export interface IptablesState {
+  chains: IptablesChain[];
+  rules: IptablesRule[];
+}
+
+/** Splits a rule line into words, undoing iptables-save's double quotes. */
+export function splitIptablesWords(line: string): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+    if (i >= line.length) break;
+    let word = '';
+    while (i < line.length && line[i] !== ' ' && line[i] !== '\t') {
+      if (line[i] === '"') {
+        i++;
+        while (i < line.length && line[i] !== '"') {
+          if (line[i] === '\\' && i + 1 < line.length) i++;
+          word += line[i];
+          i++;
+        }
+        if (i >= line.length) throw new IptablesSaveError(`unterminated quote in ${JSON.stringify(line)}`);
+        i++;
+      } else {
+        word += line[i];
+        i++;
+      }
+    }
+    words.push(word);
+  }
+  return words;
+}
+
+/** Parses iptables-save output of any number of tables. */
+export function parseIptablesSave(text: string): IptablesState {
+  const chains: IptablesChain[] = [];
+  const rules: IptablesRule[] = [];
+  let table: string | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('*')) {
+      table = line.slice(1);
+      continue;
+    }
+    if (line === 'COMMIT') {
+      table = undefined;
+      continue;
+    }
+    if (table === undefined) throw new IptablesSaveError(`a line outside any table: ${JSON.stringify(line)}`);
+    if (line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(/\s+/);
+      if (name === undefined || name === '' || policy === undefined) throw new IptablesSaveError(`unreadable chain line: ${JSON.stringify(line)}`);
+      chains.push({ table, name, policy: policy === '-' ? null : policy });
+      continue;
+    }
+    const [flag, chain, ...args] = splitIptablesWords(line);
+    if (flag !== '-A' || chain === undefined) throw new IptablesSaveError(`unreadable rule line: ${JSON.stringify(line)}`);
+    rules.push({ table, chain, args });
+  }
+  return { chains, rules };
+}
+
+/** Printed by the gather when the node has no iptables-save, or when it failed. */
+export const IPTABLES_MISSING = '@@iptables-missing';
+export const IPTABLES_FAILED = '@@iptables-failed';
+
+/** The gather's `iptables` section: both tables, or why they could not be read. */
+export function iptablesGatherCommand(): string {
+  return (
+    `( PATH="$PATH:/usr/sbin:/sbin"; ` +
+    `if ! command -v iptables-save >/dev/null 2>&1; then echo '${IPTABLES_MISSING}'; ` +
+    `elif out=$(iptables-save -t filter 2>&1 && iptables-save -t nat 2>&1); then printf '%s\\n' "$out"; ` +
+    `else printf '${IPTABLES_FAILED} %s\\n' "$out"; fi )`
+  );
+}
+
+/** The gather's `iptables` section as an ObservedFirewall. */
+export function parseFirewallSection(text: string): ObservedFirewall {
+  const trimmed = text.trim();
+  if (trimmed.startsWith(IPTABLES_MISSING)) return { available: false, reason: 'iptables is not installed (no iptables-save on PATH)' };
+  if (trimmed.startsWith(IPTABLES_FAILED)) {
+    const message = trimmed.slice(IPTABLES_FAILED.length).trim().split('\n').slice(0, 3).join('; ');
+    return { available: false, reason: `iptables-save failed: ${message || 'no output'}` };
+  }
+  try {
+    return { available: true, ...parseIptablesSave(text) };
+  } catch (err) {
+    return { available: false, reason: `unreadable iptables-save output: ${(err as Error).message}` };
+  }
+}
+
+/** `-s 10.244.0.0/16 -j ACCEPT`: the words of a rule, quoted as iptables-save would. */
+export function joinIptablesWords(words: readonly string[]): string {
+  return words.map((w) => (/^[A-Za-z0-9_.:/=@+!,-]+$/.test(w) ? w : `"${w.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(' ');
+}

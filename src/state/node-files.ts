@@ -1,0 +1,40 @@
+// The files podnet keeps on every node: the CNI plugin rendered with the node's constants, and the
+// conflist that points container runtimes at it. Both are part of the desired state.
+import { renderConflist } from '../scripts/cni/conflist.js';
+import { renderPlugin } from '../scripts/cni/render-plugin.js';
+import type { Cluster, DesiredFile } from '../model/types.js';
+import { sha256Hex } from './sha256.js';
+
+/** The plugin's file name in the CNI bin dir (the conflist's plugin `type`). */
+export const PLUGIN_FILE_NAME = 'podnet';
+const DEFAULT_MTU = 1500;
+
+export function pluginPath(cluster: Pick<Cluster, 'cni'>): string {
+  return `${cluster.cni.binDir}/${PLUGIN_FILE_NAME}`;
+}
+
+export function conflistPath(cluster: Pick<Cluster, 'cni'>): string {
+  return `${cluster.cni.confDir}/10-${cluster.cni.networkName}.conflist`;
+}
+
+/** Every path podnet manages on a node (what gather reads the digests of). */
+export function managedFilePaths(cluster: Pick<Cluster, 'cni'>): string[] {
+  return [pluginPath(cluster), conflistPath(cluster)];
+}
+
+function file(path: string, mode: string, content: string, purpose: string): DesiredFile {
+  return { path, mode, content, sha256: sha256Hex(content), purpose };
+}
+
+export function desiredFiles(cluster: Cluster, subnet: string, gateway: string): DesiredFile[] {
+  const plugin = renderPlugin({
+    networkName: cluster.cni.networkName,
+    bridge: cluster.bridge.name,
+    subnet,
+    gateway,
+    mtu: cluster.bridge.mtu ?? DEFAULT_MTU,
+    dataDir: cluster.cni.dataDir,
+  });
+  const conflist = renderConflist({ networkName: cluster.cni.networkName, cniVersion: cluster.cni.cniVersion, pluginType: PLUGIN_FILE_NAME });
+  return [file(pluginPath(cluster), '755', plugin, 'CNI plugin'), file(conflistPath(cluster), '644', conflist, 'CNI network config')];
+}

@@ -1,0 +1,61 @@
+// Walks test/golden/<case>/: cluster.yaml + observed fixtures → the expected plan text and JSON.
+// UPDATE_GOLDEN=1 rewrites the expectations (review the diff before committing).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { loadCluster } from '../../src/config/load-cluster.js';
+import type { ManagementPath, ObservedState } from '../../src/model/types.js';
+import { planCluster } from '../../src/plan/plan.js';
+import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
+import { FIXTURE_ROOT, loadObserved } from '../support/ip-fixtures.js';
+
+const GOLDEN_ROOT = join(process.cwd(), 'test', 'golden');
+const update = process.env['UPDATE_GOLDEN'] === '1';
+
+function observedOf(caseDir: string): Map<string, ObservedState> {
+  const observed = new Map<string, ObservedState>();
+  const root = join(caseDir, 'observed');
+  for (const node of readdirSync(root).sort()) {
+    const dir = join(root, node);
+    const fixtureFile = join(dir, 'fixture');
+    const source = existsSync(fixtureFile) ? join(FIXTURE_ROOT, readFileSync(fixtureFile, 'utf8').trim()) : dir;
+    const managementFile = join(dir, 'management.json');
+    const management = existsSync(managementFile) ? (JSON.parse(readFileSync(managementFile, 'utf8')) as ManagementPath) : undefined;
+    observed.set(node, loadObserved(source, node, management));
+  }
+  return observed;
+}
+
+function checkGolden(file: string, actual: string): void {
+  if (update || !existsSync(file)) {
+    writeFileSync(file, actual);
+    if (!update) assert.fail(`${relative(process.cwd(), file)} did not exist; written — review it and run again`);
+    return;
+  }
+  assert.equal(actual, readFileSync(file, 'utf8'), `${relative(process.cwd(), file)} differs (UPDATE_GOLDEN=1 rewrites it)`);
+}
+
+const cases = readdirSync(GOLDEN_ROOT, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+test('golden cases exist', () => {
+  assert.ok(cases.length >= 10, `found ${cases.length} cases`);
+});
+
+for (const name of cases) {
+  test(`golden: ${name}`, () => {
+    const caseDir = join(GOLDEN_ROOT, name);
+    const file = relative(process.cwd(), join(caseDir, 'cluster.yaml'));
+    const loaded = loadCluster(readFileSync(file, 'utf8'), file, { readFile: (p) => readFileSync(p, 'utf8'), homeDir: '/home/golden' });
+    if (!loaded.ok) assert.fail(`${file} does not load: ${JSON.stringify(loaded.diagnostics)}`);
+    const plan = planCluster(loaded.cluster, observedOf(caseDir));
+    const json = renderPlanJson(plan);
+    checkGolden(join(caseDir, 'plan.txt'), renderPlanText(plan, { color: false }));
+    checkGolden(join(caseDir, 'plan.json'), json);
+    // A saved plan reads back to the same plan.
+    assert.equal(renderPlanJson(parsePlanJson(json)), json);
+  });
+}

@@ -1,0 +1,136 @@
+// The planner's commands really work: build a node in a throw-away network namespace (needs root),
+// plan it, run every step's argv there, gather again — the node then meets its desired state and a
+// second plan is empty. Namespaces are named pnfix-<random>-apply-… and removed in `finally`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { unmetDesired } from '../../src/plan/converged.js';
+import { desiredState } from '../../src/state/desired.js';
+import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../../src/state/ip-json.js';
+import type { Change, Cluster, ObservedState } from '../../src/model/types.js';
+import { planNode } from '../../src/plan/plan.js';
+import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
+
+const RUN_ID = `pnfix-${randomBytes(4).toString('hex')}-apply`;
+
+function run(program: string, args: string[], input?: string): string {
+  const r = spawnSync(program, args, { encoding: 'utf8', input });
+  if (r.status !== 0) throw new Error(`${program} ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A node namespace with eth0 (a veth to a switch namespace) at 192.168.1.1N/24, lo up. */
+function withNode(name: string, n: number, body: (ns: string) => void): void {
+  const sw = `${RUN_ID}-${name}-sw`;
+  const ns = `${RUN_ID}-${name}-node`;
+  try {
+    run('ip', ['netns', 'add', sw]);
+    run('ip', ['netns', 'add', ns]);
+    run('ip', ['-n', sw, 'link', 'add', `vn${n}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    run('ip', ['-n', sw, 'link', 'set', `vn${n}`, 'up']);
+    run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    run('ip', ['-n', ns, 'address', 'add', `192.168.1.1${n}/24`, 'dev', 'eth0']);
+    run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    body(ns);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['netns', 'del', sw]);
+  }
+}
+
+function gather(ns: string, node: string): ObservedState {
+  return {
+    node,
+    links: parseIpLinks(run('ip', ['-n', ns, '-j', '-d', 'link', 'show'])),
+    addresses: parseIpAddrs(run('ip', ['-n', ns, '-j', 'addr', 'show'])),
+    routes: parseIpRoutes(run('ip', ['-n', ns, '-j', 'route', 'show', 'table', 'main'])),
+    ipForward: parseIpForward(run('ip', ['netns', 'exec', ns, 'cat', '/proc/sys/net/ipv4/ip_forward'])),
+  };
+}
+
+/** Runs the steps as the executor does: consecutive ip steps as one `ip -batch -`, others as they are. */
+function apply(ns: string, changes: Change[]): void {
+  let batch: string[] = [];
+  const flush = (): void => {
+    if (batch.length > 0) run('ip', ['-n', ns, '-batch', '-'], `${batch.join('\n')}\n`);
+    batch = [];
+  };
+  for (const change of changes) {
+    const [program, ...args] = change.argv;
+    if (program === 'ip') {
+      batch.push(args.join(' '));
+    } else {
+      flush();
+      run('ip', ['netns', 'exec', ns, ...change.argv]);
+    }
+  }
+  flush();
+}
+
+function converge(ns: string, cluster: Cluster, node: string): Change[] {
+  const desired = desiredState(cluster, classicSubnets(cluster), node);
+  const address = cluster.nodes.find((n) => n.name === node)?.address ?? '';
+  const ctx = { podCidr: cluster.podCidr, nodeAddress: address };
+  const plan = planNode(desired, gather(ns, node), ctx);
+  assert.equal(plan.refused, undefined);
+  apply(ns, plan.changes);
+  const after = gather(ns, node);
+  assert.deepEqual(unmetDesired(desired, after), [], 'desired ⊆ observed after apply');
+  assert.deepEqual(planNode(desired, after, ctx).changes, [], 'a second plan is empty');
+  return plan.changes;
+}
+
+const cluster = classicCluster({ bridge: { name: 'v-net-0', mtu: 1500 } });
+
+test('from scratch: the plan converges an empty node', () => {
+  withNode('scratch', 2, (ns) => {
+    const changes = converge(ns, cluster, 'node2');
+    assert.equal(changes.length, 8);
+  });
+});
+
+test('drifted: stale route, wrong address, down bridge, wrong MTU and gateway, missing route — all repaired', () => {
+  withNode('drifted', 1, (ns) => {
+    run('ip', ['-n', ns, 'link', 'add', 'v-net-0', 'type', 'bridge']);
+    run('ip', ['-n', ns, 'link', 'set', 'dev', 'v-net-0', 'alias', 'podnet']);
+    run('ip', ['-n', ns, 'link', 'set', 'dev', 'v-net-0', 'mtu', '1400']);
+    run('ip', ['-n', ns, 'address', 'add', '10.244.1.7/24', 'dev', 'v-net-0']);
+    run('ip', ['-n', ns, 'route', 'replace', '10.244.2.0/24', 'via', '192.168.1.99', 'proto', '201']);
+    run('ip', ['-n', ns, 'route', 'replace', '10.244.9.0/24', 'via', '192.168.1.19', 'proto', '201']);
+    run('ip', ['-n', ns, 'route', 'add', '10.244.3.0/24', 'via', '192.168.1.13', 'proto', '201', 'metric', '100']);
+    run('ip', ['-n', ns, 'route', 'add', '10.99.0.0/24', 'via', '192.168.1.50']);
+    converge(ns, cluster, 'node1');
+    const routes = gather(ns, 'node1').routes;
+    assert.ok(!routes.some((r) => r.dst === '10.244.9.0/24'), 'stale route gone');
+    assert.ok(!routes.some((r) => r.metric === 100), 'second-metric podnet route gone');
+    assert.deepEqual(
+      routes.find((r) => r.dst === '10.99.0.0/24'),
+      { dst: '10.99.0.0/24', gateway: '192.168.1.50', dev: 'eth0', protocol: 'boot' },
+      "the admin's route survives",
+    );
+  });
+});
+
+test("renamed bridge: podnet's old bridge is deleted and the new one made", () => {
+  withNode('renamed', 3, (ns) => {
+    run('ip', ['-n', ns, 'link', 'add', 'cni-old', 'type', 'bridge']);
+    run('ip', ['-n', ns, 'link', 'set', 'dev', 'cni-old', 'alias', 'podnet']);
+    run('ip', ['-n', ns, 'address', 'add', '10.244.3.1/24', 'dev', 'cni-old']);
+    run('ip', ['-n', ns, 'link', 'set', 'dev', 'cni-old', 'up']);
+    converge(ns, cluster, 'node3');
+    assert.ok(!gather(ns, 'node3').links.some((l) => l.name === 'cni-old'));
+  });
+});
+
+test('a removed node: its route is pruned', () => {
+  withNode('removed', 1, (ns) => {
+    converge(ns, cluster, 'node1');
+    const twoNodes = classicCluster({ bridge: { name: 'v-net-0', mtu: 1500 }, nodes: cluster.nodes.slice(0, 2) });
+    const changes = converge(ns, twoNodes, 'node1');
+    assert.deepEqual(
+      changes.map((c) => c.argv.join(' ')),
+      ['ip route del 10.244.3.0/24 via 192.168.1.13 proto 201'],
+    );
+  });
+});

@@ -1,0 +1,154 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { desiredState } from '../../src/state/desired.js';
+import { UserError } from '../../src/model/errors.js';
+import type { Plan } from '../../src/model/types.js';
+import { planCluster, planNode, summarisePlan } from '../../src/plan/plan.js';
+import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
+import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
+import { loadObserved } from '../support/ip-fixtures.js';
+
+const CTX = { podCidr: '10.244.0.0/16', nodeAddress: '192.168.1.11' };
+
+function planOf(fixture: string, mtu?: number): Plan {
+  const cluster = classicCluster(mtu !== undefined ? { bridge: { name: 'v-net-0', mtu } } : {});
+  const node = planNode(desiredState(cluster, classicSubnets(cluster), 'node1'), loadObserved(fixture), CTX);
+  return { formatVersion: 1, cluster: 'cluster.yaml', nodes: [node], summary: summarisePlan([node]) };
+}
+
+test('text: header, one line per object with its reason, summary', () => {
+  assert.equal(
+    renderPlanText(planOf('empty', 1500), { color: false }),
+    [
+      'node1 (192.168.1.11, pods 10.244.1.0/24)',
+      '  ~ sysctl net.ipv4.ip_forward = 1                      (forwarding is off (0), want 1)',
+      '  + link v-net-0 (bridge, alias podnet, mtu 1500, up)   (missing)',
+      '  + address 10.244.1.1/24 on v-net-0                    (missing)',
+      '  + route 10.244.2.0/24 via 192.168.1.12                (missing)',
+      '  + route 10.244.3.0/24 via 192.168.1.13                (missing)',
+      '',
+      'Plan: 4 to add, 1 to change, 0 to destroy.',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('text: a node in sync', () => {
+  assert.equal(
+    renderPlanText(planOf('converged'), { color: false }),
+    'node1 (192.168.1.11, pods 10.244.1.0/24)\n  No changes. node1 is in sync.\n\nPlan: 0 to add, 0 to change, 0 to destroy.\n',
+  );
+});
+
+test('text: conflicts are marked and counted', () => {
+  const text = renderPlanText(planOf('foreign-route'), { color: false });
+  assert.match(text, /^ {2}! conflict: route 10\.244\.2\.0\/24 via 192\.168\.1\.99 proto static\n {6}a foreign route to node2's pod subnet/m);
+  assert.match(text, /No changes planned, but 1 conflict needs attention\./);
+  assert.match(text, /Plan: 0 to add, 0 to change, 0 to destroy\. 1 conflict\.\n$/);
+});
+
+test('text: refusals are marked at the top of the node and counted', () => {
+  const plan = planOf('drifted');
+  const node = plan.nodes[0];
+  assert.ok(node);
+  node.refused = 'refusing to touch X';
+  plan.summary = summarisePlan(plan.nodes);
+  const text = renderPlanText(plan, { color: false });
+  assert.match(text, /^node1 .*\n {2}refused: refusing to touch X\n {2}refused: nothing will be applied to node1\n/);
+  assert.match(text, /1 node refused\.\n$/);
+});
+
+test('text: deletions and multi-reason updates read naturally', () => {
+  const text = renderPlanText(planOf('drifted', 1500), { color: false });
+  assert.match(text, /\n {2}- route 10\.244\.9\.0\/24 via 192\.168\.1\.19 +\(stale: no node has subnet 10\.244\.9\.0\/24\)\n/);
+  assert.match(text, /\n {2}~ link v-net-0 \(mtu 1500, up\) +\(mtu is 1400, want 1500; link is down\)\n/);
+  assert.match(text, /\n {2}~ route 10\.244\.2\.0\/24 via 192\.168\.1\.12 +\(gateway is 192\.168\.1\.99, want 192\.168\.1\.12\)\n/);
+  assert.match(text, /Plan: 2 to add, 3 to change, 2 to destroy\.\n$/);
+});
+
+test('text: colour only when asked — green +, yellow ~, red -', () => {
+  const plain = renderPlanText(planOf('drifted'), { color: false });
+  assert.ok(!plain.includes('\u001b['));
+  const coloured = renderPlanText(planOf('drifted'), { color: true });
+  assert.ok(coloured.includes('\u001b[32m+ address 10.244.1.1/24'));
+  assert.ok(coloured.includes('\u001b[33m~ route 10.244.2.0/24'));
+  assert.ok(coloured.includes('\u001b[31m- route 10.244.9.0/24'));
+  // eslint-disable-next-line no-control-regex
+  assert.equal(coloured.replace(/\u001b\[[0-9;]*m/g, ''), plain);
+});
+
+test('text: warnings come first', () => {
+  const plan = planOf('converged');
+  plan.warnings = ['node node4: observed subnet 10.244.1.0/24 overlaps 10.244.1.0/24 of another node; allocating a new one'];
+  assert.match(renderPlanText(plan, { color: false }), /^warning: node node4: observed subnet/);
+});
+
+test('JSON: stable, pretty, versioned; reads back to the same plan', () => {
+  const plan = planOf('drifted', 1500);
+  const json = renderPlanJson(plan);
+  assert.match(json, /^\{\n {2}"formatVersion": 1,\n {2}"cluster": "cluster\.yaml",\n/);
+  assert.ok(json.includes('"argv": ["ip", "route", "del", "10.244.9.0/24", "via", "192.168.1.19", "proto", "201"]'));
+  assert.ok(json.endsWith('}\n'));
+  const back = parsePlanJson(json);
+  assert.deepEqual(back, JSON.parse(JSON.stringify(plan)) as Plan);
+  assert.equal(renderPlanJson(back), json);
+  assert.equal(renderPlanText(back, { color: false }), renderPlanText(plan, { color: false }));
+});
+
+test('JSON: key order of before/after does not change the output', () => {
+  const plan = planOf('drifted');
+  const json = renderPlanJson(plan);
+  const change = plan.nodes[0]?.changes.find((c) => c.before !== undefined && typeof c.before === 'object');
+  assert.ok(change);
+  change.before = Object.fromEntries(Object.entries(change.before as object).reverse());
+  assert.equal(renderPlanJson(plan), json);
+});
+
+test('JSON: another format version, or a damaged plan, is refused clearly', () => {
+  const json = renderPlanJson(planOf('drifted'));
+  const future = json.replace('"formatVersion": 1', '"formatVersion": 2');
+  assert.throws(() => parsePlanJson(future), (err: unknown) => err instanceof UserError && /plan: formatVersion 2 is not supported \(this podnet reads 1\)/.test(err.message));
+  assert.throws(() => parsePlanJson('{"cluster":"x"}'), /plan\.formatVersion: missing/);
+  assert.throws(() => parsePlanJson('nope'), /plan: not JSON/);
+  const parsed = JSON.parse(json) as { nodes: { changes: { argv: unknown; action: unknown }[] }[] };
+  const first = parsed.nodes[0]?.changes[0];
+  assert.ok(first);
+  first.argv = [];
+  assert.throws(() => parsePlanJson(JSON.stringify(parsed)), /plan\.nodes\[0\]\.changes\[0\]\.argv: expected a non-empty array of strings/);
+  first.argv = ['ip'];
+  first.action = 'explode';
+  assert.throws(() => parsePlanJson(JSON.stringify(parsed)), /plan\.nodes\[0\]\.changes\[0\]\.action: expected one of create, update, delete/);
+  assert.throws(() => parsePlanJson('{"formatVersion":1,"cluster":"c","nodes":[]}'), /plan\.summary: missing/);
+});
+
+test('planCluster: plans only observed nodes, in cluster order, with summary counts', () => {
+  const cluster = classicCluster();
+  const observed = new Map([
+    ['node3', loadObserved('converged-node3', 'node3')],
+    ['node1', loadObserved('drifted', 'node1')],
+  ]);
+  const plan = planCluster(cluster, observed);
+  assert.equal(plan.formatVersion, 1);
+  assert.equal(plan.cluster, 'cluster.yaml');
+  assert.deepEqual(
+    plan.nodes.map((n) => [n.node, n.address, n.subnet, n.changes.length]),
+    [
+      ['node1', '192.168.1.11', '10.244.1.0/24', 7],
+      ['node3', '192.168.1.13', '10.244.3.0/24', 0],
+    ],
+  );
+  assert.deepEqual(plan.summary, { add: 2, change: 3, destroy: 2, conflicts: 0, refused: 0 });
+  assert.equal(plan.warnings, undefined);
+});
+
+test('planCluster: a node that cannot get a subnet stops the plan with a UserError', () => {
+  const base = classicCluster();
+  const cluster = classicCluster({
+    podCidr: '10.244.0.0/23',
+    nodes: base.nodes.map((n) => ({ ...n, subnet: undefined })),
+  });
+  assert.throws(
+    () => planCluster(cluster, new Map([['node1', loadObserved('empty')]])),
+    (err: unknown) => err instanceof UserError && /cluster\.yaml: cannot plan:\n {2}node node2: no free \/24/.test(err.message),
+  );
+});

@@ -1,0 +1,89 @@
+// The rendered apply command, run by a real POSIX sh inside a namespace of our own.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Change } from '../../src/model/types.js';
+import { parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
+import { parseGatherOutput } from '../../src/scripts/gather-script.js';
+
+const step = (object: string, argv: string[]): Change => ({ action: 'create', kind: 'link', object, reason: 'missing', argv });
+
+function withNetns(fn: (ns: string) => void): void {
+  const ns = `pnapply-${randomBytes(3).toString('hex')}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    fn(ns);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+function runInNetns(ns: string, command: string): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', command], { encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+test('sh runs every step in order, then gathers the new state', () => {
+  withNetns((ns) => {
+    const changes = [
+      step('sysctl net.ipv4.ip_forward', ['sysctl', '-w', 'net.ipv4.ip_forward=1']),
+      step('link v-net-0', ['ip', 'link', 'add', 'v-net-0', 'type', 'bridge']),
+      step('link v-net-0', ['ip', 'link', 'set', 'dev', 'v-net-0', 'up']),
+      step('address', ['ip', 'address', 'add', '10.244.1.1/24', 'dev', 'v-net-0']),
+    ];
+    const r = runInNetns(ns, renderApplyCommand(changes));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(parseApplyOutcome(changes, r.stdout, r.stderr), { ok: true });
+    const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11');
+    assert.equal(observed.ipForward, true);
+    assert.ok(observed.addresses.some((a) => a.dev === 'v-net-0' && a.local === '10.244.1.1'));
+  });
+});
+
+test('a failing batch line stops the steps, names that step, and the gather still runs', () => {
+  withNetns((ns) => {
+    const changes = [
+      step('link v-net-0', ['ip', 'link', 'add', 'v-net-0', 'type', 'bridge']),
+      step('address one', ['ip', 'address', 'add', '10.244.1.1/24', 'dev', 'v-net-0']),
+      step('address again', ['ip', 'address', 'add', '10.244.1.1/24', 'dev', 'v-net-0']),
+      step('link up', ['ip', 'link', 'set', 'dev', 'v-net-0', 'up']),
+    ];
+    const r = runInNetns(ns, renderApplyCommand(changes));
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.stepIndex, 2);
+    assert.equal(outcome.change?.object, 'address again');
+    assert.match(outcome.message, /already assigned/);
+    const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11');
+    assert.equal(observed.links.find((l) => l.name === 'v-net-0')?.up, false, 'the step after the failure did not run');
+  });
+});
+
+test('a file step writes the content atomically with its mode, and the gather reads its digest back', async () => {
+  const { mkdtempSync, readFileSync, statSync, readdirSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { sha256Hex } = await import('../../src/state/sha256.js');
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-file-'));
+  try {
+    const path = join(dir, 'sub', 'podnet');
+    const content = '#!/bin/sh\n# podnet — ünïcode ✓\necho $HOME "$(date)" `x`\nPODNET_FILE_END\nno newline at the end';
+    const changes: Change[] = [{ action: 'create', kind: 'file', object: `file ${path}`, reason: 'missing', argv: ['install-file', path, '755'], content }];
+    withNetns((ns) => {
+      const r = runInNetns(ns, renderApplyCommand(changes, [path, join(dir, 'absent')]));
+      assert.deepEqual(parseApplyOutcome(changes, r.stdout, r.stderr), { ok: true }, r.stderr);
+      const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11', [path, join(dir, 'absent')]);
+      assert.deepEqual(observed.files, [
+        { path, sha256: sha256Hex(content), mode: '755', mentionsPodnet: true },
+        { path: join(dir, 'absent'), sha256: null },
+      ]);
+    });
+    assert.equal(readFileSync(path, 'utf8'), content);
+    assert.equal(statSync(path).mode & 0o777, 0o755);
+    assert.deepEqual(readdirSync(join(dir, 'sub')), ['podnet'], 'no temporary file is left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
