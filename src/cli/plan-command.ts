@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
-import type { Plan } from '../model/types.js';
+import type { Plan } from '../model/plan.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderRecap, type NodeResult } from '../render/recap.js';
@@ -120,7 +120,7 @@ export async function runPlanCommand(file: string, options: PlanCommandOptions, 
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
     }
-    const results = await applyPlan(cluster, nodes, clusterPlan, gathered, sessions, runOptions);
+    const results = await applyPlan(clusterPlan, nodes, gathered, sessions, runOptions);
     progress.done();
     const allResults = results.length > 0 ? results : unreachableResults(gathered.unreachable);
     if (json) {

@@ -1,4 +1,5 @@
-// The data types every podnet module speaks. Pure: no I/O, no node:* imports.
+// The data types of the configuration and of node state. Pure: no I/O. The plan's types are in plan.ts.
+import type { FileRole, RulePurpose } from './plan.js';
 // The flow: Cluster (validated config) → DesiredState per node; ObservedState per node
 // (parsed from `ip -j`); plan(desired, observed) → Plan (ordered Changes per node).
 
@@ -8,8 +9,6 @@ export const PODNET_ROUTE_PROTO = 201;
 export const PODNET_ROUTE_PROTO_NAME = 'podnet';
 /** The link alias (`ip link set dev X alias podnet`) that marks a bridge as podnet's. */
 export const PODNET_LINK_ALIAS = 'podnet';
-/** Version of the Plan JSON format. */
-export const PLAN_FORMAT_VERSION = 1;
 
 // ───────────────────────────── configuration ─────────────────────────────
 
@@ -139,8 +138,8 @@ export interface DesiredFile {
   content: string;
   /** SHA-256 of content (hex), what gather reads back with sha256sum. */
   sha256: string;
-  /** What the file is, for people: `CNI plugin`, `CNI network config`. */
-  purpose: string;
+  /** What the file is for. */
+  role: FileRole;
 }
 
 /** What a planned host is: a node (bridge, pods, CNI files) or the gateway-mode router (forwarding and routes only). */
@@ -157,8 +156,8 @@ export interface DesiredRule {
   args: string[];
   /** A jump from a built-in chain: it must be the chain's first rule (`-I CHAIN 1`). */
   first?: boolean;
-  /** What the rule is for, for people. */
-  purpose: string;
+  /** What the rule is for. */
+  purpose: RulePurpose;
 }
 
 /** podnet's own chains and their rules (in order), and the jumps to them. */
@@ -291,71 +290,4 @@ export interface ObservedState {
   rpFilter?: { all: number; [dev: string]: number };
   /** Pod namespaces and podnet's address store (absent when not gathered). */
   pods?: ObservedPods;
-}
-
-// ───────────────────────────── plan ─────────────────────────────
-
-export type Action = 'create' | 'update' | 'delete';
-
-/** Terraform-style runes. */
-export const ACTION_RUNE: Record<Action, string> = { create: '+', update: '~', delete: '-' };
-
-export type ObjectKind = 'link' | 'address' | 'route' | 'sysctl' | 'file' | 'rule' | 'pod';
-
-export interface Change {
-  action: Action;
-  kind: ObjectKind;
-  /** Human identity of the object, e.g. `route 10.244.2.0/24`, `link v-net-0`. */
-  object: string;
-  /** Why this change is needed, e.g. `gateway is 192.168.1.99, want 192.168.1.12`. */
-  reason: string;
-  before?: unknown;
-  after?: unknown;
-  /**
-   * The exact command, program first: ['ip','route','replace',…], ['sysctl','-w',…], or for a file
-   * ['install-file', PATH, MODE] (written atomically from `content`: a temporary file, then rename).
-   */
-  argv: string[];
-  /** The new content of a file step. */
-  content?: string;
-}
-
-export interface Conflict {
-  node: string;
-  /** The foreign object, e.g. `route 10.244.2.0/24 via 192.168.1.99 proto boot`. */
-  object: string;
-  message: string;
-}
-
-export interface NodePlan {
-  node: string;
-  /** Absent means `node`; the gateway-mode router's plan is `router` (its own section in the plan). */
-  role?: HostRole;
-  address: string;
-  /** The node's pod subnet; for the router, the pod CIDR. */
-  subnet: string;
-  changes: Change[];
-  /** Foreign objects in the way of desired state; podnet does not take them over. */
-  conflicts: Conflict[];
-  /** Set when the plan would cut the management path; the node must not be applied. */
-  refused?: string;
-  /** Things on the node worth knowing that podnet does not own or change (a strict rp_filter …). */
-  warnings?: string[];
-}
-
-export interface PlanSummary {
-  add: number;
-  change: number;
-  destroy: number;
-  conflicts: number;
-  refused: number;
-}
-
-export interface Plan {
-  formatVersion: typeof PLAN_FORMAT_VERSION;
-  cluster: string;
-  nodes: NodePlan[];
-  summary: PlanSummary;
-  /** Things worth knowing that do not stop the plan (e.g. an observed subnet that had to move). */
-  warnings?: string[];
 }

@@ -1,64 +1,18 @@
-// podnet's iptables rules: what a node should have (FORWARD accepting pod traffic, egress NAT) and
-// the changes that bring the observed tables there. Pure.
-//
-// Ownership: podnet's chains are the user chains named `PODNET-…`; every rule in them is podnet's,
-// and so is every rule elsewhere tagged `-m comment --comment podnet` (the jumps from FORWARD and
-// POSTROUTING). Nothing else is ever changed: a foreign rule that jumps to a podnet chain keeps
-// that chain alive (a conflict).
+// podnet's iptables chains and rules: the changes that make the observed tables hold exactly the
+// desired ones. Ownership: podnet's chains are the user chains named `PODNET-…`; every rule in them
+// is podnet's, and so is every rule elsewhere tagged `-m comment --comment podnet` (the jumps from
+// FORWARD and POSTROUTING). Nothing else is ever changed: a foreign rule that jumps to a podnet
+// chain keeps that chain alive (a conflict).
 //
 // Order of the steps: tagged rules in built-in chains (the jumps) are deleted first, then stale
 // rules in podnet's chains, then podnet's chains that are no longer wanted (`-X` needs them empty
 // and unreferenced); then chains are created, filled, and only then jumped to — so a jump never
 // leads to a half-built chain.
-import {
-  type Change,
-  type Cluster,
-  type DesiredFirewall,
-  type DesiredRule,
-  type IptablesChain,
-  type IptablesRule,
-  type ObservedFirewall,
-} from '../model/types.js';
+import type { Change, ChainValue, ConflictDetail, Reason, RuleValue, Step } from '../model/plan.js';
+import type { DesiredFirewall, DesiredRule, IptablesChain, IptablesRule, ObservedFirewall } from '../model/types.js';
+import { PODNET_CHAIN_PREFIX, tagIndex } from '../state/desired-firewall.js';
 import { joinIptablesWords } from '../state/iptables-save.js';
-
-export const PODNET_RULE_COMMENT = 'podnet';
-export const PODNET_CHAIN_PREFIX = 'PODNET-';
-export const FORWARD_CHAIN = 'PODNET-FORWARD';
-export const POSTROUTING_CHAIN = 'PODNET-POSTROUTING';
-
-const TAG = ['-m', 'comment', '--comment', PODNET_RULE_COMMENT] as const;
-
-/** The rules a node should have for this cluster: FORWARD accept always, NAT when egress.masquerade. */
-export function desiredFirewall(cluster: Pick<Cluster, 'podCidr' | 'egress'>): DesiredFirewall {
-  const cidr = cluster.podCidr;
-  const firewall: DesiredFirewall = {
-    chains: [{ table: 'filter', name: FORWARD_CHAIN }],
-    rules: [
-      { table: 'filter', chain: FORWARD_CHAIN, args: ['-s', cidr, ...TAG, '-j', 'ACCEPT'], purpose: 'forward traffic from pods' },
-      { table: 'filter', chain: FORWARD_CHAIN, args: ['-d', cidr, ...TAG, '-j', 'ACCEPT'], purpose: 'forward traffic to pods' },
-      { table: 'filter', chain: 'FORWARD', args: [...TAG, '-j', FORWARD_CHAIN], first: true, purpose: "first in FORWARD: podnet's accept rules" },
-    ],
-  };
-  if (cluster.egress?.masquerade === true) {
-    firewall.chains.push({ table: 'nat', name: POSTROUTING_CHAIN });
-    firewall.rules.push(
-      { table: 'nat', chain: POSTROUTING_CHAIN, args: ['-s', cidr, '-d', cidr, ...TAG, '-j', 'RETURN'], purpose: 'pod to pod: never translated' },
-      { table: 'nat', chain: POSTROUTING_CHAIN, args: ['-s', cidr, '!', '-d', cidr, ...TAG, '-j', 'MASQUERADE'], purpose: 'egress NAT: pods leaving the pod CIDR' },
-      { table: 'nat', chain: 'POSTROUTING', args: [...TAG, '-j', POSTROUTING_CHAIN], first: true, purpose: "first in POSTROUTING: podnet's NAT rules" },
-    );
-  }
-  return firewall;
-}
-
-/** Nothing: what destroy wants (every podnet rule and chain goes). */
-export const NO_FIREWALL: DesiredFirewall = { chains: [], rules: [] };
-
-function hasTag(args: readonly string[]): boolean {
-  for (let i = 0; i + TAG.length <= args.length; i++) {
-    if (TAG.every((word, j) => args[i + j] === word)) return true;
-  }
-  return false;
-}
+import type { Planning } from './planning.js';
 
 export function isPodnetChainName(name: string): boolean {
   return name.startsWith(PODNET_CHAIN_PREFIX);
@@ -66,24 +20,24 @@ export function isPodnetChainName(name: string): boolean {
 
 /** podnet's rules: everything in a PODNET- chain, and rules tagged with podnet's comment. */
 export function isPodnetRule(rule: Pick<IptablesRule, 'chain' | 'args'>): boolean {
-  return isPodnetChainName(rule.chain) || hasTag(rule.args);
+  return isPodnetChainName(rule.chain) || tagIndex(rule.args) >= 0;
 }
 
 export function isPodnetChain(chain: IptablesChain): boolean {
   return chain.policy === null && isPodnetChainName(chain.name);
 }
 
-/** The words of a rule without podnet's tag: what people read. */
-function withoutTag(args: readonly string[]): string[] {
-  for (let i = 0; i + TAG.length <= args.length; i++) {
-    if (TAG.every((word, j) => args[i + j] === word)) return [...args.slice(0, i), ...args.slice(i + TAG.length)];
-  }
-  return [...args];
+/** Rule identity: table, chain and the rule's words as iptables-save spells them. */
+export function ruleValue(rule: Pick<IptablesRule, 'table' | 'chain' | 'args'>, extra: Partial<RuleValue> = {}): RuleValue {
+  return { table: rule.table, chain: rule.chain, rule: joinIptablesWords(rule.args), ...extra };
 }
 
-/** `rule filter FORWARD -j PODNET-FORWARD`: how a rule is named in a plan. */
-export function describeRule(rule: Pick<IptablesRule, 'table' | 'chain' | 'args'>): string {
-  return `rule ${rule.table} ${rule.chain} ${joinIptablesWords(withoutTag(rule.args))}`;
+export function ruleKey(rule: Pick<RuleValue, 'table' | 'chain' | 'rule'>): string {
+  return `${rule.table} ${rule.chain} ${rule.rule}`;
+}
+
+export function chainKey(chain: ChainValue): string {
+  return `${chain.table} ${chain.chain}`;
 }
 
 function jumpTarget(args: readonly string[]): string | undefined {
@@ -93,18 +47,14 @@ function jumpTarget(args: readonly string[]): string | undefined {
 
 const sameArgs = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((w, i) => w === b[i]);
 
-const iptables = (table: string, ...words: string[]): string[] => ['iptables', '-w', '-t', table, ...words];
+const iptables = (table: string, ...words: string[]): Step => ({ run: 'command', argv: ['iptables', '-w', '-t', table, ...words] });
 
 export interface FirewallPlan {
   /** In order: jumps and other tagged rules, rules of podnet's chains, podnet's chains. */
   deletes: Change[];
-  /** In order: chains, their rules, the jumps. */
+  /** In order: chains, their rules, the jumps (moved jumps included). */
   creates: Change[];
-  conflicts: { object: string; message: string }[];
-}
-
-function ruleValue(rule: Pick<IptablesRule, 'table' | 'chain' | 'args'>, purpose?: string): Record<string, unknown> {
-  return { table: rule.table, chain: rule.chain, rule: joinIptablesWords(rule.args), ...(purpose !== undefined ? { purpose } : {}) };
+  conflicts: ConflictDetail[];
 }
 
 /** The changes that make the observed tables hold exactly `desired` of podnet's rules. */
@@ -115,55 +65,32 @@ export function planFirewall(desired: DesiredFirewall, observed: { chains: Iptab
   const chainCreates: Change[] = [];
   const ruleCreates: Change[] = [];
   const jumpCreates: Change[] = [];
-  const conflicts: FirewallPlan['conflicts'] = [];
+  const conflicts: ConflictDetail[] = [];
 
-  const deleteRule = (into: Change[], rule: IptablesRule, reason: string): void => {
-    into.push({
-      action: 'delete',
-      kind: 'rule',
-      object: describeRule(rule),
-      reason,
-      before: ruleValue(rule),
-      argv: iptables(rule.table, '-D', rule.chain, ...rule.args),
-    });
+  const deleteRule = (into: Change[], rule: IptablesRule, reason: Reason): void => {
+    const before = ruleValue(rule);
+    into.push({ kind: 'rule', key: ruleKey(before), action: 'delete', before, reason, steps: [iptables(rule.table, '-D', rule.chain, ...rule.args)] });
   };
-  const createRule = (into: Change[], rule: DesiredRule, position: number | null, reason: string): void => {
+  const createRule = (into: Change[], rule: DesiredRule, position: number | null): void => {
     const where = position === null ? ['-A', rule.chain] : ['-I', rule.chain, String(position)];
-    into.push({
-      action: 'create',
-      kind: 'rule',
-      object: describeRule(rule),
-      reason,
-      after: ruleValue(rule, rule.purpose),
-      argv: iptables(rule.table, ...where, ...rule.args),
-    });
+    const after = ruleValue(rule, { ...(rule.first === true ? { position: 1 } : {}), purpose: rule.purpose });
+    into.push({ kind: 'rule', key: ruleKey(after), action: 'create', after, reason: { code: 'missing' }, steps: [iptables(rule.table, ...where, ...rule.args)] });
   };
   const key = (table: string, chain: string): string => `${table} ${chain}`;
   const rulesOf = (table: string, chain: string): IptablesRule[] => observed.rules.filter((r) => r.table === table && r.chain === chain);
   const wantedChains = new Set(desired.chains.map((c) => key(c.table, c.name)));
 
   // podnet's chains that are no longer wanted: emptied and removed, unless a foreign rule jumps there.
-  const doomedChains = new Set<string>();
   for (const chain of observed.chains.filter(isPodnetChain)) {
     if (wantedChains.has(key(chain.table, chain.name))) continue;
+    const value: ChainValue = { table: chain.table, chain: chain.name };
     const foreignJumps = observed.rules.filter((r) => r.table === chain.table && jumpTarget(r.args) === chain.name && !isPodnetRule(r));
     if (foreignJumps.length > 0) {
-      conflicts.push({
-        object: `chain ${chain.table} ${chain.name}`,
-        message: `rules podnet did not make jump to podnet's old chain (${foreignJumps.map(describeRule).join('; ')}); podnet will not remove it`,
-      });
+      conflicts.push({ code: 'foreign-jump-to-old-chain', kind: 'chain', key: chainKey(value), found: value, rules: foreignJumps.map((r) => ruleValue(r)) });
       continue;
     }
-    doomedChains.add(key(chain.table, chain.name));
-    for (const rule of rulesOf(chain.table, chain.name)) deleteRule(ruleDeletes, rule, `stale: podnet no longer uses chain ${chain.name}`);
-    chainDeletes.push({
-      action: 'delete',
-      kind: 'rule',
-      object: `chain ${chain.table} ${chain.name}`,
-      reason: 'stale: no longer used by podnet',
-      before: { table: chain.table, chain: chain.name },
-      argv: iptables(chain.table, '-X', chain.name),
-    });
+    for (const rule of rulesOf(chain.table, chain.name)) deleteRule(ruleDeletes, rule, { code: 'rule-in-stale-chain', chain: chain.name });
+    chainDeletes.push({ kind: 'chain', key: chainKey(value), action: 'delete', before: value, reason: { code: 'stale-chain' }, steps: [iptables(chain.table, '-X', chain.name)] });
   }
 
   // Tagged rules in chains that are not podnet's (the jumps): keep the wanted ones where they must be.
@@ -173,34 +100,43 @@ export function planFirewall(desired: DesiredFirewall, observed: { chains: Iptab
   for (const { table, chain } of foreignChains.values()) {
     const wanted = desired.rules.filter((r) => r.table === table && r.chain === chain);
     const present = new Set<DesiredRule>();
+    const moved = new Map<DesiredRule, { rule: IptablesRule; position: number }>();
     rulesOf(table, chain).forEach((rule, index) => {
-      if (!hasTag(rule.args)) return;
-      const want = wanted.find((w) => !present.has(w) && sameArgs(w.args, rule.args));
+      if (tagIndex(rule.args) < 0) return;
+      const want = wanted.find((w) => !present.has(w) && !moved.has(w) && sameArgs(w.args, rule.args));
       if (want !== undefined && (want.first !== true || index === 0)) {
         present.add(want);
         return;
       }
-      if (want !== undefined) deleteRule(jumpDeletes, rule, `not first in ${chain} (rule ${index + 1}): a rule before it could drop pod traffic`);
-      else if (wanted.some((w) => sameArgs(w.args, rule.args))) deleteRule(jumpDeletes, rule, 'duplicate');
-      else deleteRule(jumpDeletes, rule, `stale: not one of podnet's rules for this cluster`);
+      if (want !== undefined) moved.set(want, { rule, position: index + 1 });
+      else if (wanted.some((w) => sameArgs(w.args, rule.args))) deleteRule(jumpDeletes, rule, { code: 'rule-duplicate' });
+      else deleteRule(jumpDeletes, rule, { code: 'stale-rule' });
     });
     for (const want of wanted.filter((w) => !present.has(w))) {
-      const moved = jumpDeletes.some((c) => c.object === describeRule(want));
-      createRule(jumpCreates, want, want.first === true ? 1 : null, moved ? `moved to the top of ${chain}` : 'missing');
+      const from = moved.get(want);
+      if (from === undefined) {
+        createRule(jumpCreates, want, want.first === true ? 1 : null);
+        continue;
+      }
+      // A jump that is not first: a rule before it could drop pod traffic. It moves to the top.
+      const after = ruleValue(want, { position: 1, purpose: want.purpose });
+      jumpCreates.push({
+        kind: 'rule',
+        key: ruleKey(after),
+        action: 'update',
+        before: ruleValue(from.rule, { position: from.position }),
+        after,
+        reason: { code: 'rule-not-first', chain },
+        steps: [iptables(table, '-D', chain, ...from.rule.args), iptables(table, '-I', chain, '1', ...want.args)],
+      });
     }
   }
 
   // podnet's wanted chains: exactly the desired rules, in order (a kept rule out of order goes and comes back).
   for (const chain of desired.chains) {
     if (!observed.chains.some((c) => c.table === chain.table && c.name === chain.name)) {
-      chainCreates.push({
-        action: 'create',
-        kind: 'rule',
-        object: `chain ${chain.table} ${chain.name}`,
-        reason: 'missing',
-        after: { table: chain.table, chain: chain.name },
-        argv: iptables(chain.table, '-N', chain.name),
-      });
+      const value: ChainValue = { table: chain.table, chain: chain.name };
+      chainCreates.push({ kind: 'chain', key: chainKey(value), action: 'create', after: value, reason: { code: 'missing' }, steps: [iptables(chain.table, '-N', chain.name)] });
     }
     const wanted = desired.rules.filter((r) => r.table === chain.table && r.chain === chain.name);
     const kept = new Set<number>();
@@ -213,10 +149,10 @@ export function planFirewall(desired: DesiredFirewall, observed: { chains: Iptab
         continue;
       }
       const known = wanted.some((w) => sameArgs(w.args, rule.args));
-      deleteRule(ruleDeletes, rule, known ? 'out of order or duplicate' : `stale: not one of podnet's rules for this cluster`);
+      deleteRule(ruleDeletes, rule, known ? { code: 'rule-out-of-order' } : { code: 'stale-rule' });
     }
     wanted.forEach((want, index) => {
-      if (!kept.has(index)) createRule(ruleCreates, want, index + 1, 'missing');
+      if (!kept.has(index)) createRule(ruleCreates, want, index + 1);
     });
   }
 
@@ -233,21 +169,21 @@ function needsNat(desired: DesiredFirewall): boolean {
 }
 
 /**
- * Why the node cannot hold podnet's rules, or null: with iptables missing, FORWARD rules are only
- * worth a warning (nothing may be dropping), but egress NAT cannot be had at all.
+ * The planner's part: podnet's iptables chains and rules, when the desired state has them and the
+ * gather read the tables. Without iptables the FORWARD rules are a warning (nothing may be
+ * dropping), egress NAT a conflict (it cannot be had at all).
  */
-export function firewallUnavailable(desired: DesiredFirewall, observed: ObservedFirewall): { severity: 'warning' | 'conflict'; message: string } | null {
-  if (observed.available) return null;
-  if (needsNat(desired)) return { severity: 'conflict', message: `${observed.reason}: egress NAT (egress.masquerade) needs it` };
-  return {
-    severity: 'warning',
-    message: `${observed.reason}: podnet cannot make sure the FORWARD chain accepts pod traffic`,
-  };
-}
-
-/** Desired rules and chains the node lacks (what verify after apply checks), one line each. */
-export function unmetFirewall(desired: DesiredFirewall, observed: ObservedFirewall | undefined): string[] {
-  if (observed === undefined) return [];
-  if (!observed.available) return needsNat(desired) ? [`${observed.reason}; egress NAT is not in place`] : [];
-  return planFirewall(desired, observed).creates.map((c) => `${c.object}: ${c.reason}`);
+export function planNodeFirewall(p: Planning): void {
+  const desired = p.desired.firewall;
+  const observed: ObservedFirewall | undefined = p.observed.firewall;
+  if (desired === undefined || observed === undefined) return;
+  if (!observed.available) {
+    if (needsNat(desired)) p.conflict({ code: 'iptables-missing-for-nat', kind: 'iptables', key: 'iptables', problem: observed.reason });
+    else p.warn({ code: 'iptables-missing', problem: observed.reason });
+    return;
+  }
+  const plan = planFirewall(desired, observed);
+  for (const change of plan.deletes) p.add('firewall-delete', change);
+  for (const change of plan.creates) p.add('firewall-create', change);
+  for (const conflict of plan.conflicts) p.conflict(conflict);
 }

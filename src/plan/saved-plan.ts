@@ -1,29 +1,36 @@
 // A plan saved by `podnet diff --out` is applied by `podnet apply --plan` only while it still says
 // exactly what a fresh plan says (Terraform refuses a stale saved plan the same way): the nodes
 // were gathered again, and any difference means their state or cluster.yaml changed since.
-import type { Plan } from '../model/types.js';
-import { renderPlanJson } from '../render/render-plan.js';
+// Plans are compared as data — each change's kind, key, action, before, after and steps, each
+// conflict's code and key, the refusal — never as text, so rewording a message stales nothing.
+import { canonicalJson } from '../model/canonical.js';
+import type { Change, NodePlan, Plan } from '../model/plan.js';
 
-interface CanonicalNode {
-  node: string;
-  [key: string]: unknown;
+/** What must match for a saved node plan to still hold. */
+function essence(node: NodePlan): { changes: string[]; conflicts: string[]; refused: string } {
+  return {
+    changes: node.changes.map((c: Change) => canonicalJson({ kind: c.kind, key: c.key, action: c.action, before: c.before, after: c.after, steps: c.steps })),
+    conflicts: node.conflicts.map((c) => canonicalJson(c)),
+    refused: canonicalJson(node.refused ?? null),
+  };
 }
 
-function canonicalNodes(plan: Plan): CanonicalNode[] {
-  return (JSON.parse(renderPlanJson(plan)) as { nodes: CanonicalNode[] }).nodes;
-}
-
-/** Why `saved` no longer matches `fresh` (naming the first node that differs), or null when it does. */
+/** Why `saved` no longer matches `fresh` (naming the first node and object that differ), or null when it does. */
 export function stalePlanReason(saved: Plan, fresh: Plan): string | null {
-  const before = canonicalNodes(saved);
-  const now = canonicalNodes(fresh);
-  const names = (nodes: CanonicalNode[]): string => nodes.map((n) => n.node).join(', ');
-  if (names(before) !== names(now)) return `it covers ${names(before) || 'no node'}, this run covers ${names(now) || 'no node'}`;
-  for (const [i, node] of before.entries()) {
-    const other = now[i];
-    if (JSON.stringify(node) === JSON.stringify(other)) continue;
-    const count = (n: CanonicalNode | undefined): number => (Array.isArray(n?.['changes']) ? n['changes'].length : 0);
-    return `${node.node} changed since it was planned (saved: ${count(node)} change(s), now: ${count(other)})`;
+  const names = (plan: Plan): string => plan.nodes.map((n) => n.node).join(', ');
+  if (names(saved) !== names(fresh)) return `it covers ${names(saved) || 'no node'}, this run covers ${names(fresh) || 'no node'}`;
+  for (const [i, node] of saved.nodes.entries()) {
+    const other = fresh.nodes[i] as NodePlan;
+    const was = essence(node);
+    const now = essence(other);
+    const count = `saved: ${node.changes.length} change(s), now: ${other.changes.length}`;
+    const differing = node.changes.find((c, j) => was.changes[j] !== now.changes[j]) ?? other.changes.find((_, j) => was.changes[j] !== now.changes[j]);
+    if (differing !== undefined || was.changes.length !== now.changes.length) {
+      const which = differing !== undefined ? `: ${differing.kind} ${differing.key}` : '';
+      return `${node.node} changed since it was planned${which} (${count})`;
+    }
+    if (was.conflicts.join('\n') !== now.conflicts.join('\n')) return `${node.node} has other conflicts than when it was planned (${count})`;
+    if (was.refused !== now.refused) return `${node.node}'s management path changed since it was planned`;
   }
   return null;
 }

@@ -1,13 +1,16 @@
 // What a run did to each node, as a value (JSON output) and as an Ansible-style recap.
 import pc from 'picocolors';
-import type { Plan } from '../model/types.js';
+import type { Change, Conflict, Plan } from '../model/plan.js';
+import { describeChange, describeConflict } from './sentences.js';
 
 export type NodeStatus = 'converged' | 'failed' | 'unreachable';
 
 export interface FailedStep {
-  /** Index of the step in the node's change list. */
+  /** Index of the step among the node's steps. */
   index: number;
-  object: string;
+  /** The change it belongs to: its kind and key. */
+  kind: Change['kind'];
+  key: string;
   command: string;
   message: string;
 }
@@ -21,8 +24,10 @@ export interface NodeResult {
   ok: number;
   error?: string;
   failedStep?: FailedStep;
-  /** Desired facts still missing after the run (verify). */
-  unmet?: string[];
+  /** What is still to do on the node after the run (it has not converged). */
+  unmet?: Change[];
+  /** Foreign objects found in the way after the run. */
+  blocked?: Conflict[];
 }
 
 export interface RunReport {
@@ -46,12 +51,16 @@ export function renderRecap(results: readonly NodeResult[], opts: { color: boole
     const status = r.status === 'converged' ? c.green(r.status) : c.red(r.status);
     lines.push(`${r.node.padEnd(width)} : ${counts}  ${status}`);
     if (r.failedStep) {
-      lines.push(`${' '.repeat(width)}   step ${r.failedStep.index + 1} (${r.failedStep.object}) failed: ${r.failedStep.command}`);
+      lines.push(`${' '.repeat(width)}   step ${r.failedStep.index + 1} (${r.failedStep.kind} ${r.failedStep.key}) failed: ${r.failedStep.command}`);
       lines.push(`${' '.repeat(width)}   ${r.failedStep.message}`);
     } else if (r.error) {
       lines.push(`${' '.repeat(width)}   ${r.error}`);
     }
-    for (const u of r.unmet ?? []) lines.push(`${' '.repeat(width)}   not converged: ${u}`);
+    for (const change of r.unmet ?? []) lines.push(`${' '.repeat(width)}   not converged: ${describeChange(change)}`);
+    for (const conflict of r.blocked ?? []) {
+      const { object, message } = describeConflict(conflict);
+      lines.push(`${' '.repeat(width)}   not converged: ${object}: ${message}`);
+    }
   }
   return lines.join('\n') + '\n';
 }

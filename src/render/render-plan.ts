@@ -1,19 +1,21 @@
 // Rendering a Plan: text for people (like `terraform plan`) and JSON for machines; and reading a
 // saved JSON plan back. Pure: colour is asked for by the caller (only on a terminal).
 import { UserError } from '../model/errors.js';
+import { sortKeys } from '../model/canonical.js';
 import {
   ACTION_RUNE,
+  CHANGE_KINDS,
   PLAN_FORMAT_VERSION,
   type Action,
   type Change,
   type Conflict,
-  type HostRole,
   type NodePlan,
-  type ObjectKind,
   type Plan,
   type PlanSummary,
-} from '../model/types.js';
-import { groupChanges } from '../plan/plan.js';
+  type Step,
+} from '../model/plan.js';
+import type { HostRole } from '../model/types.js';
+import { describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from './sentences.js';
 
 export interface RenderOptions {
   color: boolean;
@@ -51,7 +53,7 @@ function palette(color: boolean): Palette {
 export function renderPlanText(plan: Plan, opts: RenderOptions): string {
   const paint = palette(opts.color);
   const out: string[] = [];
-  for (const warning of plan.warnings ?? []) out.push(`warning: ${warning}`, '');
+  for (const warning of plan.warnings ?? []) out.push(`warning: ${describeWarning(warning)}`, '');
   for (const node of plan.nodes) out.push(...renderNode(node, paint), '');
   out.push(renderSummary(plan.summary));
   return `${out.join('\n')}\n`;
@@ -62,23 +64,24 @@ function renderNode(node: NodePlan, paint: Palette): string[] {
   const header = node.role === 'router' ? `router ${node.node} (${node.address}, routes pods ${node.subnet})` : `${node.node} (${node.address}, pods ${node.subnet})`;
   const lines = [paint.bold(header)];
   if (node.refused !== undefined) {
-    lines.push(`  ${paint.refused('refused:')} ${node.refused}`, `  ${paint.refused('refused:')} nothing will be applied to ${node.node}`);
+    lines.push(`  ${paint.refused('refused:')} ${describeRefusal(node.node, node.refused)}`, `  ${paint.refused('refused:')} nothing will be applied to ${node.node}`);
   }
-  const rows = groupChanges(node.changes).map((group) => ({ action: (group[0] as Change).action, subject: describeGroup(group), reason: reasonOf(group) }));
+  const rows = node.changes.map((change) => ({ action: change.action, subject: describeSubject(change), reason: describeReason(change) }));
   const width = Math.max(0, ...rows.map((r) => r.subject.length));
   for (const row of rows) {
     const rune = ACTION_RUNE[row.action];
     lines.push(`  ${paint.action[row.action](`${rune} ${row.subject.padEnd(width)}`)}   ${paint.dim(`(${row.reason})`)}`);
   }
   for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint));
-  for (const warning of node.warnings ?? []) lines.push(`  ${paint.conflict('warning:')} ${warning}`);
+  for (const warning of node.warnings ?? []) lines.push(`  ${paint.conflict('warning:')} ${describeWarning(warning)}`);
   if (rows.length === 0 && node.conflicts.length === 0) lines.push(`  No changes. ${node.node} is in sync.`);
   else if (rows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
   return lines;
 }
 
 function renderConflict(conflict: Conflict, paint: Palette): string[] {
-  return [`  ${paint.conflict('! conflict:')} ${conflict.object}`, `      ${conflict.message}`];
+  const { object, message } = describeConflict(conflict);
+  return [`  ${paint.conflict('! conflict:')} ${object}`, `      ${message}`];
 }
 
 function renderSummary(summary: PlanSummary): string {
@@ -92,58 +95,9 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The reasons of a group, each once: `link is down; mtu is 1400, want 1500`. */
-function reasonOf(group: Change[]): string {
-  return [...new Set(group.map((c) => c.reason))].join('; ');
-}
-
-/** What a line says about its object: `route 10.244.2.0/24 via 192.168.1.12`, `link v-net-0 (bridge, up)`. */
-function describeGroup(group: Change[]): string {
-  const head = group[0] as Change;
-  const values = group.map((c) => asRecord(head.action === 'delete' ? c.before : c.after));
-  const merged = Object.assign({}, ...values) as Record<string, unknown>;
-  switch (head.kind) {
-    case 'route': {
-      const via = typeof merged['gateway'] === 'string' ? ` via ${merged['gateway']}` : typeof merged['dev'] === 'string' ? ` dev ${merged['dev']}` : '';
-      const type = typeof merged['type'] === 'string' ? ` (${merged['type']})` : '';
-      const metric = typeof merged['metric'] === 'number' ? ` metric ${merged['metric']}` : '';
-      return `${head.object}${via}${metric}${type}`;
-    }
-    case 'link': {
-      const attributes = [
-        typeof merged['kind'] === 'string' ? merged['kind'] : undefined,
-        typeof merged['alias'] === 'string' ? `alias ${merged['alias']}` : undefined,
-        typeof merged['mtu'] === 'number' ? `mtu ${merged['mtu']}` : undefined,
-        merged['up'] === true ? 'up' : undefined,
-      ].filter((a) => a !== undefined);
-      return attributes.length > 0 ? `${head.object} (${attributes.join(', ')})` : head.object;
-    }
-    case 'sysctl':
-      return merged['value'] !== undefined && head.action !== 'delete' ? `${head.object} = ${String(merged['value'])}` : head.object;
-    case 'address':
-      return head.object;
-    case 'rule': {
-      // `rule filter FORWARD -j PODNET-FORWARD (first in FORWARD: …)`, `chain nat PODNET-POSTROUTING`
-      const purpose = typeof merged['purpose'] === 'string' ? ` (${merged['purpose']})` : '';
-      return `${head.object}${purpose}`;
-    }
-    case 'pod':
-      return head.object;
-    case 'file': {
-      const sha = typeof merged['sha256'] === 'string' ? `, sha256 ${merged['sha256'].slice(0, 12)}…` : '';
-      const purpose = typeof merged['purpose'] === 'string' ? `${merged['purpose']}, ` : '';
-      return typeof merged['mode'] === 'string' ? `${head.object} (${purpose}mode ${merged['mode']}${sha})` : head.object;
-    }
-  }
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
 // ───────────────────────────── JSON ─────────────────────────────
 
-/** The plan as pretty JSON with a stable key order; `parsePlanJson` reads it back. */
+/** The plan as pretty JSON with a stable key order (format version 2); `parsePlanJson` reads it back. */
 export function renderPlanJson(plan: Plan): string {
   const canonical = {
     formatVersion: plan.formatVersion,
@@ -155,25 +109,24 @@ export function renderPlanJson(plan: Plan): string {
       conflicts: plan.summary.conflicts,
       refused: plan.summary.refused,
     },
-    ...(plan.warnings !== undefined ? { warnings: plan.warnings } : {}),
+    ...(plan.warnings !== undefined ? { warnings: plan.warnings.map(sortKeys) } : {}),
     nodes: plan.nodes.map((node) => ({
       node: node.node,
       ...(node.role !== undefined ? { role: node.role } : {}),
       address: node.address,
       subnet: node.subnet,
-      ...(node.refused !== undefined ? { refused: node.refused } : {}),
+      ...(node.refused !== undefined ? { refused: sortKeys(node.refused) } : {}),
       changes: node.changes.map((c) => ({
-        action: c.action,
         kind: c.kind,
-        object: c.object,
-        reason: c.reason,
+        key: c.key,
+        action: c.action,
         ...(c.before !== undefined ? { before: sortKeys(c.before) } : {}),
         ...(c.after !== undefined ? { after: sortKeys(c.after) } : {}),
-        argv: c.argv,
-        ...(c.content !== undefined ? { content: c.content } : {}),
+        reason: sortKeys(c.reason),
+        steps: c.steps,
       })),
-      conflicts: node.conflicts.map((c) => ({ node: c.node, object: c.object, message: c.message })),
-      ...(node.warnings !== undefined ? { warnings: node.warnings } : {}),
+      conflicts: node.conflicts.map(sortKeys),
+      ...(node.warnings !== undefined ? { warnings: node.warnings.map(sortKeys) } : {}),
     })),
   };
   return `${collapseStringArrays(JSON.stringify(canonical, null, 2))}\n`;
@@ -187,19 +140,7 @@ function collapseStringArrays(json: string): string {
   });
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  const record = value as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.keys(record)
-      .sort()
-      .map((key) => [key, sortKeys(record[key])]),
-  );
-}
-
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete'];
-const KINDS: readonly ObjectKind[] = ['link', 'address', 'route', 'sysctl', 'file', 'rule', 'pod'];
 const ROLES: readonly HostRole[] = ['node', 'router'];
 
 /** Reads a saved plan (renderPlanJson's output); any other format or version is a UserError. */
@@ -212,6 +153,9 @@ export function parsePlanJson(text: string): Plan {
   }
   const top = new Shape(value, 'plan');
   const version = top.field('formatVersion').value;
+  if (version === 1) {
+    throw new UserError(`plan: formatVersion 1 was written by an older podnet (this podnet reads ${PLAN_FORMAT_VERSION}); make the plan again with \`podnet diff --out\``);
+  }
   if (version !== PLAN_FORMAT_VERSION) {
     throw new UserError(`plan: formatVersion ${JSON.stringify(version)} is not supported (this podnet reads ${PLAN_FORMAT_VERSION})`);
   }
@@ -229,7 +173,7 @@ export function parsePlanJson(text: string): Plan {
     nodes: top.field('nodes').array().map(parseNodePlan),
   };
   const warnings = top.optionalField('warnings');
-  if (warnings !== undefined) plan.warnings = warnings.array().map((w) => w.string());
+  if (warnings !== undefined) plan.warnings = warnings.array().map((w) => w.coded() as never);
   return plan;
 }
 
@@ -242,32 +186,54 @@ function parseNodePlan(shape: Shape): NodePlan {
     conflicts: shape
       .field('conflicts')
       .array()
-      .map((c) => ({ node: c.field('node').string(), object: c.field('object').string(), message: c.field('message').string() })),
+      .map((c): Conflict => {
+        c.field('node').string();
+        c.field('kind').string();
+        c.field('key').string();
+        return c.coded() as Conflict;
+      }),
   };
   const refused = shape.optionalField('refused');
-  if (refused !== undefined) node.refused = refused.string();
+  if (refused !== undefined) {
+    refused.field('nodeAddress').string();
+    refused.field('offences').array();
+    node.refused = refused.value as NonNullable<NodePlan['refused']>;
+  }
   const nodeWarnings = shape.optionalField('warnings');
-  if (nodeWarnings !== undefined) node.warnings = nodeWarnings.array().map((w) => w.string());
+  if (nodeWarnings !== undefined) node.warnings = nodeWarnings.array().map((w) => w.coded() as never);
   const role = shape.optionalField('role');
   if (role !== undefined) node.role = role.oneOf(ROLES);
   return node;
 }
 
 function parseChange(shape: Shape): Change {
-  const change: Change = {
+  const change = {
+    kind: shape.field('kind').oneOf(CHANGE_KINDS),
+    key: shape.field('key').string(),
     action: shape.field('action').oneOf(ACTIONS),
-    kind: shape.field('kind').oneOf(KINDS),
-    object: shape.field('object').string(),
-    reason: shape.field('reason').string(),
-    argv: shape.field('argv').argv(),
-  };
+    reason: shape.field('reason').coded(),
+    steps: shape.field('steps').array().map(parseStep),
+  } as Change;
   const before = shape.optionalField('before');
-  if (before !== undefined) change.before = before.value;
+  if (before !== undefined) change.before = before.object() as never;
   const after = shape.optionalField('after');
-  if (after !== undefined) change.after = after.value;
-  const content = shape.optionalField('content');
-  if (content !== undefined) change.content = content.string();
+  if (after !== undefined) change.after = after.object() as never;
   return change;
+}
+
+/** Steps are what apply runs: each is checked for its exact shape (the apply script guards the words again). */
+function parseStep(shape: Shape): Step {
+  const run = shape.field('run').oneOf(['ip', 'command', 'install-file', 'script'] as const);
+  switch (run) {
+    case 'ip':
+      return { run, args: shape.field('args').argv() };
+    case 'command':
+      return { run, argv: shape.field('argv').argv() };
+    case 'install-file':
+      return { run, path: shape.field('path').string(), mode: shape.field('mode').string(), content: shape.field('content').string() };
+    case 'script':
+      return { run, script: shape.field('script').string() };
+  }
 }
 
 /** A JSON value at a path, with checks that name the path: `plan.nodes[0].changes[2].argv`. */
@@ -315,6 +281,16 @@ class Shape {
   array(): Shape[] {
     if (!Array.isArray(this.value)) this.fail('an array');
     return (this.value as unknown[]).map((item, i) => new Shape(item, `${this.path}[${i}]`));
+  }
+
+  object(): Record<string, unknown> {
+    return this.record();
+  }
+
+  /** An object with a string `code` (a reason, conflict or warning). */
+  coded(): { code: string } {
+    this.field('code').string();
+    return this.record() as { code: string };
   }
 
   argv(): string[] {

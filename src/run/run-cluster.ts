@@ -2,16 +2,16 @@
 // node's steps (one exec each, which also re-gathers for verify), nodes in parallel bounded by --forks.
 // It never prints: progress goes through hooks.
 import pLimit from 'p-limit';
-import type { Cluster, DesiredState, NodePlan, NodeSpec, ObservedState, Plan } from '../model/types.js';
+import type { NodePlan } from '../model/plan.js';
+import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { UserError } from '../model/errors.js';
 import { parseGatherOutput, renderGatherCommand, type GatherOptions } from '../scripts/gather-script.js';
-import { parseApplyOutcome, renderApplyCommand } from '../scripts/apply-script.js';
-import { planCluster } from '../plan/plan.js';
-import { allocateSubnets } from '../state/subnets.js';
-import { desiredState, routerDesiredState } from '../state/desired.js';
-import { unmetDesired } from '../plan/converged.js';
+import { describeStep, parseApplyOutcome, renderApplyCommand } from '../scripts/apply-script.js';
+import { buildClusterState, type ClusterState, type Goal, type NodeState } from '../plan/node-state.js';
+import { checkConverged, countOk } from '../plan/converged.js';
 import { managedFilePaths } from '../state/node-files.js';
 import type { NodeResult } from '../render/recap.js';
+import { describeChange, describeConflict, describeRefusal } from '../render/sentences.js';
 import type { NodeSessions } from './node-sessions.js';
 
 export type ProgressEvent =
@@ -38,16 +38,6 @@ export interface RunOptions {
   verifyDelayMs?: number;
   /** Extra sections for every gather (destroy reads the pods). */
   gather?: GatherOptions;
-  /** What verify checks after apply instead of desired ⊆ observed (destroy: nothing podnet owns is left). */
-  convergence?: ConvergenceCheck;
-}
-
-/** The check verify runs on a node after apply, and the "ok" count of the recap. */
-export interface ConvergenceCheck {
-  /** What is still wrong on the node, one line each; empty when it is done. */
-  unmet(node: NodeSpec, observed: ObservedState): string[];
-  /** How many facts already held before the run. */
-  ok(node: NodeSpec, before: ObservedState): number;
 }
 
 /** The nodes a run targets: all, or those named by --limit (unknown names are an error). */
@@ -129,61 +119,30 @@ export async function gatherCluster(
   return { observed, unreachable };
 }
 
-export interface ClusterPlan {
-  plan: Plan;
-  desired: Map<string, DesiredState>;
-}
-
-/** Plan the gathered nodes; desired state is kept for verify. */
-export function planGathered(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): ClusterPlan {
-  const plan = planCluster(cluster, observed);
-  const { subnets } = allocateSubnets(cluster, observed);
-  const desired = new Map<string, DesiredState>();
-  for (const nodePlan of plan.nodes) {
-    const state = nodePlan.role === 'router' ? routerDesiredState(cluster, subnets) : desiredState(cluster, subnets, nodePlan.node);
-    desired.set(nodePlan.node, state);
-  }
-  return { plan, desired };
-}
-
-const EMPTY_OBSERVED = (node: string): ObservedState => ({
-  node,
-  links: [],
-  addresses: [],
-  routes: [],
-  ipForward: null,
-  files: [],
-  firewall: { available: true, chains: [], rules: [] },
-});
-
-/** How many desired facts already held before the run (Ansible's "ok"). */
-export function countOk(desired: DesiredState, before: ObservedState): number {
-  const total = unmetDesired(desired, EMPTY_OBSERVED(desired.node)).length;
-  return total - unmetDesired(desired, before).length;
-}
-
-/** The default verify: every desired fact present. */
-function desiredConvergence(desired: DesiredState): ConvergenceCheck {
-  return { unmet: (_node, observed) => unmetDesired(desired, observed), ok: (_node, before) => countOk(desired, before) };
+/** Plan the gathered hosts: the one node-state value every later step reads. */
+export function planGathered(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, goal: Goal = 'present'): ClusterState {
+  return buildClusterState(cluster, observed, goal);
 }
 
 function nodeRefusal(nodePlan: NodePlan): string | undefined {
-  if (nodePlan.refused) return `refused: ${nodePlan.refused}`;
-  if (nodePlan.conflicts.length > 0) return `conflict: ${nodePlan.conflicts.map((c) => `${c.object}: ${c.message}`).join('; ')}`;
+  if (nodePlan.refused) return `refused: ${describeRefusal(nodePlan.node, nodePlan.refused)}`;
+  if (nodePlan.conflicts.length > 0) {
+    return `conflict: ${nodePlan.conflicts.map((c) => describeConflict(c)).map((c) => `${c.object}: ${c.message}`).join('; ')}`;
+  }
   return undefined;
 }
 
 async function applyNode(
+  cluster: Cluster,
   filePaths: readonly string[],
-  node: NodeSpec,
-  nodePlan: NodePlan,
-  check: ConvergenceCheck,
-  before: ObservedState,
+  state: NodeState,
   sessions: NodeSessions,
   options: RunOptions,
 ): Promise<NodeResult> {
   const { hooks } = options;
-  const ok = check.ok(node, before);
+  const node = state.host;
+  const nodePlan = state.plan;
+  const ok = countOk(state);
   const refusal = nodeRefusal(nodePlan);
   if (refusal) {
     hooks.onProgress?.(node.name, { kind: 'failed', message: refusal });
@@ -201,28 +160,40 @@ async function applyNode(
     const result = await connection.exec(command);
     const outcome = parseApplyOutcome(nodePlan.changes, result.stdout, result.stderr);
     if (!outcome.ok) {
+      const index = outcome.step?.index ?? -1;
       const failedStep = {
-        index: outcome.stepIndex,
-        object: outcome.change?.object ?? '?',
-        command: outcome.change?.argv.join(' ') ?? '?',
+        index,
+        kind: outcome.change?.kind ?? 'link',
+        key: outcome.change?.key ?? '?',
+        command: outcome.step !== undefined ? describeStep(outcome.step.step) : '?',
         message: outcome.message,
       };
-      hooks.onProgress?.(node.name, { kind: 'failed', message: `step ${failedStep.index + 1} (${failedStep.object}): ${failedStep.message}` });
-      return { node: node.name, status: 'failed', changed: Math.max(0, outcome.stepIndex), ok, failedStep };
+      hooks.onProgress?.(node.name, { kind: 'failed', message: `step ${index + 1} (${failedStep.kind} ${failedStep.key}): ${failedStep.message}` });
+      return { node: node.name, status: 'failed', changed: Math.max(0, outcome.step?.change ?? 0), ok, failedStep };
     }
     const changed = nodePlan.changes.length;
     let observed = parseGatherOutput(result.stdout, node.name, node.address, filePaths);
-    let unmet = check.unmet(node, observed);
+    let convergence = checkConverged(cluster, state, observed);
     const retries = options.verifyRetries ?? 3;
-    for (let attempt = 1; unmet.length > 0 && attempt <= retries; attempt++) {
+    for (let attempt = 1; !convergence.converged && attempt <= retries; attempt++) {
       hooks.onProgress?.(node.name, { kind: 'verifying', attempt });
       await new Promise((resolve) => setTimeout(resolve, options.verifyDelayMs ?? 300));
       observed = await gatherNode(sessions, node, filePaths, hooks, options.gather);
-      unmet = check.unmet(node, observed);
+      convergence = checkConverged(cluster, state, observed);
     }
-    if (unmet.length > 0) {
-      hooks.onProgress?.(node.name, { kind: 'failed', message: `not converged: ${unmet.join('; ')}` });
-      return { node: node.name, status: 'failed', changed, ok, unmet, error: 'applied, but verify found desired state missing' };
+    if (!convergence.converged) {
+      const { unmet, conflicts } = convergence;
+      const gaps = [...unmet.map(describeChange), ...conflicts.map((c) => describeConflict(c).object)];
+      hooks.onProgress?.(node.name, { kind: 'failed', message: `not converged: ${gaps.join('; ')}` });
+      return {
+        node: node.name,
+        status: 'failed',
+        changed,
+        ok,
+        unmet,
+        ...(conflicts.length > 0 ? { blocked: conflicts } : {}),
+        error: 'applied, but the node has not converged',
+      };
     }
     hooks.onProgress?.(node.name, { kind: 'converged' });
     return { node: node.name, status: 'converged', changed, ok };
@@ -232,29 +203,25 @@ async function applyNode(
   }
 }
 
-/** Apply every node's plan in parallel (bounded by forks) and verify it. */
+/** Apply every node's plan in parallel (bounded by forks) and check that it converged. */
 export async function applyPlan(
-  cluster: Cluster,
+  state: ClusterState,
   nodes: readonly NodeSpec[],
-  clusterPlan: ClusterPlan,
   gathered: GatherResult,
   sessions: NodeSessions,
   options: RunOptions,
 ): Promise<NodeResult[]> {
   const limit = pLimit(Math.max(1, options.forks));
-  const filePaths = managedFilePaths(cluster);
+  const filePaths = managedFilePaths(state.cluster);
   return Promise.all(
     nodes.map((node) =>
       limit(async (): Promise<NodeResult> => {
         const reason = gathered.unreachable.get(node.name);
-        const nodePlan = clusterPlan.plan.nodes.find((p) => p.node === node.name);
-        const desired = clusterPlan.desired.get(node.name);
-        const before = gathered.observed.get(node.name);
-        const check = options.convergence ?? (desired !== undefined ? desiredConvergence(desired) : undefined);
-        if (reason !== undefined || !nodePlan || !check || !before) {
+        const nodeState = state.states.find((s) => s.host.name === node.name);
+        if (reason !== undefined || nodeState === undefined) {
           return { node: node.name, status: 'unreachable', changed: 0, ok: 0, error: reason ?? 'no state gathered' };
         }
-        return applyNode(filePaths, node, nodePlan, check, before, sessions, options);
+        return applyNode(state.cluster, filePaths, nodeState, sessions, options);
       }),
     ),
   );

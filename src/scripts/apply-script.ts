@@ -2,24 +2,30 @@
 // so several batches and other steps keep their order in one exec), a file is written to a temporary
 // file beside its target and renamed over it (atomic), other steps run as they are.
 // After the steps, the gather command runs in the same exec, so verify needs no extra round trip.
-import type { Change } from '../model/types.js';
+import type { Change, Step } from '../model/plan.js';
 import { shellJoin } from './shell-quote.js';
 import { renderGatherCommand, type GatherOptions } from './gather-script.js';
 
 const FAILED = '@@podnet-failed-group';
 const HEREDOC_END = 'PODNET_BATCH_END';
 
+/** One step of a node's plan, with where it comes from. */
+export interface PlacedStep {
+  step: Step;
+  /** Index of its change in the node plan. */
+  change: number;
+  /** Index of the step among all the node's steps. */
+  index: number;
+}
+
 /** A run of steps executed by one process: an `ip -batch` of several steps, or one other command. */
 export interface StepGroup {
-  /** Index of the group's first step in the node's change list. */
-  firstStep: number;
+  steps: PlacedStep[];
   batch: boolean;
   /** For a batch: one `ip` argv (without the leading `ip`) per line. Otherwise the single shell command. */
   lines: string[];
 }
 
-/** The argv[0] of a file step: ['install-file', PATH, MODE], content in Change.content. */
-export const INSTALL_FILE = 'install-file';
 const FILE_END = 'PODNET_FILE_END';
 const SAFE_PATH = /^(\/[A-Za-z0-9_.+-]+)+$/;
 const MODE = /^[0-7]{3,4}$/;
@@ -33,16 +39,14 @@ function base64Lines(text: string): string {
 }
 
 /** Shell that writes `content` to `path` atomically: a temporary file in the same directory, then rename. */
-function renderInstallFile(change: Change): string {
-  const [, path, mode] = change.argv;
-  if (path === undefined || !SAFE_PATH.test(path) || path.split('/').includes('..')) throw new Error(`refusing unsafe file path: ${JSON.stringify(path)}`);
-  if (mode === undefined || !MODE.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
-  if (change.content === undefined) throw new Error(`file step for ${path} has no content`);
+function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'install-file' }>): string {
+  if (!SAFE_PATH.test(path) || path.split('/').includes('..')) throw new Error(`refusing unsafe file path: ${JSON.stringify(path)}`);
+  if (!MODE.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
   const dir = path.slice(0, path.lastIndexOf('/')) || '/';
   return (
     `mkdir -p ${dir} && podnet_tmp=$(mktemp ${dir}/.podnet.XXXXXX) && ` +
     `{ base64 -d > "$podnet_tmp" <<'${FILE_END}' && chmod ${mode} "$podnet_tmp" && mv -f "$podnet_tmp" ${path}; } || { rm -f "$podnet_tmp"; false; }\n` +
-    `${base64Lines(change.content)}\n${FILE_END}`
+    `${base64Lines(content)}\n${FILE_END}`
   );
 }
 
@@ -50,23 +54,37 @@ function renderInstallFile(change: Change): string {
 // a shell or batch injection (`ip -batch` splits on blanks and honours quotes and `#`).
 const BATCH_WORD = /^[A-Za-z0-9_.:/=@+-]+$/;
 
+/** Every step of the changes, in order, with the change it realises. */
+export function placeSteps(changes: readonly Change[]): PlacedStep[] {
+  const placed: PlacedStep[] = [];
+  changes.forEach((change, c) => {
+    for (const step of change.steps) placed.push({ step, change: c, index: placed.length });
+  });
+  return placed;
+}
+
+/** Consecutive `ip` steps share one batch; every other step is a group of its own. */
 export function groupSteps(changes: readonly Change[]): StepGroup[] {
   const groups: StepGroup[] = [];
-  changes.forEach((change, index) => {
-    const [program, ...args] = change.argv;
-    if (program === 'ip') {
-      for (const word of args) {
+  for (const placed of placeSteps(changes)) {
+    const { step } = placed;
+    if (step.run === 'ip') {
+      for (const word of step.args) {
         if (!BATCH_WORD.test(word)) throw new Error(`refusing unsafe word in an ip step: ${JSON.stringify(word)}`);
       }
       const last = groups[groups.length - 1];
-      if (last?.batch) last.lines.push(args.join(' '));
-      else groups.push({ firstStep: index, batch: true, lines: [args.join(' ')] });
-    } else if (program === INSTALL_FILE) {
-      groups.push({ firstStep: index, batch: false, lines: [renderInstallFile(change)] });
+      if (last?.batch) {
+        last.steps.push(placed);
+        last.lines.push(step.args.join(' '));
+      } else groups.push({ steps: [placed], batch: true, lines: [step.args.join(' ')] });
+    } else if (step.run === 'install-file') {
+      groups.push({ steps: [placed], batch: false, lines: [renderInstallFile(step)] });
+    } else if (step.run === 'script') {
+      groups.push({ steps: [placed], batch: false, lines: [shellJoin(['sh', '-c', step.script])] });
     } else {
-      groups.push({ firstStep: index, batch: false, lines: [shellJoin(change.argv)] });
+      groups.push({ steps: [placed], batch: false, lines: [shellJoin(step.argv)] });
     }
-  });
+  }
   return groups;
 }
 
@@ -84,7 +102,13 @@ export function renderApplyCommand(changes: readonly Change[], filePaths: readon
 
 export type ApplyOutcome =
   | { ok: true }
-  | { ok: false; stepIndex: number; change: Change | undefined; message: string };
+  | {
+      ok: false;
+      /** The failing step (index among all the node's steps), or undefined when the output names none. */
+      step: PlacedStep | undefined;
+      change: Change | undefined;
+      message: string;
+    };
 
 /** Map the exec's output back to the failing step (`Command failed -:N` is line N of the batch). */
 export function parseApplyOutcome(changes: readonly Change[], stdout: string, stderr: string): ApplyOutcome {
@@ -92,14 +116,27 @@ export function parseApplyOutcome(changes: readonly Change[], stdout: string, st
   if (!failed) return { ok: true };
   const groups = groupSteps(changes);
   const group = groups[Number(failed[1])];
-  if (!group) return { ok: false, stepIndex: -1, change: undefined, message: stderr.trim() || 'a step failed' };
-  let stepIndex = group.firstStep;
+  if (!group) return { ok: false, step: undefined, change: undefined, message: stderr.trim() || 'a step failed' };
   const batchLine = /Command failed -:(\d+)/.exec(stderr);
-  if (group.batch && batchLine) stepIndex = group.firstStep + Number(batchLine[1]) - 1;
+  const step = group.batch && batchLine ? group.steps[Number(batchLine[1]) - 1] : group.steps[0];
   const message = stderr
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('Command failed -:'))
     .join('; ');
-  return { ok: false, stepIndex, change: changes[stepIndex], message: message || 'the step failed' };
+  return { ok: false, step, change: step === undefined ? undefined : changes[step.change], message: message || 'the step failed' };
+}
+
+/** A step as the command line people read (`ip route replace …`, `install-file PATH MODE`). */
+export function describeStep(step: Step): string {
+  switch (step.run) {
+    case 'ip':
+      return ['ip', ...step.args].join(' ');
+    case 'command':
+      return step.argv.join(' ');
+    case 'install-file':
+      return `install-file ${step.path} ${step.mode}`;
+    case 'script':
+      return 'sh -c <script>';
+  }
 }

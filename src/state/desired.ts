@@ -11,7 +11,7 @@ import {
 } from '../model/types.js';
 import { gatewayAddress, subnetPrefixLength } from './subnets.js';
 import { desiredFiles } from './node-files.js';
-import { desiredFirewall } from '../plan/firewall.js';
+import { desiredFirewall } from './desired-firewall.js';
 
 /** A node's desired state: unlike the router's, it always has a bridge and its address. */
 export type NodeDesiredState = DesiredState & { bridge: DesiredBridge; address: DesiredAddress };

@@ -2,6 +2,7 @@
 // conflist that points container runtimes at it. Both are part of the desired state.
 import { renderConflist } from '../scripts/cni/conflist.js';
 import { renderPlugin } from '../scripts/cni/render-plugin.js';
+import type { FileRole } from '../model/plan.js';
 import type { Cluster, DesiredFile } from '../model/types.js';
 import { sha256Hex } from './sha256.js';
 
@@ -22,8 +23,8 @@ export function managedFilePaths(cluster: Pick<Cluster, 'cni'>): string[] {
   return [pluginPath(cluster), conflistPath(cluster)];
 }
 
-function file(path: string, mode: string, content: string, purpose: string): DesiredFile {
-  return { path, mode, content, sha256: sha256Hex(content), purpose };
+function file(path: string, mode: string, content: string, role: FileRole): DesiredFile {
+  return { path, mode, content, sha256: sha256Hex(content), role };
 }
 
 export function desiredFiles(cluster: Cluster, subnet: string, gateway: string): DesiredFile[] {
@@ -36,5 +37,5 @@ export function desiredFiles(cluster: Cluster, subnet: string, gateway: string):
     dataDir: cluster.cni.dataDir,
   });
   const conflist = renderConflist({ networkName: cluster.cni.networkName, cniVersion: cluster.cni.cniVersion, pluginType: PLUGIN_FILE_NAME });
-  return [file(pluginPath(cluster), '755', plugin, 'CNI plugin'), file(conflistPath(cluster), '644', conflist, 'CNI network config')];
+  return [file(pluginPath(cluster), '755', plugin, 'cni-plugin'), file(conflistPath(cluster), '644', conflist, 'cni-config')];
 }

@@ -1,6 +1,7 @@
 // Reverse-path filtering: read `net.ipv4.conf.*.rp_filter` from the gather, and warn where a
 // strict setting sits on a path pod traffic crosses. podnet does not own these sysctls: it reports,
 // it never changes them. Pure.
+import type { Warning } from '../model/plan.js';
 
 /** The gather's `rp_filter` section: one `DEV VALUE` line per `/proc/sys/net/ipv4/conf/*`. */
 export const RP_FILTER_GATHER_COMMAND =
@@ -26,20 +27,13 @@ export function effectiveRpFilter(rpFilter: RpFilter, dev: string): number {
 }
 
 /**
- * One warning per interface in `devs` (with what it is, e.g. `eth0 (node interface)`) where
- * rp_filter is strict (1): a pod packet arriving there is dropped unless the route back to its
- * source leaves through the same interface (asymmetric paths, a route missing for a while).
+ * One warning per interface in `devs` where rp_filter is strict (1): a pod packet arriving there is
+ * dropped unless the route back to its source leaves through the same interface (asymmetric paths,
+ * a route missing for a while). `value` says where it comes from: 1 on `all` or on the interface.
  */
-export function rpFilterWarnings(rpFilter: RpFilter | undefined, devs: readonly { dev: string; role: string }[]): string[] {
+export function rpFilterWarnings(rpFilter: RpFilter | undefined, devs: readonly { dev: string; role: 'bridge' | 'node-interface' }[]): Warning[] {
   if (rpFilter === undefined) return [];
-  const warnings: string[] = [];
-  for (const { dev, role } of devs) {
-    if (effectiveRpFilter(rpFilter, dev) !== 1) continue;
-    const source = rpFilter.all === 1 ? 'net.ipv4.conf.all.rp_filter=1' : `net.ipv4.conf.${dev}.rp_filter=1`;
-    warnings.push(
-      `strict rp_filter on ${dev} (${role}; ${source}): pod packets arriving there are dropped unless the route back to their source ` +
-        `leaves through ${dev}; podnet does not change it — set it to 2 (loose) if pod traffic is lost`,
-    );
-  }
-  return warnings;
+  return devs
+    .filter(({ dev }) => effectiveRpFilter(rpFilter, dev) === 1)
+    .map(({ dev, role }) => ({ code: 'rp-filter-strict', dev, role, fromAll: rpFilter.all === 1 }));
 }

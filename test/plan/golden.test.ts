@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadCluster } from '../../src/config/load-cluster.js';
 import type { ManagementPath, ObservedState } from '../../src/model/types.js';
-import { planCluster } from '../../src/plan/plan.js';
+import { planCluster } from '../../src/plan/node-state.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
 import { FIXTURE_ROOT, loadObserved } from '../support/ip-fixtures.js';
 

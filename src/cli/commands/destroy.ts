@@ -1,13 +1,12 @@
 // `podnet destroy FILE`: gather every node (with its pods), plan the removal of everything podnet
-// owns (pure, src/core/destroy.ts), print it, run it through apply's machinery, and verify that
+// owns (pure, src/plan/destroy.ts), print it, run it through apply's machinery, and verify that
 // nothing podnet owns is left. net.ipv4.ip_forward stays as it is.
 import type { Command } from 'commander';
-import { planDestroy, podnetLeftovers } from '../../plan/destroy.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
 import { renderRecap, type NodeResult } from '../../render/recap.js';
 import { readCluster } from '../read-cluster.js';
 import { NodeSessions } from '../../run/node-sessions.js';
-import { applyPlan, gatherCluster, targetHosts, type RunOptions } from '../../run/run-cluster.js';
+import { applyPlan, gatherCluster, planGathered, targetHosts, type RunOptions } from '../../run/run-cluster.js';
 import { addRunOptions, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
@@ -39,21 +38,18 @@ async function runDestroy(file: string, options: PlanCommandOptions): Promise<nu
       ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
     },
     gather: { cni: cluster.cni },
-    convergence: {
-      unmet: (node, observed) => podnetLeftovers(cluster, node, observed).map((object) => `${object} is still there`),
-      ok: () => 0,
-    },
   };
   const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
   try {
     const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
-    const plan = planDestroy(cluster, gathered.observed);
+    const state = planGathered(cluster, gathered.observed, 'absent');
+    const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(plan, { color }));
     }
-    const results = await applyPlan(cluster, nodes, { plan, desired: new Map() }, gathered, sessions, runOptions);
+    const results = await applyPlan(state, nodes, gathered, sessions, runOptions);
     progress.done();
     const unreachable: NodeResult[] = [...gathered.unreachable].map(([node, error]) => ({ node, status: 'unreachable', changed: 0, ok: 0, error }));
     const allResults = results.length > 0 ? results : unreachable;

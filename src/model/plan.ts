@@ -1,0 +1,230 @@
+// A plan is data: per host the changes that bring it in line, each ONE object (kind + key) with
+// an action, typed before/after values, a reason as a code, and the steps that realise it.
+// Nothing here is a sentence: src/render writes them.
+import type { HostRole, IptablesTable, ManagementPath } from './types.js';
+
+/** Version of the Plan JSON format (2: changes are objects with keys, reasons and steps). */
+export const PLAN_FORMAT_VERSION = 2;
+
+export type Action = 'create' | 'update' | 'delete';
+
+/** Terraform-style runes. */
+export const ACTION_RUNE: Record<Action, string> = { create: '+', update: '~', delete: '-' };
+
+// ───────────────────────────── values (before/after) ─────────────────────────────
+
+export interface SysctlValue {
+  key: string;
+  /** null: the node's value could not be read. */
+  value: number | null;
+}
+
+export interface LinkValue {
+  name: string;
+  /** `bridge`; null for a link without a kind. */
+  kind?: string | null;
+  alias?: string;
+  mtu?: number;
+  up?: boolean;
+  /** Addresses the link carries (a deleted bridge takes them with it). */
+  addresses?: string[];
+  /** Ports detached when the link goes. */
+  ports?: string[];
+}
+
+export interface AddressValue {
+  /** `10.244.1.1/24` */
+  address: string;
+  dev: string;
+}
+
+export interface RouteValue {
+  /** Destination in network form, `10.244.2.0/24`, or `default`. */
+  dst: string;
+  type?: string;
+  gateway?: string;
+  dev?: string;
+  nexthops?: { gateway?: string; dev?: string }[];
+  metric?: number;
+  /** `201`, `podnet`, `boot`, `kernel` … */
+  protocol: string;
+}
+
+/** What a file podnet keeps is for. */
+export type FileRole = 'cni-plugin' | 'cni-config' | 'address-store';
+
+export interface FileValue {
+  path: string;
+  role?: FileRole;
+  mode?: string;
+  sha256?: string;
+}
+
+export interface ChainValue {
+  table: IptablesTable | string;
+  chain: string;
+}
+
+export interface RuleValue {
+  table: IptablesTable | string;
+  chain: string;
+  /** The rule after `-A CHAIN`, as iptables-save spells it. */
+  rule: string;
+  /** 1-based position in its chain when it matters (a jump that must come first). */
+  position?: number;
+  /** Why podnet wants the rule (`accept pod traffic`, …); only on desired rules. */
+  purpose?: RulePurpose;
+}
+
+export type RulePurpose = 'forward-jump' | 'forward-from-pods' | 'forward-to-pods' | 'nat-jump' | 'nat-keep-pod-traffic' | 'nat-masquerade';
+
+export interface PodValue {
+  pod: string;
+  addresses: string[];
+}
+
+// ───────────────────────────── steps (how) ─────────────────────────────
+
+/**
+ * One command on the node. Consecutive `ip` steps share one `ip -batch`; a file is installed
+ * atomically (temporary file, then rename); a script runs under `sh -c`.
+ */
+export type Step =
+  | { run: 'ip'; args: string[] }
+  | { run: 'command'; argv: string[] }
+  | { run: 'install-file'; path: string; mode: string; content: string }
+  | { run: 'script'; script: string };
+
+// ───────────────────────────── reasons (why) ─────────────────────────────
+
+/** Why a change is planned. `differs`: before and after say how. */
+export type Reason =
+  | { code: 'missing' }
+  | { code: 'differs' }
+  | { code: 'stale-address'; want: string }
+  | { code: 'stale-bridge'; want: string }
+  | { code: 'stale-route-metric'; peer: string }
+  | { code: 'stale-route-router-host-gw' }
+  | { code: 'stale-route-own-subnet' }
+  | { code: 'stale-route-outside-pod-cidr'; podCidr: string }
+  | { code: 'stale-route-pod-cidr' }
+  | { code: 'stale-route-via-router'; router: string; gateway: string }
+  | { code: 'stale-route-no-node' }
+  | { code: 'stale-chain' }
+  | { code: 'stale-rule' }
+  | { code: 'rule-in-stale-chain'; chain: string }
+  | { code: 'rule-duplicate' }
+  | { code: 'rule-out-of-order' }
+  | { code: 'rule-not-first'; chain: string }
+  | { code: 'destroy' }
+  | { code: 'destroy-pod-through-plugin' }
+  | { code: 'destroy-pod-by-hand' };
+
+export type ReasonCode = Reason['code'];
+
+// ───────────────────────────── changes ─────────────────────────────
+
+interface ChangeOf<K extends string, V> {
+  kind: K;
+  /** The object's identity within its kind (route destination, link name, file path, rule spec …). */
+  key: string;
+  action: Action;
+  before?: V;
+  after?: V;
+  reason: Reason;
+  /** The commands that realise the change, in order. */
+  steps: Step[];
+}
+
+export type Change =
+  | ChangeOf<'sysctl', SysctlValue>
+  | ChangeOf<'link', LinkValue>
+  | ChangeOf<'address', AddressValue>
+  | ChangeOf<'route', RouteValue>
+  | ChangeOf<'file', FileValue>
+  | ChangeOf<'chain', ChainValue>
+  | ChangeOf<'rule', RuleValue>
+  | ChangeOf<'pod', PodValue>;
+
+export type ChangeKind = Change['kind'];
+
+export const CHANGE_KINDS: readonly ChangeKind[] = ['sysctl', 'link', 'address', 'route', 'file', 'chain', 'rule', 'pod'];
+
+// ───────────────────────────── conflicts and refusals ─────────────────────────────
+
+/** A foreign object in the way of desired state: podnet does not take it over. */
+export type Conflict = { node: string } & ConflictDetail;
+
+export type ConflictDetail =
+  | { code: 'link-not-bridge'; kind: 'link'; key: string; found: LinkValue }
+  | { code: 'bridge-not-podnet'; kind: 'link'; key: string; found: LinkValue; alias: string }
+  | { code: 'foreign-address-on-bridge'; kind: 'address'; key: string; found: AddressValue; podCidr: string }
+  | { code: 'pod-address-on-foreign-link'; kind: 'address'; key: string; found: AddressValue; podCidr: string }
+  | { code: 'old-bridge-has-ports'; kind: 'link'; key: string; ports: string[] }
+  | { code: 'old-bridge-foreign-addresses'; kind: 'link'; key: string; addresses: string[] }
+  | { code: 'bridge-foreign-addresses'; kind: 'link'; key: string; addresses: string[] }
+  | { code: 'foreign-route-to-peer'; kind: 'route'; key: string; found: RouteValue; peer: string }
+  | { code: 'foreign-route-inside-peer'; kind: 'route'; key: string; found: RouteValue; peer: string; subnet: string }
+  | { code: 'foreign-file'; kind: 'file'; key: string; role: FileRole }
+  | { code: 'foreign-jump-to-old-chain'; kind: 'chain'; key: string; found: ChainValue; rules: RuleValue[] }
+  | { code: 'iptables-missing-for-nat'; kind: 'iptables'; key: string; problem: string };
+
+export type ConflictCode = ConflictDetail['code'];
+
+/** A change that would touch the node's management path. */
+export interface Offence {
+  kind: 'link' | 'address' | 'route';
+  key: string;
+  action: Action;
+  /** For an address or route: which protected address it takes. */
+  takes?: { address: string; what: 'node-address' | 'ssh-address' | 'ssh-client' };
+}
+
+/** Why a node is refused: the plan would cut the management (SSH) path. */
+export interface Refusal {
+  nodeAddress: string;
+  management?: ManagementPath;
+  offences: Offence[];
+}
+
+// ───────────────────────────── warnings ─────────────────────────────
+
+/** Worth knowing, not podnet's to change; does not stop the plan. */
+export type Warning =
+  | { code: 'rp-filter-strict'; dev: string; role: 'bridge' | 'node-interface'; fromAll: boolean }
+  | { code: 'iptables-missing'; problem: string }
+  | { code: 'foreign-file-left'; path: string }
+  | { code: 'store-holds-foreign'; store: string; containers: { id: string; addresses: string[] }[] }
+  | { code: 'subnet'; message: string };
+
+// ───────────────────────────── plans ─────────────────────────────
+
+export interface NodePlan {
+  node: string;
+  /** Absent means `node`; the gateway-mode router's plan is `router` (its own section in the plan). */
+  role?: HostRole;
+  address: string;
+  /** The node's pod subnet; for the router, the pod CIDR. */
+  subnet: string;
+  changes: Change[];
+  conflicts: Conflict[];
+  /** Set when the plan would cut the management path; the node must not be applied. */
+  refused?: Refusal;
+  warnings?: Warning[];
+}
+
+export interface PlanSummary {
+  add: number;
+  change: number;
+  destroy: number;
+  conflicts: number;
+  refused: number;
+}
+
+export interface Plan {
+  formatVersion: typeof PLAN_FORMAT_VERSION;
+  cluster: string;
+  nodes: NodePlan[];
+  summary: PlanSummary;
+  warnings?: Warning[];
+}

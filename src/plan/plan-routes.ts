@@ -1,0 +1,87 @@
+// Routes: one per desired destination (`ip route replace … proto 201`, keyed on destination, so a
+// changed gateway is an update), podnet's stale routes deleted, and foreign routes that would take
+// a peer's pods away from podnet's route reported as conflicts and left alone.
+import type { Reason, RouteValue } from '../model/plan.js';
+import type { DesiredRoute, ObservedRoute } from '../model/types.js';
+import { PODNET_PROTO, isPodnetRoute } from './ownership.js';
+import type { Planning } from './planning.js';
+import { hasMetric, ipv4DstSpan, parseIpv4Dst, routeDeleteStep, routeKey, routeValue } from './values.js';
+
+export function planRoutes(p: Planning): void {
+  const desiredByDst = new Map(p.desired.routes.map((r) => [r.dst, r]));
+  for (const want of p.desired.routes) planDesiredRoute(p, want);
+  for (const route of p.observed.routes) {
+    if (!isPodnetRoute(route)) continue;
+    if (desiredByDst.has(route.dst) && !hasMetric(route)) continue; // planned above
+    p.guard.route(route.dst, 'delete');
+    p.add('route-delete', {
+      kind: 'route',
+      key: routeKey(route),
+      action: 'delete',
+      before: routeValue(route),
+      reason: staleReason(p, route, desiredByDst.get(route.dst)),
+      steps: [routeDeleteStep(route)],
+    });
+  }
+}
+
+/** The route podnet wants for a destination, as a value. */
+export function desiredRouteValue(want: DesiredRoute): RouteValue {
+  return { dst: want.dst, gateway: want.gateway, protocol: PODNET_PROTO };
+}
+
+/**
+ * The one answer to "is podnet's route to this destination right?": the observed podnet route
+ * (metric 0) equals the desired one when it is a plain unicast route via the desired gateway.
+ */
+export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean {
+  return route.type === undefined && route.nexthops === undefined && route.gateway === want.gateway;
+}
+
+function planDesiredRoute(p: Planning, want: DesiredRoute): void {
+  const wantSpan = ipv4DstSpan(want.dst);
+  const foreign = p.observed.routes.filter((r) => !isPodnetRoute(r) && r.dst === want.dst);
+  for (const route of foreign) {
+    p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
+  }
+  // A foreign more specific route would take part of the peer's pods away from podnet's route.
+  // The node's own subnet on its bridge is inside the gateway-mode pod-CIDR route, and meant to be.
+  for (const route of p.observed.routes) {
+    if (isPodnetRoute(route) || route.dst === want.dst || isOwnSubnetRoute(p, route)) continue;
+    const span = ipv4DstSpan(route.dst);
+    if (span !== null && wantSpan !== null && wantSpan.first <= span.first && span.last <= wantSpan.last) {
+      p.conflict({ code: 'foreign-route-inside-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer, subnet: want.dst });
+    }
+  }
+  if (foreign.length > 0) return;
+  const mine = p.observed.routes.find((r) => isPodnetRoute(r) && r.dst === want.dst && !hasMetric(r));
+  const after = desiredRouteValue(want);
+  const steps = [{ run: 'ip' as const, args: ['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO] }];
+  if (mine === undefined) {
+    p.guard.route(want.dst, 'create');
+    p.add('route-set', { kind: 'route', key: want.dst, action: 'create', after, reason: { code: 'missing' }, steps });
+    return;
+  }
+  if (routeIsRight(mine, want)) return;
+  p.guard.route(want.dst, 'update');
+  p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: { code: 'differs' }, steps });
+}
+
+/** The kernel's connected route of this node's own subnet on podnet's bridge. */
+function isOwnSubnetRoute(p: Planning, route: ObservedRoute): boolean {
+  const bridge = p.desired.bridge;
+  return bridge !== undefined && route.dst === p.desired.subnet && route.dev === bridge.name && route.gateway === undefined;
+}
+
+function staleReason(p: Planning, route: ObservedRoute, want: DesiredRoute | undefined): Reason {
+  const { desired, ctx } = p;
+  if (want !== undefined) return { code: 'stale-route-metric', peer: want.peer };
+  if (desired.role === 'router' && desired.routes.length === 0) return { code: 'stale-route-router-host-gw' };
+  if (route.dst === desired.subnet && desired.role !== 'router') return { code: 'stale-route-own-subnet' };
+  const range = parseIpv4Dst(route.dst);
+  if (range === null || !p.podCidr.contains(range)) return { code: 'stale-route-outside-pod-cidr', podCidr: ctx.podCidr };
+  if (route.dst === ctx.podCidr) return { code: 'stale-route-pod-cidr' };
+  const viaRouter = desired.routes.find((r) => r.dst === ctx.podCidr);
+  if (viaRouter !== undefined) return { code: 'stale-route-via-router', router: viaRouter.peer, gateway: viaRouter.gateway };
+  return { code: 'stale-route-no-node' };
+}

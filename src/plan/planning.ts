@@ -1,0 +1,69 @@
+// The working state of one node's planning, shared by the planner's parts (bridge, routes, files,
+// firewall): what is desired and observed, the management guard, and the changes found so far,
+// filed by phase. The phases fix the order of the node's steps:
+//   sysctl first (so the ip steps that follow form one contiguous `ip -batch`), then deletions —
+//   podnet's stale iptables rules, stale routes, stale addresses, stale links, so nothing is removed
+//   while something podnet still plans to remove depends on it, and a wrong bridge address is gone
+//   before the right one is added (deleting a primary address drops the secondaries added after
+//   it) — then creations: the bridge, its address, routes, iptables rules, and last the CNI plugin
+//   and its conflist (a runtime that reads the conflist finds the bridge ready).
+import { IPv4CidrRange } from 'ip-num';
+import type { Change, ConflictDetail, Conflict, Warning } from '../model/plan.js';
+import type { DesiredState, ObservedState } from '../model/types.js';
+import { ManagementGuard } from './management-guard.js';
+
+export const PHASES = [
+  'sysctl',
+  'firewall-delete',
+  'route-delete',
+  'address-delete',
+  'link-delete',
+  'link-set',
+  'address-create',
+  'route-set',
+  'firewall-create',
+  'file',
+] as const;
+
+export type Phase = (typeof PHASES)[number];
+
+export interface PlanContext {
+  /** The cluster's pod CIDR: podnet's routes and bridge addresses live inside it. */
+  podCidr: string;
+  /** The node's own address on the node network (protected like the management path). */
+  nodeAddress: string;
+}
+
+export class Planning {
+  readonly podCidr: IPv4CidrRange;
+  readonly guard: ManagementGuard;
+  readonly conflicts: Conflict[] = [];
+  readonly warnings: Warning[] = [];
+  private readonly phases = new Map<Phase, Change[]>(PHASES.map((phase) => [phase, []]));
+
+  constructor(
+    readonly desired: DesiredState,
+    readonly observed: ObservedState,
+    readonly ctx: PlanContext,
+  ) {
+    this.podCidr = IPv4CidrRange.fromCidr(ctx.podCidr);
+    this.guard = new ManagementGuard(observed, ctx.nodeAddress);
+  }
+
+  add(phase: Phase, change: Change): void {
+    (this.phases.get(phase) as Change[]).push(change);
+  }
+
+  conflict(detail: ConflictDetail): void {
+    this.conflicts.push({ node: this.desired.node, ...detail });
+  }
+
+  warn(warning: Warning): void {
+    this.warnings.push(warning);
+  }
+
+  /** Every change found, in phase order. */
+  changes(): Change[] {
+    return PHASES.flatMap((phase) => this.phases.get(phase) as Change[]);
+  }
+}

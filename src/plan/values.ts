@@ -1,0 +1,86 @@
+// Observed objects as the plain values a change carries (before/after) and their keys.
+import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import type { AddressValue, RouteValue, Step } from '../model/plan.js';
+import type { ObservedAddress, ObservedRoute } from '../model/types.js';
+import { PODNET_PROTO } from './ownership.js';
+
+/** A route as plain data. */
+export function routeValue(route: ObservedRoute): RouteValue {
+  const value: RouteValue = { dst: route.dst, protocol: route.protocol };
+  if (route.type !== undefined) value.type = route.type;
+  if (route.gateway !== undefined) value.gateway = route.gateway;
+  if (route.nexthops !== undefined) value.nexthops = route.nexthops;
+  if (route.dev !== undefined) value.dev = route.dev;
+  if (route.metric !== undefined) value.metric = route.metric;
+  return value;
+}
+
+/** Route identity: destination (+ metric when not 0; `ip route replace` keys on both). */
+export function routeKey(route: Pick<ObservedRoute, 'dst' | 'metric'>): string {
+  return hasMetric(route) ? `${route.dst} metric ${route.metric}` : route.dst;
+}
+
+export function hasMetric(route: Pick<ObservedRoute, 'metric'>): boolean {
+  return route.metric !== undefined && route.metric !== 0;
+}
+
+/** The `ip route del` of one of podnet's routes, exact enough to hit only that route. */
+export function routeDeleteStep(route: ObservedRoute): Step {
+  const args = ['route', 'del'];
+  if (route.type !== undefined) args.push(route.type);
+  args.push(route.dst);
+  if (route.gateway !== undefined) args.push('via', route.gateway);
+  else if (route.dev !== undefined && route.nexthops === undefined) args.push('dev', route.dev);
+  args.push('proto', PODNET_PROTO);
+  if (route.metric !== undefined) args.push('metric', String(route.metric));
+  return { run: 'ip', args };
+}
+
+export function addressText(address: Pick<ObservedAddress, 'local' | 'prefixlen'>): string {
+  return `${address.local}/${address.prefixlen}`;
+}
+
+export function addressValue(address: Pick<ObservedAddress, 'local' | 'prefixlen' | 'dev'>): AddressValue {
+  return { address: addressText(address), dev: address.dev };
+}
+
+/** Address identity: `10.244.1.1/24 on v-net-0`. */
+export function addressKey(address: AddressValue): string {
+  return `${address.address} on ${address.dev}`;
+}
+
+/** An IPv4 route destination as a range (`default` is 0.0.0.0/0); null for anything else. */
+export function parseIpv4Dst(dst: string): IPv4CidrRange | null {
+  const cidr = dst === 'default' ? '0.0.0.0/0' : dst;
+  return Validator.isValidIPv4CidrNotation(cidr)[0] ? IPv4CidrRange.fromCidr(cidr) : null;
+}
+
+export interface Span {
+  first: bigint;
+  last: bigint;
+}
+
+// ip-num's range checks cost tens of µs; a cluster plan compares every peer route with every
+// foreign route on every node, so each destination's first and last address are computed once.
+const dstSpans = new Map<string, Span | null>();
+
+export function ipv4DstSpan(dst: string): Span | null {
+  let span = dstSpans.get(dst);
+  if (span === undefined) {
+    const range = parseIpv4Dst(dst);
+    span = range === null ? null : { first: range.getFirst().getValue(), last: range.getLast().getValue() };
+    dstSpans.set(dst, span);
+  }
+  return span;
+}
+
+/** Whether an IPv4 address (text) lies inside `range`; false for anything that is not IPv4. */
+export function rangeContains(range: IPv4CidrRange, address: string): boolean {
+  return Validator.isValidIPv4String(address)[0] && range.contains(IPv4.fromString(address));
+}
+
+const IPV6_LINK_LOCAL = IPv6CidrRange.fromCidr('fe80::/10');
+
+export function isIpv6LinkLocal(address: ObservedAddress): boolean {
+  return address.family === 'inet6' && Validator.isValidIPv6String(address.local)[0] && IPV6_LINK_LOCAL.contains(IPv6.fromString(address.local));
+}
