@@ -12,12 +12,11 @@ import { IPv4CidrRange, Validator } from 'ip-num';
 import type { Change, ConflictDetail, Conflict, FileRole, NodePlan, Step, Warning } from '../model/plan.js';
 import type { Cluster, HostRole, NodeSpec, ObservedState } from '../model/types.js';
 import { NO_FIREWALL } from '../state/desired-firewall.js';
-import { conflistPath, managedFilePaths, pluginPath } from '../state/node-files.js';
-import { POD_NAME_PATTERN, deployedPaths, pluginNetConfig, renderPodDelScript } from '../scripts/pod-script.js';
-import { renderConflist } from '../scripts/cni/conflist.js';
+import { conflistPath, managedFilePaths, pluginPath, pluginStdinConfig } from '../state/node-files.js';
+import { POD_NAME_PATTERN, deployedPaths, renderPodDelScript } from '../scripts/pod-script.js';
 import { planFirewall } from './firewall.js';
 import { ManagementGuard } from './management-guard.js';
-import { isPodnetBridge, isPodnetRoute } from './ownership.js';
+import { isPodnetBridge, isPodnetRoute } from '../state/ownership.js';
 import { addressKey, addressText, addressValue, rangeContains, routeDeleteStep, routeKey, routeValue } from './values.js';
 
 export type DestroyHost = Pick<NodeSpec, 'name' | 'address'> & { subnet?: string; role?: HostRole };
@@ -115,7 +114,7 @@ function planPods(cluster: Cluster, observed: ObservedState, warnings: Warning[]
   const ifnames = new Map(pods.allocations.map((a) => [a.containerId, a.ifname]));
   const present = (path: string): boolean => observed.files?.some((f) => f.path === path && f.sha256 !== null && f.mentionsPodnet === true) ?? false;
   const pluginReady = present(pluginPath(cluster)) && present(conflistPath(cluster));
-  const netConfig = pluginNetConfig(renderConflist({ networkName: cluster.cni.networkName, cniVersion: cluster.cni.cniVersion }));
+  const netConfig = pluginStdinConfig(cluster);
   for (const pod of pods.netns) {
     const addresses = byId.get(pod);
     if (addresses === undefined || !POD_NAME_PATTERN.test(pod)) continue;

@@ -3,7 +3,7 @@
 // not make is a conflict and is never adopted (it may carry someone else's ports and addresses).
 import type { DesiredAddress, DesiredBridge, ObservedLink } from '../model/types.js';
 import type { LinkValue, Step } from '../model/plan.js';
-import { isPodnetBridge } from './ownership.js';
+import { isPodnetBridge } from '../state/ownership.js';
 import type { Planning } from './planning.js';
 import { addressKey, addressText, addressValue, isIpv6LinkLocal, rangeContains } from './values.js';
 

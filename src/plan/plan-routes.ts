@@ -3,7 +3,7 @@
 // a peer's pods away from podnet's route reported as conflicts and left alone.
 import type { Reason, RouteValue } from '../model/plan.js';
 import type { DesiredRoute, ObservedRoute } from '../model/types.js';
-import { PODNET_PROTO, isPodnetRoute } from './ownership.js';
+import { PODNET_PROTO, isPodnetRoute } from '../state/ownership.js';
 import type { Planning } from './planning.js';
 import { hasMetric, ipv4DstSpan, parseIpv4Dst, routeDeleteStep, routeKey, routeValue } from './values.js';
 

@@ -2,7 +2,7 @@
 import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
 import type { AddressValue, RouteValue, Step } from '../model/plan.js';
 import type { ObservedAddress, ObservedRoute } from '../model/types.js';
-import { PODNET_PROTO } from './ownership.js';
+import { PODNET_PROTO } from '../state/ownership.js';
 
 /** A route as plain data. */
 export function routeValue(route: ObservedRoute): RouteValue {

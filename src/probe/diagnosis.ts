@@ -1,7 +1,10 @@
 // Why a verify cell failed, read from what was gathered: forwarding off, a missing or wrong route
 // (against desired state), a FORWARD policy of DROP without podnet's accept rules, strict rp_filter,
 // MTUs below the configured one, source NAT. Pure; most certain causes first.
-import type { DesiredState, ObservedRoute, ObservedState } from '../model/types.js';
+import type { DesiredState, ObservedState } from '../model/types.js';
+import { routeIsRight } from '../plan/plan-routes.js';
+import { routeValue } from '../plan/values.js';
+import { describeRoute } from '../render/sentences.js';
 import type { CheckId, NodeSetup, VerifyCell } from './types.js';
 
 export interface DiagnosisNode {
@@ -53,13 +56,6 @@ function forwardingOff(node: DiagnosisNode): string[] {
     : [];
 }
 
-function describeRoute(route: ObservedRoute): string {
-  if (route.type && route.type !== 'unicast') return `${route.type} ${route.dst}`;
-  if (route.gateway) return `${route.dst} via ${route.gateway}`;
-  if (route.nexthops) return `${route.dst} (multipath)`;
-  return `${route.dst} dev ${route.dev ?? '?'}`;
-}
-
 /** Routing of `from` towards `address` (a pod on `owner`) against from's desired routes. */
 function routeProblems(from: DiagnosisNode, owner: string, address: string | undefined, purpose: string): string[] {
   if (address === undefined || !from.desired || !from.observed) return [];
@@ -67,9 +63,9 @@ function routeProblems(from: DiagnosisNode, owner: string, address: string | und
   if (!want) return [];
   const have = from.observed.routes.find((r) => r.dst === want.dst);
   if (!have) return [`${from.name} has no route to ${owner}'s pods (${purpose}): ${want.dst} via ${want.gateway} is missing`];
+  if (routeIsRight(have, want)) return [];
   if (have.type && have.type !== 'unicast') return [`${from.name} has a ${have.type} route for ${want.dst} (${purpose}), want ${want.dst} via ${want.gateway}`];
-  if (have.gateway !== want.gateway) return [`${from.name} routes ${describeRoute(have)} (${purpose}), want via ${want.gateway}`];
-  return [];
+  return [`${from.name} has ${describeRoute(routeValue(have))} (${purpose}), want via ${want.gateway}`];
 }
 
 /** Whether a FORWARD rule accepts pod traffic: ACCEPT for the pod CIDR, or podnet's own chain/comment. */

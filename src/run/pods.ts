@@ -1,5 +1,5 @@
 // `podnet pod add|del|list`: one SSH exec per operation per node, running the deployed CNI plugin
-// the way a container runtime does. The scripts and their parsing live in core/pod-script.ts.
+// the way a container runtime does. The scripts and their parsing live in scripts/pod-script.ts.
 import pLimit from 'p-limit';
 import type { Cluster, NodeSpec } from '../model/types.js';
 import { UserError } from '../model/errors.js';
@@ -7,7 +7,6 @@ import {
   parsePodAddOutput,
   parsePodDelOutput,
   parsePodListOutput,
-  pluginNetConfig,
   renderPodAddScript,
   renderPodDelScript,
   renderPodListScript,
@@ -15,7 +14,7 @@ import {
   type PodAddress,
   type PodEntry,
 } from '../scripts/pod-script.js';
-import { renderConflist } from '../scripts/cni/conflist.js';
+import { pluginStdinConfig } from '../state/node-files.js';
 import { NodeSessions } from './node-sessions.js';
 
 export interface PodOptions {
@@ -60,11 +59,11 @@ function checkedPodName(pod: string): string {
 }
 
 /**
- * The config on the plugin's stdin: rendered in TypeScript from the same options `podnet apply`
- * renders the deployed conflist with (so no JSON tool is needed on the node).
+ * The config on the plugin's stdin: the desired conflist's network config, the very value `podnet
+ * apply` deploys (rendered here, so no JSON tool is needed on the node).
  */
 export function podNetConfig(cluster: Cluster): string {
-  return pluginNetConfig(renderConflist({ networkName: cluster.cni.networkName, cniVersion: cluster.cni.cniVersion }));
+  return pluginStdinConfig(cluster);
 }
 
 async function runOnNode(node: NodeSpec, script: string, options: PodOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {

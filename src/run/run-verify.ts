@@ -4,9 +4,9 @@
 // Cleanup always runs on every node that was reached (try/finally), also after an abort (SIGINT).
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { Cluster, DesiredState, NodeSpec, ObservedState } from '../model/types.js';
-import { allocateSubnets } from '../state/subnets.js';
-import { desiredState, routerDesiredState } from '../state/desired.js';
+import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
+import { UserError } from '../model/errors.js';
+import { buildClusterState, type NodeState } from '../plan/node-state.js';
 import {
   parseVerifyCleanupOutput,
   parseVerifyProbeOutput,
@@ -54,33 +54,25 @@ function errorMessage(err: unknown): string {
 
 class Aborted extends Error {}
 
-/** Desired state of every node whose subnet is known; a routing mode desiredState cannot do yet leaves it out. */
-function desiredByNode(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): Map<string, DesiredState> {
-  const desired = new Map<string, DesiredState>();
-  const { subnets } = allocateSubnets(cluster, observed);
-  for (const node of cluster.nodes) {
-    try {
-      desired.set(node.name, desiredState(cluster, subnets, node.name));
-    } catch {
-      // No desired state for this node: the diagnosis then skips the route comparison.
-    }
+/**
+ * The node states of the gathered hosts, for the diagnosis; none when the cluster cannot be
+ * planned (a node without a subnet): the diagnosis then skips the route comparison.
+ */
+function nodeStates(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): Map<string, NodeState> {
+  try {
+    return new Map(buildClusterState(cluster, observed).states.map((state) => [state.host.name, state]));
+  } catch (err) {
+    if (err instanceof UserError) return new Map();
+    throw err;
   }
-  return desired;
 }
 
-/** The router's part of the diagnosis in gateway mode (its gathered state and desired routes). */
-function routerDiagnosis(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): { router?: DiagnosisNode } {
-  const router = cluster.routing === 'gateway' ? cluster.router : undefined;
-  if (!router) return {};
-  const entry: DiagnosisNode = { name: router.name, address: router.address };
-  const o = observed.get(router.name);
-  if (o) entry.observed = o;
-  try {
-    entry.desired = routerDesiredState(cluster, allocateSubnets(cluster, observed).subnets);
-  } catch {
-    // No desired routes: the diagnosis still sees the router's forwarding and firewall.
-  }
-  return { router: entry };
+/** A host's part of the diagnosis: what was gathered, and what it should be. */
+function diagnosisNode(host: Pick<NodeSpec, 'name' | 'address'>, state: NodeState | undefined, observed: ObservedState | undefined): DiagnosisNode {
+  const entry: DiagnosisNode = { name: host.name, address: host.address };
+  if (observed) entry.observed = observed;
+  if (state?.desired) entry.desired = state.desired;
+  return entry;
 }
 
 export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], sessions: NodeSessions, options: VerifyOptions): Promise<VerifyReport> {
@@ -187,23 +179,19 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], se
   const checks = probePlan
     ? assembleChecks({ plan: probePlan, outcomes, probeErrors, cleanups, nodes: nodes.map((n) => ({ name: n.name, address: n.address })), setups })
     : [];
-  const desired = desiredByNode(cluster, observed);
+  const states = nodeStates(cluster, observed);
   const diagnosisNodes = new Map<string, DiagnosisNode>(
     cluster.nodes.map((n) => {
-      const entry: DiagnosisNode = { name: n.name, address: n.address };
-      const o = observed.get(n.name);
-      const d = desired.get(n.name);
+      const entry = diagnosisNode(n, states.get(n.name), observed.get(n.name));
       const s = setups.get(n.name);
-      if (o) entry.observed = o;
-      if (d) entry.desired = d;
       if (s) entry.setup = s;
       return [n.name, entry];
     }),
   );
-  const diagnosed = withDiagnosis(
-    { podCidr: cluster.podCidr, bridgeName: cluster.bridge.name, mtu, nodes: diagnosisNodes, ...routerDiagnosis(cluster, observed) },
-    checks,
-  );
+  // In gateway mode every cross-node packet passes the router: its state is part of the diagnosis.
+  const router = cluster.routing === 'gateway' ? cluster.router : undefined;
+  const routerEntry = router !== undefined ? { router: diagnosisNode(router, states.get(router.name), observed.get(router.name)) } : {};
+  const diagnosed = withDiagnosis({ podCidr: cluster.podCidr, bridgeName: cluster.bridge.name, mtu, nodes: diagnosisNodes, ...routerEntry }, checks);
   return {
     formatVersion: VERIFY_FORMAT_VERSION,
     cluster: cluster.sourcePath,

@@ -2,6 +2,7 @@
 // conflist that points container runtimes at it. Both are part of the desired state.
 import { renderConflist } from '../scripts/cni/conflist.js';
 import { renderPlugin } from '../scripts/cni/render-plugin.js';
+import { pluginNetConfig } from '../scripts/pod-script.js';
 import type { FileRole } from '../model/plan.js';
 import type { Cluster, DesiredFile } from '../model/types.js';
 import { sha256Hex } from './sha256.js';
@@ -36,6 +37,15 @@ export function desiredFiles(cluster: Cluster, subnet: string, gateway: string):
     mtu: cluster.bridge.mtu ?? DEFAULT_MTU,
     dataDir: cluster.cni.dataDir,
   });
-  const conflist = renderConflist({ networkName: cluster.cni.networkName, cniVersion: cluster.cni.cniVersion, pluginType: PLUGIN_FILE_NAME });
-  return [file(pluginPath(cluster), '755', plugin, 'cni-plugin'), file(conflistPath(cluster), '644', conflist, 'cni-config')];
+  return [file(pluginPath(cluster), '755', plugin, 'cni-plugin'), file(conflistPath(cluster), '644', desiredConflist(cluster), 'cni-config')];
+}
+
+/** The conflist every node should have; the pod commands and destroy hand its network config to the plugin. */
+export function desiredConflist(cluster: Pick<Cluster, 'cni'>): string {
+  return renderConflist({ networkName: cluster.cni.networkName, cniVersion: cluster.cni.cniVersion, pluginType: PLUGIN_FILE_NAME });
+}
+
+/** The network config on the plugin's stdin (what a runtime hands it, read from the deployed conflist). */
+export function pluginStdinConfig(cluster: Pick<Cluster, 'cni'>): string {
+  return pluginNetConfig(desiredConflist(cluster));
 }

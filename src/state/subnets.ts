@@ -1,6 +1,7 @@
 // Pod subnet allocation: deterministic, and stable for nodes that already have one.
 import { IPv4, IPv4CidrRange, IPv4Prefix } from 'ip-num';
-import { PODNET_LINK_ALIAS, PODNET_ROUTE_PROTO, PODNET_ROUTE_PROTO_NAME, type Cluster, type ObservedState } from '../model/types.js';
+import type { Cluster, ObservedState } from '../model/types.js';
+import { isPodnetBridge, isPodnetRoute } from './ownership.js';
 
 export interface SubnetAllocation {
   /** Node name → pod subnet (CIDR). A node missing here could not get one (see diagnostics). */
@@ -48,13 +49,9 @@ export function spansOverlap(a: CidrSpan, b: CidrSpan): boolean {
   return a.first.isLessThanOrEquals(b.last) && b.first.isLessThanOrEquals(a.last);
 }
 
-function isPodnetRoute(protocol: string): boolean {
-  return protocol === PODNET_ROUTE_PROTO_NAME || protocol === String(PODNET_ROUTE_PROTO);
-}
-
 /** The network of the podnet bridge's address inside the pod CIDR, if the node has one. */
 function observedBridgeSubnet(observed: ObservedState, bridgeName: string, pod: IPv4CidrRange): IPv4CidrRange | undefined {
-  const bridge = observed.links.find((link) => link.name === bridgeName && link.alias === PODNET_LINK_ALIAS);
+  const bridge = observed.links.find((link) => link.name === bridgeName && isPodnetBridge(link));
   if (!bridge) return undefined;
   for (const address of observed.addresses) {
     if (address.dev !== bridgeName || address.family !== 'inet') continue;
@@ -71,7 +68,7 @@ function routedSubnets(cluster: Cluster, nodeName: string, address: string, obse
   for (const peer of hosts) {
     if (peer === nodeName) continue;
     for (const route of observed.get(peer)?.routes ?? []) {
-      if (!isPodnetRoute(route.protocol) || route.gateway !== address) continue;
+      if (!isPodnetRoute(route) || route.gateway !== address) continue;
       const dst = parseCidr(route.dst);
       if (dst && dst.inside(pod) && dst.toCidrString() === route.dst) found.push(dst);
     }

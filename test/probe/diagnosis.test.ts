@@ -89,7 +89,7 @@ describe('verify diagnosis', () => {
       node3.routes = node3.routes.map((r) => (r.dst === '10.244.1.0/24' ? { dst: r.dst, protocol: 'boot', type: 'blackhole' } : r));
     });
     assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node1', 'node2'), [
-      "node1 routes 10.244.2.0/24 via 192.168.1.99 (requests), want via 192.168.1.12",
+      "node1 has route 10.244.2.0/24 via 192.168.1.99 proto 201 (requests), want via 192.168.1.12",
     ]);
     assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node1', 'node3'), [
       'node3 has a blackhole route for 10.244.1.0/24 (replies), want 10.244.1.0/24 via 192.168.1.11',
