@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { desiredState } from '../../src/state/desired.js';
 import { UserError } from '../../src/model/errors.js';
-import type { Plan } from '../../src/model/types.js';
-import { planCluster, planNode, summarisePlan } from '../../src/plan/plan.js';
+import type { Plan } from '../../src/model/plan.js';
+import { planCluster } from '../../src/plan/node-state.js';
+import { planNode } from '../../src/plan/plan-node.js';
+import { summarisePlan } from '../../src/plan/summary.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { loadObserved } from '../support/ip-fixtures.js';
@@ -13,7 +15,7 @@ const CTX = { podCidr: '10.244.0.0/16', nodeAddress: '192.168.1.11' };
 function planOf(fixture: string, mtu?: number): Plan {
   const cluster = classicCluster(mtu !== undefined ? { bridge: { name: 'v-net-0', mtu } } : {});
   const node = planNode(desiredState(cluster, classicSubnets(cluster), 'node1'), loadObserved(fixture), CTX);
-  return { formatVersion: 1, cluster: 'cluster.yaml', nodes: [node], summary: summarisePlan([node]) };
+  return { formatVersion: 2, cluster: 'cluster.yaml', nodes: [node], summary: summarisePlan([node]) };
 }
 
 test('text: header, one line per object with its reason, summary', () => {
@@ -51,10 +53,17 @@ test('text: refusals are marked at the top of the node and counted', () => {
   const plan = planOf('drifted');
   const node = plan.nodes[0];
   assert.ok(node);
-  node.refused = 'refusing to touch X';
+  node.refused = {
+    nodeAddress: '192.168.1.11',
+    management: { localAddress: '192.168.1.11', peerAddress: '192.168.1.1', dev: 'eth0' },
+    offences: [{ kind: 'route', key: '192.168.1.0/24', action: 'delete', takes: { address: '192.168.1.1', what: 'ssh-client' } }],
+  };
   plan.summary = summarisePlan(plan.nodes);
   const text = renderPlanText(plan, { color: false });
-  assert.match(text, /^node1 .*\n {2}refused: refusing to touch X\n {2}refused: nothing will be applied to node1\n/);
+  assert.match(
+    text,
+    /^node1 .*\n {2}refused: refusing to touch node1's management path \(SSH from 192\.168\.1\.1 to 192\.168\.1\.11 on eth0\): route 192\.168\.1\.0\/24 \(delete\) would take the path to the SSH client 192\.168\.1\.1\n {2}refused: nothing will be applied to node1\n/,
+  );
   assert.match(text, /1 node refused\.\n$/);
 });
 
@@ -79,15 +88,16 @@ test('text: colour only when asked — green +, yellow ~, red -', () => {
 
 test('text: warnings come first', () => {
   const plan = planOf('converged');
-  plan.warnings = ['node node4: observed subnet 10.244.1.0/24 overlaps 10.244.1.0/24 of another node; allocating a new one'];
+  plan.warnings = [{ code: 'subnet', message: 'node node4: observed subnet 10.244.1.0/24 overlaps 10.244.1.0/24 of another node; allocating a new one' }];
   assert.match(renderPlanText(plan, { color: false }), /^warning: node node4: observed subnet/);
 });
 
 test('JSON: stable, pretty, versioned; reads back to the same plan', () => {
   const plan = planOf('drifted', 1500);
   const json = renderPlanJson(plan);
-  assert.match(json, /^\{\n {2}"formatVersion": 1,\n {2}"cluster": "cluster\.yaml",\n/);
-  assert.ok(json.includes('"argv": ["ip", "route", "del", "10.244.9.0/24", "via", "192.168.1.19", "proto", "201"]'));
+  assert.match(json, /^\{\n {2}"formatVersion": 2,\n {2}"cluster": "cluster\.yaml",\n/);
+  assert.ok(json.includes('"args": ["route", "del", "10.244.9.0/24", "via", "192.168.1.19", "proto", "201"]'));
+  assert.ok(json.includes('"reason": {\n            "code": "stale-route-no-node"\n          }'), 'a reason is a code, not a sentence');
   assert.ok(json.endsWith('}\n'));
   const back = parsePlanJson(json);
   assert.deepEqual(back, JSON.parse(JSON.stringify(plan)) as Plan);
@@ -100,25 +110,92 @@ test('JSON: key order of before/after does not change the output', () => {
   const json = renderPlanJson(plan);
   const change = plan.nodes[0]?.changes.find((c) => c.before !== undefined && typeof c.before === 'object');
   assert.ok(change);
-  change.before = Object.fromEntries(Object.entries(change.before as object).reverse());
+  change.before = Object.fromEntries(Object.entries(change.before as object).reverse()) as never;
   assert.equal(renderPlanJson(plan), json);
 });
 
 test('JSON: another format version, or a damaged plan, is refused clearly', () => {
   const json = renderPlanJson(planOf('drifted'));
-  const future = json.replace('"formatVersion": 1', '"formatVersion": 2');
-  assert.throws(() => parsePlanJson(future), (err: unknown) => err instanceof UserError && /plan: formatVersion 2 is not supported \(this podnet reads 1\)/.test(err.message));
+  const future = json.replace('"formatVersion": 2', '"formatVersion": 3');
+  assert.throws(() => parsePlanJson(future), (err: unknown) => err instanceof UserError && /plan: formatVersion 3 is not supported \(this podnet reads 2\)/.test(err.message));
   assert.throws(() => parsePlanJson('{"cluster":"x"}'), /plan\.formatVersion: missing/);
   assert.throws(() => parsePlanJson('nope'), /plan: not JSON/);
-  const parsed = JSON.parse(json) as { nodes: { changes: { argv: unknown; action: unknown }[] }[] };
+  assert.throws(() => parsePlanJson('{"formatVersion":2,"cluster":"c","nodes":[]}'), /plan\.summary: missing/);
+  const parsed = JSON.parse(json) as { nodes: { changes: Record<string, unknown>[] }[] };
   const first = parsed.nodes[0]?.changes[0];
   assert.ok(first);
-  first.argv = [];
-  assert.throws(() => parsePlanJson(JSON.stringify(parsed)), /plan\.nodes\[0\]\.changes\[0\]\.argv: expected a non-empty array of strings/);
-  first.argv = ['ip'];
   first.action = 'explode';
   assert.throws(() => parsePlanJson(JSON.stringify(parsed)), /plan\.nodes\[0\]\.changes\[0\]\.action: expected one of create, update, delete/);
-  assert.throws(() => parsePlanJson('{"formatVersion":1,"cluster":"c","nodes":[]}'), /plan\.summary: missing/);
+  first.action = 'update';
+  first.kind = 'bridge';
+  assert.throws(() => parsePlanJson(JSON.stringify(parsed)), /plan\.nodes\[0\]\.changes\[0\]\.kind: expected one of sysctl, link, address, route, file, chain, rule, pod/);
+  first.kind = 'sysctl';
+  first.reason = 'missing';
+  assert.throws(() => parsePlanJson(JSON.stringify(parsed)), /plan\.nodes\[0\]\.changes\[0\]\.reason: expected an object/);
+  first.reason = {};
+  assert.throws(() => parsePlanJson(JSON.stringify(parsed)), /plan\.nodes\[0\]\.changes\[0\]\.reason\.code: missing/);
+  first.reason = { code: 'differs' };
+  assert.doesNotThrow(() => parsePlanJson(JSON.stringify(parsed)));
+});
+
+test('JSON: a formatVersion 1 plan (written by an older podnet) is refused: make it again with podnet diff --out', () => {
+  const old = JSON.stringify({
+    formatVersion: 1,
+    cluster: 'cluster.yaml',
+    summary: { add: 1, change: 0, destroy: 0, conflicts: 0, refused: 0 },
+    nodes: [
+      {
+        node: 'node1',
+        address: '192.168.1.11',
+        subnet: '10.244.1.0/24',
+        changes: [{ action: 'create', kind: 'route', object: 'route 10.244.2.0/24', reason: 'missing', argv: ['ip', 'route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'proto', '201'] }],
+        conflicts: [],
+      },
+    ],
+  });
+  assert.throws(
+    () => parsePlanJson(old),
+    (err: unknown) => err instanceof UserError && /formatVersion 1/.test(err.message) && /older podnet/.test(err.message) && /podnet diff --out/.test(err.message),
+  );
+});
+
+test('JSON: a malformed step is refused, naming its path (steps are what apply runs)', () => {
+  const json = renderPlanJson(planOf('drifted'));
+  const damaged = (damage: (steps: Record<string, unknown>[]) => void): string => {
+    const parsed = JSON.parse(json) as { nodes: { changes: { kind: string; steps: Record<string, unknown>[] }[] }[] };
+    const changes = parsed.nodes[0]!.changes;
+    const route = changes.findIndex((c) => c.kind === 'route');
+    assert.ok(route > 0);
+    damage(changes[route]!.steps);
+    return JSON.stringify(parsed);
+  };
+  const routeIndex = (JSON.parse(json) as { nodes: { changes: { kind: string }[] }[] }).nodes[0]!.changes.findIndex((c) => c.kind === 'route');
+  const at = `plan\\.nodes\\[0\\]\\.changes\\[${routeIndex}\\]\\.steps\\[0\\]`;
+  const cases: [string, (steps: Record<string, unknown>[]) => void, RegExp][] = [
+    ['unknown run', (steps) => (steps[0]!.run = 'bash'), new RegExp(`${at}\\.run: expected one of ip, command, install-file, script`)],
+    ['missing run', (steps) => delete steps[0]!.run, new RegExp(`${at}\\.run: missing`)],
+    ['args not strings', (steps) => (steps[0]!.args = ['route', 'del', 7]), new RegExp(`${at}\\.args: expected a non-empty array of strings`)],
+    ['args empty', (steps) => (steps[0]!.args = []), new RegExp(`${at}\\.args: expected a non-empty array of strings`)],
+    ['args not an array', (steps) => (steps[0]!.args = 'route del 10.244.9.0/24'), new RegExp(`${at}\\.args: expected a non-empty array of strings`)],
+    ['ip step with argv instead of args', (steps) => {
+      steps[0]!.argv = steps[0]!.args;
+      delete steps[0]!.args;
+    }, new RegExp(`${at}\\.args: missing`)],
+    ['command step without argv', (steps) => (steps[0]!.run = 'command'), new RegExp(`${at}\\.argv: missing`)],
+    ['install-file without content', (steps) => {
+      steps[0] = { run: 'install-file', path: '/opt/cni/bin/podnet', mode: '755' };
+    }, new RegExp(`${at}\\.content: missing`)],
+    ['script not a string', (steps) => {
+      steps[0] = { run: 'script', script: ['rm', '-rf', '/'] };
+    }, new RegExp(`${at}\\.script: expected a string`)],
+    ['a step that is not an object', (steps) => {
+      steps.length = 0;
+      steps.push('ip route del 10.244.9.0/24' as unknown as Record<string, unknown>);
+    }, new RegExp(`${at}: expected an object`)],
+  ];
+  for (const [what, damage, expected] of cases) {
+    assert.throws(() => parsePlanJson(damaged(damage)), (err: unknown) => err instanceof UserError && expected.test(err.message), what);
+  }
 });
 
 test('planCluster: plans only observed nodes, in cluster order, with summary counts', () => {
@@ -128,7 +205,7 @@ test('planCluster: plans only observed nodes, in cluster order, with summary cou
     ['node1', loadObserved('drifted', 'node1')],
   ]);
   const plan = planCluster(cluster, observed);
-  assert.equal(plan.formatVersion, 1);
+  assert.equal(plan.formatVersion, 2);
   assert.equal(plan.cluster, 'cluster.yaml');
   assert.deepEqual(
     plan.nodes.map((n) => [n.node, n.address, n.subnet, n.changes.length]),

@@ -1,56 +1,140 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Change } from '../../src/model/types.js';
-import { groupSteps, parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
+import type { Change, Step } from '../../src/model/plan.js';
+import { describeStep, groupSteps, parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
 
-const step = (object: string, argv: string[]): Change => ({ action: 'create', kind: 'route', object, reason: 'missing', argv });
+const ip = (...args: string[]): Step => ({ run: 'ip', args });
 
+// The shape of a fresh node: forwarding, a new bridge (ONE change, two ip steps), its address, a route.
 const changes: Change[] = [
-  step('sysctl net.ipv4.ip_forward', ['sysctl', '-w', 'net.ipv4.ip_forward=1']),
-  step('link v-net-0', ['ip', 'link', 'add', 'v-net-0', 'type', 'bridge']),
-  step('link v-net-0', ['ip', 'link', 'set', 'dev', 'v-net-0', 'up']),
-  step('address 10.244.1.1/24 on v-net-0', ['ip', 'address', 'add', '10.244.1.1/24', 'dev', 'v-net-0']),
-  step('route 10.244.2.0/24', ['ip', 'route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'proto', '201']),
+  {
+    kind: 'sysctl',
+    key: 'net.ipv4.ip_forward',
+    action: 'update',
+    before: { key: 'net.ipv4.ip_forward', value: 0 },
+    after: { key: 'net.ipv4.ip_forward', value: 1 },
+    reason: { code: 'differs' },
+    steps: [{ run: 'command', argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'] }],
+  },
+  {
+    kind: 'link',
+    key: 'v-net-0',
+    action: 'create',
+    after: { name: 'v-net-0', kind: 'bridge', up: true },
+    reason: { code: 'missing' },
+    steps: [ip('link', 'add', 'v-net-0', 'type', 'bridge'), ip('link', 'set', 'dev', 'v-net-0', 'up')],
+  },
+  {
+    kind: 'address',
+    key: '10.244.1.1/24 on v-net-0',
+    action: 'create',
+    after: { address: '10.244.1.1/24', dev: 'v-net-0' },
+    reason: { code: 'missing' },
+    steps: [ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')],
+  },
+  {
+    kind: 'route',
+    key: '10.244.2.0/24',
+    action: 'create',
+    after: { dst: '10.244.2.0/24', gateway: '192.168.1.12', protocol: '201' },
+    reason: { code: 'missing' },
+    steps: [ip('route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'proto', '201')],
+  },
 ];
 
-test('consecutive ip steps share one batch; other steps run on their own, in order', () => {
+const withStep = (step: Step): Change => ({ kind: 'link', key: 'x', action: 'create', reason: { code: 'missing' }, steps: [step] });
+
+test('consecutive ip steps share one batch, across changes; other steps run on their own, in order', () => {
   const groups = groupSteps(changes);
   assert.deepEqual(
-    groups.map((g) => [g.firstStep, g.batch, g.lines.length]),
+    groups.map((g) => [g.steps.map((s) => [s.change, s.index]), g.batch, g.lines.length]),
     [
-      [0, false, 1],
-      [1, true, 4],
+      [[[0, 0]], false, 1],
+      [
+        [
+          [1, 1],
+          [1, 2],
+          [2, 3],
+          [3, 4],
+        ],
+        true,
+        4,
+      ],
     ],
   );
   assert.equal(groups[1]!.lines[3], 'route replace 10.244.2.0/24 via 192.168.1.12 proto 201');
 });
 
+test('a non-ip step between ip steps splits the batch', () => {
+  const groups = groupSteps([
+    withStep(ip('link', 'set', 'dev', 'a', 'up')),
+    withStep({ run: 'command', argv: ['iptables', '-w', '-t', 'filter', '-N', 'PODNET-FORWARD'] }),
+    withStep(ip('link', 'set', 'dev', 'b', 'up')),
+  ]);
+  assert.deepEqual(
+    groups.map((g) => [g.batch, g.lines]),
+    [
+      [true, ['link set dev a up']],
+      [false, ['iptables -w -t filter -N PODNET-FORWARD']],
+      [true, ['link set dev b up']],
+    ],
+  );
+});
+
 test('the apply command carries the batch as a here-document and gathers afterwards', () => {
   const command = renderApplyCommand(changes);
-  assert.match(command, /ip -batch - <<'PODNET_BATCH_END'\nlink add v-net-0 type bridge\n/);
+  assert.match(command, /ip -batch - <<'PODNET_BATCH_END'\nlink add v-net-0 type bridge\nlink set dev v-net-0 up\naddress add/);
   assert.match(command, /sysctl -w net.ipv4.ip_forward=1/);
   assert.match(command, /@@podnet-section ip'/);
 });
 
 test('an unsafe word never reaches a batch line', () => {
-  assert.throws(() => groupSteps([step('x', ['ip', 'link', 'set', 'dev', 'a b', 'up'])]), /unsafe word/);
-  assert.throws(() => groupSteps([step('x', ['ip', 'link', 'set', 'dev', "a'b", 'up'])]), /unsafe word/);
+  assert.throws(() => groupSteps([withStep(ip('link', 'set', 'dev', 'a b', 'up'))]), /unsafe word/);
+  assert.throws(() => groupSteps([withStep(ip('link', 'set', 'dev', "a'b", 'up'))]), /unsafe word/);
 });
 
-test('"Command failed -:N" maps back to the Nth step of that batch', () => {
+test('an unsafe file path or mode is refused before any shell is written', () => {
+  const file = (path: string, mode: string): Change => withStep({ run: 'install-file', path, mode, content: 'x' });
+  assert.throws(() => groupSteps([file('/opt/cni/bin/pod net', '755')]), /unsafe file path/);
+  assert.throws(() => groupSteps([file('/opt/../etc/passwd', '755')]), /unsafe file path/);
+  assert.throws(() => groupSteps([file('/opt/cni/bin/podnet', '7x5')]), /bad file mode/);
+});
+
+test('"Command failed -:N" maps back to the Nth step of that batch and its change', () => {
   const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 1\n', 'Error: ipv4: Address already assigned.\nCommand failed -:3\n');
   assert.equal(outcome.ok, false);
   if (outcome.ok) return;
-  assert.equal(outcome.stepIndex, 3);
-  assert.equal(outcome.change?.object, 'address 10.244.1.1/24 on v-net-0');
+  assert.equal(outcome.step?.index, 3);
+  assert.equal(outcome.step?.change, 2);
+  assert.equal(outcome.change?.kind, 'address');
+  assert.equal(outcome.change?.key, '10.244.1.1/24 on v-net-0');
   assert.equal(outcome.message, 'Error: ipv4: Address already assigned.');
+});
+
+test('the second step of a change that failed names that change (a bridge with several steps)', () => {
+  const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 1\n', 'RTNETLINK answers: Operation not permitted\nCommand failed -:2\n');
+  assert.equal(outcome.ok, false);
+  if (outcome.ok) return;
+  assert.deepEqual([outcome.step?.index, outcome.change?.kind, outcome.change?.key], [2, 'link', 'v-net-0']);
+  assert.equal(describeStep(outcome.step!.step), 'ip link set dev v-net-0 up');
 });
 
 test('a failing non-ip step is that step', () => {
   const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 0\n', 'sysctl: permission denied\n');
-  assert.deepEqual(outcome.ok ? null : [outcome.stepIndex, outcome.message], [0, 'sysctl: permission denied']);
+  assert.deepEqual(outcome.ok ? null : [outcome.step?.index, outcome.change?.key, outcome.message], [0, 'net.ipv4.ip_forward', 'sysctl: permission denied']);
+});
+
+test('a group the output names that does not exist: no step, the output as the message', () => {
+  const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 7\n', 'boom\n');
+  assert.deepEqual(outcome, { ok: false, step: undefined, change: undefined, message: 'boom' });
 });
 
 test('no failure marker means every step ran', () => {
   assert.deepEqual(parseApplyOutcome(changes, '@@podnet-section links\n[]\n', ''), { ok: true });
+});
+
+test('steps as people read them', () => {
+  assert.equal(describeStep(ip('route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'proto', '201')), 'ip route replace 10.244.2.0/24 via 192.168.1.12 proto 201');
+  assert.equal(describeStep({ run: 'install-file', path: '/opt/cni/bin/podnet', mode: '755', content: '#!/bin/sh' }), 'install-file /opt/cni/bin/podnet 755');
+  assert.equal(describeStep({ run: 'script', script: 'echo hi' }), 'sh -c <script>');
 });

@@ -8,10 +8,10 @@ test('desired state of node1 in the classic topology', () => {
   const { files, firewall, ...desired } = desiredState(cluster, classicSubnets(cluster), 'node1');
   assert.deepEqual(firewall?.chains, [{ table: 'filter', name: 'PODNET-FORWARD' }], 'FORWARD rules, no NAT by default');
   assert.deepEqual(
-    files.map((f) => [f.path, f.mode, f.purpose]),
+    files.map((f) => [f.path, f.mode, f.role]),
     [
-      ['/opt/cni/bin/podnet', '755', 'CNI plugin'],
-      ['/etc/cni/net.d/10-podnet.conflist', '644', 'CNI network config'],
+      ['/opt/cni/bin/podnet', '755', 'cni-plugin'],
+      ['/etc/cni/net.d/10-podnet.conflist', '644', 'cni-config'],
     ],
   );
   assert.match(files[0]!.content, /^#!\/bin\/sh/);
