@@ -1,12 +1,26 @@
-// planDestroy: everything podnet owns goes, in an order that works, and nothing else; the
+// destroy (buildClusterState with goal `absent`, planDestroyNode per host): everything podnet owns goes, in an order that works, and nothing else; the
 // management path is guarded as for apply; an emptied node plans nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planDestroy, planDestroyNode, podnetLeftovers } from '../../src/plan/destroy.js';
+import { planDestroyNode } from '../../src/plan/destroy.js';
+import { buildClusterState } from '../../src/plan/node-state.js';
+import { checkConverged } from '../../src/plan/converged.js';
 import { renderPlanText } from '../../src/render/render-plan.js';
-import type { ObservedState } from '../../src/model/types.js';
+import { describeChange, describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from '../../src/render/sentences.js';
+import type { Cluster, ObservedState } from '../../src/model/types.js';
+import type { Plan } from '../../src/model/plan.js';
 import { classicCluster } from '../support/classic-cluster.js';
 import { observedFirewall } from '../support/iptables-fixtures.js';
+import { objectOf, stepArgvs } from '../support/plan-helpers.js';
+
+/** The destroy plan of the gathered hosts (what `podnet destroy` shows). */
+const planDestroy = (c: Cluster, observed: ReadonlyMap<string, ObservedState>): Plan => buildClusterState(c, observed, 'absent').plan;
+
+/** What podnet left on a node: the destroy plan's changes, as plan lines. */
+function leftovers(c: Cluster, host: string, observed: ObservedState): string[] {
+  const state = buildClusterState(c, new Map([[host, observed]]), 'absent');
+  return state.plan.nodes[0]!.changes.map(describeChange);
+}
 
 const cluster = classicCluster();
 const node1 = cluster.nodes[0]!;
@@ -49,7 +63,7 @@ test('destroy removes pods, rules, chains, routes, the bridge, the files and the
   assert.equal(plan.refused, undefined);
   assert.deepEqual(plan.conflicts, []);
   assert.ok(plan.changes.every((c) => c.action === 'delete'));
-  const objects = plan.changes.map((c) => c.object);
+  const objects = plan.changes.map(objectOf);
   assert.deepEqual(objects, [
     'pod pa',
     'rule filter FORWARD -j PODNET-FORWARD',
@@ -65,9 +79,20 @@ test('destroy removes pods, rules, chains, routes, the bridge, the files and the
     'link v-net-0',
     'file /opt/cni/bin/podnet',
     'file /etc/cni/net.d/10-podnet.conflist',
-    'directory /var/lib/cni/networks/podnet',
+    'file /var/lib/cni/networks/podnet',
   ]);
-  const argv = plan.changes.map((c) => c.argv);
+  assert.deepEqual(
+    plan.changes.map((c) => c.kind),
+    ['pod', 'rule', 'rule', 'rule', 'rule', 'rule', 'rule', 'chain', 'chain', 'route', 'route', 'link', 'file', 'file', 'file'],
+  );
+  assert.ok(plan.changes.every((c) => c.steps.length === 1), 'one step per object here (the pod goes through the plugin)');
+  assert.ok(plan.changes.every((c) => c.after === undefined && c.before !== undefined), 'a deletion has a before and no after');
+  assert.equal(describeSubject(plan.changes[14]!), 'directory /var/lib/cni/networks/podnet');
+  assert.deepEqual(plan.changes[14]!.before, { path: '/var/lib/cni/networks/podnet', role: 'address-store' });
+  assert.deepEqual(plan.changes[0]!.before, { pod: 'pa', addresses: ['10.244.1.2'] });
+  assert.deepEqual(plan.changes[0]!.reason, { code: 'destroy-pod-through-plugin' });
+  assert.ok(plan.changes.slice(1).every((c) => c.reason.code === 'destroy'));
+  const argv = stepArgvs(plan.changes);
   assert.deepEqual(argv[0]!.slice(0, 2), ['sh', '-c'], "the pod goes through the plugin's DEL");
   assert.match(argv[0]![2]!, /CNI_COMMAND="\$1"/);
   assert.match(argv[0]![2]!, /^pod=pa$/m);
@@ -77,7 +102,8 @@ test('destroy removes pods, rules, chains, routes, the bridge, the files and the
   assert.deepEqual(argv[14], ['rm', '-rf', '/var/lib/cni/networks/podnet']);
   assert.ok(!argv.some((a) => a.includes('sysctl')), 'ip_forward is left as it is');
   assert.ok(!argv.flat().some((w) => w.includes('10.99.0.0') || w.includes('192.168.1.0/24')), "the admin's route and rule stay");
-  assert.match(plan.changes[11]!.reason, /^podnet's bridge with 10\.244\.1\.1\/24$/, "the pod's veth goes with its pod, so it is not listed as a port");
+  assert.match(describeReason(plan.changes[11]!), /^podnet's bridge with 10\.244\.1\.1\/24$/, "the pod's veth goes with its pod, so it is not listed as a port");
+  assert.deepEqual(plan.changes[11]!.before, { name: 'v-net-0', kind: 'bridge', alias: 'podnet', addresses: ['10.244.1.1/24'], ports: [] });
 });
 
 test('an emptied node plans nothing (the second destroy removes nothing)', () => {
@@ -94,19 +120,31 @@ test('an emptied node plans nothing (the second destroy removes nothing)', () =>
   });
   const plan = planDestroyNode(cluster, node1, empty);
   assert.deepEqual(plan.changes, []);
-  assert.deepEqual(podnetLeftovers(cluster, node1, empty), []);
-  assert.deepEqual(podnetLeftovers(cluster, node1, applied()).slice(0, 2), ['pod pa', 'rule filter FORWARD -j PODNET-FORWARD']);
+  assert.deepEqual(leftovers(cluster, 'node1', empty), []);
+  assert.deepEqual(leftovers(cluster, 'node1', applied()).slice(0, 2), [
+    "- pod pa (made through podnet's plugin (10.244.1.2): the plugin's DEL, then the namespace)",
+    "- rule filter FORWARD -j PODNET-FORWARD (podnet's rule)",
+  ]);
+  // destroy's own convergence check: an emptied node has converged to `absent`, an applied one has not.
+  const state = buildClusterState(cluster, new Map([['node1', applied()]]), 'absent').states[0]!;
+  assert.equal(state.desired, undefined);
+  assert.deepEqual(checkConverged(cluster, state, empty), { converged: true, unmet: [], conflicts: [] });
+  const notYet = checkConverged(cluster, state, applied());
+  assert.equal(notYet.converged, false);
+  assert.equal(notYet.unmet.length, 15);
 });
 
-test('without the plugin a pod is removed by hand: namespace, then its addresses in the store', () => {
+test('without the plugin a pod is removed by hand: ONE change, namespace then its addresses in the store', () => {
   const plan = planDestroyNode(cluster, node1, applied({ files: [{ path: '/opt/cni/bin/podnet', sha256: null }] }));
-  assert.deepEqual(
-    plan.changes.filter((c) => c.kind === 'pod').map((c) => c.argv),
-    [
-      ['ip', 'netns', 'del', 'pa'],
-      ['rm', '-f', '/var/lib/cni/networks/podnet/10.244.1.2'],
-    ],
-  );
+  const pods = plan.changes.filter((c) => c.kind === 'pod');
+  assert.equal(pods.length, 1);
+  assert.deepEqual([pods[0]!.key, pods[0]!.action, pods[0]!.reason], ['pa', 'delete', { code: 'destroy-pod-by-hand' }]);
+  assert.deepEqual(stepArgvs(pods), [
+    ['ip', 'netns', 'del', 'pa'],
+    ['rm', '-f', '/var/lib/cni/networks/podnet/10.244.1.2'],
+  ]);
+  assert.equal(describeReason(pods[0]!), "made through podnet's plugin (10.244.1.2); the plugin is gone: namespace and addresses by hand");
+  assert.equal(planDestroy(cluster, new Map([['node1', applied({ files: [{ path: '/opt/cni/bin/podnet', sha256: null }] })]])).summary.destroy, plan.changes.length);
 });
 
 test("foreign things stay: a conflist that does not name podnet, another container's address keeps the store", () => {
@@ -128,24 +166,33 @@ test("foreign things stay: a conflist that does not name podnet, another contain
       },
     }),
   );
-  const objects = plan.changes.map((c) => c.object);
+  const objects = plan.changes.map(objectOf);
   assert.ok(!objects.includes('file /etc/cni/net.d/10-podnet.conflist'));
-  assert.ok(!objects.some((o) => o.startsWith('directory ')));
-  assert.match(plan.warnings?.join('\n') ?? '', /does not name podnet/);
-  assert.match(plan.warnings?.join('\n') ?? '', /0f3c9a7e5d: 10\.244\.1\.3/);
-  assert.ok(plan.changes.some((c) => c.object === 'pod pa' && c.argv[0] === 'ip'), 'the plugin is only used when the conflist is podnet’s too');
+  assert.ok(!plan.changes.some((c) => c.kind === 'file' && c.before?.role === 'address-store'));
+  assert.deepEqual(plan.warnings, [
+    { code: 'store-holds-foreign', store: '/var/lib/cni/networks/podnet', containers: [{ id: '0f3c9a7e5d', addresses: ['10.244.1.3'] }] },
+    { code: 'foreign-file-left', path: '/etc/cni/net.d/10-podnet.conflist' },
+  ]);
+  const warnings = (plan.warnings ?? []).map(describeWarning).join('\n');
+  assert.match(warnings, /does not name podnet/);
+  assert.match(warnings, /0f3c9a7e5d: 10\.244\.1\.3/);
+  const pod = plan.changes.find((c) => c.kind === 'pod' && c.key === 'pa');
+  assert.ok(pod !== undefined && pod.steps[0]?.run === 'ip', 'the plugin is only used when the conflist is podnet’s too');
 });
 
 test('a foreign address on the bridge keeps it (conflict); a bridge carrying the SSH session is refused', () => {
   const foreign = applied();
   foreign.addresses.push({ dev: 'v-net-0', family: 'inet', local: '172.20.0.1', prefixlen: 24 });
   const plan = planDestroyNode(cluster, node1, foreign);
-  assert.deepEqual(plan.conflicts.map((c) => c.object), ['link v-net-0']);
-  assert.ok(!plan.changes.some((c) => c.object === 'link v-net-0'));
+  assert.deepEqual(plan.conflicts.map((c) => [c.code, c.kind, c.key]), [['bridge-foreign-addresses', 'link', 'v-net-0']]);
+  assert.deepEqual(plan.conflicts.map((c) => describeConflict(c).object), ['link v-net-0']);
+  assert.match(describeConflict(plan.conflicts[0]!).message, /carries foreign addresses \(172\.20\.0\.1\/24\)/);
+  assert.ok(!plan.changes.some((c) => c.kind === 'link' && c.key === 'v-net-0'));
 
   const ssh = applied({ management: { localAddress: '10.244.1.1', peerAddress: '10.244.1.50', dev: 'v-net-0' } });
   const refused = planDestroyNode(cluster, node1, ssh);
-  assert.match(refused.refused ?? '', /refusing to touch node1's management path .*link v-net-0 \(delete\) carries the SSH session/);
+  assert.deepEqual(refused.refused?.offences.find((o) => o.kind === 'link'), { kind: 'link', key: 'v-net-0', action: 'delete' });
+  assert.match(refused.refused === undefined ? '' : describeRefusal('node1', refused.refused), /refusing to touch node1's management path .*link v-net-0 \(delete\) carries the SSH session/);
 });
 
 test('planDestroy covers the gathered nodes in cluster order and renders a plan of - lines', () => {
@@ -162,7 +209,7 @@ test('planDestroy covers the gathered nodes in cluster order and renders a plan 
   assert.match(text, /Plan: 0 to add, 0 to change, 30 to destroy\.\n$/);
 });
 
-test("the gateway-mode router is destroyed too: its podnet routes and rules, under its own header", () => {
+function routerCase(): { cluster: Cluster; observed: ObservedState } {
   const router = { name: 'router', address: '192.168.1.254', ssh: node1.ssh };
   const withRouter = classicCluster({ routing: 'gateway', router });
   const observed: ObservedState = {
@@ -178,14 +225,25 @@ test("the gateway-mode router is destroyed too: its podnet routes and rules, und
     management: { localAddress: '192.168.1.254', peerAddress: '192.168.1.1', dev: 'eth0' },
     firewall: observedFirewall('forward-converged'),
   };
+  return { cluster: withRouter, observed };
+}
+
+test('the gateway-mode router is destroyed too: its podnet routes and rules', () => {
+  const { cluster: withRouter, observed } = routerCase();
   const plan = planDestroy(withRouter, new Map([['router', observed]]));
-  assert.deepEqual(plan.nodes.map((n) => [n.node, n.role, n.subnet]), [['router', 'router', '10.244.0.0/16']]);
-  assert.deepEqual(plan.nodes[0]!.changes.map((c) => c.object), [
+  assert.deepEqual(plan.nodes.map((n) => [n.node, n.role]), [['router', 'router']]);
+  assert.deepEqual(plan.nodes[0]!.changes.map(objectOf), [
     'rule filter FORWARD -j PODNET-FORWARD',
     'rule filter PODNET-FORWARD -s 10.244.0.0/16 -j ACCEPT',
     'rule filter PODNET-FORWARD -d 10.244.0.0/16 -j ACCEPT',
     'chain filter PODNET-FORWARD',
     'route 10.244.1.0/24',
   ]);
+});
+
+test('the router’s destroy plan has its own header: it routes the whole pod CIDR', () => {
+  const { cluster: withRouter, observed } = routerCase();
+  const plan = planDestroy(withRouter, new Map([['router', observed]]));
+  assert.deepEqual(plan.nodes.map((n) => [n.node, n.role, n.subnet]), [['router', 'router', '10.244.0.0/16']]);
   assert.match(renderPlanText(plan, { color: false }), /^router router \(192\.168\.1\.254, routes pods 10\.244\.0\.0\/16\)/);
 });
