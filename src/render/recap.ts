@@ -2,7 +2,8 @@
 import pc from 'picocolors';
 import type { Plan } from '../model/types.js';
 
-export type NodeStatus = 'converged' | 'failed' | 'unreachable';
+/** failed: the node answered but a command failed or it did not converge; error: a bug in podnet. */
+export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error';
 
 export interface FailedStep {
   /** Index of the step in the node's change list. */
@@ -21,7 +22,7 @@ export interface NodeResult {
   ok: number;
   error?: string;
   failedStep?: FailedStep;
-  /** Desired facts still missing after the run (verify). */
+  /** What the convergence check still found wrong after the run. */
   unmet?: string[];
 }
 
@@ -49,7 +50,7 @@ export function renderRecap(results: readonly NodeResult[], opts: { color: boole
       lines.push(`${' '.repeat(width)}   step ${r.failedStep.index + 1} (${r.failedStep.object}) failed: ${r.failedStep.command}`);
       lines.push(`${' '.repeat(width)}   ${r.failedStep.message}`);
     } else if (r.error) {
-      lines.push(`${' '.repeat(width)}   ${r.error}`);
+      lines.push(`${' '.repeat(width)}   ${r.status === 'error' ? `internal error: ${r.error}` : r.error}`);
     }
     for (const u of r.unmet ?? []) lines.push(`${' '.repeat(width)}   not converged: ${u}`);
   }

@@ -1,14 +1,14 @@
 // `podnet destroy FILE`: gather every node (with its pods), plan the removal of everything podnet
-// owns (pure, src/core/destroy.ts), print it, run it through apply's machinery, and verify that
-// nothing podnet owns is left. net.ipv4.ip_forward stays as it is.
+// owns (pure, src/core/destroy.ts), print it, run it through apply's machinery, and check that
+// nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is.
 import type { Command } from 'commander';
 import { planDestroy, podnetLeftovers } from '../../plan/destroy.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
-import { renderRecap, type NodeResult } from '../../render/recap.js';
+import { renderRecap } from '../../render/recap.js';
 import { readCluster } from '../read-cluster.js';
-import { NodeSessions } from '../../run/node-sessions.js';
-import { applyPlan, gatherCluster, targetHosts, type RunOptions } from '../../run/run-cluster.js';
-import { addRunOptions, type PlanCommandOptions } from '../plan-command.js';
+import { SshTransport } from '../../run/ssh-transport.js';
+import { applyPlan, gatherCluster, targetHosts, type RunOptions, type Transport } from '../../run/run-cluster.js';
+import { addRunOptions, problemResults, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -26,7 +26,11 @@ export function registerDestroy(program: Command): void {
   });
 }
 
-async function runDestroy(file: string, options: PlanCommandOptions): Promise<number> {
+export async function runDestroy(
+  file: string,
+  options: PlanCommandOptions,
+  transport: Transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts }),
+): Promise<number> {
   const cluster = readCluster(file);
   const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';
@@ -44,27 +48,25 @@ async function runDestroy(file: string, options: PlanCommandOptions): Promise<nu
       ok: () => 0,
     },
   };
-  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
   try {
-    const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
+    const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
     const plan = planDestroy(cluster, gathered.observed);
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(plan, { color }));
     }
-    const results = await applyPlan(cluster, nodes, { plan, desired: new Map() }, gathered, sessions, runOptions);
+    const results = await applyPlan(cluster, nodes, { plan, desired: new Map() }, gathered, transport, runOptions);
     progress.done();
-    const unreachable: NodeResult[] = [...gathered.unreachable].map(([node, error]) => ({ node, status: 'unreachable', changed: 0, ok: 0, error }));
-    const allResults = results.length > 0 ? results : unreachable;
+    const allResults = results.length > 0 ? results : problemResults(gathered);
     if (json) {
-      const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await sessions.execCounts()) };
+      const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await transport.execCounts()) };
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     } else {
       process.stdout.write(renderRecap(allResults, { color }));
     }
     return allResults.every((r) => r.status === 'converged') ? 0 : 1;
   } finally {
-    await sessions.closeAll();
+    await transport.close();
   }
 }
