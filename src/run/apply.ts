@@ -61,7 +61,9 @@ async function runSteps(
     return { ok: false, result: { node: host.name, status: 'failed', changed: Math.max(0, outcome.stepIndex), ok, failedStep } };
   }
   if (result.code !== 0) {
-    throw new NodeFailedError(`the apply command exited ${result.code ?? result.signal}: ${result.stderr.trim()}`);
+    const how = result.code === null ? `was killed by signal ${result.signal ?? '?'}` : `exited ${result.code}`;
+    const stderr = result.stderr.trim();
+    throw new NodeFailedError(`the apply command ${how}${stderr ? `: ${stderr}` : ''}`);
   }
   return { ok: true, observed: readGathered(result.stdout, host, filePaths) };
 }
