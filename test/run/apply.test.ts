@@ -44,6 +44,7 @@ async function diffAndApply(fake: FakeTransport, options: Partial<RunOptions> = 
   };
   const gathered = await gatherCluster(cluster, cluster.nodes, fake, runOptions);
   const plan = planGathered(cluster, gathered.observed);
+  fake.maxConcurrent = 0; // from here on, the apply phase alone
   const results = await applyPlan(cluster, cluster.nodes, plan, gathered, fake, runOptions);
   return { results, events, plan };
 }
