@@ -9,7 +9,7 @@ import type { NodeResult } from '../render/recap.js';
 import type { RunHooks } from './events.js';
 import { gatherHost, readGathered, type GatherResult } from './gather.js';
 import { clusterFilePaths, desiredConvergence, type ClusterPlan, type ConvergenceCheck } from './node-states.js';
-import { classifyError, NodeFailedError } from './outcomes.js';
+import { classifyError, NodeFailedError, problemEvent } from './outcomes.js';
 import type { Transport } from './transport.js';
 
 export interface RunOptions {
@@ -114,7 +114,7 @@ async function applyHost(
     return { node: host.name, status: 'converged', changed, ok };
   } catch (err) {
     const problem = classifyError(err);
-    hooks.onProgress?.(host.name, { kind: problem.status, message: problem.message });
+    hooks.onProgress?.(host.name, problemEvent(problem));
     return { node: host.name, status: problem.status, changed, ok, error: problem.message };
   }
 }
@@ -148,9 +148,9 @@ export async function applyPlan(
           return await applyHost(filePaths, host, nodePlan, check, before, transport, options);
         } catch (err) {
           // check.ok or the refusal text threw: a bug, reported on this host alone.
-          const message = classifyError(err).message;
-          options.hooks.onProgress?.(host.name, { kind: 'error', message });
-          return { node: host.name, status: 'error', changed: 0, ok: 0, error: message };
+          const problem = { ...classifyError(err), status: 'error' as const };
+          options.hooks.onProgress?.(host.name, problemEvent(problem));
+          return { node: host.name, status: 'error', changed: 0, ok: 0, error: problem.message };
         }
       }),
     ),

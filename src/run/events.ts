@@ -12,8 +12,8 @@ export type ProgressEvent =
   | { kind: 'failed'; message: string }
   /** The node could not be reached, or the connection broke. */
   | { kind: 'unreachable'; message: string }
-  /** A bug in podnet while working on this node. */
-  | { kind: 'error'; message: string };
+  /** A bug in podnet while working on this node (the stack is for -v). */
+  | { kind: 'error'; message: string; stack?: string };
 
 export interface RunHooks {
   onProgress?(node: string, event: ProgressEvent): void;

@@ -5,7 +5,7 @@ import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { parseGatherOutput, renderGatherCommand, type GatherOptions } from '../scripts/gather-script.js';
 import type { RunHooks } from './events.js';
 import { clusterFilePaths } from './node-states.js';
-import { classifyError, NodeFailedError, parseNodeOutput, type NodeProblem } from './outcomes.js';
+import { classifyError, NodeFailedError, parseNodeOutput, problemEvent, type NodeProblem } from './outcomes.js';
 import type { Transport } from './transport.js';
 
 export interface GatherRunOptions {
@@ -70,7 +70,7 @@ export async function gatherCluster(
         } catch (err) {
           const problem = classifyError(err);
           problems.set(host.name, problem);
-          hooks.onProgress?.(host.name, { kind: problem.status, message: problem.message });
+          hooks.onProgress?.(host.name, problemEvent(problem));
         }
       }),
     ),

@@ -2,6 +2,7 @@
 //   unreachable — the transport could not connect, or the connection broke;
 //   failed      — the node answered, but a command failed or its output could not be read;
 //   error       — anything else: a bug in podnet (reported with its message, never as unreachable).
+import type { ProgressEvent } from './events.js';
 import { TransportError } from './transport.js';
 
 export type ProblemStatus = 'unreachable' | 'failed' | 'error';
@@ -29,6 +30,13 @@ export function classifyError(err: unknown): NodeProblem {
   if (err instanceof TransportError) return { status: err.unreachable ? 'unreachable' : 'failed', message: err.message, cause: err };
   if (err instanceof NodeFailedError) return { status: 'failed', message: err.message, cause: err };
   return { status: 'error', message: messageOf(err), cause: err };
+}
+
+/** The progress event of a problem (an internal error carries its stack, for -v). */
+export function problemEvent(problem: NodeProblem): ProgressEvent {
+  if (problem.status !== 'error') return { kind: problem.status, message: problem.message };
+  const stack = problem.cause instanceof Error ? problem.cause.stack : undefined;
+  return { kind: 'error', message: problem.message, ...(stack !== undefined ? { stack } : {}) };
 }
 
 /** Runs `parse` on what a node printed: a parser's complaint makes the node failed, a programming error stays an error. */

@@ -39,7 +39,10 @@ export async function runDestroy(
   const runOptions: RunOptions = {
     forks: options.forks,
     hooks: {
-      onProgress: (node, event) => progress.update(node, event),
+      onProgress: (node, event) => {
+        progress.update(node, event);
+        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${event.stack}\n`);
+      },
       ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
     },
     gather: { cni: cluster.cni },
