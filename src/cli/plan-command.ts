@@ -1,14 +1,20 @@
-// diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and verify.
+// diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and
+// check that every node converged.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
+import { buildClusterState } from '../plan/node-state.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderRecap, type NodeResult } from '../render/recap.js';
 import { readCluster } from './read-cluster.js';
-import { NodeSessions } from '../run/node-sessions.js';
-import { applyPlan, gatherCluster, planGathered, targetHosts, type RunOptions } from '../run/run-cluster.js';
+import { SshTransport } from '../run/ssh-transport.js';
+import { applyPlan, type RunOptions } from '../run/apply.js';
+import { gatherCluster, type GatherResult } from '../run/gather.js';
+import type { ProblemStatus } from '../run/outcomes.js';
+import { targetHosts } from '../run/targets.js';
+import type { Transport } from '../run/transport.js';
 import { createProgress } from './progress.js';
 
 export interface PlanCommandOptions {
@@ -63,17 +69,37 @@ function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
-/** Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way. */
-export function planExitCode(plan: Plan, unreachable: number): number {
-  if (unreachable > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0) return 1;
+/** Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way (a host not gathered). */
+export function planExitCode(plan: Plan, notGathered: number): number {
+  if (notGathered > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0) return 1;
   return plan.summary.add + plan.summary.change + plan.summary.destroy > 0 ? 2 : 0;
 }
 
-function unreachableResults(unreachable: Map<string, string>): NodeResult[] {
-  return [...unreachable].map(([node, error]) => ({ node, status: 'unreachable' as const, changed: 0, ok: 0, error }));
+/** The hosts gather could not read, one recap entry each (apply reports them all the same way). */
+export function problemResults(gathered: GatherResult): NodeResult[] {
+  return [...gathered.problems].map(([node, p]) => ({ node, status: p.status, changed: 0, ok: 0, error: p.message }));
 }
 
-export async function runPlanCommand(file: string, options: PlanCommandOptions, mode: 'diff' | 'apply'): Promise<number> {
+const PROBLEM_LABEL: Record<ProblemStatus, string> = { unreachable: 'UNREACHABLE', failed: 'FAILED', error: 'INTERNAL ERROR' };
+
+/** `diff`'s lines for the hosts it could not gather, after the plan. */
+export function renderProblems(gathered: GatherResult): string {
+  return [...gathered.problems].map(([node, p]) => `${node}: ${PROBLEM_LABEL[p.status]}: ${p.message}\n`).join('');
+}
+
+/** The hosts not gathered in the JSON output: unreachable, failed (gather ran but failed) and errors (bugs), by name. */
+export function problemsJson(gathered: GatherResult): Record<'unreachable' | 'failed' | 'errors', Record<string, string>> {
+  const of = (status: ProblemStatus): Record<string, string> =>
+    Object.fromEntries([...gathered.problems].filter(([, p]) => p.status === status).map(([node, p]) => [node, p.message]));
+  return { unreachable: of('unreachable'), failed: of('failed'), errors: of('error') };
+}
+
+export async function runPlanCommand(
+  file: string,
+  options: PlanCommandOptions,
+  mode: 'diff' | 'apply',
+  transport: Transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts }),
+): Promise<number> {
   const cluster = readCluster(file);
   const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;
   const nodes = targetHosts(cluster, options.limit);
@@ -82,16 +108,18 @@ export async function runPlanCommand(file: string, options: PlanCommandOptions, 
   const runOptions: RunOptions = {
     forks: options.forks,
     hooks: {
-      onProgress: (node, event) => progress.update(node, event),
+      onProgress: (node, event) => {
+        progress.update(node, event);
+        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${event.stack}\n`);
+      },
       ...(options.verbose
         ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) }
         : {}),
     },
   };
-  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
   try {
-    const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
-    const clusterPlan = planGathered(cluster, gathered.observed);
+    const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
+    const clusterPlan = buildClusterState(cluster, gathered.observed);
     for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
     const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
@@ -102,17 +130,17 @@ export async function runPlanCommand(file: string, options: PlanCommandOptions, 
     const applying = mode === 'apply' && !options.check;
     if (!applying) {
       progress.done();
-      const code = planExitCode(clusterPlan.plan, gathered.unreachable.size);
+      const code = planExitCode(clusterPlan.plan, gathered.problems.size);
       if (json) {
         const report = {
           plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
-          unreachable: Object.fromEntries(gathered.unreachable),
-          execs: Object.fromEntries(await sessions.execCounts()),
+          ...problemsJson(gathered),
+          execs: Object.fromEntries(await transport.execCounts()),
         };
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       } else {
         process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
-        for (const [node, error] of gathered.unreachable) process.stdout.write(`${node}: UNREACHABLE: ${error}\n`);
+        process.stdout.write(renderProblems(gathered));
       }
       return code;
     }
@@ -120,14 +148,14 @@ export async function runPlanCommand(file: string, options: PlanCommandOptions, 
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
     }
-    const results = await applyPlan(clusterPlan, nodes, gathered, sessions, runOptions);
+    const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
     progress.done();
-    const allResults = results.length > 0 ? results : unreachableResults(gathered.unreachable);
+    const allResults = results.length > 0 ? results : problemResults(gathered);
     if (json) {
       const report = {
         plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
         results: allResults,
-        execs: Object.fromEntries(await sessions.execCounts()),
+        execs: Object.fromEntries(await transport.execCounts()),
       };
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     } else {
@@ -135,6 +163,6 @@ export async function runPlanCommand(file: string, options: PlanCommandOptions, 
     }
     return allResults.every((r) => r.status === 'converged') ? 0 : 1;
   } finally {
-    await sessions.closeAll();
+    await transport.close();
   }
 }

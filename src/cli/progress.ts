@@ -1,6 +1,6 @@
 // Live progress per node on a terminal (one line per node, redrawn in place); plain lines otherwise.
 import pc from 'picocolors';
-import type { ProgressEvent } from '../run/run-cluster.js';
+import type { ProgressEvent } from '../run/events.js';
 
 function describe(event: ProgressEvent): string {
   switch (event.kind) {
@@ -12,14 +12,16 @@ function describe(event: ProgressEvent): string {
       return event.changes === 0 ? 'in sync' : `${event.changes} change(s)`;
     case 'applying':
       return `applying ${event.changes} change(s)`;
-    case 'verifying':
-      return `verifying (attempt ${event.attempt})`;
+    case 'checking':
+      return `checking convergence (attempt ${event.attempt})`;
     case 'converged':
       return 'converged';
     case 'failed':
       return `failed: ${event.message}`;
     case 'unreachable':
       return `unreachable: ${event.message}`;
+    case 'error':
+      return `internal error: ${event.message}`;
   }
 }
 
@@ -43,7 +45,7 @@ export function createProgress(stream: NodeJS.WriteStream, nodes: readonly strin
   const lines = new Map(nodes.map((n) => [n, 'waiting']));
   let drawn = 0;
   const colorFor = (text: string): string =>
-    text.startsWith('failed') || text.startsWith('unreachable') ? pc.red(text) : text === 'converged' || text === 'in sync' ? pc.green(text) : text;
+    text.startsWith('failed') || text.startsWith('unreachable') || text.startsWith('internal error') ? pc.red(text) : text === 'converged' || text === 'in sync' ? pc.green(text) : text;
   const draw = (): void => {
     const cols = stream.columns || 100;
     let out = drawn > 0 ? `\x1b[${drawn}A` : '';

@@ -3,7 +3,8 @@ import pc from 'picocolors';
 import type { Change, Conflict, Plan } from '../model/plan.js';
 import { describeChange, describeConflict } from './sentences.js';
 
-export type NodeStatus = 'converged' | 'failed' | 'unreachable';
+/** failed: the node answered but a command failed or it did not converge; error: a bug in podnet. */
+export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error';
 
 export interface FailedStep {
   /** Index of the step among the node's steps. */
@@ -54,7 +55,7 @@ export function renderRecap(results: readonly NodeResult[], opts: { color: boole
       lines.push(`${' '.repeat(width)}   step ${r.failedStep.index + 1} (${r.failedStep.kind} ${r.failedStep.key}) failed: ${r.failedStep.command}`);
       lines.push(`${' '.repeat(width)}   ${r.failedStep.message}`);
     } else if (r.error) {
-      lines.push(`${' '.repeat(width)}   ${r.error}`);
+      lines.push(`${' '.repeat(width)}   ${r.status === 'error' ? `internal error: ${r.error}` : r.error}`);
     }
     for (const change of r.unmet ?? []) lines.push(`${' '.repeat(width)}   not converged: ${describeChange(change)}`);
     for (const conflict of r.blocked ?? []) {

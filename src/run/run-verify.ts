@@ -21,9 +21,11 @@ import { assembleChecks, planProbes } from '../probe/probe-plan.js';
 import { withDiagnosis, type DiagnosisNode } from '../probe/diagnosis.js';
 import { summarizeChecks } from '../render/verify-render.js';
 import { VERIFY_FORMAT_VERSION, type NodeSetup, type VerifyReport } from '../probe/types.js';
-import { gatherCluster, type RunHooks } from './run-cluster.js';
+import type { RunHooks } from './events.js';
+import { gatherCluster } from './gather.js';
+import { classifyError } from './outcomes.js';
 import { podNetConfig } from './pods.js';
-import type { NodeSessions } from './node-sessions.js';
+import type { Transport } from './transport.js';
 
 export type VerifyPhase = 'setup' | 'gather' | 'probe' | 'cleanup';
 
@@ -48,8 +50,10 @@ export function egressMasquerade(cluster: Cluster): boolean {
   return cluster.egress?.masquerade === true;
 }
 
+/** Why a node is left out of the probes; a bug in podnet says so rather than passing for a network problem. */
 function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const problem = classifyError(err);
+  return problem.status === 'error' ? `internal error: ${problem.message}` : problem.message;
 }
 
 class Aborted extends Error {}
@@ -75,7 +79,7 @@ function diagnosisNode(host: Pick<NodeSpec, 'name' | 'address'>, state: NodeStat
   return entry;
 }
 
-export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], sessions: NodeSessions, options: VerifyOptions): Promise<VerifyReport> {
+export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], transport: Transport, options: VerifyOptions): Promise<VerifyReport> {
   const probeId = options.probeId ?? randomProbeId();
   const netConfig = podNetConfig(cluster);
   const mtu = cluster.bridge.mtu ?? 1500;
@@ -91,7 +95,7 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], se
   let observed = new Map<string, ObservedState>();
 
   const exec = async (node: NodeSpec, script: string): Promise<{ code: number | null; stdout: string; stderr: string }> => {
-    const connection = await sessions.connect(node);
+    const connection = await transport.connect(node);
     hooks.onCommand?.(node.name, script);
     return connection.exec(script);
   };
@@ -124,9 +128,9 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], se
     const reached = nodes.filter((n) => setups.has(n.name));
     // In gateway mode every cross-node packet passes the router: gather it too, for the diagnosis.
     const router = cluster.routing === 'gateway' ? cluster.router : undefined;
-    const gathered = await gatherCluster(cluster, router ? [...reached, router] : reached, sessions, { forks: options.forks, hooks });
+    const gathered = await gatherCluster(cluster, router ? [...reached, router] : reached, transport, { forks: options.forks, hooks });
     observed = gathered.observed;
-    for (const [node, reason] of gathered.unreachable) unreachable.set(node, reason);
+    for (const [node, p] of gathered.problems) unreachable.set(node, p.status === 'error' ? `internal error: ${p.message}` : p.message);
 
     checkAbort();
     probePlan = planProbes({

@@ -18,6 +18,8 @@ interface JsonReport {
   plan: { nodes: { node: string; changes: JsonChange[] }[] };
   results?: { node: string; status: string; changed: number; error?: string; failedStep?: { object: string; message: string } }[];
   unreachable?: Record<string, string>;
+  failed?: Record<string, string>;
+  errors?: Record<string, string>;
   execs: Record<string, number>;
 }
 
@@ -244,8 +246,11 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     assert.equal(byNode.get('node3')?.status, 'unreachable');
     assert.equal(byNode.get('node1')?.status, 'converged');
     assert.equal(byNode.get('node2')?.status, 'converged');
-    const diff = podnet('diff', file);
+    const diff = podnetJson('diff', file);
     assert.equal(diff.code, 1);
+    assert.deepEqual(Object.keys(diff.report.unreachable ?? {}), ['node3'], 'a stopped sshd is unreachable, not failed');
+    assert.deepEqual(diff.report.failed, {});
+    assert.deepEqual(diff.report.errors, {});
     await labStartNode(name, 'node3');
     await onNode('node3', 'ip', 'route', 'del', '10.244.1.0/24');
     assert.equal(podnet('apply', file).code, 0);

@@ -1,13 +1,17 @@
 // `podnet destroy FILE`: gather every node (with its pods), plan the removal of everything podnet
-// owns (pure, src/plan/destroy.ts), print it, run it through apply's machinery, and verify that
-// nothing podnet owns is left. net.ipv4.ip_forward stays as it is.
+// owns (pure: the node states with goal `absent`, src/plan/destroy.ts), print it, run it through apply's machinery, and check that
+// nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is.
 import type { Command } from 'commander';
+import { buildClusterState } from '../../plan/node-state.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
-import { renderRecap, type NodeResult } from '../../render/recap.js';
+import { renderRecap } from '../../render/recap.js';
 import { readCluster } from '../read-cluster.js';
-import { NodeSessions } from '../../run/node-sessions.js';
-import { applyPlan, gatherCluster, planGathered, targetHosts, type RunOptions } from '../../run/run-cluster.js';
-import { addRunOptions, type PlanCommandOptions } from '../plan-command.js';
+import { SshTransport } from '../../run/ssh-transport.js';
+import { applyPlan, type RunOptions } from '../../run/apply.js';
+import { gatherCluster } from '../../run/gather.js';
+import { targetHosts } from '../../run/targets.js';
+import type { Transport } from '../../run/transport.js';
+import { addRunOptions, problemResults, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -25,7 +29,11 @@ export function registerDestroy(program: Command): void {
   });
 }
 
-async function runDestroy(file: string, options: PlanCommandOptions): Promise<number> {
+export async function runDestroy(
+  file: string,
+  options: PlanCommandOptions,
+  transport: Transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts }),
+): Promise<number> {
   const cluster = readCluster(file);
   const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';
@@ -34,33 +42,34 @@ async function runDestroy(file: string, options: PlanCommandOptions): Promise<nu
   const runOptions: RunOptions = {
     forks: options.forks,
     hooks: {
-      onProgress: (node, event) => progress.update(node, event),
+      onProgress: (node, event) => {
+        progress.update(node, event);
+        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${event.stack}\n`);
+      },
       ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
     },
     gather: { cni: cluster.cni },
   };
-  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
   try {
-    const gathered = await gatherCluster(cluster, nodes, sessions, runOptions);
-    const state = planGathered(cluster, gathered.observed, 'absent');
+    const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
+    const state = buildClusterState(cluster, gathered.observed, 'absent');
     const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(plan, { color }));
     }
-    const results = await applyPlan(state, nodes, gathered, sessions, runOptions);
+    const results = await applyPlan(state, nodes, gathered, transport, runOptions);
     progress.done();
-    const unreachable: NodeResult[] = [...gathered.unreachable].map(([node, error]) => ({ node, status: 'unreachable', changed: 0, ok: 0, error }));
-    const allResults = results.length > 0 ? results : unreachable;
+    const allResults = results.length > 0 ? results : problemResults(gathered);
     if (json) {
-      const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await sessions.execCounts()) };
+      const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await transport.execCounts()) };
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     } else {
       process.stdout.write(renderRecap(allResults, { color }));
     }
     return allResults.every((r) => r.status === 'converged') ? 0 : 1;
   } finally {
-    await sessions.closeAll();
+    await transport.close();
   }
 }

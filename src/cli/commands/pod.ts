@@ -4,6 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { PodEntry } from '../../scripts/pod-script.js';
 import { readCluster } from '../read-cluster.js';
 import { addPod, deletePod, listPods, type NodePods, type PodOptions } from '../../run/pods.js';
+import { SshTransport } from '../../run/ssh-transport.js';
+import type { Transport } from '../../run/transport.js';
 
 interface PodCommandOptions {
   output: 'text' | 'json';
@@ -19,9 +21,18 @@ function withCommonOptions(command: Command): Command {
     .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false);
 }
 
+/** Runs `work` over an SSH transport that is closed afterwards. */
+async function withTransport<T>(options: PodCommandOptions, work: (transport: Transport) => Promise<T>): Promise<T> {
+  const transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts });
+  try {
+    return await work(transport);
+  } finally {
+    await transport.close();
+  }
+}
+
 function podOptions(options: PodCommandOptions): PodOptions {
   return {
-    acceptNewHosts: options.acceptNewHosts,
     ...(options.forks !== undefined ? { forks: options.forks } : {}),
     ...(options.verbose ? { onCommand: (node: string, script: string) => process.stderr.write(`[${node}] $ sh <<'EOF'\n${script}EOF\n`) } : {}),
   };
@@ -72,7 +83,8 @@ export function registerPod(program: Command): void {
       .argument('<node>', 'a node of the cluster')
       .argument('<name>', 'the pod (namespace and container id): a-z, 0-9, -'),
   ).action(async (file: string, node: string, name: string, options: PodCommandOptions) => {
-    const added = await addPod(readCluster(file), node, name, podOptions(options));
+    const cluster = readCluster(file);
+    const added = await withTransport(options, (transport) => addPod(transport, cluster, node, name, podOptions(options)));
     if (options.output === 'json') {
       process.stdout.write(JSON.stringify(added.result, null, 2) + '\n');
       return;
@@ -89,7 +101,8 @@ export function registerPod(program: Command): void {
       .argument('<node>', 'a node of the cluster')
       .argument('<name>', 'the pod'),
   ).action(async (file: string, node: string, name: string, options: PodCommandOptions) => {
-    const deleted = await deletePod(readCluster(file), node, name, podOptions(options));
+    const cluster = readCluster(file);
+    const deleted = await withTransport(options, (transport) => deletePod(transport, cluster, node, name, podOptions(options)));
     if (options.output === 'json') {
       process.stdout.write(JSON.stringify(deleted, null, 2) + '\n');
       return;
@@ -105,7 +118,8 @@ export function registerPod(program: Command): void {
       .argument('[node]', 'only this node')
       .option('-f, --forks <n>', 'how many nodes to work on at once', parseForks, 10),
   ).action(async (file: string, node: string | undefined, options: PodCommandOptions) => {
-    const nodes = await listPods(readCluster(file), node, podOptions(options));
+    const cluster = readCluster(file);
+    const nodes = await withTransport(options, (transport) => listPods(transport, cluster, node, podOptions(options)));
     if (options.output === 'json') process.stdout.write(JSON.stringify({ nodes }, null, 2) + '\n');
     else process.stdout.write(renderPodList(nodes));
     process.exitCode = nodes.some((n) => 'error' in n) ? 1 : 0;

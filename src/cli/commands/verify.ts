@@ -4,8 +4,8 @@ import pc from 'picocolors';
 import { UserError } from '../../model/errors.js';
 import { renderVerifyJson, renderVerifyText, verifyExitCode, type Paint } from '../../render/verify-render.js';
 import { readCluster } from '../read-cluster.js';
-import { NodeSessions } from '../../run/node-sessions.js';
-import { targetNodes } from '../../run/run-cluster.js';
+import { SshTransport } from '../../run/ssh-transport.js';
+import { targetNodes } from '../../run/targets.js';
 import { randomProbeId, runVerify, type VerifyPhase } from '../../run/run-verify.js';
 import { isIpv4, probePodName } from '../../scripts/probe-script.js';
 import { addRunOptions, type PlanCommandOptions } from '../plan-command.js';
@@ -42,9 +42,9 @@ async function verifyCommand(file: string, options: VerifyCommandOptions): Promi
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const sessions = new NodeSessions({ acceptNewHosts: options.acceptNewHosts });
+  const transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts });
   try {
-    const report = await runVerify(cluster, nodes, sessions, {
+    const report = await runVerify(cluster, nodes, transport, {
       forks: options.forks,
       probeId,
       signal: controller.signal,
@@ -56,7 +56,7 @@ async function verifyCommand(file: string, options: VerifyCommandOptions): Promi
     });
     if (controller.signal.aborted) return 130;
     if (json) {
-      const execs = Object.fromEntries(await sessions.execCounts());
+      const execs = Object.fromEntries(await transport.execCounts());
       process.stdout.write(renderVerifyJson({ ...report, ...{ execs } }));
     } else {
       const tty = Boolean(process.stdout.isTTY);
@@ -66,7 +66,7 @@ async function verifyCommand(file: string, options: VerifyCommandOptions): Promi
     return verifyExitCode(report);
   } finally {
     process.off('SIGINT', onSigint);
-    await sessions.closeAll();
+    await transport.close();
   }
 }
 

@@ -22,19 +22,14 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { pathExists } from '../path-exists.js';
+import type { Connection, ExecResult } from '../transport.js';
 
 const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
 
-export interface ExecResult {
-  code: number | null;
-  signal?: string;
-  stdout: string;
-  stderr: string;
-}
+export type { ExecResult } from '../transport.js';
 
-export interface NodeConnection {
-  exec(command: string, opts?: { stdin?: string }): Promise<ExecResult>;
+export interface NodeConnection extends Connection {
   close(): void;
   readonly execCount: number;
 }

@@ -1,5 +1,7 @@
 // The one error type the SSH transport throws: a kind the caller can branch on (unreachable vs
 // refused host key vs sudo) and a message that starts with the node and where it was reached.
+import { TransportError } from '../transport.js';
+
 export type SshErrorKind =
   | 'refused'
   | 'timeout'
@@ -22,18 +24,23 @@ export interface SshErrorDetails {
   knownHostsLine?: number;
 }
 
-export class SshError extends Error {
+export class SshError extends TransportError {
   readonly details: SshErrorDetails;
 
   constructor(
     readonly kind: SshErrorKind,
-    readonly node: string,
+    node: string,
     message: string,
     options: { cause?: unknown; details?: SshErrorDetails } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(node, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'SshError';
     this.details = options.details ?? {};
+  }
+
+  /** Every kind but sudo-password means the node could not be reached or the connection broke. */
+  override get unreachable(): boolean {
+    return this.kind !== 'sudo-password';
   }
 }
 

@@ -1,16 +1,18 @@
-// One SSH connection per node per run, opened on first use and shared by gather, apply and verify.
+// The SSH transport: one ssh2 connection per node per run, opened on first use and shared by
+// gather, apply and the convergence re-gathers (credentials, known_hosts and become live in ssh/).
 import type { NodeSpec } from '../model/types.js';
 import { connectNode, type NodeConnection } from './ssh/connect.js';
+import type { Transport } from './transport.js';
 
-export interface SessionOptions {
+export interface SshTransportOptions {
   acceptNewHosts: boolean;
   onDebug?: (node: string, line: string) => void;
 }
 
-export class NodeSessions {
+export class SshTransport implements Transport {
   private readonly connections = new Map<string, Promise<NodeConnection>>();
 
-  constructor(private readonly options: SessionOptions) {}
+  constructor(private readonly options: SshTransportOptions) {}
 
   connect(node: NodeSpec): Promise<NodeConnection> {
     const existing = this.connections.get(node.name);
@@ -37,7 +39,7 @@ export class NodeSessions {
     return counts;
   }
 
-  async closeAll(): Promise<void> {
+  async close(): Promise<void> {
     for (const connection of this.connections.values()) {
       const c = await connection.catch(() => undefined);
       c?.close();
