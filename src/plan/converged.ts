@@ -7,13 +7,13 @@ import type { Cluster, DesiredState, ObservedState } from '../model/types.js';
 import { desiredRouteValue } from './plan-routes.js';
 import { chainKey, ruleKey, ruleValue } from './firewall.js';
 import { planDestroyNode } from './destroy.js';
-import type { NodeState } from './node-state.js';
+import { destroyHost, type NodeState } from './node-state.js';
 import { planNode } from './plan-node.js';
 import { addressKey } from './values.js';
 
 /** The host's plan against a fresh observation: empty changes mean it has converged. */
 export function replanNode(cluster: Cluster, state: NodeState, observed: ObservedState): NodePlan {
-  if (state.desired === undefined) return planDestroyNode(cluster, { ...state.host, role: state.role }, observed);
+  if (state.desired === undefined) return planDestroyNode(cluster, destroyHost(cluster, state.host, state.role), observed);
   return planNode(state.desired, observed, { podCidr: cluster.podCidr, nodeAddress: state.host.address });
 }
 

@@ -7,7 +7,7 @@ import { UserError } from '../model/errors.js';
 import type { Cluster, DesiredState, HostRole, NodeSpec, ObservedState } from '../model/types.js';
 import { desiredState, routerDesiredState } from '../state/desired.js';
 import { allocateSubnets } from '../state/subnets.js';
-import { planDestroyNode } from './destroy.js';
+import { planDestroyNode, type DestroyHost } from './destroy.js';
 import { planNode } from './plan-node.js';
 import { summarisePlan } from './summary.js';
 
@@ -49,7 +49,7 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
   if (goal === 'absent') {
     const states = gathered.map(({ host, role }): NodeState => {
       const state = observed.get(host.name) as ObservedState;
-      return { host, role, observed: state, plan: planDestroyNode(cluster, { ...host, role }, state) };
+      return { host, role, observed: state, plan: planDestroyNode(cluster, destroyHost(cluster, host, role), state) };
     });
     return { cluster, goal, states, plan: assemblePlan(cluster, states, []) };
   }
@@ -63,6 +63,11 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
     return { host, role, desired, observed: state, plan: planNode(desired, state, { podCidr: cluster.podCidr, nodeAddress: host.address }) };
   });
   return { cluster, goal, states, plan: assemblePlan(cluster, states, diagnostics.map((message) => ({ code: 'subnet', message }))) };
+}
+
+/** A host as destroy plans it: the router's plan header shows the pod CIDR it routes. */
+export function destroyHost(cluster: Cluster, host: NodeSpec, role: HostRole): DestroyHost {
+  return { name: host.name, address: host.address, role, ...(role === 'router' ? { subnet: cluster.podCidr } : host.subnet !== undefined ? { subnet: host.subnet } : {}) };
 }
 
 function assemblePlan(cluster: Cluster, states: readonly NodeState[], warnings: Warning[]): Plan {
