@@ -3,12 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { desiredState, routerDesiredState } from '../../src/state/desired.js';
-import { unmetDesired } from '../../src/plan/converged.js';
-import type { Cluster, DesiredState, ObservedRoute, ObservedState, Plan, RouterSpec } from '../../src/model/types.js';
-import { planCluster, planNode } from '../../src/plan/plan.js';
+import type { Cluster, ObservedRoute, ObservedState, RouterSpec } from '../../src/model/types.js';
+import type { Plan } from '../../src/model/plan.js';
+import { buildClusterState, planCluster } from '../../src/plan/node-state.js';
+import { planNode } from '../../src/plan/plan-node.js';
+import { describeChange, describeReason, describeRefusal } from '../../src/render/sentences.js';
+import { argvOf, convergenceOf } from '../support/plan-helpers.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
 import { allocateSubnets } from '../../src/state/subnets.js';
-import { targetHosts } from '../../src/run/run-cluster.js';
+import { targetHosts } from '../../src/run/targets.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 
 const ROUTER: RouterSpec = {
@@ -77,7 +80,7 @@ function gatewayObserved(): Map<string, ObservedState> {
 }
 
 const lines = (plan: Plan, node: string): string[][] =>
-  (plan.nodes.find((n) => n.node === node)?.changes ?? []).map((c) => [c.action, c.argv.join(' '), c.reason]);
+  (plan.nodes.find((n) => n.node === node)?.changes ?? []).map((c) => [c.action, c.steps.map((s) => argvOf(s).join(' ')).join('; '), describeReason(c)]);
 
 test('gateway mode: a node keeps bridge, address and files, and has ONE route: the pod CIDR via the router', () => {
   const cluster = gatewayCluster();
@@ -125,7 +128,7 @@ test('a router from scratch: forwarding on, then its three routes', () => {
   const plan = planNode(router, observed, { podCidr: cluster.podCidr, nodeAddress: ROUTER.address });
   assert.equal(plan.role, 'router');
   assert.deepEqual(
-    plan.changes.map((c) => c.argv.join(' ')),
+    plan.changes.map((c) => c.steps.map((s) => argvOf(s).join(' ')).join('; ')),
     [
       'sysctl -w net.ipv4.ip_forward=1',
       'ip route replace 10.244.1.0/24 via 192.168.1.11 proto 201',
@@ -211,17 +214,23 @@ test('the management path guard protects the router too', () => {
   // A stale podnet route that covers the SSH client's address would cut the session.
   const observed = observedHost('router', ROUTER.address, undefined, [podnetRoute('192.168.0.0/16', '192.168.1.11')]);
   const plan = planNode(router, observed, { podCidr: cluster.podCidr, nodeAddress: ROUTER.address });
-  assert.match(plan.refused ?? '', /refusing to touch router's management path .*route 192\.168\.0\.0\/16 \(delete\)/);
+  assert.deepEqual(plan.refused?.offences, [{ kind: 'route', key: '192.168.0.0/16', action: 'delete', takes: { address: '192.168.1.254', what: 'node-address' } }]);
+  assert.match(plan.refused === undefined ? '' : describeRefusal(plan.node, plan.refused), /refusing to touch router's management path .*route 192\.168\.0\.0\/16 \(delete\)/);
 });
 
 test('converged check on the router: forwarding and its routes, nothing about a bridge', () => {
   const cluster = gatewayCluster();
-  const router: DesiredState = routerDesiredState(cluster, classicSubnets(cluster));
-  assert.deepEqual(unmetDesired(router, gatewayObserved().get('router') as ObservedState), []);
-  assert.deepEqual(unmetDesired(router, observedHost('router', ROUTER.address, undefined, [podnetRoute('10.244.1.0/24', '192.168.1.11')])), [
-    'route 10.244.2.0/24 via 192.168.1.12 proto 201 is missing',
-    'route 10.244.3.0/24 via 192.168.1.13 proto 201 is missing',
-  ]);
+  const state = buildClusterState(cluster, hostGwObserved()).states.find((s) => s.role === 'router')!;
+  assert.equal(state.desired?.role, 'router');
+  const converged = convergenceOf(cluster, state, gatewayObserved().get('router') as ObservedState);
+  assert.deepEqual([converged.converged, converged.lines, converged.conflicts], [true, [], []]);
+  const partial = convergenceOf(cluster, state, observedHost('router', ROUTER.address, undefined, [podnetRoute('10.244.1.0/24', '192.168.1.11')]));
+  assert.equal(partial.converged, false);
+  assert.deepEqual(partial.lines, ['+ route 10.244.2.0/24 via 192.168.1.12 (missing)', '+ route 10.244.3.0/24 via 192.168.1.13 (missing)']);
+  // A stale podnet route left behind on the router is not convergence either (re-planning deletes it).
+  const stale = convergenceOf(cluster, state, observedHost('router', ROUTER.address, undefined, [...NODES.map((n) => podnetRoute(n.subnet, n.address)), podnetRoute('10.244.9.0/24', '192.168.1.19')]));
+  assert.equal(stale.converged, false);
+  assert.deepEqual(stale.unmet.map(describeChange), ['- route 10.244.9.0/24 via 192.168.1.19 (stale: no node has subnet 10.244.9.0/24)']);
 });
 
 test('the rendered plan shows the router in a section of its own; JSON keeps the role', () => {
