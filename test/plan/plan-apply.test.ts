@@ -1,16 +1,15 @@
 // The planner's commands really work: build a node in a throw-away network namespace (needs root),
-// plan it, run every step's argv there, gather again — the node then meets its desired state and a
-// second plan is empty. Namespaces are named pnfix-<random>-apply-… and removed in `finally`.
+// plan it, run every step there, gather again — the node has then converged (a re-plan is empty and
+// nothing is in the way). Namespaces are named pnfix-<random>-apply-… and removed in `finally`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { unmetDesired } from '../../src/plan/converged.js';
-import { desiredState } from '../../src/state/desired.js';
 import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../../src/state/ip-json.js';
-import type { Change, Cluster, ObservedState } from '../../src/model/types.js';
-import { planNode } from '../../src/plan/plan.js';
-import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
+import type { Cluster, ObservedState } from '../../src/model/types.js';
+import type { Change } from '../../src/model/plan.js';
+import { classicCluster } from '../support/classic-cluster.js';
+import { convergenceOf, nodeStateOf, stepArgvs } from '../support/plan-helpers.js';
 
 const RUN_ID = `pnfix-${randomBytes(4).toString('hex')}-apply`;
 
@@ -56,28 +55,29 @@ function apply(ns: string, changes: Change[]): void {
     if (batch.length > 0) run('ip', ['-n', ns, '-batch', '-'], `${batch.join('\n')}\n`);
     batch = [];
   };
-  for (const change of changes) {
-    const [program, ...args] = change.argv;
-    if (program === 'ip') {
-      batch.push(args.join(' '));
-    } else {
+  for (const step of changes.flatMap((c) => c.steps)) {
+    if (step.run === 'ip') {
+      batch.push(step.args.join(' '));
+    } else if (step.run === 'command') {
       flush();
-      run('ip', ['netns', 'exec', ns, ...change.argv]);
+      run('ip', ['netns', 'exec', ns, ...step.argv]);
+    } else {
+      throw new Error(`no ${step.run} steps expected without files`);
     }
   }
   flush();
 }
 
 function converge(ns: string, cluster: Cluster, node: string): Change[] {
-  const desired = desiredState(cluster, classicSubnets(cluster), node);
-  const address = cluster.nodes.find((n) => n.name === node)?.address ?? '';
-  const ctx = { podCidr: cluster.podCidr, nodeAddress: address };
-  const plan = planNode(desired, gather(ns, node), ctx);
+  const state = nodeStateOf(cluster, node, gather(ns, node));
+  const plan = state.plan;
   assert.equal(plan.refused, undefined);
+  assert.deepEqual(plan.conflicts, []);
   apply(ns, plan.changes);
-  const after = gather(ns, node);
-  assert.deepEqual(unmetDesired(desired, after), [], 'desired ⊆ observed after apply');
-  assert.deepEqual(planNode(desired, after, ctx).changes, [], 'a second plan is empty');
+  const after = convergenceOf(cluster, state, gather(ns, node));
+  assert.deepEqual(after.lines, [], 'a second plan is empty');
+  assert.deepEqual(after.conflicts, [], 'nothing in the way');
+  assert.equal(after.converged, true);
   return plan.changes;
 }
 
@@ -86,7 +86,17 @@ const cluster = classicCluster({ bridge: { name: 'v-net-0', mtu: 1500 } });
 test('from scratch: the plan converges an empty node', () => {
   withNode('scratch', 2, (ns) => {
     const changes = converge(ns, cluster, 'node2');
-    assert.equal(changes.length, 8);
+    assert.deepEqual(
+      changes.map((c) => [c.kind, c.key, c.steps.length]),
+      [
+        ['sysctl', 'net.ipv4.ip_forward', 1],
+        ['link', 'v-net-0', 4],
+        ['address', '10.244.2.1/24 on v-net-0', 1],
+        ['route', '10.244.1.0/24', 1],
+        ['route', '10.244.3.0/24', 1],
+      ],
+    );
+    assert.equal(stepArgvs(changes).length, 8);
   });
 });
 
@@ -100,7 +110,20 @@ test('drifted: stale route, wrong address, down bridge, wrong MTU and gateway, m
     run('ip', ['-n', ns, 'route', 'replace', '10.244.9.0/24', 'via', '192.168.1.19', 'proto', '201']);
     run('ip', ['-n', ns, 'route', 'add', '10.244.3.0/24', 'via', '192.168.1.13', 'proto', '201', 'metric', '100']);
     run('ip', ['-n', ns, 'route', 'add', '10.99.0.0/24', 'via', '192.168.1.50']);
-    converge(ns, cluster, 'node1');
+    const changes = converge(ns, cluster, 'node1');
+    assert.deepEqual(
+      changes.map((c) => [c.action, c.kind, c.key]),
+      [
+        ['update', 'sysctl', 'net.ipv4.ip_forward'],
+        ['delete', 'route', '10.244.3.0/24 metric 100'],
+        ['delete', 'route', '10.244.9.0/24'],
+        ['delete', 'address', '10.244.1.7/24 on v-net-0'],
+        ['update', 'link', 'v-net-0'],
+        ['create', 'address', '10.244.1.1/24 on v-net-0'],
+        ['update', 'route', '10.244.2.0/24'],
+        ['create', 'route', '10.244.3.0/24'],
+      ],
+    );
     const routes = gather(ns, 'node1').routes;
     assert.ok(!routes.some((r) => r.dst === '10.244.9.0/24'), 'stale route gone');
     assert.ok(!routes.some((r) => r.metric === 100), 'second-metric podnet route gone');
@@ -129,8 +152,12 @@ test('a removed node: its route is pruned', () => {
     const twoNodes = classicCluster({ bridge: { name: 'v-net-0', mtu: 1500 }, nodes: cluster.nodes.slice(0, 2) });
     const changes = converge(ns, twoNodes, 'node1');
     assert.deepEqual(
-      changes.map((c) => c.argv.join(' ')),
+      stepArgvs(changes).map((a) => a.join(' ')),
       ['ip route del 10.244.3.0/24 via 192.168.1.13 proto 201'],
+    );
+    assert.deepEqual(
+      changes.map((c) => [c.action, c.kind, c.key, c.reason.code]),
+      [['delete', 'route', '10.244.3.0/24', 'stale-route-no-node']],
     );
   });
 });

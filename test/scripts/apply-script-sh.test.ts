@@ -3,11 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Change } from '../../src/model/types.js';
+import type { Change, Step } from '../../src/model/plan.js';
 import { parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
 import { parseGatherOutput } from '../../src/scripts/gather-script.js';
 
-const step = (object: string, argv: string[]): Change => ({ action: 'create', kind: 'link', object, reason: 'missing', argv });
+const ip = (...args: string[]): Step => ({ run: 'ip', args });
+const link = (key: string, ...steps: Step[]): Change => ({ kind: 'link', key, action: 'create', reason: { code: 'missing' }, steps });
+const address = (key: string, ...steps: Step[]): Change => ({ kind: 'address', key, action: 'create', reason: { code: 'missing' }, steps });
 
 function withNetns(fn: (ns: string) => void): void {
   const ns = `pnapply-${randomBytes(3).toString('hex')}`;
@@ -26,11 +28,16 @@ function runInNetns(ns: string, command: string): { stdout: string; stderr: stri
 
 test('sh runs every step in order, then gathers the new state', () => {
   withNetns((ns) => {
-    const changes = [
-      step('sysctl net.ipv4.ip_forward', ['sysctl', '-w', 'net.ipv4.ip_forward=1']),
-      step('link v-net-0', ['ip', 'link', 'add', 'v-net-0', 'type', 'bridge']),
-      step('link v-net-0', ['ip', 'link', 'set', 'dev', 'v-net-0', 'up']),
-      step('address', ['ip', 'address', 'add', '10.244.1.1/24', 'dev', 'v-net-0']),
+    const changes: Change[] = [
+      {
+        kind: 'sysctl',
+        key: 'net.ipv4.ip_forward',
+        action: 'update',
+        reason: { code: 'differs' },
+        steps: [{ run: 'command', argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'] }],
+      },
+      link('v-net-0', ip('link', 'add', 'v-net-0', 'type', 'bridge'), ip('link', 'set', 'dev', 'v-net-0', 'up')),
+      address('10.244.1.1/24 on v-net-0', ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')),
     ];
     const r = runInNetns(ns, renderApplyCommand(changes));
     assert.equal(r.status, 0, r.stderr);
@@ -43,21 +50,39 @@ test('sh runs every step in order, then gathers the new state', () => {
 
 test('a failing batch line stops the steps, names that step, and the gather still runs', () => {
   withNetns((ns) => {
-    const changes = [
-      step('link v-net-0', ['ip', 'link', 'add', 'v-net-0', 'type', 'bridge']),
-      step('address one', ['ip', 'address', 'add', '10.244.1.1/24', 'dev', 'v-net-0']),
-      step('address again', ['ip', 'address', 'add', '10.244.1.1/24', 'dev', 'v-net-0']),
-      step('link up', ['ip', 'link', 'set', 'dev', 'v-net-0', 'up']),
+    const changes: Change[] = [
+      link('v-net-0', ip('link', 'add', 'v-net-0', 'type', 'bridge')),
+      address('10.244.1.1/24 on v-net-0', ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')),
+      address('10.244.1.1/24 on v-net-0 again', ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')),
+      link('v-net-0 up', ip('link', 'set', 'dev', 'v-net-0', 'up')),
     ];
     const r = runInNetns(ns, renderApplyCommand(changes));
     const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
-    assert.equal(outcome.stepIndex, 2);
-    assert.equal(outcome.change?.object, 'address again');
+    assert.equal(outcome.step?.index, 2);
+    assert.equal(outcome.step?.change, 2);
+    assert.equal(outcome.change?.key, '10.244.1.1/24 on v-net-0 again');
     assert.match(outcome.message, /already assigned/);
     const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11');
     assert.equal(observed.links.find((l) => l.name === 'v-net-0')?.up, false, 'the step after the failure did not run');
+  });
+});
+
+test('a failure in the middle of a change of several steps names that change and step', () => {
+  withNetns((ns) => {
+    const changes: Change[] = [
+      link('v-net-0', ip('link', 'add', 'v-net-0', 'type', 'bridge'), ip('link', 'set', 'dev', 'v-net-0', 'mtu', '99999999'), ip('link', 'set', 'dev', 'v-net-0', 'up')),
+      address('10.244.1.1/24 on v-net-0', ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')),
+    ];
+    const r = runInNetns(ns, renderApplyCommand(changes));
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok, false, r.stderr);
+    if (outcome.ok) return;
+    assert.deepEqual([outcome.step?.index, outcome.step?.change, outcome.change?.kind, outcome.change?.key], [1, 0, 'link', 'v-net-0']);
+    const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11');
+    assert.equal(observed.links.find((l) => l.name === 'v-net-0')?.up, false, 'the rest of the change did not run');
+    assert.ok(!observed.addresses.some((a) => a.dev === 'v-net-0' && a.family === 'inet'), 'nor the changes after it');
   });
 });
 
@@ -70,7 +95,7 @@ test('a file step writes the content atomically with its mode, and the gather re
   try {
     const path = join(dir, 'sub', 'podnet');
     const content = '#!/bin/sh\n# podnet — ünïcode ✓\necho $HOME "$(date)" `x`\nPODNET_FILE_END\nno newline at the end';
-    const changes: Change[] = [{ action: 'create', kind: 'file', object: `file ${path}`, reason: 'missing', argv: ['install-file', path, '755'], content }];
+    const changes: Change[] = [{ kind: 'file', key: path, action: 'create', reason: { code: 'missing' }, steps: [{ run: 'install-file', path, mode: '755', content }] }];
     withNetns((ns) => {
       const r = runInNetns(ns, renderApplyCommand(changes, [path, join(dir, 'absent')]));
       assert.deepEqual(parseApplyOutcome(changes, r.stdout, r.stderr), { ok: true }, r.stderr);
