@@ -4,11 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Change, IptablesChain, IptablesRule, ObservedState } from '../../src/model/types.js';
+import type { IptablesChain, IptablesRule, ObservedState } from '../../src/model/types.js';
+import type { Change } from '../../src/model/plan.js';
 import { DEFAULT_CNI } from '../../src/model/types.js';
 import { parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
 import { parseGatherOutput, renderGatherCommand } from '../../src/scripts/gather-script.js';
-import { desiredFirewall, planFirewall } from '../../src/plan/firewall.js';
+import { planFirewall } from '../../src/plan/firewall.js';
+import { desiredFirewall } from '../../src/state/desired-firewall.js';
 import { planDestroyNode } from '../../src/plan/destroy.js';
 import { classicCluster } from '../support/classic-cluster.js';
 
@@ -68,6 +70,12 @@ test('planned steps run with the real iptables and converge; egress off prunes; 
     // An admin's rule in FORWARD, before podnet's jump: podnet moves its jump back up, the rule stays.
     execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-w', '-I', 'FORWARD', '1', '-s', '192.168.9.0/24', '-j', 'DROP']);
     const moved = planFirewall(egress, tables(gather(ns)));
+    assert.deepEqual(moved.deletes, []);
+    assert.deepEqual(
+      moved.creates.map((c) => [c.kind, c.action, c.steps.map((s) => (s.run === 'command' ? s.argv.slice(4, 7).join(' ') : s.run))]),
+      [['rule', 'update', ['-D FORWARD -m', '-I FORWARD 1']]],
+      'the moved jump is one update: deleted where it is, inserted first',
+    );
     state = apply(ns, [...moved.deletes, ...moved.creates]);
     assert.deepEqual(
       tables(state).rules.filter((r) => r.chain === 'FORWARD').map((r) => r.args.join(' ')),
@@ -75,7 +83,15 @@ test('planned steps run with the real iptables and converge; egress off prunes; 
     );
 
     const off = planFirewall(forward, tables(state));
-    assert.equal(off.deletes.length, 4);
+    assert.deepEqual(
+      off.deletes.map((c) => [c.kind, c.action, c.steps.length]),
+      [
+        ['rule', 'delete', 1],
+        ['rule', 'delete', 1],
+        ['rule', 'delete', 1],
+        ['chain', 'delete', 1],
+      ],
+    );
     state = apply(ns, [...off.deletes, ...off.creates]);
     assert.ok(!tables(state).chains.some((c) => c.name === 'PODNET-POSTROUTING'));
     assert.deepEqual(planFirewall(forward, tables(state)).creates, []);

@@ -7,11 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unmetDesired } from '../../src/plan/converged.js';
+import { checkConverged } from '../../src/plan/converged.js';
 import { desiredState } from '../../src/state/desired.js';
-import { planNode } from '../../src/plan/plan.js';
+import { planNode } from '../../src/plan/plan-node.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { fixtureCases, loadObserved } from '../support/ip-fixtures.js';
+import { nodeStateOf } from '../support/plan-helpers.js';
 
 function fixtureNamespaces(): string[] {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
@@ -39,7 +40,8 @@ test('the capture script reproduces every committed fixture (as the planner sees
       const fresh = loadObserved(join(out, name), `node${node}`);
       const saved = loadObserved(name, `node${node}`);
       assert.deepEqual(planNode(desired, fresh, ctx), planNode(desired, saved, ctx), `${name}: plan`);
-      assert.deepEqual(unmetDesired(desired, fresh), unmetDesired(desired, saved), `${name}: unmet`);
+      const state = nodeStateOf(cluster, `node${node}`, loadObserved('empty', `node${node}`));
+      assert.deepEqual(checkConverged(cluster, state, fresh), checkConverged(cluster, state, saved), `${name}: convergence`);
       assert.deepEqual(fresh.routes, saved.routes, `${name}: routes`);
     }
   } finally {
