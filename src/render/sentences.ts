@@ -304,7 +304,7 @@ function describeOffence(offence: Offence): string {
     case 'link':
       return `link ${offence.key} (${offence.action}) carries the SSH session`;
     case 'address':
-      return `address ${offence.key} (${offence.action}) is the node's own address`;
+      return `address ${offence.key} (${offence.action}) is ${PROTECTED[offence.takes?.what ?? 'node-address']}`;
     case 'route':
       return `route ${offence.key} (${offence.action}) would take the path to ${offence.takes !== undefined ? `${PROTECTED[offence.takes.what]} ${offence.takes.address}` : 'the node'}`;
   }

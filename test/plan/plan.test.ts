@@ -292,7 +292,7 @@ test('management path: deleting the SSH address is refused', () => {
   assert.deepEqual(plan.refused?.offences, [
     { kind: 'address', key: '10.244.1.7/24 on v-net-0', action: 'delete', takes: { address: '10.244.1.7', what: 'ssh-address' } },
   ]);
-  assert.match(refusalText(plan), /address 10\.244\.1\.7\/24 on v-net-0 \(delete\) is the node's own address/);
+  assert.match(refusalText(plan), /address 10\.244\.1\.7\/24 on v-net-0 \(delete\) is the node's SSH address/);
 });
 
 test('a converged node with management info is not refused', () => {
