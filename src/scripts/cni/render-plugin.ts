@@ -1,8 +1,14 @@
-// Renders the podnet CNI plugin for one node: the POSIX sh body of plugin-script.ts behind a header
-// of that node's constants. Pure: every constant is validated strictly before it is baked in, so
-// the script never has to quote or re-check them.
+// Renders the podnet CNI plugin for one node from two real files: plugin.sh (the POSIX sh script,
+// with example constants in its first 16 lines) and json-flatten.awk (its JSON parser). Pure: the
+// files' texts reach this module as string constants that scripts/embed-node-scripts.mjs generates
+// before tsc runs (plugin-source.generated.ts, git-ignored), so nothing is read at run time and the
+// planner can call renderPlugin. The node's header replaces plugin.sh's example header line for
+// line (shellcheck and `sh` line numbers of the rendered plugin are plugin.sh's up to the awk), and
+// the awk text replaces the @@json-flatten.awk@@ placeholder inside JSON_FLATTEN_AWK='...'.
+// Every constant is validated strictly before it is baked in, so the script never has to quote or
+// re-check them.
 import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
-import { PLUGIN_BODY } from './plugin-script.js';
+import { JSON_FLATTEN_AWK, PLUGIN_SH } from './plugin-source.generated.js';
 
 export interface PluginConstants {
   /** CNI network name (the conflist's `name`); also the store directory under dataDir. */
@@ -88,4 +94,27 @@ export function renderPlugin(constants: PluginConstants): string {
     `LATEST_VERSION='${SUPPORTED_CNI_VERSIONS[SUPPORTED_CNI_VERSIONS.length - 1]}'`,
   ];
   return header.join('\n') + '\n' + PLUGIN_BODY;
+}
+
+/** Lines of plugin.sh that the node's header replaces: up to and including `LATEST_VERSION=…`. */
+export const PLUGIN_HEADER_LINES = 16;
+const AWK_PLACEHOLDER = '@@json-flatten.awk@@';
+
+/** plugin.sh after its example header, with json-flatten.awk spliced in (computed once). */
+const PLUGIN_BODY = composeBody(PLUGIN_SH, JSON_FLATTEN_AWK);
+
+/** plugin.sh minus its first PLUGIN_HEADER_LINES lines, the placeholder replaced by the awk
+ * program (its leading comment lines and final newline dropped). Throws if either file breaks the
+ * contract (header length, one placeholder, no single quote in the awk). */
+export function composeBody(pluginSh: string, awk: string): string {
+  const lines = pluginSh.split('\n');
+  if (!lines[PLUGIN_HEADER_LINES - 1]?.startsWith('LATEST_VERSION=')) {
+    throw new Error(`plugin.sh: line ${PLUGIN_HEADER_LINES} must be the header's last line, LATEST_VERSION=…`);
+  }
+  const body = lines.slice(PLUGIN_HEADER_LINES).join('\n');
+  const program = awk.replace(/^(#[^\n]*\n)+/, '').replace(/\n$/, '');
+  if (program.includes("'")) throw new Error('json-flatten.awk must not contain a single quote (plugin.sh quotes it so)');
+  const parts = body.split(AWK_PLACEHOLDER);
+  if (parts.length !== 2) throw new Error(`plugin.sh must contain ${AWK_PLACEHOLDER} exactly once`);
+  return parts.join(program);
 }
