@@ -4,17 +4,13 @@
 import type { CniSpec, ObservedAddress } from '../model/types.js';
 import { parseIpAddrs } from '../state/ip-json.js';
 import { shellQuote } from './shell-quote.js';
+import { CNI_NETWORK_NAME_PATTERN, CNI_VERSION_PATTERN, POD_NAME_PATTERN, isSafeDirectory } from '../model/names.js';
 
-/** Pod names: DNS-label-like, short enough to be a netns name and a CNI container id. */
-export const POD_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/;
+export { POD_NAME_PATTERN };
 /** The interface the plugin creates inside each pod, as a container runtime would ask. */
 export const POD_IFNAME = 'eth0';
 /** Where `ip netns add NAME` puts the namespace, and so the CNI_NETNS of a pod. */
 export const NETNS_DIR = '/run/netns';
-
-const NETWORK_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
-const SAFE_PATH = /^(\/[A-Za-z0-9_.+-]+)+\/?$/;
-const CNI_VERSION_PATTERN = /^[0-9]+\.[0-9]+\.[0-9]+$/;
 
 /** Exit statuses of the node scripts (chosen well away from the plugin's and the shell's own). */
 export const POD_EXIT = {
@@ -34,8 +30,8 @@ export function validatePodName(name: string): void {
 }
 
 function validateCni(cni: CniSpec): void {
-  if (!NETWORK_NAME_PATTERN.test(cni.networkName)) {
-    throw new Error(`CNI network name ${JSON.stringify(cni.networkName)} must match ${NETWORK_NAME_PATTERN.source}`);
+  if (!CNI_NETWORK_NAME_PATTERN.test(cni.networkName)) {
+    throw new Error(`CNI network name ${JSON.stringify(cni.networkName)} must match ${CNI_NETWORK_NAME_PATTERN.source}`);
   }
   if (!CNI_VERSION_PATTERN.test(cni.cniVersion)) throw new Error(`cniVersion ${JSON.stringify(cni.cniVersion)} is not a version`);
   for (const [key, path] of [
@@ -43,7 +39,7 @@ function validateCni(cni: CniSpec): void {
     ['confDir', cni.confDir],
     ['dataDir', cni.dataDir],
   ] as const) {
-    if (!SAFE_PATH.test(path) || path.split('/').some((part) => part === '.' || part === '..')) {
+    if (!isSafeDirectory(path)) {
       throw new Error(`cni.${key} ${JSON.stringify(path)} must be an absolute path of letters, digits and _ . + -`);
     }
   }

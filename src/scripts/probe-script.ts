@@ -4,6 +4,7 @@
 import type { CniSpec } from '../model/types.js';
 import { NETNS_DIR, parsePodAddOutput, parsePodDelOutput, renderPodAddScript, renderPodDelScript, validatePodName } from './pod-script.js';
 import { shellQuote } from './shell-quote.js';
+import { IPV4_PATTERN, NODE_NAME_PATTERN, PROBE_ID_PATTERN } from '../model/names.js';
 import type { CheckId, IptablesChain, NodeSetup, NodeTools, ProbePodRole } from '../probe/types.js';
 
 const MARK = '@@verify';
@@ -11,12 +12,9 @@ const MARK = '@@verify';
 export const LISTENER_PORT = 7946;
 /** Seconds a listener may live at most (cleanup ends it long before, by its PID). */
 export const LISTENER_LIFETIME_S = 300;
-const PROBE_ID_PATTERN = /^[a-z0-9]{4,12}$/;
-const NODE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function isIpv4(text: string): boolean {
-  return IPV4.test(text);
+  return IPV4_PATTERN.test(text);
 }
 
 /** The probe pods of a run: `podnet-probe-<id>-a` (cross-node peer, listener) and `-b` (its same-node peer). */

@@ -9,6 +9,7 @@
 // re-check them.
 import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
 import { JSON_FLATTEN_AWK, PLUGIN_SH } from './plugin-source.generated.js';
+import { CNI_NETWORK_NAME_PATTERN, INTERFACE_NAME_PATTERN, IPV4_PATTERN, isSafeDirectory } from '../../model/names.js';
 
 export interface PluginConstants {
   /** CNI network name (the conflist's `name`); also the store directory under dataDir. */
@@ -29,22 +30,18 @@ export const DEFAULT_CNI_DATA_DIR = '/var/lib/cni/networks';
 /** The CNI versions the plugin speaks (VERSION lists them; GC and STATUS need 1.1.0). */
 export const SUPPORTED_CNI_VERSIONS = ['0.4.0', '1.0.0', '1.1.0'] as const;
 
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
-const DOTTED_QUAD = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/;
-const SAFE_PATH = /^(\/[A-Za-z0-9_.+-]+)+\/?$/;
-
 /** Throws an Error naming the first constant that is not acceptable. */
 export function validatePluginConstants(constants: PluginConstants): void {
   const { networkName, bridge, subnet, gateway, mtu } = constants;
   const dataDir = constants.dataDir ?? DEFAULT_CNI_DATA_DIR;
-  if (!NAME_PATTERN.test(networkName)) {
-    throw new Error(`CNI network name ${JSON.stringify(networkName)} must match ${NAME_PATTERN.source}`);
+  if (!CNI_NETWORK_NAME_PATTERN.test(networkName)) {
+    throw new Error(`CNI network name ${JSON.stringify(networkName)} must match ${CNI_NETWORK_NAME_PATTERN.source}`);
   }
-  if (!NAME_PATTERN.test(bridge)) {
-    throw new Error(`bridge name ${JSON.stringify(bridge)} must match ${NAME_PATTERN.source}`);
+  if (!INTERFACE_NAME_PATTERN.test(bridge)) {
+    throw new Error(`bridge name ${JSON.stringify(bridge)} must match ${INTERFACE_NAME_PATTERN.source}`);
   }
   const [subnetIp, prefixText, ...rest] = subnet.split('/');
-  if (subnetIp === undefined || prefixText === undefined || rest.length > 0 || !DOTTED_QUAD.test(subnetIp) ||
+  if (subnetIp === undefined || prefixText === undefined || rest.length > 0 || !IPV4_PATTERN.test(subnetIp) ||
     !/^[0-9]{1,2}$/.test(prefixText) || !Validator.isValidIPv4CidrRange(subnet)[0]) {
     throw new Error(`pod subnet ${JSON.stringify(subnet)} must be an IPv4 CIDR whose address is the network address`);
   }
@@ -52,7 +49,7 @@ export function validatePluginConstants(constants: PluginConstants): void {
   if (prefix < 8 || prefix > 30) {
     throw new Error(`pod subnet ${subnet} must have a prefix length from /8 to /30`);
   }
-  if (!DOTTED_QUAD.test(gateway) || !Validator.isValidIPv4String(gateway)[0]) {
+  if (!IPV4_PATTERN.test(gateway) || !Validator.isValidIPv4String(gateway)[0]) {
     throw new Error(`gateway ${JSON.stringify(gateway)} must be an IPv4 address`);
   }
   const range = IPv4CidrRange.fromCidr(subnet);
@@ -63,7 +60,7 @@ export function validatePluginConstants(constants: PluginConstants): void {
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
     throw new Error(`MTU ${mtu} must be an integer from 68 to 65535`);
   }
-  if (!SAFE_PATH.test(dataDir) || dataDir.split('/').some((part) => part === '.' || part === '..')) {
+  if (!isSafeDirectory(dataDir)) {
     throw new Error(`data dir ${JSON.stringify(dataDir)} must be an absolute path of letters, digits and _ . + - (no . or .. parts)`);
   }
 }
