@@ -14,12 +14,11 @@ import {
   type PlanSummary,
 } from '../model/types.js';
 import { groupChanges } from '../plan/plan.js';
+import type { Paint } from './paint.js';
 
 export interface RenderOptions {
   color: boolean;
 }
-
-type Paint = (text: string) => string;
 
 interface Palette {
   action: Record<Action, Paint>;
