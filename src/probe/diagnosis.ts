@@ -79,16 +79,17 @@ export function acceptsPodTraffic(rules: readonly string[], podCidr: string): bo
   return rules.some((rule) => (forPods.test(rule) && /-j ACCEPT\b/.test(rule)) || /podnet/i.test(rule));
 }
 
-/** The FORWARD policy and rules and every nat rule, as `iptables -S` prints them. */
+/** The FORWARD policy and rules and every nat rule, as `-A CHAIN args…` lines. */
 interface FirewallView {
   forwardPolicy: string | null;
   forwardRules: string[];
   natRules: string[];
 }
 
-/** From the gather's iptables-save when it has one, else from the setup's `iptables -S`. */
+/** From the gather's iptables-save when it has one, else from the setup's (the same command). */
 function firewallView(node: DiagnosisNode): FirewallView | undefined {
-  const gathered = node.observed?.firewall;
+  const observed = node.observed?.firewall;
+  const gathered = observed?.available ? observed : node.setup?.firewall;
   if (gathered?.available) {
     const line = (r: { chain: string; args: string[] }): string => `-A ${r.chain} ${r.args.join(' ')}`;
     return {
@@ -97,13 +98,7 @@ function firewallView(node: DiagnosisNode): FirewallView | undefined {
       natRules: gathered.rules.filter((r) => r.table === 'nat').map(line),
     };
   }
-  const setup = node.setup;
-  if (!setup?.forward && !setup?.natPostrouting) return undefined;
-  return {
-    forwardPolicy: setup.forward?.policy ?? null,
-    forwardRules: setup.forward?.rules ?? [],
-    natRules: setup.natPostrouting?.rules ?? [],
-  };
+  return undefined;
 }
 
 function forwardDrop(node: DiagnosisNode, podCidr: string): string[] {

@@ -4,6 +4,7 @@
 import type { CniSpec, ObservedAddress } from '../model/types.js';
 import { parseIpAddrs } from '../state/ip-json.js';
 import { shellQuote } from './shell-quote.js';
+import { sectionMarkerPrintf, splitSections } from './sections.js';
 import { CNI_NETWORK_NAME_PATTERN, CNI_VERSION_PATTERN, POD_NAME_PATTERN, isSafeDirectory } from '../model/names.js';
 
 export { POD_NAME_PATTERN };
@@ -143,8 +144,8 @@ export function renderPodDelScript(input: PodScriptInput): string {
 }
 
 /**
- * LIST: every namespace with its IPv4 addresses (`@netns NAME` then `ip -j -4 addr`), then every
- * allocation in the store (`@ip ADDRESS CONTAINERID IFNAME`). Needs no plugin.
+ * LIST: every namespace with its IPv4 addresses (a section `netns NAME` holding `ip -j -4 addr`),
+ * then every allocation in the store (a section `allocation ADDRESS CONTAINERID IFNAME`). Needs no plugin.
  */
 export function renderPodListScript(cni: CniSpec): string {
   validateCni(cni);
@@ -156,7 +157,7 @@ export function renderPodListScript(cni: CniSpec): string {
     '  [ -e "$ns" ] || continue',
     '  name=${ns##*/}',
     "  case $name in *[!A-Za-z0-9_.-]*) continue ;; esac",
-    "  printf '@netns %s\\n' \"$name\"",
+    `  ${sectionMarkerPrintf('netns', '"$name"')}`,
     "  ip -n \"$name\" -j -4 addr show 2>/dev/null || printf '[]'",
     "  printf '\\n'",
     'done',
@@ -166,7 +167,7 @@ export function renderPodListScript(cni: CniSpec): string {
     "  case $ip in *[!0-9.]*) continue ;; esac",
     "  id=$(head -n 1 \"$f\" | tr -d '\\r')",
     '  ifname=$(sed -n 2p "$f")',
-    "  printf '@ip %s %s %s\\n' \"$ip\" \"$id\" \"$ifname\"",
+    `  ${sectionMarkerPrintf('allocation', '"$ip"', '"$id"', '"$ifname"')}`,
     'done',
     'exit 0',
     '',
@@ -291,23 +292,20 @@ export function parsePodListOutput(stdout: string): PodEntry[] {
     if (netns) e.netns = true;
     return e;
   };
-  const lines = stdout.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line.startsWith('@netns ')) {
-      const pod = entry(line.slice('@netns '.length), true);
-      const json = lines[i + 1] ?? '[]';
-      i++;
+  for (const { name, args, body } of splitSections(stdout)) {
+    const [first, second] = args;
+    if (name === 'netns' && first !== undefined) {
+      const pod = entry(first, true);
+      const json = body.trim();
       let addrs: ObservedAddress[];
       try {
-        addrs = parseIpAddrs(json.trim() === '' ? '[]' : json);
+        addrs = parseIpAddrs(json === '' ? '[]' : json);
       } catch {
         addrs = [];
       }
       pod.addresses = addrs.filter((a) => a.family === 'inet' && a.dev !== 'lo').map((a) => `${a.local}/${a.prefixlen}`);
-    } else if (line.startsWith('@ip ')) {
-      const [ip, id] = line.slice('@ip '.length).split(' ');
-      if (ip && id) entry(id, false).allocated.push(ip);
+    } else if (name === 'allocation' && first && second) {
+      entry(second, false).allocated.push(first);
     }
   }
   const sorted = [...byName.values()];

@@ -29,7 +29,7 @@ test('the apply command carries the batch as a here-document and gathers afterwa
   const command = renderApplyCommand(changes);
   assert.match(command, /ip -batch - <<'PODNET_BATCH_END'\nlink add v-net-0 type bridge\n/);
   assert.match(command, /sysctl -w net.ipv4.ip_forward=1/);
-  assert.match(command, /@@podnet-section ip'/);
+  assert.match(command, /@@podnet ip'/);
 });
 
 test('an unsafe word never reaches a batch line', () => {
@@ -52,5 +52,5 @@ test('a failing non-ip step is that step', () => {
 });
 
 test('no failure marker means every step ran', () => {
-  assert.deepEqual(parseApplyOutcome(changes, '@@podnet-section links\n[]\n', ''), { ok: true });
+  assert.deepEqual(parseApplyOutcome(changes, '@@podnet links\n[]\n', ''), { ok: true });
 });

@@ -154,17 +154,17 @@ describe('parsing what the node sent back', () => {
   test('list: namespaces with their addresses, allocations matched by container id, orphans after', () => {
     const addr = (dev: string, local: string) => ({ ifindex: 2, ifname: dev, addr_info: [{ family: 'inet', local, prefixlen: 24 }] });
     const stdout = [
-      '@netns web2',
+      '@@podnet netns web2',
       JSON.stringify([{ ifindex: 1, ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] }, addr('eth0', '10.244.1.3')]),
-      '@netns web1',
+      '@@podnet netns web1',
       JSON.stringify([addr('eth0', '10.244.1.2')]),
-      '@netns empty',
+      '@@podnet netns empty',
       '[]',
-      '@netns broken',
+      '@@podnet netns broken',
       'Cannot open network namespace',
-      '@ip 10.244.1.2 web1 eth0',
-      '@ip 10.244.1.3 web2 eth0',
-      '@ip 10.244.1.9 4f2a9c eth0',
+      '@@podnet allocation 10.244.1.2 web1 eth0',
+      '@@podnet allocation 10.244.1.3 web2 eth0',
+      '@@podnet allocation 10.244.1.9 4f2a9c eth0',
       '',
     ].join('\n');
     assert.deepEqual(parsePodListOutput(stdout), [
