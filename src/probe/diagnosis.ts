@@ -3,6 +3,7 @@
 // MTUs below the configured one, source NAT. Pure; most certain causes first.
 import type { DesiredState, ObservedRoute, ObservedState } from '../model/types.js';
 import type { CheckId, NodeSetup, VerifyCell } from './types.js';
+import { effectiveRpFilter } from '../state/rp-filter.js';
 
 export interface DiagnosisNode {
   name: string;
@@ -115,14 +116,12 @@ function uplinkOf(node: DiagnosisNode): string | undefined {
 
 function strictRpFilter(node: DiagnosisNode, bridgeName: string): string[] {
   // The gather's values (read after the probe pods were made) when it has them, else the setup's.
-  const values: Record<string, number> | undefined = node.observed?.rpFilter ?? node.setup?.rpFilter;
+  const values = node.observed?.rpFilter ?? node.setup?.rpFilter;
   if (!values) return [];
-  const all = values.all ?? 0;
   const devs = [uplinkOf(node), bridgeName].filter((d): d is string => d !== undefined);
   return devs.flatMap((dev) => {
     // The kernel uses the larger of conf/all and conf/<dev>; 1 is strict.
-    const effective = Math.max(all, values[dev] ?? 0);
-    return effective === 1
+    return effectiveRpFilter(values, dev) === 1
       ? [`rp_filter is strict (1) on ${node.name} ${dev}: packets whose reverse route does not leave by ${dev} are dropped`]
       : [];
   });
