@@ -6,6 +6,7 @@ import { routeIsRight } from '../plan/plan-routes.js';
 import { routeValue } from '../plan/values.js';
 import { describeRoute } from '../render/sentences.js';
 import type { CheckId, NodeSetup, VerifyCell } from './types.js';
+import { effectiveRpFilter } from '../state/rp-filter.js';
 
 export interface DiagnosisNode {
   name: string;
@@ -75,16 +76,17 @@ export function acceptsPodTraffic(rules: readonly string[], podCidr: string): bo
   return rules.some((rule) => (forPods.test(rule) && /-j ACCEPT\b/.test(rule)) || /podnet/i.test(rule));
 }
 
-/** The FORWARD policy and rules and every nat rule, as `iptables -S` prints them. */
+/** The FORWARD policy and rules and every nat rule, as `-A CHAIN args…` lines. */
 interface FirewallView {
   forwardPolicy: string | null;
   forwardRules: string[];
   natRules: string[];
 }
 
-/** From the gather's iptables-save when it has one, else from the setup's `iptables -S`. */
+/** From the gather's iptables-save when it has one, else from the setup's (the same command). */
 function firewallView(node: DiagnosisNode): FirewallView | undefined {
-  const gathered = node.observed?.firewall;
+  const observed = node.observed?.firewall;
+  const gathered = observed?.available ? observed : node.setup?.firewall;
   if (gathered?.available) {
     const line = (r: { chain: string; args: string[] }): string => `-A ${r.chain} ${r.args.join(' ')}`;
     return {
@@ -93,13 +95,7 @@ function firewallView(node: DiagnosisNode): FirewallView | undefined {
       natRules: gathered.rules.filter((r) => r.table === 'nat').map(line),
     };
   }
-  const setup = node.setup;
-  if (!setup?.forward && !setup?.natPostrouting) return undefined;
-  return {
-    forwardPolicy: setup.forward?.policy ?? null,
-    forwardRules: setup.forward?.rules ?? [],
-    natRules: setup.natPostrouting?.rules ?? [],
-  };
+  return undefined;
 }
 
 function forwardDrop(node: DiagnosisNode, podCidr: string): string[] {
@@ -116,14 +112,12 @@ function uplinkOf(node: DiagnosisNode): string | undefined {
 
 function strictRpFilter(node: DiagnosisNode, bridgeName: string): string[] {
   // The gather's values (read after the probe pods were made) when it has them, else the setup's.
-  const values: Record<string, number> | undefined = node.observed?.rpFilter ?? node.setup?.rpFilter;
+  const values = node.observed?.rpFilter ?? node.setup?.rpFilter;
   if (!values) return [];
-  const all = values.all ?? 0;
   const devs = [uplinkOf(node), bridgeName].filter((d): d is string => d !== undefined);
   return devs.flatMap((dev) => {
     // The kernel uses the larger of conf/all and conf/<dev>; 1 is strict.
-    const effective = Math.max(all, values[dev] ?? 0);
-    return effective === 1
+    return effectiveRpFilter(values, dev) === 1
       ? [`rp_filter is strict (1) on ${node.name} ${dev}: packets whose reverse route does not leave by ${dev} are dropped`]
       : [];
   });

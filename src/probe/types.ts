@@ -1,5 +1,7 @@
 // The data of `podnet verify`: the checks, their cells (from → to), and what a node told us about
 // itself while its probe pods were being set up. Pure types and constants.
+import type { ObservedFirewall } from '../model/types.js';
+import type { RpFilter } from '../state/rp-filter.js';
 
 export const VERIFY_FORMAT_VERSION = 1;
 
@@ -92,12 +94,6 @@ export interface NodeTools {
   iptables: boolean;
 }
 
-/** An `iptables -S CHAIN` listing: the policy and the rules as printed. */
-export interface IptablesChain {
-  policy: string;
-  rules: string[];
-}
-
 export type ProbePodRole = 'a' | 'b';
 
 export interface ProbePodOutcome {
@@ -116,10 +112,8 @@ export interface NodeSetup {
   pods: Partial<Record<ProbePodRole, ProbePodOutcome>>;
   /** The source-address listener in pod a: which program, or why there is none. */
   listener: { program: 'nc' | 'socat' } | { error: string };
-  /** `iptables -S FORWARD`; null when iptables is missing or could not be read. */
-  forward: IptablesChain | null;
-  /** `iptables -t nat -S POSTROUTING`; null when unavailable. */
-  natPostrouting: IptablesChain | null;
-  /** rp_filter per interface, plus `all` and `default`. */
-  rpFilter: Record<string, number>;
+  /** The filter and nat tables, read as the gather reads them; absent when not reported. */
+  firewall?: ObservedFirewall;
+  /** rp_filter per interface, plus `all` and `default`; absent when unreadable. */
+  rpFilter?: RpFilter;
 }

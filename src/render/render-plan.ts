@@ -16,12 +16,11 @@ import {
 } from '../model/plan.js';
 import type { HostRole } from '../model/types.js';
 import { describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from './sentences.js';
+import type { Paint } from './paint.js';
 
 export interface RenderOptions {
   color: boolean;
 }
-
-type Paint = (text: string) => string;
 
 interface Palette {
   action: Record<Action, Paint>;

@@ -8,16 +8,7 @@ import {
   type VerifyReport,
   type VerifySummary,
 } from '../probe/types.js';
-
-export interface Paint {
-  pass(text: string): string;
-  fail(text: string): string;
-  dim(text: string): string;
-  bold(text: string): string;
-}
-
-const identity = (text: string): string => text;
-export const NO_PAINT: Paint = { pass: identity, fail: identity, dim: identity, bold: identity };
+import { NO_PAINT, type StatusPaint } from './paint.js';
 
 const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', 'not-run': '·' };
 const WORD: Record<CellStatus, string> = { pass: 'ok', fail: 'FAILED', 'not-run': 'not run' };
@@ -36,11 +27,11 @@ export function verifyExitCode(report: Pick<VerifyReport, 'checks' | 'cleanup'>)
   return report.checks.length > 0 && report.checks.every((c) => c.status === 'passed') && report.cleanup.length === 0 ? 0 : 1;
 }
 
-function paintStatus(paint: Paint, status: CellStatus, text: string): string {
+function paintStatus(paint: StatusPaint, status: CellStatus, text: string): string {
   return status === 'pass' ? paint.pass(text) : status === 'fail' ? paint.fail(text) : paint.dim(text);
 }
 
-function checkHeading(check: VerifyCheck, paint: Paint): string {
+function checkHeading(check: VerifyCheck, paint: StatusPaint): string {
   const failed = check.cells.filter((c) => c.status === 'fail').length;
   const notRun = check.cells.filter((c) => c.status === 'not-run').length;
   const counts = [failed > 0 ? `${String(failed)} failed` : '', notRun > 0 ? `${String(notRun)} not run` : ''].filter(Boolean).join(', ');
@@ -50,7 +41,7 @@ function checkHeading(check: VerifyCheck, paint: Paint): string {
 }
 
 /** Rows = from, columns = to, in node order (others, like the egress target, last). Cells with no probe are blank. */
-function renderMatrix(check: VerifyCheck, nodes: readonly string[], paint: Paint): string[] {
+function renderMatrix(check: VerifyCheck, nodes: readonly string[], paint: StatusPaint): string[] {
   const rank = (name: string): number => {
     const i = nodes.indexOf(name);
     return i < 0 ? nodes.length : i;
@@ -80,7 +71,7 @@ function cellLabel(from: string, to: string): string {
 }
 
 /** The failed and not-run cells, each with its detail and likely causes. */
-function renderProblems(check: VerifyCheck, paint: Paint, symbols: boolean): string[] {
+function renderProblems(check: VerifyCheck, paint: StatusPaint, symbols: boolean): string[] {
   const lines: string[] = [];
   for (const cell of check.cells) {
     if (cell.status === 'pass') continue;
@@ -93,7 +84,7 @@ function renderProblems(check: VerifyCheck, paint: Paint, symbols: boolean): str
   return lines;
 }
 
-function renderFooter(report: VerifyReport, paint: Paint): string[] {
+function renderFooter(report: VerifyReport, paint: StatusPaint): string[] {
   const lines: string[] = [];
   for (const [node, reason] of Object.entries(report.unreachable)) lines.push(`${node}: UNREACHABLE: ${reason}`);
   for (const problem of report.cleanup) lines.push(paint.fail(`cleanup: ${problem}`));
@@ -106,7 +97,7 @@ function renderFooter(report: VerifyReport, paint: Paint): string[] {
 export interface RenderVerifyOptions {
   /** A terminal: matrices of ✓/✗/·. Otherwise plain lines: passes counted, each failed or not-run cell listed. */
   matrix: boolean;
-  paint?: Paint;
+  paint?: StatusPaint;
 }
 
 export function renderVerifyText(report: VerifyReport, options: RenderVerifyOptions): string {

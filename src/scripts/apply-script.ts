@@ -5,8 +5,11 @@
 import type { Change, Step } from '../model/plan.js';
 import { shellJoin } from './shell-quote.js';
 import { renderGatherCommand, type GatherOptions } from './gather-script.js';
+import { sectionMarker, splitSections } from './sections.js';
+import { ABSOLUTE_PATH_PATTERN, FILE_MODE_PATTERN } from '../model/names.js';
 
-const FAILED = '@@podnet-failed-group';
+/** The section a failing group of steps prints: `@@podnet failed-group N`. */
+const FAILED = 'failed-group';
 const HEREDOC_END = 'PODNET_BATCH_END';
 
 /** One step of a node's plan, with where it comes from. */
@@ -27,8 +30,6 @@ export interface StepGroup {
 }
 
 const FILE_END = 'PODNET_FILE_END';
-const SAFE_PATH = /^(\/[A-Za-z0-9_.+-]+)+$/;
-const MODE = /^[0-7]{3,4}$/;
 
 /** Base64 of the UTF-8 bytes, wrapped at 76 columns (what `base64 -d` reads). */
 function base64Lines(text: string): string {
@@ -40,8 +41,8 @@ function base64Lines(text: string): string {
 
 /** Shell that writes `content` to `path` atomically: a temporary file in the same directory, then rename. */
 function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'install-file' }>): string {
-  if (!SAFE_PATH.test(path) || path.split('/').includes('..')) throw new Error(`refusing unsafe file path: ${JSON.stringify(path)}`);
-  if (!MODE.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
+  if (!ABSOLUTE_PATH_PATTERN.test(path)) throw new Error(`refusing unsafe file path: ${JSON.stringify(path)}`);
+  if (!FILE_MODE_PATTERN.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
   const dir = path.slice(0, path.lastIndexOf('/')) || '/';
   return (
     `mkdir -p ${dir} && podnet_tmp=$(mktemp ${dir}/.podnet.XXXXXX) && ` +
@@ -94,7 +95,7 @@ export function renderApplyCommand(changes: readonly Change[], filePaths: readon
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`
       : `${group.lines[0]}\n`;
-    return `{ ${body}} || { echo '${FAILED} ${g}'; exit 0; }\n`;
+    return `{ ${body}} || { ${sectionMarker(FAILED, String(g))}; exit 0; }\n`;
   });
   // The steps run in a subshell so a failure stops them but not the gather that follows.
   return `(\n${parts.join('')})\n${renderGatherCommand(filePaths, gather)}\n`;
@@ -112,10 +113,10 @@ export type ApplyOutcome =
 
 /** Map the exec's output back to the failing step (`Command failed -:N` is line N of the batch). */
 export function parseApplyOutcome(changes: readonly Change[], stdout: string, stderr: string): ApplyOutcome {
-  const failed = new RegExp(`^${FAILED} (\\d+)$`, 'm').exec(stdout);
+  const failed = splitSections(stdout).find((section) => section.name === FAILED);
   if (!failed) return { ok: true };
   const groups = groupSteps(changes);
-  const group = groups[Number(failed[1])];
+  const group = groups[Number(failed.args[0])];
   if (!group) return { ok: false, step: undefined, change: undefined, message: stderr.trim() || 'a step failed' };
   const batchLine = /Command failed -:(\d+)/.exec(stderr);
   const step = group.batch && batchLine ? group.steps[Number(batchLine[1]) - 1] : group.steps[0];

@@ -3,11 +3,10 @@
 import type { CniSpec, ManagementPath, ObservedFile, ObservedState } from '../model/types.js';
 import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../state/ip-json.js';
 import { shellQuote } from './shell-quote.js';
-import { iptablesGatherCommand, parseFirewallSection } from '../state/iptables-save.js';
+import { iptablesGatherCommand, parseFirewallSections } from '../state/iptables-save.js';
 import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
 import { parseObservedPods, podsGatherCommand } from '../state/observed-pods.js';
-
-const MARK = '@@podnet-section';
+import { sectionMarker, splitSections, type Section } from './sections.js';
 
 /** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */
 const SECTIONS: ReadonlyArray<readonly [string, string]> = [
@@ -50,7 +49,7 @@ export function renderGatherCommand(filePaths: readonly string[] = [], options: 
     ...(options.cni !== undefined ? [['pods', podsGatherCommand(options.cni)] as const] : []),
     ...filesSections(filePaths),
   ];
-  return sections.map(([name, cmd]) => `echo '${MARK} ${name}'; ${cmd}`).join('; ') + `; echo '${MARK} end'`;
+  return sections.map(([name, cmd]) => `${sectionMarker(name)}; ${cmd}`).join('; ') + `; ${sectionMarker('end')}`;
 }
 
 /** Lines of `<value> <path>` (sha256sum's two spaces, stat's one) as path → value. */
@@ -80,23 +79,15 @@ export function parseObservedFiles(paths: readonly string[], sections: ReadonlyM
 
 export class GatherOutputError extends Error {}
 
-export function splitGatherOutput(stdout: string): Map<string, string> {
-  const sections = new Map<string, string>();
-  let current: string | undefined;
-  let lines: string[] = [];
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith(`${MARK} `)) {
-      if (current !== undefined) sections.set(current, lines.join('\n'));
-      current = line.slice(MARK.length + 1).trim();
-      lines = [];
-    } else if (current !== undefined) {
-      lines.push(line);
-    }
-  }
-  if (!sections.has('files') || current !== 'end') {
+/** The gather's sections in order, and the body of each by name (the first, for names that repeat). */
+export function splitGatherOutput(stdout: string): { list: Section[]; byName: Map<string, string> } {
+  const list = splitSections(stdout);
+  const byName = new Map<string, string>();
+  for (const s of list) if (!byName.has(s.name)) byName.set(s.name, s.body);
+  if (!byName.has('files') || list.at(-1)?.name !== 'end') {
     throw new GatherOutputError('the gather output is incomplete (did the command run to its end?)');
   }
-  return sections;
+  return { list, byName };
 }
 
 function section(sections: Map<string, string>, name: string): string {
@@ -118,7 +109,7 @@ export function parseManagementPath(sshConnection: string, nodeAddress: string, 
 
 /** The gathered state of a node; `filePaths` are the managed files the command was rendered with. */
 export function parseGatherOutput(stdout: string, node: string, nodeAddress: string, filePaths: readonly string[] = []): ObservedState {
-  const sections = splitGatherOutput(stdout);
+  const { list, byName: sections } = splitGatherOutput(stdout);
   const [linksJson, addrsJson, routesJson] = section(sections, 'ip').split('\n').filter((line) => line.trim() !== '');
   if (linksJson === undefined || addrsJson === undefined || routesJson === undefined) {
     throw new GatherOutputError('ip printed fewer than three JSON documents (links, addresses, routes)');
@@ -130,11 +121,11 @@ export function parseGatherOutput(stdout: string, node: string, nodeAddress: str
   const management = parseManagementPath(sections.get('ssh_connection') ?? '', nodeAddress, { addresses });
   const files = parseObservedFiles(filePaths, sections);
   const state: ObservedState = { node, links, addresses, routes, ipForward, files, management };
-  const iptables = sections.get('iptables');
-  if (iptables !== undefined) state.firewall = parseFirewallSection(iptables);
+  const firewall = parseFirewallSections(list);
+  if (firewall !== undefined) state.firewall = firewall;
   const rpFilter = parseRpFilter(sections.get('rp_filter') ?? '');
   if (rpFilter !== null) state.rpFilter = rpFilter;
-  const pods = sections.get('pods');
-  if (pods !== undefined) state.pods = parseObservedPods(pods);
+  const pods = parseObservedPods(list);
+  if (pods !== undefined) state.pods = pods;
   return state;
 }

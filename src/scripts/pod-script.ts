@@ -4,17 +4,14 @@
 import type { CniSpec, ObservedAddress } from '../model/types.js';
 import { parseIpAddrs } from '../state/ip-json.js';
 import { shellQuote } from './shell-quote.js';
+import { sectionMarkerPrintf, splitSections } from './sections.js';
+import { CNI_NETWORK_NAME_PATTERN, CNI_VERSION_PATTERN, POD_NAME_PATTERN, isSafeDirectory } from '../model/names.js';
 
-/** Pod names: DNS-label-like, short enough to be a netns name and a CNI container id. */
-export const POD_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/;
+export { POD_NAME_PATTERN };
 /** The interface the plugin creates inside each pod, as a container runtime would ask. */
 export const POD_IFNAME = 'eth0';
 /** Where `ip netns add NAME` puts the namespace, and so the CNI_NETNS of a pod. */
 export const NETNS_DIR = '/run/netns';
-
-const NETWORK_NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
-const SAFE_PATH = /^(\/[A-Za-z0-9_.+-]+)+\/?$/;
-const CNI_VERSION_PATTERN = /^[0-9]+\.[0-9]+\.[0-9]+$/;
 
 /** Exit statuses of the node scripts (chosen well away from the plugin's and the shell's own). */
 export const POD_EXIT = {
@@ -34,8 +31,8 @@ export function validatePodName(name: string): void {
 }
 
 function validateCni(cni: CniSpec): void {
-  if (!NETWORK_NAME_PATTERN.test(cni.networkName)) {
-    throw new Error(`CNI network name ${JSON.stringify(cni.networkName)} must match ${NETWORK_NAME_PATTERN.source}`);
+  if (!CNI_NETWORK_NAME_PATTERN.test(cni.networkName)) {
+    throw new Error(`CNI network name ${JSON.stringify(cni.networkName)} must match ${CNI_NETWORK_NAME_PATTERN.source}`);
   }
   if (!CNI_VERSION_PATTERN.test(cni.cniVersion)) throw new Error(`cniVersion ${JSON.stringify(cni.cniVersion)} is not a version`);
   for (const [key, path] of [
@@ -43,7 +40,7 @@ function validateCni(cni: CniSpec): void {
     ['confDir', cni.confDir],
     ['dataDir', cni.dataDir],
   ] as const) {
-    if (!SAFE_PATH.test(path) || path.split('/').some((part) => part === '.' || part === '..')) {
+    if (!isSafeDirectory(path)) {
       throw new Error(`cni.${key} ${JSON.stringify(path)} must be an absolute path of letters, digits and _ . + -`);
     }
   }
@@ -147,8 +144,8 @@ export function renderPodDelScript(input: PodScriptInput): string {
 }
 
 /**
- * LIST: every namespace with its IPv4 addresses (`@netns NAME` then `ip -j -4 addr`), then every
- * allocation in the store (`@ip ADDRESS CONTAINERID IFNAME`). Needs no plugin.
+ * LIST: every namespace with its IPv4 addresses (a section `netns NAME` holding `ip -j -4 addr`),
+ * then every allocation in the store (a section `allocation ADDRESS CONTAINERID IFNAME`). Needs no plugin.
  */
 export function renderPodListScript(cni: CniSpec): string {
   validateCni(cni);
@@ -160,7 +157,7 @@ export function renderPodListScript(cni: CniSpec): string {
     '  [ -e "$ns" ] || continue',
     '  name=${ns##*/}',
     "  case $name in *[!A-Za-z0-9_.-]*) continue ;; esac",
-    "  printf '@netns %s\\n' \"$name\"",
+    `  ${sectionMarkerPrintf('netns', '"$name"')}`,
     "  ip -n \"$name\" -j -4 addr show 2>/dev/null || printf '[]'",
     "  printf '\\n'",
     'done',
@@ -170,7 +167,7 @@ export function renderPodListScript(cni: CniSpec): string {
     "  case $ip in *[!0-9.]*) continue ;; esac",
     "  id=$(head -n 1 \"$f\" | tr -d '\\r')",
     '  ifname=$(sed -n 2p "$f")',
-    "  printf '@ip %s %s %s\\n' \"$ip\" \"$id\" \"$ifname\"",
+    `  ${sectionMarkerPrintf('allocation', '"$ip"', '"$id"', '"$ifname"')}`,
     'done',
     'exit 0',
     '',
@@ -295,23 +292,20 @@ export function parsePodListOutput(stdout: string): PodEntry[] {
     if (netns) e.netns = true;
     return e;
   };
-  const lines = stdout.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line.startsWith('@netns ')) {
-      const pod = entry(line.slice('@netns '.length), true);
-      const json = lines[i + 1] ?? '[]';
-      i++;
+  for (const { name, args, body } of splitSections(stdout)) {
+    const [first, second] = args;
+    if (name === 'netns' && first !== undefined) {
+      const pod = entry(first, true);
+      const json = body.trim();
       let addrs: ObservedAddress[];
       try {
-        addrs = parseIpAddrs(json.trim() === '' ? '[]' : json);
+        addrs = parseIpAddrs(json === '' ? '[]' : json);
       } catch {
         addrs = [];
       }
       pod.addresses = addrs.filter((a) => a.family === 'inet' && a.dev !== 'lo').map((a) => `${a.local}/${a.prefixlen}`);
-    } else if (line.startsWith('@ip ')) {
-      const [ip, id] = line.slice('@ip '.length).split(' ');
-      if (ip && id) entry(id, false).allocated.push(ip);
+    } else if (name === 'allocation' && first && second) {
+      entry(second, false).allocated.push(first);
     }
   }
   const sorted = [...byName.values()];

@@ -1,22 +1,22 @@
 // The three node scripts of `podnet verify` (one exec per node each: setup, probe, cleanup) and the
-// parsing of what they print. Pure. Sections are `@@verify NAME ARGS` lines; every value from the
-// cluster is validated or shell-quoted.
+// parsing of what they print. Pure. Sections are sections.ts markers (`@@podnet NAME ARGS`); every
+// value from the cluster is validated or shell-quoted. The firewall and rp_filter sections are the
+// gather's own commands and parsers.
 import type { CniSpec } from '../model/types.js';
 import { NETNS_DIR, parsePodAddOutput, parsePodDelOutput, renderPodAddScript, renderPodDelScript, validatePodName } from './pod-script.js';
 import { shellQuote } from './shell-quote.js';
-import type { CheckId, IptablesChain, NodeSetup, NodeTools, ProbePodRole } from '../probe/types.js';
-
-const MARK = '@@verify';
+import { IPV4_PATTERN, NODE_NAME_PATTERN, PROBE_ID_PATTERN } from '../model/names.js';
+import type { CheckId, NodeSetup, NodeTools, ProbePodRole } from '../probe/types.js';
+import { sectionMarker, splitSections as splitMarkedSections, type Section } from './sections.js';
+import { iptablesGatherCommand, parseFirewallSections } from '../state/iptables-save.js';
+import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
 /** The TCP port of the source-address listener inside probe pod a. */
 export const LISTENER_PORT = 7946;
 /** Seconds a listener may live at most (cleanup ends it long before, by its PID). */
 export const LISTENER_LIFETIME_S = 300;
-const PROBE_ID_PATTERN = /^[a-z0-9]{4,12}$/;
-const NODE_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function isIpv4(text: string): boolean {
-  return IPV4.test(text);
+  return IPV4_PATTERN.test(text);
 }
 
 /** The probe pods of a run: `podnet-probe-<id>-a` (cross-node peer, listener) and `-b` (its same-node peer). */
@@ -44,9 +44,7 @@ export interface VerifyScriptInput {
 
 const ROLES: readonly ProbePodRole[] = ['a', 'b'];
 
-function section(name: string, ...args: string[]): string {
-  return `echo ${shellQuote([MARK, name, ...args].join(' '))}`;
-}
+const section = sectionMarker;
 
 /** The body of a pod script run in a subshell, so its `exit` ends only the subshell. */
 function subshell(script: string): string {
@@ -56,7 +54,7 @@ function subshell(script: string): string {
 /**
  * SETUP: the tools the node has, both probe pods created through the deployed plugin, the
  * listener started in pod a (when nc or socat is there), and the facts verify's diagnosis needs
- * beyond the gather: FORWARD and nat POSTROUTING chains, rp_filter per interface, pod MTUs.
+ * beyond the gather: the filter and nat tables (as the gather reads them), rp_filter per interface, pod MTUs.
  */
 export function renderVerifySetupScript(input: VerifyScriptInput): string {
   const dir = probeWorkDir(input.probeId, input.node);
@@ -108,52 +106,19 @@ export function renderVerifySetupScript(input: VerifyScriptInput): string {
     'fi',
     `${section('listener')}; echo "$listener"`,
     '[ "$listener" = failed ] && cat "$dir/listen.log"',
-    section('forward'),
-    'iptables -S FORWARD 2>/dev/null',
-    section('nat'),
-    'iptables -t nat -S POSTROUTING 2>/dev/null',
+    section('iptables'),
+    iptablesGatherCommand(),
     section('rp_filter'),
-    'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do d=${f%/rp_filter}; printf \'%s %s\\n\' "${d##*/}" "$(cat "$f")"; done',
+    RP_FILTER_GATHER_COMMAND,
     section('end'),
     '',
   );
   return lines.join('\n');
 }
 
-function splitSections(stdout: string): { name: string; args: string[]; body: string }[] {
-  const sections: { name: string; args: string[]; body: string }[] = [];
-  let current: { name: string; args: string[]; lines: string[] } | undefined;
-  const close = (): void => {
-    if (current) sections.push({ name: current.name, args: current.args, body: current.lines.join('\n').trim() });
-  };
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith(`${MARK} `)) {
-      close();
-      const [name = '', ...args] = line.slice(MARK.length + 1).trim().split(/\s+/);
-      current = { name, args, lines: [] };
-    } else if (current) {
-      current.lines.push(line);
-    }
-  }
-  close();
-  return sections;
-}
-
-/** `iptables -S CHAIN` output: `-P CHAIN POLICY` and `-A CHAIN …` lines. Null when empty (no iptables). */
-export function parseIptablesChain(text: string): IptablesChain | null {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
-  const policyLine = lines.find((l) => l.startsWith('-P '));
-  if (!policyLine && lines.length === 0) return null;
-  return { policy: policyLine?.split(/\s+/)[2] ?? 'ACCEPT', rules: lines.filter((l) => l.startsWith('-A ')) };
-}
-
-function parseRpFilter(text: string): Record<string, number> {
-  const values: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const [dev, value] = line.trim().split(/\s+/);
-    if (dev && value !== undefined && /^\d+$/.test(value)) values[dev] = Number(value);
-  }
-  return values;
+/** The sections of a verify script's output, bodies trimmed. */
+function splitSections(stdout: string): Section[] {
+  return splitMarkedSections(stdout).map((s) => ({ ...s, body: s.body.trim() }));
 }
 
 function parseTools(text: string): NodeTools {
@@ -181,10 +146,11 @@ export function parseVerifySetupOutput(node: string, probeId: string, stdout: st
     tools: parseTools(get('tools') ?? ''),
     pods: {},
     listener: { error: 'no listener (install netcat-openbsd or socat)' },
-    forward: parseIptablesChain(get('forward') ?? ''),
-    natPostrouting: parseIptablesChain(get('nat') ?? ''),
-    rpFilter: parseRpFilter(get('rp_filter') ?? ''),
   };
+  const firewall = parseFirewallSections(sections);
+  if (firewall !== undefined) setup.firewall = firewall;
+  const rpFilter = parseRpFilter(get('rp_filter') ?? '');
+  if (rpFilter !== null) setup.rpFilter = rpFilter;
   for (const role of ROLES) {
     const pod = probePodName(probeId, role);
     const addBody = get('add', role);

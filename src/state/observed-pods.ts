@@ -5,27 +5,36 @@
 import type { CniSpec, ObservedPods } from '../model/types.js';
 import { NETNS_DIR, deployedPaths } from '../scripts/pod-script.js';
 import { shellQuote } from '../scripts/shell-quote.js';
+import { sectionMarker, sectionMarkerPrintf, type Section } from '../scripts/sections.js';
 
-/** The section's sh: `@netns NAME`, `@store`, `@ip ADDRESS CONTAINERID IFNAME` lines. */
+/**
+ * The `pods` section's sh: after it, one section per record, `netns NAME`, `store` (the store
+ * exists) and `allocation ADDRESS CONTAINERID IFNAME`. Namespace names with characters a marker
+ * line cannot carry are skipped (podnet's pods never have them).
+ */
 export function podsGatherCommand(cni: CniSpec): string {
   const { store } = deployedPaths(cni);
   return (
-    `for ns in ${NETNS_DIR}/*; do [ -e "$ns" ] && printf '@netns %s\\n' "\${ns##*/}"; done; ` +
-    `if [ -d ${shellQuote(store)} ]; then echo '@store'; for f in ${shellQuote(store)}/*; do ` +
+    `for ns in ${NETNS_DIR}/*; do [ -e "$ns" ] || continue; name=\${ns##*/}; ` +
+    `case $name in *[!A-Za-z0-9_.-]*) continue ;; esac; ${sectionMarkerPrintf('netns', '"$name"')}; done; ` +
+    `if [ -d ${shellQuote(store)} ]; then ${sectionMarker('store')}; for f in ${shellQuote(store)}/*; do ` +
     `[ -f "$f" ] || continue; ip=\${f##*/}; case $ip in *[!0-9.]*) continue ;; esac; ` +
-    `printf '@ip %s %s %s\\n' "$ip" "$(head -n 1 "$f" | tr -d '\\r')" "$(sed -n 2p "$f")"; done; fi; true`
+    `${sectionMarkerPrintf('allocation', '"$ip"', `"$(head -n 1 "$f" | tr -d '\\r')"`, '"$(sed -n 2p "$f")"')}; done; fi; true`
   );
 }
 
-export function parseObservedPods(text: string): ObservedPods {
+/** The record sections that follow the `pods` section; undefined when there is no `pods` section. */
+export function parseObservedPods(sections: readonly Section[]): ObservedPods | undefined {
+  const at = sections.findIndex((s) => s.name === 'pods');
+  if (at < 0) return undefined;
   const pods: ObservedPods = { netns: [], allocations: [], storeExists: false };
-  for (const line of text.split('\n')) {
-    if (line.startsWith('@netns ')) pods.netns.push(line.slice('@netns '.length).trim());
-    else if (line.trim() === '@store') pods.storeExists = true;
-    else if (line.startsWith('@ip ')) {
-      const [ip, containerId, ifname] = line.slice('@ip '.length).trim().split(' ');
+  for (const { name, args } of sections.slice(at + 1)) {
+    if (name === 'netns' && args[0] !== undefined) pods.netns.push(args[0]);
+    else if (name === 'store') pods.storeExists = true;
+    else if (name === 'allocation') {
+      const [ip, containerId, ifname] = args;
       if (ip && containerId) pods.allocations.push({ ip, containerId, ifname: ifname ?? '' });
-    }
+    } else break;
   }
   return pods;
 }

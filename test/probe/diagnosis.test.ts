@@ -19,8 +19,14 @@ function setupOf(node: string, n: number, overrides: Partial<NodeSetup> = {}): N
       b: { pod: 'podnet-probe-abcd12-b', address: `10.244.${n}.3`, mtu: 1500 },
     },
     listener: { program: 'nc' },
-    forward: { policy: 'ACCEPT', rules: [] },
-    natPostrouting: { policy: 'ACCEPT', rules: [] },
+    firewall: {
+      available: true,
+      chains: [
+        { table: 'filter', name: 'FORWARD', policy: 'ACCEPT' },
+        { table: 'nat', name: 'POSTROUTING', policy: 'ACCEPT' },
+      ],
+      rules: [],
+    },
     rpFilter: { all: 0, default: 0, eth0: 0, 'v-net-0': 0 },
     ...overrides,
   };
@@ -100,7 +106,11 @@ describe('verify diagnosis', () => {
     const dropping = context((nodes) => {
       const setup = nodes.get('node3')?.setup;
       assert.ok(setup);
-      setup.forward = { policy: 'DROP', rules: ['-A FORWARD -j DOCKER-USER'] };
+      setup.firewall = {
+        available: true,
+        chains: [{ table: 'filter', name: 'FORWARD', policy: 'DROP' }],
+        rules: [{ table: 'filter', chain: 'FORWARD', args: ['-j', 'DOCKER-USER'] }],
+      };
     });
     assert.deepEqual(diagnose(dropping, 'pod-to-pod-cross-node', 'node1', 'node3'), [
       "node3's iptables FORWARD policy is DROP and no rule accepts the pod CIDR 10.244.0.0/16",
@@ -181,7 +191,14 @@ describe('verify diagnosis', () => {
     const ctx = context((nodes) => {
       const setup = nodes.get('node1')?.setup;
       assert.ok(setup);
-      setup.natPostrouting = { policy: 'ACCEPT', rules: ['-A POSTROUTING -s 10.244.0.0/16 -j MASQUERADE', '-A POSTROUTING -s 10.244.0.0/16 ! -d 10.244.0.0/16 -j MASQUERADE'] };
+      setup.firewall = {
+        available: true,
+        chains: [{ table: 'nat', name: 'POSTROUTING', policy: 'ACCEPT' }],
+        rules: [
+          { table: 'nat', chain: 'POSTROUTING', args: ['-s', '10.244.0.0/16', '-j', 'MASQUERADE'] },
+          { table: 'nat', chain: 'POSTROUTING', args: ['-s', '10.244.0.0/16', '!', '-d', '10.244.0.0/16', '-j', 'MASQUERADE'] },
+        ],
+      };
     });
     assert.deepEqual(diagnose(ctx, 'source-address', 'node1', 'node2'), ['node1 translates the source of pod traffic: `-A POSTROUTING -s 10.244.0.0/16 -j MASQUERADE`']);
   });

@@ -17,9 +17,6 @@ function setup(n: number, overrides: Partial<NodeSetup> = {}): NodeSetup {
       b: { pod: 'podnet-probe-abcd12-b', address: `10.244.${n}.3` },
     },
     listener: { program: 'nc' },
-    forward: null,
-    natPostrouting: null,
-    rpFilter: {},
     ...overrides,
   };
 }

@@ -20,7 +20,7 @@ const NODES = ['node1', 'node2', 'node3'];
 const GATHER = renderGatherCommand(managedFilePaths(cluster));
 
 /** The marker the apply command prints when group N of its steps failed (scripts/apply-script.ts). */
-const failedGroup = (n: number): string => `@@podnet-failed-group ${n}\n`;
+const failedGroup = (n: number): string => `@@podnet failed-group ${n}\n`;
 
 /** Every node starts empty; `then(n)` scripts what comes after the first gather. */
 function emptyCluster(then: (n: number) => FakeReply[]): FakeTransport {

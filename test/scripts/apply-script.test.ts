@@ -85,7 +85,7 @@ test('the apply command carries the batch as a here-document and gathers afterwa
   const command = renderApplyCommand(changes);
   assert.match(command, /ip -batch - <<'PODNET_BATCH_END'\nlink add v-net-0 type bridge\nlink set dev v-net-0 up\naddress add/);
   assert.match(command, /sysctl -w net.ipv4.ip_forward=1/);
-  assert.match(command, /@@podnet-section ip'/);
+  assert.match(command, /@@podnet ip'/);
 });
 
 test('an unsafe word never reaches a batch line', () => {
@@ -101,7 +101,7 @@ test('an unsafe file path or mode is refused before any shell is written', () =>
 });
 
 test('"Command failed -:N" maps back to the Nth step of that batch and its change', () => {
-  const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 1\n', 'Error: ipv4: Address already assigned.\nCommand failed -:3\n');
+  const outcome = parseApplyOutcome(changes, '@@podnet failed-group 1\n', 'Error: ipv4: Address already assigned.\nCommand failed -:3\n');
   assert.equal(outcome.ok, false);
   if (outcome.ok) return;
   assert.equal(outcome.step?.index, 3);
@@ -112,7 +112,7 @@ test('"Command failed -:N" maps back to the Nth step of that batch and its chang
 });
 
 test('the second step of a change that failed names that change (a bridge with several steps)', () => {
-  const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 1\n', 'RTNETLINK answers: Operation not permitted\nCommand failed -:2\n');
+  const outcome = parseApplyOutcome(changes, '@@podnet failed-group 1\n', 'RTNETLINK answers: Operation not permitted\nCommand failed -:2\n');
   assert.equal(outcome.ok, false);
   if (outcome.ok) return;
   assert.deepEqual([outcome.step?.index, outcome.change?.kind, outcome.change?.key], [2, 'link', 'v-net-0']);
@@ -120,17 +120,17 @@ test('the second step of a change that failed names that change (a bridge with s
 });
 
 test('a failing non-ip step is that step', () => {
-  const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 0\n', 'sysctl: permission denied\n');
+  const outcome = parseApplyOutcome(changes, '@@podnet failed-group 0\n', 'sysctl: permission denied\n');
   assert.deepEqual(outcome.ok ? null : [outcome.step?.index, outcome.change?.key, outcome.message], [0, 'net.ipv4.ip_forward', 'sysctl: permission denied']);
 });
 
 test('a group the output names that does not exist: no step, the output as the message', () => {
-  const outcome = parseApplyOutcome(changes, '@@podnet-failed-group 7\n', 'boom\n');
+  const outcome = parseApplyOutcome(changes, '@@podnet failed-group 7\n', 'boom\n');
   assert.deepEqual(outcome, { ok: false, step: undefined, change: undefined, message: 'boom' });
 });
 
 test('no failure marker means every step ran', () => {
-  assert.deepEqual(parseApplyOutcome(changes, '@@podnet-section links\n[]\n', ''), { ok: true });
+  assert.deepEqual(parseApplyOutcome(changes, '@@podnet links\n[]\n', ''), { ok: true });
 });
 
 test('steps as people read them', () => {

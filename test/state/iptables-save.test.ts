@@ -1,7 +1,8 @@
 // Parsing real iptables-save output (test/fixtures/iptables, captured by test/capture-iptables-fixtures.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinIptablesWords, parseFirewallSection, parseIptablesSave, splitIptablesWords } from '../../src/state/iptables-save.js';
+import { joinIptablesWords, parseFirewallSections, parseFirewallText, parseIptablesSave, splitIptablesWords } from '../../src/state/iptables-save.js';
+import { splitSections } from '../../src/scripts/sections.js';
 import { iptablesFixture } from '../support/iptables-fixtures.js';
 
 test('an empty namespace: the built-in chains of filter and nat, no rules', () => {
@@ -46,10 +47,18 @@ test('quotes: escaped quotes and backslashes inside, words glued to quotes; join
 test('garbage is an error; the gather section reports a missing or failing iptables instead of throwing', () => {
   assert.throws(() => parseIptablesSave('-A FORWARD -j ACCEPT\n'), /outside any table/);
   assert.throws(() => parseIptablesSave('*filter\n-I FORWARD 1 -j ACCEPT\n'), /unreadable rule line/);
-  assert.deepEqual(parseFirewallSection('@@iptables-missing\n'), { available: false, reason: 'iptables is not installed (no iptables-save on PATH)' });
-  const failed = parseFirewallSection("@@iptables-failed iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n");
-  assert.equal(failed.available, false);
-  assert.match(failed.available ? '' : failed.reason, /^iptables-save failed: .*Permission denied/);
-  assert.equal(parseFirewallSection(iptablesFixture('empty')).available, true);
-  assert.equal(parseFirewallSection('*filter\n-X\n').available, false);
+  const sections = (stdout: string) => parseFirewallSections(splitSections(stdout));
+  assert.deepEqual(sections('@@podnet iptables\n@@podnet iptables-missing\n@@podnet rp_filter\n'), {
+    available: false,
+    reason: 'iptables is not installed (no iptables-save on PATH)',
+  });
+  const failed = sections(
+    '@@podnet iptables\n@@podnet iptables-failed\niptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n',
+  );
+  assert.equal(failed?.available, false);
+  assert.match(failed?.available === false ? failed.reason : '', /^iptables-save failed: .*Permission denied/);
+  assert.equal(sections(`@@podnet iptables\n${iptablesFixture('empty')}@@podnet end\n`)?.available, true);
+  assert.equal(sections('@@podnet rp_filter\n'), undefined, 'no iptables section: nothing known');
+  assert.equal(parseFirewallText(iptablesFixture('empty')).available, true);
+  assert.equal(parseFirewallText('*filter\n-X\n').available, false);
 });

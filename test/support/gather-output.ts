@@ -1,13 +1,14 @@
 // What a node prints for the gather command, built from captured fixtures: the sections the parser
 // of src/scripts/gather-script.ts expects, each after its marker line, ending with the `end` marker.
 import type { Cluster } from '../../src/model/types.js';
+import { SECTION_PREFIX } from '../../src/scripts/sections.js';
 import { managedFilePaths } from '../../src/state/node-files.js';
 import { allocateSubnets } from '../../src/state/subnets.js';
 import { desiredState } from '../../src/state/desired.js';
 import { readFixtureFile } from './ip-fixtures.js';
 import { iptablesFixture } from './iptables-fixtures.js';
 
-const MARK = '@@podnet-section';
+const MARK = SECTION_PREFIX;
 
 export interface FakeFile {
   path: string;

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { UserError } from '../../model/errors.js';
-import { renderVerifyJson, renderVerifyText, verifyExitCode, type Paint } from '../../render/verify-render.js';
+import { renderVerifyJson, renderVerifyText, verifyExitCode } from '../../render/verify-render.js';
+import type { StatusPaint } from '../../render/paint.js';
 import { readCluster } from '../read-cluster.js';
 import { SshTransport } from '../../run/ssh-transport.js';
 import { targetNodes } from '../../run/targets.js';
@@ -21,7 +22,7 @@ const PHASE_TEXT: Record<VerifyPhase, string> = {
   cleanup: 'removing probe pods',
 };
 
-const COLOR: Paint = { pass: pc.green, fail: pc.red, dim: pc.dim, bold: pc.bold };
+const COLOR: StatusPaint = { pass: pc.green, fail: pc.red, dim: pc.dim, bold: pc.bold };
 
 async function verifyCommand(file: string, options: VerifyCommandOptions): Promise<number> {
   if (options.egressTarget !== undefined && !isIpv4(options.egressTarget)) {

@@ -1,11 +1,7 @@
-// Pure string helpers of the transport: shell quoting, `become` wrapping, ProxyCommand token
-// expansion and ProxyJump parsing. Kept apart from connect.ts so they are tested without sshd.
-
-/** Quotes one word for a POSIX shell: `it's` → `'it'\''s'`. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+// Pure string helpers of the transport: `become` wrapping, ProxyCommand token expansion and
+// ProxyJump parsing. Kept apart from connect.ts so they are tested without sshd. Shell quoting is
+// the node scripts' own (scripts/shell-quote.ts).
+import { shellQuote } from '../../scripts/shell-quote.js';
 
 /** `become: true`: the command runs under passwordless sudo, through sh as the remote shell would. */
 export function wrapBecome(command: string): string {

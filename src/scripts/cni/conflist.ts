@@ -2,6 +2,7 @@
 // (e.g. /etc/cni/net.d/10-podnet.conflist). Pure. The plugin carries the node's constants itself,
 // so the conflist only names the network and the plugin.
 import { SUPPORTED_CNI_VERSIONS } from './render-plugin.js';
+import { CNI_NETWORK_NAME_PATTERN, CNI_PLUGIN_TYPE_PATTERN } from '../../model/names.js';
 
 export interface ConflistOptions {
   /** Must equal the networkName the plugin was rendered with. */
@@ -15,21 +16,19 @@ export interface ConflistOptions {
 export const DEFAULT_CONFLIST_CNI_VERSION = '1.0.0';
 export const DEFAULT_PLUGIN_TYPE = 'podnet';
 
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
-const PLUGIN_TYPE_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
 /** The .conflist JSON text (pretty-printed, newline-terminated). Throws on invalid options. */
 export function renderConflist(opts: ConflistOptions): string {
   const cniVersion = opts.cniVersion ?? DEFAULT_CONFLIST_CNI_VERSION;
   const pluginType = opts.pluginType ?? DEFAULT_PLUGIN_TYPE;
-  if (!NAME_PATTERN.test(opts.networkName)) {
-    throw new Error(`CNI network name ${JSON.stringify(opts.networkName)} must match ${NAME_PATTERN.source}`);
+  if (!CNI_NETWORK_NAME_PATTERN.test(opts.networkName)) {
+    throw new Error(`CNI network name ${JSON.stringify(opts.networkName)} must match ${CNI_NETWORK_NAME_PATTERN.source}`);
   }
   if (!(SUPPORTED_CNI_VERSIONS as readonly string[]).includes(cniVersion)) {
     throw new Error(`cniVersion ${JSON.stringify(cniVersion)} is not one of ${SUPPORTED_CNI_VERSIONS.join(', ')}`);
   }
-  if (!PLUGIN_TYPE_PATTERN.test(pluginType)) {
-    throw new Error(`plugin type ${JSON.stringify(pluginType)} must be a plain file name (${PLUGIN_TYPE_PATTERN.source})`);
+  if (!CNI_PLUGIN_TYPE_PATTERN.test(pluginType)) {
+    throw new Error(`plugin type ${JSON.stringify(pluginType)} must be a plain file name (${CNI_PLUGIN_TYPE_PATTERN.source})`);
   }
   const conflist = { cniVersion, name: opts.networkName, plugins: [{ type: pluginType }] };
   return JSON.stringify(conflist, null, 2) + '\n';

@@ -1,8 +1,15 @@
-// Renders the podnet CNI plugin for one node: the POSIX sh body of plugin-script.ts behind a header
-// of that node's constants. Pure: every constant is validated strictly before it is baked in, so
-// the script never has to quote or re-check them.
+// Renders the podnet CNI plugin for one node from two real files: plugin.sh (the POSIX sh script,
+// with example constants in its first 16 lines) and json-flatten.awk (its JSON parser). Pure: the
+// files' texts reach this module as string constants that scripts/embed-node-scripts.mjs generates
+// before tsc runs (plugin-source.generated.ts, git-ignored), so nothing is read at run time and the
+// planner can call renderPlugin. The node's header replaces plugin.sh's example header line for
+// line (shellcheck and `sh` line numbers of the rendered plugin are plugin.sh's up to the awk), and
+// the awk text replaces the @@json-flatten.awk@@ placeholder inside JSON_FLATTEN_AWK='...'.
+// Every constant is validated strictly before it is baked in, so the script never has to quote or
+// re-check them.
 import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
-import { PLUGIN_BODY } from './plugin-script.js';
+import { JSON_FLATTEN_AWK, PLUGIN_SH } from './plugin-source.generated.js';
+import { CNI_NETWORK_NAME_PATTERN, INTERFACE_NAME_PATTERN, IPV4_PATTERN, isSafeDirectory } from '../../model/names.js';
 
 export interface PluginConstants {
   /** CNI network name (the conflist's `name`); also the store directory under dataDir. */
@@ -23,22 +30,18 @@ export const DEFAULT_CNI_DATA_DIR = '/var/lib/cni/networks';
 /** The CNI versions the plugin speaks (VERSION lists them; GC and STATUS need 1.1.0). */
 export const SUPPORTED_CNI_VERSIONS = ['0.4.0', '1.0.0', '1.1.0'] as const;
 
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/;
-const DOTTED_QUAD = /^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$/;
-const SAFE_PATH = /^(\/[A-Za-z0-9_.+-]+)+\/?$/;
-
 /** Throws an Error naming the first constant that is not acceptable. */
 export function validatePluginConstants(constants: PluginConstants): void {
   const { networkName, bridge, subnet, gateway, mtu } = constants;
   const dataDir = constants.dataDir ?? DEFAULT_CNI_DATA_DIR;
-  if (!NAME_PATTERN.test(networkName)) {
-    throw new Error(`CNI network name ${JSON.stringify(networkName)} must match ${NAME_PATTERN.source}`);
+  if (!CNI_NETWORK_NAME_PATTERN.test(networkName)) {
+    throw new Error(`CNI network name ${JSON.stringify(networkName)} must match ${CNI_NETWORK_NAME_PATTERN.source}`);
   }
-  if (!NAME_PATTERN.test(bridge)) {
-    throw new Error(`bridge name ${JSON.stringify(bridge)} must match ${NAME_PATTERN.source}`);
+  if (!INTERFACE_NAME_PATTERN.test(bridge)) {
+    throw new Error(`bridge name ${JSON.stringify(bridge)} must match ${INTERFACE_NAME_PATTERN.source}`);
   }
   const [subnetIp, prefixText, ...rest] = subnet.split('/');
-  if (subnetIp === undefined || prefixText === undefined || rest.length > 0 || !DOTTED_QUAD.test(subnetIp) ||
+  if (subnetIp === undefined || prefixText === undefined || rest.length > 0 || !IPV4_PATTERN.test(subnetIp) ||
     !/^[0-9]{1,2}$/.test(prefixText) || !Validator.isValidIPv4CidrRange(subnet)[0]) {
     throw new Error(`pod subnet ${JSON.stringify(subnet)} must be an IPv4 CIDR whose address is the network address`);
   }
@@ -46,7 +49,7 @@ export function validatePluginConstants(constants: PluginConstants): void {
   if (prefix < 8 || prefix > 30) {
     throw new Error(`pod subnet ${subnet} must have a prefix length from /8 to /30`);
   }
-  if (!DOTTED_QUAD.test(gateway) || !Validator.isValidIPv4String(gateway)[0]) {
+  if (!IPV4_PATTERN.test(gateway) || !Validator.isValidIPv4String(gateway)[0]) {
     throw new Error(`gateway ${JSON.stringify(gateway)} must be an IPv4 address`);
   }
   const range = IPv4CidrRange.fromCidr(subnet);
@@ -57,7 +60,7 @@ export function validatePluginConstants(constants: PluginConstants): void {
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
     throw new Error(`MTU ${mtu} must be an integer from 68 to 65535`);
   }
-  if (!SAFE_PATH.test(dataDir) || dataDir.split('/').some((part) => part === '.' || part === '..')) {
+  if (!isSafeDirectory(dataDir)) {
     throw new Error(`data dir ${JSON.stringify(dataDir)} must be an absolute path of letters, digits and _ . + - (no . or .. parts)`);
   }
 }
@@ -88,4 +91,27 @@ export function renderPlugin(constants: PluginConstants): string {
     `LATEST_VERSION='${SUPPORTED_CNI_VERSIONS[SUPPORTED_CNI_VERSIONS.length - 1]}'`,
   ];
   return header.join('\n') + '\n' + PLUGIN_BODY;
+}
+
+/** Lines of plugin.sh that the node's header replaces: up to and including `LATEST_VERSION=…`. */
+export const PLUGIN_HEADER_LINES = 16;
+const AWK_PLACEHOLDER = '@@json-flatten.awk@@';
+
+/** plugin.sh after its example header, with json-flatten.awk spliced in (computed once). */
+const PLUGIN_BODY = composeBody(PLUGIN_SH, JSON_FLATTEN_AWK);
+
+/** plugin.sh minus its first PLUGIN_HEADER_LINES lines, the placeholder replaced by the awk
+ * program (its leading comment lines and final newline dropped). Throws if either file breaks the
+ * contract (header length, one placeholder, no single quote in the awk). */
+export function composeBody(pluginSh: string, awk: string): string {
+  const lines = pluginSh.split('\n');
+  if (!lines[PLUGIN_HEADER_LINES - 1]?.startsWith('LATEST_VERSION=')) {
+    throw new Error(`plugin.sh: line ${PLUGIN_HEADER_LINES} must be the header's last line, LATEST_VERSION=…`);
+  }
+  const body = lines.slice(PLUGIN_HEADER_LINES).join('\n');
+  const program = awk.replace(/^(#[^\n]*\n)+/, '').replace(/\n$/, '');
+  if (program.includes("'")) throw new Error('json-flatten.awk must not contain a single quote (plugin.sh quotes it so)');
+  const parts = body.split(AWK_PLACEHOLDER);
+  if (parts.length !== 2) throw new Error(`plugin.sh must contain ${AWK_PLACEHOLDER} exactly once`);
+  return parts.join(program);
 }

@@ -5,7 +5,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { expandProxyCommand, isSudoPasswordError, parseProxyJump, shellQuote, wrapBecome } from '../../../src/run/ssh/command.js';
+import { expandProxyCommand, isSudoPasswordError, parseProxyJump, wrapBecome } from '../../../src/run/ssh/command.js';
+import { shellQuote } from '../../../src/scripts/shell-quote.js';
 
 describe('shellQuote and wrapBecome', () => {
   let dir: string;

@@ -1,7 +1,8 @@
 // renderPlugin and renderConflist: strict validation of what gets baked in, and the output's shape.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderPlugin, validatePluginConstants, DEFAULT_CNI_DATA_DIR, type PluginConstants } from '../../../src/scripts/cni/render-plugin.js';
+import { renderPlugin, validatePluginConstants, composeBody, DEFAULT_CNI_DATA_DIR, PLUGIN_HEADER_LINES, type PluginConstants } from '../../../src/scripts/cni/render-plugin.js';
+import { PLUGIN_SH, JSON_FLATTEN_AWK } from '../../../src/scripts/cni/plugin-source.generated.js';
 import { renderConflist } from '../../../src/scripts/cni/conflist.js';
 
 const good: PluginConstants = { networkName: 'podnet', bridge: 'v-net-0', subnet: '10.244.1.0/24', gateway: '10.244.1.1', mtu: 1500 };
@@ -23,6 +24,28 @@ describe('renderPlugin', () => {
     assert.match(header, /^MTU=1500$/m);
     assert.match(header, new RegExp(`^DATA_DIR='${DEFAULT_CNI_DATA_DIR}'$`, 'm'));
     assert.match(renderPlugin({ ...good, dataDir: '/srv/cni/' }), /^DATA_DIR='\/srv\/cni'$/m);
+  });
+
+  it('is plugin.sh with the header replaced line for line and json-flatten.awk spliced in', () => {
+    const script = renderPlugin(good);
+    const rendered = script.split('\n');
+    const file = PLUGIN_SH.split('\n');
+    assert.match(rendered[PLUGIN_HEADER_LINES - 1] ?? '', /^LATEST_VERSION=/);
+    // Up to the awk program, every line of the body sits at the line number it has in plugin.sh.
+    const awkAt = file.findIndex((line) => line.includes('@@json-flatten.awk@@'));
+    assert.ok(awkAt > PLUGIN_HEADER_LINES);
+    assert.deepEqual(rendered.slice(PLUGIN_HEADER_LINES, awkAt), file.slice(PLUGIN_HEADER_LINES, awkAt));
+    const program = JSON_FLATTEN_AWK.replace(/^(#[^\n]*\n)+/, '');
+    assert.ok(script.includes(`JSON_FLATTEN_AWK='\n${program.trimEnd()}'\n`));
+    assert.ok(!script.includes('@@'));
+    assert.ok(script.endsWith('\nexit 0\n'));
+  });
+
+  it('refuses files that break the splice contract', () => {
+    assert.throws(() => composeBody('#!/bin/sh\n', ''), /LATEST_VERSION/);
+    const header = PLUGIN_SH.split('\n').slice(0, PLUGIN_HEADER_LINES).join('\n');
+    assert.throws(() => composeBody(`${header}\nX='@@json-flatten.awk@@'\n`, "{ print 'x' }"), /single quote/);
+    assert.throws(() => composeBody(`${header}\nX=1\n`, '{ print }'), /exactly once/);
   });
 
   it('is pure: the same constants give the same script', () => {

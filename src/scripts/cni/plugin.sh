@@ -1,16 +1,20 @@
-// The body of the podnet CNI plugin: a POSIX sh script that renderPlugin prefixes with the node's
-// constants (NETWORK_NAME, BRIDGE, SUBNET, PREFIX_LEN, GATEWAY, GATEWAY_INT, FIRST_INT, LAST_INT,
-// MTU, DATA_DIR) and the protocol's (SUPPORTED_VERSIONS, LATEST_VERSION).
-// Kept as a TypeScript string so that tsc ships it inside dist/ with no file to locate at run
-// time; String.raw keeps every backslash as the shell sees it. The script must never contain a
-// backtick or a dollar-brace (TypeScript would end or interpolate the literal; tsc catches both),
-// so it uses $(...) and plain $name expansions only. test/cni/plugin-shellcheck.test.ts lints the
-// rendered output with shellcheck.
-//
-// Node requirements: POSIX sh, iproute2 (ip), util-linux (flock, nsenter), and the base tools
-// awk, cksum, grep, mkdir, rm, tr — present on every Debian/Ubuntu/RHEL base system.
+#!/bin/sh
+# podnet CNI plugin body: renderPlugin (render-plugin.ts) replaces lines 1-16 with one node's constants
+# (same count: line numbers agree) and splices json-flatten.awk into JSON_FLATTEN_AWK. Values: examples.
+NETWORK_NAME='podnet'
+BRIDGE='v-net-0'
+SUBNET='10.244.1.0/24'
+PREFIX_LEN=24
+GATEWAY='10.244.1.1'
+GATEWAY_INT=183763201
+# First and last addresses handed out: network + 1 and broadcast - 1.
+FIRST_INT=183763201
+LAST_INT=183763454
+MTU=1500
+DATA_DIR='/var/lib/cni/networks'
+SUPPORTED_VERSIONS='"0.4.0","1.0.0","1.1.0"'
+LATEST_VERSION='1.1.0'
 
-export const PLUGIN_BODY = String.raw`
 STORE="$DATA_DIR/$NETWORK_NAME"
 LOCK_FILE="$STORE/lock"
 LAST_RESERVED_FILE="$STORE/last_reserved_ip.0"
@@ -26,84 +30,7 @@ FLAT=''
 # Anything that is not well-formed JSON prints "!<TAB>reason" and exits 2.
 # shellcheck disable=SC2016 # an awk program: its $ are awk's
 JSON_FLATTEN_AWK='
-function die(m) { print "!\t" m; exit 2 }
-function ws(   c) {
-  while (i <= n) { c = substr(s, i, 1); if (c == " " || c == "\t" || c == "\n" || c == "\r") i++; else break }
-}
-function str(   c, e) {
-  tok = ""; i++
-  for (;;) {
-    if (i > n) die("unterminated string")
-    c = substr(s, i, 1)
-    if (c == "\"") { i++; return }
-    if (c == "\\") {
-      e = substr(s, i + 1, 1)
-      if (e == "u") {
-        if (substr(s, i + 2, 4) !~ /^[0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f]$/) die("bad \\u escape at offset " i)
-        tok = tok substr(s, i, 6); i += 6; continue
-      }
-      if (index("\"\\/bfnrt", e) == 0 || e == "") die("bad escape at offset " i)
-      tok = tok c e; i += 2; continue
-    }
-    if (c < " ") die("control character in string at offset " i)
-    tok = tok c; i++
-  }
-}
-function num(p,   t) {
-  t = substr(s, i, 64)
-  if (!match(t, /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/)) die("bad number at offset " i)
-  print p "\tn\t" substr(t, 1, RLENGTH); i += RLENGTH
-}
-function val(p,   c) {
-  depth++
-  if (depth > 64) die("nested too deeply")
-  ws(); c = substr(s, i, 1)
-  if (c == "{") obj(p)
-  else if (c == "[") arr(p)
-  else if (c == "\"") { str(); print p "\ts\t" tok }
-  else if (c == "-" || (c >= "0" && c <= "9")) num(p)
-  else if (substr(s, i, 4) == "true") { i += 4; print p "\tb\ttrue" }
-  else if (substr(s, i, 5) == "false") { i += 5; print p "\tb\tfalse" }
-  else if (substr(s, i, 4) == "null") { i += 4; print p "\tz\t" }
-  else if (i > n) die("unexpected end of input")
-  else die("unexpected character at offset " i)
-  depth--
-}
-function obj(p,   k, c) {
-  print p "\to\t"; i++; ws()
-  if (substr(s, i, 1) == "}") { i++; return }
-  for (;;) {
-    ws()
-    if (substr(s, i, 1) != "\"") die("expected a key at offset " i)
-    str(); k = tok; ws()
-    if (substr(s, i, 1) != ":") die("expected : at offset " i)
-    i++
-    val(p "[\"" k "\"]"); ws()
-    c = substr(s, i, 1); i++
-    if (c == ",") continue
-    if (c == "}") return
-    die("expected , or } at offset " (i - 1))
-  }
-}
-function arr(p,   k, c) {
-  print p "\ta\t"; i++; ws()
-  if (substr(s, i, 1) == "]") { i++; return }
-  for (k = 0; ; k++) {
-    val(p "[" k "]"); ws()
-    c = substr(s, i, 1); i++
-    if (c == ",") continue
-    if (c == "]") return
-    die("expected , or ] at offset " (i - 1))
-  }
-}
-{ s = s $0 "\n" }
-END {
-  n = length(s); i = 1; depth = 0
-  ws()
-  if (i > n) die("empty input")
-  val(""); ws()
-  if (i <= n) die("trailing data at offset " i)
-}'
+@@json-flatten.awk@@'
 
 # json_get PATH TYPE: the first value at PATH of that TYPE in FLAT (exit 1 when there is none).
 json_get() {
@@ -562,4 +489,3 @@ case $CNI_COMMAND in
   *) fail 4 "unknown CNI_COMMAND $CNI_COMMAND (ADD, DEL, CHECK, GC, STATUS, VERSION)" ;;
 esac
 exit 0
-`;
