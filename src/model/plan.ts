@@ -1,7 +1,9 @@
 // A plan is data: per host the changes that bring it in line, each ONE object (kind + key) with
 // an action, typed before/after values, a reason as a code, and the steps that realise it.
 // Nothing here is a sentence: src/render writes them.
-import type { HostRole, IptablesTable, ManagementPath } from './types.js';
+import type { FileRole, HostRole, IptablesTable, ManagementPath, RulePurpose } from './types.js';
+
+export type { FileRole, RulePurpose } from './types.js';
 
 /** Version of the Plan JSON format (2: changes are objects with keys, reasons and steps). */
 export const PLAN_FORMAT_VERSION = 2;
@@ -50,9 +52,6 @@ export interface RouteValue {
   protocol: string;
 }
 
-/** What a file podnet keeps is for. */
-export type FileRole = 'cni-plugin' | 'cni-config' | 'address-store';
-
 export interface FileValue {
   path: string;
   role?: FileRole;
@@ -75,8 +74,6 @@ export interface RuleValue {
   /** Why podnet wants the rule (`accept pod traffic`, …); only on desired rules. */
   purpose?: RulePurpose;
 }
-
-export type RulePurpose = 'forward-jump' | 'forward-from-pods' | 'forward-to-pods' | 'nat-jump' | 'nat-keep-pod-traffic' | 'nat-masquerade';
 
 export interface PodValue {
   pod: string;

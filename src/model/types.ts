@@ -1,5 +1,4 @@
 // The data types of the configuration and of node state. Pure: no I/O. The plan's types are in plan.ts.
-import type { FileRole, RulePurpose } from './plan.js';
 // The flow: Cluster (validated config) → DesiredState per node; ObservedState per node
 // (parsed from `ip -j`); plan(desired, observed) → Plan (ordered Changes per node).
 
@@ -129,6 +128,12 @@ export interface DesiredRoute {
   /** The peer node this route leads to (for messages). */
   peer: string;
 }
+
+/** What a file podnet keeps is for. */
+export type FileRole = 'cni-plugin' | 'cni-config' | 'address-store';
+
+/** What one of podnet's iptables rules is for. */
+export type RulePurpose = 'forward-jump' | 'forward-from-pods' | 'forward-to-pods' | 'nat-jump' | 'nat-keep-pod-traffic' | 'nat-masquerade';
 
 /** A file podnet keeps on a node (the CNI plugin, its conflist), written atomically. */
 export interface DesiredFile {

@@ -10,13 +10,14 @@ import { labDown, labNodeExec, labRegenerateHostKey, labStartNode, labStopNode, 
 import { runPodnet, runPodnetJson } from '../support/cli.js';
 
 interface JsonChange {
+  kind: string;
+  key: string;
   action: string;
-  object: string;
-  argv: string[];
+  steps: { run: string }[];
 }
 interface JsonReport {
   plan: { nodes: { node: string; changes: JsonChange[] }[] };
-  results?: { node: string; status: string; changed: number; error?: string; failedStep?: { object: string; message: string } }[];
+  results?: { node: string; status: string; changed: number; error?: string; failedStep?: { kind: string; key: string; command: string; message: string } }[];
   unreachable?: Record<string, string>;
   failed?: Record<string, string>;
   errors?: Record<string, string>;
@@ -28,6 +29,9 @@ const podnet = runPodnet;
 const podnetJson = (...args: string[]) => runPodnetJson<JsonReport>(...args);
 
 const changesOf = (report: JsonReport, node: string): JsonChange[] => report.plan.nodes.find((n) => n.node === node)?.changes ?? [];
+
+/** A change's object as people name it: `route 10.244.1.0/24`, `file /etc/cni/net.d/10-podnet.conflist`. */
+const objectOf = (change: JsonChange): string => `${change.kind} ${change.key}`;
 
 describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
   const name = `t${randomBytes(3).toString('hex')}`;
@@ -86,7 +90,7 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     await onNode('node2', 'sh', '-c', 'echo "# edited by hand" >> /etc/cni/net.d/10-podnet.conflist');
     const diff = podnetJson('diff', file);
     assert.equal(diff.code, 2);
-    assert.deepEqual(changesOf(diff.report, 'node2').map((c) => [c.action, c.object]), [['update', 'file /etc/cni/net.d/10-podnet.conflist']]);
+    assert.deepEqual(changesOf(diff.report, 'node2').map((c) => [c.action, objectOf(c)]), [['update', 'file /etc/cni/net.d/10-podnet.conflist']]);
     assert.equal(podnet('apply', file).code, 0);
     assert.doesNotMatch(await onNode('node2', 'cat', '/etc/cni/net.d/10-podnet.conflist'), /edited by hand/);
 
@@ -118,7 +122,7 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     const drift = changesOf(diff.report, 'node2');
     assert.equal(drift.length, 1, JSON.stringify(drift));
     assert.equal(drift[0]!.action, 'create');
-    assert.match(drift[0]!.object, /10\.244\.3\.0\/24/);
+    assert.match(objectOf(drift[0]!), /10\.244\.3\.0\/24/);
     const text = podnet('diff', file);
     assert.match(text.stdout, /\+ .*10\.244\.3\.0\/24/);
     const apply = podnetJson('apply', file);
@@ -140,7 +144,7 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     const diff = podnetJson('diff', file);
     assert.equal(diff.code, 2);
     assert.ok(changesOf(diff.report, 'node1').length >= 1);
-    assert.ok(changesOf(diff.report, 'node3').some((c) => c.object.includes('10.244.3.1/24')));
+    assert.ok(changesOf(diff.report, 'node3').some((c) => objectOf(c).includes('10.244.3.1/24')));
     assert.equal(podnet('apply', file).code, 0);
     assert.match(await onNode('node1', 'ip', '-o', 'link', 'show', 'dev', 'v-net-0'), /[<,]UP[,>]/);
     assert.match(await onNode('node3', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'v-net-0'), /10\.244\.3\.1\/24/);
@@ -167,7 +171,7 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     for (const node of ['node1', 'node2']) {
       const changes = changesOf(diff.report, node);
       assert.deepEqual(changes.map((c) => c.action), ['delete']);
-      assert.match(changes[0]!.object, /10\.244\.3\.0\/24/);
+      assert.match(objectOf(changes[0]!), /10\.244\.3\.0\/24/);
     }
     assert.equal(podnet('apply', twoNodes).code, 0);
     assert.doesNotMatch(await onNode('node1', 'ip', 'route'), /10\.244\.3\.0/);
@@ -201,7 +205,7 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
     assert.equal(podnet('diff', file, '--out', saved).code, 2);
     const applied = podnetJson('apply', file, '--plan', saved);
     assert.equal(applied.code, 0, applied.stderr);
-    assert.deepEqual(changesOf(applied.report, 'node2').map((c) => c.object), ['route 10.244.1.0/24']);
+    assert.deepEqual(changesOf(applied.report, 'node2').map(objectOf), ['route 10.244.1.0/24']);
 
     await onNode('node2', 'ip', 'route', 'del', '10.244.1.0/24');
     assert.equal(podnet('diff', file, '--out', saved).code, 2);
@@ -224,7 +228,7 @@ describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
       assert.equal(apply.code, 1);
       const byNode = new Map(apply.report.results?.map((r) => [r.node, r]));
       assert.equal(byNode.get('node1')?.status, 'failed');
-      assert.match(byNode.get('node1')?.failedStep?.object ?? '', /ip_forward/);
+      assert.match(byNode.get('node1')?.failedStep?.key ?? '', /ip_forward/);
       assert.match(byNode.get('node1')?.failedStep?.message ?? '', /permission denied|read-only/i);
       assert.equal(byNode.get('node2')?.status, 'converged');
       assert.equal(byNode.get('node3')?.status, 'converged');

@@ -12,15 +12,24 @@ import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
 import { runPodnet, runPodnetJson } from '../support/cli.js';
+import { describeRule } from '../../src/render/sentences.js';
 
 interface JsonChange {
   action: string;
   kind: string;
-  object: string;
+  key: string;
+  before?: { table: string; chain: string; rule: string };
+  after?: { table: string; chain: string; rule: string };
 }
 interface JsonReport {
   plan: { nodes: { node: string; changes: JsonChange[] }[] };
-  results?: { node: string; status: string; changed: number; error?: string; unmet?: string[] }[];
+  results?: { node: string; status: string; changed: number; error?: string; unmet?: JsonChange[] }[];
+}
+
+/** A change's object as people read it: `rule filter FORWARD -j PODNET-FORWARD`, `chain nat PODNET-POSTROUTING`. */
+function objectOf(change: JsonChange): string {
+  const rule = change.after ?? change.before;
+  return change.kind === 'rule' && rule !== undefined ? describeRule(rule) : `${change.kind} ${change.key}`;
 }
 
 const podnet = runPodnet;
@@ -172,7 +181,7 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: ski
     for (const node of NODES) {
       const changes = drift.report.plan.nodes.find((n) => n.node === node)?.changes ?? [];
       const expected = node === 'node2' ? [] : [['create', 'rule', 'rule filter FORWARD -j PODNET-FORWARD']];
-      assert.deepEqual(changes.map((c) => [c.action, c.kind, c.object]), expected, node);
+      assert.deepEqual(changes.map((c) => [c.action, c.kind, objectOf(c)]), expected, node);
     }
     assert.equal(podnet('apply', file).code, 0);
     assert.ok(await ping('node1', 'fwa', addressOf.get('fwc')!), 'the jump is back, so is the traffic');
@@ -227,7 +236,7 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: ski
     for (const node of NODES) {
       const changes = off.report.plan.nodes.find((n) => n.node === node)?.changes ?? [];
       assert.deepEqual(
-        changes.map((c) => [c.action, c.object]),
+        changes.map((c) => [c.action, objectOf(c)]),
         [
           ['delete', 'rule nat POSTROUTING -j PODNET-POSTROUTING'],
           ['delete', 'rule nat PODNET-POSTROUTING -s 10.244.0.0/16 -d 10.244.0.0/16 -j RETURN'],

@@ -9,8 +9,8 @@ import { runPodnet, runPodnetJson } from '../support/cli.js';
 interface JsonChange {
   action: string;
   kind: string;
-  object: string;
-  argv: string[];
+  key: string;
+  steps: { run: string; args?: string[] }[];
 }
 
 interface JsonReport {
@@ -25,7 +25,9 @@ const podnetJson = (...args: string[]) => runPodnetJson<JsonReport>(...args);
 /** The route changes of one host as `+ ip route replace …` / `- ip route del …` lines. */
 function routeChanges(report: JsonReport, host: string): string[] {
   const changes = report.plan.nodes.find((n) => n.node === host)?.changes ?? [];
-  return changes.filter((c) => c.kind === 'route').map((c) => `${c.action === 'delete' ? '-' : '+'} ${c.argv.join(' ')}`);
+  return changes
+    .filter((c) => c.kind === 'route')
+    .flatMap((c) => c.steps.map((step) => `${c.action === 'delete' ? '-' : '+'} ip ${(step.args ?? []).join(' ')}`));
 }
 
 const POD_A = { node: 'node1', name: 'gw-a' };
