@@ -13,10 +13,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Each generated module: its path and the exported constants, each read from one file. */
 const modules = [
   {
-    out: 'src/scripts/cni/plugin-source.generated.ts',
+    out: 'src/cni/plugin-source.generated.ts',
     exports: [
-      ['PLUGIN_SH', 'src/scripts/cni/plugin.sh'],
-      ['JSON_FLATTEN_AWK', 'src/scripts/cni/json-flatten.awk'],
+      ['PLUGIN_SH', 'src/cni/plugin.sh'],
+      ['JSON_FLATTEN_AWK', 'src/cni/json-flatten.awk'],
     ],
   },
 ];

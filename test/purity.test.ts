@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-export const PURE_FOLDERS = ['config', 'model', 'state', 'plan', 'scripts', 'probe', 'render'];
+export const PURE_FOLDERS = ['config', 'model', 'cni', 'state', 'plan', 'scripts', 'probe', 'render'];
 const FORBIDDEN = /^(node:(?!crypto$).*|child_process|net|fs|fs\/promises|ssh2|dgram|tls|http|https|os|process|worker_threads|cluster|crypto)$/;
 // import … from 'x', export … from 'x', import 'x', import('x'), require('x')
 const SPECIFIERS = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(['"])([^'"]+)\1/g;

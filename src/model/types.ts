@@ -275,6 +275,9 @@ export interface ObservedPods {
   storeExists: boolean;
 }
 
+/** `net.ipv4.conf.<dev>.rp_filter` of `all`, `default` and every interface (0 off, 1 strict, 2 loose). */
+export type RpFilter = { all: number; [dev: string]: number };
+
 export interface ObservedState {
   node: string;
   links: ObservedLink[];
@@ -292,7 +295,7 @@ export interface ObservedState {
    * `net.ipv4.conf.<dev>.rp_filter` for `all`, `default` and every interface (0 off, 1 strict,
    * 2 loose; the kernel uses the larger of `all` and the interface's value). Absent when not gathered.
    */
-  rpFilter?: { all: number; [dev: string]: number };
+  rpFilter?: RpFilter;
   /** Pod namespaces and podnet's address store (absent when not gathered). */
   pods?: ObservedPods;
 }

@@ -5,7 +5,7 @@ import type { DesiredState, ObservedState } from '../model/types.js';
 import { routeIsRight } from '../plan/plan-routes.js';
 import { routeValue } from '../plan/values.js';
 import { describeRoute } from '../render/sentences.js';
-import type { CheckId, NodeSetup, VerifyCell } from './types.js';
+import type { CheckId, NodeSetup, VerifyCell } from '../model/verify.js';
 import { effectiveRpFilter } from '../state/rp-filter.js';
 
 export interface DiagnosisNode {

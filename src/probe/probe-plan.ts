@@ -1,6 +1,6 @@
 // Which probes `podnet verify` runs on which node, which cells cannot run (and why), and how the
 // probes' outcomes become the checks' cells. Pure.
-import { CHECKS, type CellStatus, type CheckId, type CheckStatus, type NodeSetup, type VerifyCell, type VerifyCheck } from './types.js';
+import { CHECKS, type CellStatus, type CheckId, type CheckStatus, type NodeSetup, type VerifyCell, type VerifyCheck } from '../model/verify.js';
 import { LISTENER_PORT, probeCommandLine, type NodeCleanup, type Probe, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
 
 export interface VerifyNode {

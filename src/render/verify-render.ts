@@ -7,7 +7,7 @@ import {
   type VerifyCheck,
   type VerifyReport,
   type VerifySummary,
-} from '../probe/types.js';
+} from '../model/verify.js';
 import { NO_PAINT, type StatusPaint } from './paint.js';
 
 const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', 'not-run': '·' };

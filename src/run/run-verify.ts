@@ -20,7 +20,7 @@ import {
 import { assembleChecks, planProbes } from '../probe/probe-plan.js';
 import { withDiagnosis, type DiagnosisNode } from '../probe/diagnosis.js';
 import { summarizeChecks } from '../render/verify-render.js';
-import { VERIFY_FORMAT_VERSION, type NodeSetup, type VerifyReport } from '../probe/types.js';
+import { VERIFY_FORMAT_VERSION, type NodeSetup, type VerifyReport } from '../model/verify.js';
 import type { RunHooks } from './events.js';
 import { gatherCluster } from './gather.js';
 import { classifyError } from './outcomes.js';

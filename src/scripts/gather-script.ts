@@ -3,9 +3,9 @@
 import type { CniSpec, ManagementPath, ObservedFile, ObservedState } from '../model/types.js';
 import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../state/ip-json.js';
 import { shellQuote } from './shell-quote.js';
-import { iptablesGatherCommand, parseFirewallSections } from '../state/iptables-save.js';
+import { iptablesGatherCommand, parseFirewallSections } from './gather-iptables.js';
 import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
-import { parseObservedPods, podsGatherCommand } from '../state/observed-pods.js';
+import { parseObservedPods, podsGatherCommand } from './gather-pods.js';
 import { sectionMarker, splitSections, type Section } from './sections.js';
 
 /** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */

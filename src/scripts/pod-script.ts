@@ -57,28 +57,11 @@ export function deployedPaths(cni: CniSpec): { plugin: string; conflist: string;
   };
 }
 
-/**
- * The network config a runtime hands a plugin of a conflist: the plugin's entry with the list's
- * `name` and `cniVersion` added (libcni's buildOneConfig). Throws when the text is not a conflist.
- */
-export function pluginNetConfig(conflistText: string, pluginType = 'podnet'): string {
-  const list = JSON.parse(conflistText) as unknown;
-  if (typeof list !== 'object' || list === null || Array.isArray(list)) throw new Error('conflist is not a JSON object');
-  const { name, cniVersion, plugins } = list as { name?: unknown; cniVersion?: unknown; plugins?: unknown };
-  if (typeof name !== 'string' || typeof cniVersion !== 'string' || !Array.isArray(plugins)) {
-    throw new Error('conflist needs a string name, a string cniVersion and a plugins array');
-  }
-  const entry = (plugins as unknown[]).find(
-    (p): p is Record<string, unknown> => typeof p === 'object' && p !== null && (p as { type?: unknown }).type === pluginType,
-  );
-  if (!entry) throw new Error(`conflist has no plugin of type ${pluginType}`);
-  return JSON.stringify({ cniVersion, name, ...entry });
-}
 
 export interface PodScriptInput {
   cni: CniSpec;
   pod: string;
-  /** The plugin's network config (see pluginNetConfig), sent on the plugin's stdin. */
+  /** The plugin's network config (see cni/conflist.ts pluginNetConfig), sent on the plugin's stdin. */
   netConfig: string;
 }
 

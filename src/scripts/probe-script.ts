@@ -6,9 +6,9 @@ import type { CniSpec } from '../model/types.js';
 import { NETNS_DIR, parsePodAddOutput, parsePodDelOutput, renderPodAddScript, renderPodDelScript, validatePodName } from './pod-script.js';
 import { shellQuote } from './shell-quote.js';
 import { IPV4_PATTERN, NODE_NAME_PATTERN, PROBE_ID_PATTERN } from '../model/names.js';
-import type { CheckId, NodeSetup, NodeTools, ProbePodRole } from '../probe/types.js';
+import type { CheckId, NodeSetup, NodeTools, ProbePodRole } from '../model/verify.js';
 import { sectionMarker, splitSections as splitMarkedSections, type Section } from './sections.js';
-import { iptablesGatherCommand, parseFirewallSections } from '../state/iptables-save.js';
+import { iptablesGatherCommand, parseFirewallSections } from './gather-iptables.js';
 import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
 /** The TCP port of the source-address listener inside probe pod a. */
 export const LISTENER_PORT = 7946;

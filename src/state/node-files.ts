@@ -1,8 +1,8 @@
 // The files podnet keeps on every node: the CNI plugin rendered with the node's constants, and the
 // conflist that points container runtimes at it. Both are part of the desired state.
-import { renderConflist } from '../scripts/cni/conflist.js';
-import { renderPlugin } from '../scripts/cni/render-plugin.js';
-import { pluginNetConfig } from '../scripts/pod-script.js';
+import { renderConflist } from '../cni/conflist.js';
+import { renderPlugin } from '../cni/render-plugin.js';
+import { pluginNetConfig } from '../cni/conflist.js';
 import type { FileRole } from '../model/plan.js';
 import type { Cluster, DesiredFile } from '../model/types.js';
 import { sha256Hex } from './sha256.js';

@@ -2,12 +2,13 @@
 // strict setting sits on a path pod traffic crosses. podnet does not own these sysctls: it reports,
 // it never changes them. Pure.
 import type { Warning } from '../model/plan.js';
+import type { RpFilter } from '../model/types.js';
 
 /** The gather's `rp_filter` section: one `DEV VALUE` line per `/proc/sys/net/ipv4/conf/*`. */
 export const RP_FILTER_GATHER_COMMAND =
   'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do v=; [ -r "$f" ] && read -r v < "$f"; [ -n "$v" ] || continue; d=${f%/rp_filter}; printf \'%s %s\\n\' "${d##*/}" "$v"; done';
 
-export type RpFilter = { all: number; [dev: string]: number };
+export type { RpFilter } from '../model/types.js';
 
 /** Parses the section; null when `all` is missing (nothing could be read). */
 export function parseRpFilter(text: string): RpFilter | null {

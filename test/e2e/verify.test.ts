@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { VerifyReport } from '../../src/probe/types.js';
+import type { VerifyReport } from '../../src/model/verify.js';
 import { labNodeExec, labStartNode, labStopNode, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
 import { runPodnet } from '../support/cli.js';
 

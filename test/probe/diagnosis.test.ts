@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { ObservedState } from '../../src/model/types.js';
 import { desiredState, routerDesiredState } from '../../src/state/desired.js';
 import { acceptsPodTraffic, cidrContains, diagnoseCell, NO_CAUSE_FOUND, withDiagnosis, type DiagnosisContext, type DiagnosisNode } from '../../src/probe/diagnosis.js';
-import type { CheckId, NodeSetup, VerifyCell } from '../../src/probe/types.js';
+import type { CheckId, NodeSetup, VerifyCell } from '../../src/model/verify.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { loadObserved } from '../support/ip-fixtures.js';
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assembleChecks, checkStatus, describeProbeFailure, planProbes, type ProbePlanInput, type VerifyNode } from '../../src/probe/probe-plan.js';
 import type { NodeCleanup, ProbeOutcome } from '../../src/scripts/probe-script.js';
-import type { NodeSetup, NodeTools } from '../../src/probe/types.js';
+import type { NodeSetup, NodeTools } from '../../src/model/verify.js';
 
 const NODES: VerifyNode[] = [1, 2, 3].map((n) => ({ name: `node${n}`, address: `192.168.1.1${n}` }));
 const ALL_TOOLS: NodeTools = { ping: true, pingIputils: true, ncOpenbsd: true, socat: false, timeout: true, iptables: true };

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderVerifyJson, renderVerifyText, summarizeChecks, verifyExitCode } from '../../src/render/verify-render.js';
-import type { VerifyCheck, VerifyReport } from '../../src/probe/types.js';
+import type { VerifyCheck, VerifyReport } from '../../src/model/verify.js';
 
 const CROSS: VerifyCheck = {
   id: 'pod-to-pod-cross-node',

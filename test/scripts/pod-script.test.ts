@@ -3,13 +3,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CNI, type CniSpec } from '../../src/model/types.js';
+import { pluginNetConfig } from '../../src/cni/conflist.js';
 import {
   deployedPaths,
   describePluginError,
   parsePodAddOutput,
   parsePodDelOutput,
   parsePodListOutput,
-  pluginNetConfig,
   POD_EXIT,
   renderPodAddScript,
   renderPodDelScript,

@@ -2,7 +2,7 @@
 // lab node. `sh -n` and shellcheck of the rendered scripts: test/scripts/shellcheck.test.ts.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { iptablesGatherCommand } from '../../src/state/iptables-save.js';
+import { iptablesGatherCommand } from '../../src/scripts/gather-iptables.js';
 import { RP_FILTER_GATHER_COMMAND } from '../../src/state/rp-filter.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

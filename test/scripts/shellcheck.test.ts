@@ -8,17 +8,17 @@ import { join } from 'node:path';
 import { DEFAULT_CNI, type CniSpec, type ObservedState } from '../../src/model/types.js';
 import { renderGatherCommand } from '../../src/scripts/gather-script.js';
 import { renderApplyCommand } from '../../src/scripts/apply-script.js';
-import { pluginNetConfig, renderPodAddScript, renderPodDelScript, renderPodListScript } from '../../src/scripts/pod-script.js';
+import { renderPodAddScript, renderPodDelScript, renderPodListScript } from '../../src/scripts/pod-script.js';
 import { renderVerifyCleanupScript, renderVerifyProbeScript, renderVerifySetupScript, type Probe } from '../../src/scripts/probe-script.js';
-import { renderPlugin } from '../../src/scripts/cni/render-plugin.js';
-import { renderConflist } from '../../src/scripts/cni/conflist.js';
+import { renderPlugin } from '../../src/cni/render-plugin.js';
+import { pluginNetConfig, renderConflist } from '../../src/cni/conflist.js';
 import { planDestroyNode } from '../../src/plan/destroy.js';
 import { planNode } from '../../src/plan/plan-node.js';
 import { desiredState } from '../../src/state/desired.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { loadObserved } from '../support/ip-fixtures.js';
 
-const PLUGIN_FILE = join(process.cwd(), 'src', 'scripts', 'cni', 'plugin.sh');
+const PLUGIN_FILE = join(process.cwd(), 'src', 'cni', 'plugin.sh');
 const CUSTOM_CNI: CniSpec = { ...DEFAULT_CNI, binDir: '/usr/libexec/cni', confDir: '/srv/cni/net.d', dataDir: '/srv/cni-store', networkName: 'lab.net_1' };
 const MANAGED_FILES = ['/opt/cni/bin/podnet', '/etc/cni/net.d/10-podnet.conflist', '/etc/iproute2/rt_protos.d/podnet.conf'];
 const NET_CONFIG = pluginNetConfig(renderConflist({ networkName: 'podnet' }));
@@ -90,7 +90,7 @@ function requireShellcheck(): void {
 }
 
 describe('shellcheck on every node script', () => {
-  it('the CNI plugin source file, src/scripts/cni/plugin.sh (line numbers are the file\'s)', () => {
+  it('the CNI plugin source file, src/cni/plugin.sh (line numbers are the file\'s)', () => {
     requireShellcheck();
     const r = spawnSync('shellcheck', ['--shell=sh', '--severity=style', PLUGIN_FILE], { encoding: 'utf8' });
     assert.equal(r.status, 0, `shellcheck ${PLUGIN_FILE}:\n${r.stdout}${r.stderr}`);

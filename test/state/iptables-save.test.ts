@@ -1,7 +1,8 @@
 // Parsing real iptables-save output (test/fixtures/iptables, captured by test/capture-iptables-fixtures.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { joinIptablesWords, parseFirewallSections, parseFirewallText, parseIptablesSave, splitIptablesWords } from '../../src/state/iptables-save.js';
+import { joinIptablesWords, parseFirewallText, parseIptablesSave, splitIptablesWords } from '../../src/state/iptables-save.js';
+import { parseFirewallSections } from '../../src/scripts/gather-iptables.js';
 import { splitSections } from '../../src/scripts/sections.js';
 import { iptablesFixture } from '../support/iptables-fixtures.js';
 

@@ -9,7 +9,7 @@
 // re-check them.
 import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
 import { JSON_FLATTEN_AWK, PLUGIN_SH } from './plugin-source.generated.js';
-import { CNI_NETWORK_NAME_PATTERN, INTERFACE_NAME_PATTERN, IPV4_PATTERN, isSafeDirectory } from '../../model/names.js';
+import { CNI_NETWORK_NAME_PATTERN, INTERFACE_NAME_PATTERN, IPV4_PATTERN, isSafeDirectory } from '../model/names.js';
 
 export interface PluginConstants {
   /** CNI network name (the conflist's `name`); also the store directory under dataDir. */

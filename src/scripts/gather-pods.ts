@@ -3,9 +3,9 @@
 // host-local and podnet's plugin write them). Pure. Pods made by `podnet pod add` and verify are
 // the namespaces whose name is a container id in the store.
 import type { CniSpec, ObservedPods } from '../model/types.js';
-import { NETNS_DIR, deployedPaths } from '../scripts/pod-script.js';
-import { shellQuote } from '../scripts/shell-quote.js';
-import { sectionMarker, sectionMarkerPrintf, type Section } from '../scripts/sections.js';
+import { NETNS_DIR, deployedPaths } from './pod-script.js';
+import { shellQuote } from './shell-quote.js';
+import { sectionMarker, sectionMarkerPrintf, type Section } from './sections.js';
 
 /**
  * The `pods` section's sh: after it, one section per record, `netns NAME`, `store` (the store

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync, readdirSync, readFileSync, existsSy
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderPlugin, type PluginConstants } from '../../../src/scripts/cni/render-plugin.js';
+import { renderPlugin, type PluginConstants } from '../../src/cni/render-plugin.js';
 
 export interface PluginRun {
   /** Process exit status. */

@@ -1,7 +1,6 @@
 // The data of `podnet verify`: the checks, their cells (from → to), and what a node told us about
 // itself while its probe pods were being set up. Pure types and constants.
-import type { ObservedFirewall } from '../model/types.js';
-import type { RpFilter } from '../state/rp-filter.js';
+import type { ObservedFirewall, RpFilter } from './types.js';
 
 export const VERIFY_FORMAT_VERSION = 1;
 

@@ -1,9 +1,9 @@
 // renderPlugin and renderConflist: strict validation of what gets baked in, and the output's shape.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderPlugin, validatePluginConstants, composeBody, DEFAULT_CNI_DATA_DIR, PLUGIN_HEADER_LINES, type PluginConstants } from '../../../src/scripts/cni/render-plugin.js';
-import { PLUGIN_SH, JSON_FLATTEN_AWK } from '../../../src/scripts/cni/plugin-source.generated.js';
-import { renderConflist } from '../../../src/scripts/cni/conflist.js';
+import { renderPlugin, validatePluginConstants, composeBody, DEFAULT_CNI_DATA_DIR, PLUGIN_HEADER_LINES, type PluginConstants } from '../../src/cni/render-plugin.js';
+import { PLUGIN_SH, JSON_FLATTEN_AWK } from '../../src/cni/plugin-source.generated.js';
+import { renderConflist } from '../../src/cni/conflist.js';
 
 const good: PluginConstants = { networkName: 'podnet', bridge: 'v-net-0', subnet: '10.244.1.0/24', gateway: '10.244.1.1', mtu: 1500 };
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderPlugin } from '../../../src/scripts/cni/render-plugin.js';
+import { renderPlugin } from '../../src/cni/render-plugin.js';
 import { CniLab, ip, ipOk, pluginConfig, type CniCall, type PluginRun } from './cni-harness.js';
 
 const NET = 'podnet';
