@@ -8,6 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { labDown, labNodeExec, labRegenerateHostKey, labStartNode, labStopNode, labUp, type LabInfo } from '../../src/lab/lab.js';
 import { runPodnet, runPodnetJson } from '../support/cli.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd');
 
 interface JsonChange {
   action: string;
@@ -27,7 +30,7 @@ const podnetJson = (...args: string[]) => runPodnetJson<JsonReport>(...args);
 
 const changesOf = (report: JsonReport, node: string): JsonChange[] => report.plan.nodes.find((n) => n.node === node)?.changes ?? [];
 
-describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
+describe('podnet diff and apply on the lab', { skip: requirement, timeout: 180_000 }, () => {
   const name = `t${randomBytes(3).toString('hex')}`;
   let lab: LabInfo;
   let file: string;

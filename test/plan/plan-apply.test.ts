@@ -1,6 +1,7 @@
 // The planner's commands really work: build a node in a throw-away network namespace (needs root),
 // plan it, run every step's argv there, gather again — the node then meets its desired state and a
-// second plan is empty. Namespaces are named pnfix-<random>-apply-… and removed in `finally`.
+// second plan is empty. Namespaces are named pnplan-<random>-… and removed in `finally` (not pnfix-:
+// capture-fixtures.test counts those, and may run alongside).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,8 +12,11 @@ import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../..
 import type { Change, Cluster, ObservedState } from '../../src/model/types.js';
 import { planNode } from '../../src/plan/plan.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
+import { needs } from '../support/needs.js';
 
-const RUN_ID = `pnfix-${randomBytes(4).toString('hex')}-apply`;
+const requirement = needs('root', 'netns');
+
+const RUN_ID = `pnplan-${randomBytes(4).toString('hex')}`;
 
 function run(program: string, args: string[], input?: string): string {
   const r = spawnSync(program, args, { encoding: 'utf8', input });
@@ -83,14 +87,14 @@ function converge(ns: string, cluster: Cluster, node: string): Change[] {
 
 const cluster = classicCluster({ bridge: { name: 'v-net-0', mtu: 1500 } });
 
-test('from scratch: the plan converges an empty node', () => {
+test('from scratch: the plan converges an empty node', { skip: requirement }, () => {
   withNode('scratch', 2, (ns) => {
     const changes = converge(ns, cluster, 'node2');
     assert.equal(changes.length, 8);
   });
 });
 
-test('drifted: stale route, wrong address, down bridge, wrong MTU and gateway, missing route — all repaired', () => {
+test('drifted: stale route, wrong address, down bridge, wrong MTU and gateway, missing route — all repaired', { skip: requirement }, () => {
   withNode('drifted', 1, (ns) => {
     run('ip', ['-n', ns, 'link', 'add', 'v-net-0', 'type', 'bridge']);
     run('ip', ['-n', ns, 'link', 'set', 'dev', 'v-net-0', 'alias', 'podnet']);
@@ -112,7 +116,7 @@ test('drifted: stale route, wrong address, down bridge, wrong MTU and gateway, m
   });
 });
 
-test("renamed bridge: podnet's old bridge is deleted and the new one made", () => {
+test("renamed bridge: podnet's old bridge is deleted and the new one made", { skip: requirement }, () => {
   withNode('renamed', 3, (ns) => {
     run('ip', ['-n', ns, 'link', 'add', 'cni-old', 'type', 'bridge']);
     run('ip', ['-n', ns, 'link', 'set', 'dev', 'cni-old', 'alias', 'podnet']);
@@ -123,7 +127,7 @@ test("renamed bridge: podnet's old bridge is deleted and the new one made", () =
   });
 });
 
-test('a removed node: its route is pruned', () => {
+test('a removed node: its route is pruned', { skip: requirement }, () => {
   withNode('removed', 1, (ns) => {
     converge(ns, cluster, 'node1');
     const twoNodes = classicCluster({ bridge: { name: 'v-net-0', mtu: 1500 }, nodes: cluster.nodes.slice(0, 2) });

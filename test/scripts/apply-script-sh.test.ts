@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { Change } from '../../src/model/types.js';
 import { parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
 import { parseGatherOutput } from '../../src/scripts/gather-script.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns');
 
 const step = (object: string, argv: string[]): Change => ({ action: 'create', kind: 'link', object, reason: 'missing', argv });
 
@@ -24,7 +27,7 @@ function runInNetns(ns: string, command: string): { stdout: string; stderr: stri
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-test('sh runs every step in order, then gathers the new state', () => {
+test('sh runs every step in order, then gathers the new state', { skip: requirement }, () => {
   withNetns((ns) => {
     const changes = [
       step('sysctl net.ipv4.ip_forward', ['sysctl', '-w', 'net.ipv4.ip_forward=1']),
@@ -41,7 +44,7 @@ test('sh runs every step in order, then gathers the new state', () => {
   });
 });
 
-test('a failing batch line stops the steps, names that step, and the gather still runs', () => {
+test('a failing batch line stops the steps, names that step, and the gather still runs', { skip: requirement }, () => {
   withNetns((ns) => {
     const changes = [
       step('link v-net-0', ['ip', 'link', 'add', 'v-net-0', 'type', 'bridge']),
@@ -61,7 +64,7 @@ test('a failing batch line stops the steps, names that step, and the gather stil
   });
 });
 
-test('a file step writes the content atomically with its mode, and the gather reads its digest back', async () => {
+test('a file step writes the content atomically with its mode, and the gather reads its digest back', { skip: requirement }, async () => {
   const { mkdtempSync, readFileSync, statSync, readdirSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');

@@ -11,8 +11,9 @@ import { parseGatherOutput, renderGatherCommand } from '../../src/scripts/gather
 import { desiredFirewall, planFirewall } from '../../src/plan/firewall.js';
 import { planDestroyNode } from '../../src/plan/destroy.js';
 import { classicCluster } from '../support/classic-cluster.js';
+import { needs } from '../support/needs.js';
 
-const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces)';
+const requirement = needs('root', 'netns', 'iptables');
 
 function withNetns(fn: (ns: string) => void): void {
   const ns = `pnfw-${randomBytes(3).toString('hex')}`;
@@ -42,7 +43,7 @@ function tables(state: ObservedState): { chains: IptablesChain[]; rules: Iptable
   return state.firewall;
 }
 
-test('the gather reads iptables, rp_filter and the pods of a fresh namespace', { skip }, () => {
+test('the gather reads iptables, rp_filter and the pods of a fresh namespace', { skip: requirement }, () => {
   withNetns((ns) => {
     const state = gather(ns);
     assert.equal(state.firewall?.available, true);
@@ -54,7 +55,7 @@ test('the gather reads iptables, rp_filter and the pods of a fresh namespace', {
   });
 });
 
-test('planned steps run with the real iptables and converge; egress off prunes; destroy leaves nothing', { skip }, () => {
+test('planned steps run with the real iptables and converge; egress off prunes; destroy leaves nothing', { skip: requirement }, () => {
   withNetns((ns) => {
     execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-w', '-P', 'FORWARD', 'DROP']);
     const forward = desiredFirewall({ podCidr: '10.244.0.0/16' });

@@ -17,6 +17,7 @@ import {
   renderPodListScript,
   validatePodName,
 } from '../../src/scripts/pod-script.js';
+import { needs } from '../support/needs.js';
 
 const CONFLIST = '{"cniVersion":"1.0.0","name":"podnet","plugins":[{"type":"podnet"}]}';
 const NET_CONFIG = pluginNetConfig(CONFLIST);
@@ -90,8 +91,7 @@ describe('rendered scripts', () => {
     assert.match(script, /^config='\{"x":"it'\\''s"\}'$/m);
   });
 
-  const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-  test('every script passes sh -n and shellcheck', { skip: shellcheck ? false : 'shellcheck is not installed (apt-get install shellcheck)' }, () => {
+  test('every script passes sh -n and shellcheck', { skip: needs('shellcheck') }, () => {
     for (const script of [renderPodAddScript(input('web1')), renderPodDelScript(input('web1')), renderPodListScript(DEFAULT_CNI)]) {
       const syntax = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
       assert.equal(syntax.status, 0, syntax.stderr);

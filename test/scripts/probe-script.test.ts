@@ -22,6 +22,7 @@ import {
   VerifyOutputError,
   type Probe,
 } from '../../src/scripts/probe-script.js';
+import { needs } from '../support/needs.js';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'verify');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -58,8 +59,7 @@ describe('verify node scripts', () => {
     assert.throws(() => probeCommandLine({ kind: 'ping', target: '10.0.0.1; reboot' }), /not an IPv4 address/);
   });
 
-  const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-  test('every script passes sh -n and shellcheck', { skip: shellcheck ? false : 'shellcheck is not installed (apt-get install shellcheck)' }, () => {
+  test('every script passes sh -n and shellcheck', { skip: needs('shellcheck') }, () => {
     for (const script of [renderVerifySetupScript(INPUT), renderVerifyProbeScript('abcd12', 'node1', PROBES), renderVerifyCleanupScript(INPUT)]) {
       const syntax = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
       assert.equal(syntax.status, 0, syntax.stderr);
