@@ -81,7 +81,10 @@ export function needs(...what: Need[]): string | false {
   const machine = what.filter(isMachineNeed);
   const names = (list: readonly Need[]) => [...new Set(list.map((n) => WHAT[n]))].join(', ');
   if (unitScope && machine.length > 0) return `unit run: needs ${names(machine)} (npm test runs it, as root)`;
-  if (machine.length > 0 && process.geteuid?.() !== 0) return `needs root (${names(machine)}): run npm test as root`;
+  if (machine.length > 0 && process.geteuid?.() !== 0) {
+    const what = names(machine.filter((n) => n !== 'root'));
+    return `needs root${what === '' ? '' : ` (${what})`}: run npm test as root`;
+  }
   const reasons = [...new Set(what.map(unmet).filter((r): r is string => r !== null))];
   return reasons.length === 0 ? false : reasons.join('; ');
 }
