@@ -32,7 +32,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-const UNIT_FILE_TIMEOUT_MS = 30_000;
+const UNIT_FILE_TIMEOUT_MS = 60_000;
 const ROOT_CONCURRENCY = Number(process.env.PODNET_TEST_ROOT_CONCURRENCY ?? Math.min(2, availableParallelism()));
 
 function findTests(dir) {
