@@ -8,6 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPlugin } from '../../src/cni/render-plugin.js';
 import { CniLab, ip, ipOk, pluginConfig, type CniCall, type PluginRun } from './cni-harness.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns');
 
 const NET = 'podnet';
 const BRIDGE = 'v-net-0';
@@ -15,7 +18,7 @@ const SUBNET = '10.244.1.0/24';
 const GATEWAY = '10.244.1.1';
 const MTU = 1400;
 
-describe('podnet CNI plugin: conformance', () => {
+describe('podnet CNI plugin: conformance', { skip: requirement }, () => {
   let lab: CniLab;
   let node: string;
   let plugin: string[];

@@ -7,6 +7,9 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { CniLab, ip, pluginConfig, type PluginRun } from './cni-harness.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns');
 
 const NET = 'podnet';
 const BRIDGE = 'v-net-0';
@@ -60,7 +63,7 @@ function viewOf(lab: CniLab, node: string, podNs: string, hostIf: string): PodVi
   };
 }
 
-describe('podnet plugin side by side with bridge + host-local', () => {
+describe('podnet plugin side by side with bridge + host-local', { skip: requirement }, () => {
   let lab: CniLab;
 
   before(() => {

@@ -8,6 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import { labDown, labNodeExec, labRegenerateHostKey, labStartNode, labStopNode, labUp, type LabInfo } from '../../src/lab/lab.js';
 import { runPodnet, runPodnetJson } from '../support/cli.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd');
 
 interface JsonChange {
   kind: string;
@@ -33,7 +36,7 @@ const changesOf = (report: JsonReport, node: string): JsonChange[] => report.pla
 /** A change's object as people name it: `route 10.244.1.0/24`, `file /etc/cni/net.d/10-podnet.conflist`. */
 const objectOf = (change: JsonChange): string => `${change.kind} ${change.key}`;
 
-describe('podnet diff and apply on the lab', { timeout: 180_000 }, () => {
+describe('podnet diff and apply on the lab', { skip: requirement, timeout: 180_000 }, () => {
   const name = `t${randomBytes(3).toString('hex')}`;
   let lab: LabInfo;
   let file: string;

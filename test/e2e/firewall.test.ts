@@ -10,9 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
-import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+import { labNodeExec, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
 import { runPodnet, runPodnetJson } from '../support/cli.js';
 import { describeRule } from '../../src/render/sentences.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd', 'iptables');
 
 interface JsonChange {
   action: string;
@@ -70,7 +73,7 @@ function normaliseIpJson(text: string): unknown {
   return strip(JSON.parse(text));
 }
 
-describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: skipUnlessRoot, timeout: 300_000 }, () => {
+describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: requirement, timeout: 300_000 }, () => {
   let lab: LabInfo | undefined;
   let file: string;
   let egressFile: string;

@@ -3,8 +3,11 @@
 // traffic going through the router only in gateway mode. Needs root.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+import { labNodeExec, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
 import { runPodnet, runPodnetJson } from '../support/cli.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd');
 
 interface JsonChange {
   action: string;
@@ -33,7 +36,7 @@ function routeChanges(report: JsonReport, host: string): string[] {
 const POD_A = { node: 'node1', name: 'gw-a' };
 const POD_C = { node: 'node3', name: 'gw-c' };
 
-describe('routing mode gateway on a lab with a router', { skip: skipUnlessRoot, timeout: 300_000 }, () => {
+describe('routing mode gateway on a lab with a router', { skip: requirement, timeout: 300_000 }, () => {
   let lab: LabInfo | undefined;
   let hostGwFile: string;
   let gatewayFile: string;

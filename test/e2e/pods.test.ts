@@ -3,8 +3,11 @@
 // addresses, no NAT. Needs root. Pods live in the lab nodes' private /run/netns and end with them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labNodeExec, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+import { labNodeExec, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
 import { runPodnet } from '../support/cli.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd');
 
 const podnet = runPodnet;
 
@@ -29,7 +32,7 @@ const PODS = [
   { node: 'node3', name: 'pt-d' },
 ] as const;
 
-describe('podnet pod on the lab', { skip: skipUnlessRoot, timeout: 180_000 }, () => {
+describe('podnet pod on the lab', { skip: requirement, timeout: 180_000 }, () => {
   let lab: LabInfo | undefined;
   let file: string;
   /** Pod name → its address without prefix, filled by the add test. */

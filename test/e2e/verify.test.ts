@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { VerifyReport } from '../../src/model/verify.js';
-import { labNodeExec, labStartNode, labStopNode, skipUnlessRoot, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
+import { labNodeExec, labStartNode, labStopNode, startTestLab, stopTestLab, type LabInfo } from '../support/lab.js';
 import { runPodnet } from '../support/cli.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd', 'iptables');
 
 const podnet = runPodnet;
 
@@ -30,7 +33,7 @@ function failedCells(report: VerifyReport, check: string): { from: string; to: s
   return cells.filter((c) => c.status === 'fail').map((c) => ({ from: c.from, to: c.to, causes: c.causes ?? [] }));
 }
 
-describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 }, () => {
+describe('podnet verify on the lab', { skip: requirement, timeout: 300_000 }, () => {
   let lab: LabInfo | undefined;
   let file = '';
   let tmp = '';
@@ -330,7 +333,7 @@ describe('podnet verify on the lab', { skip: skipUnlessRoot, timeout: 300_000 },
   });
 });
 
-describe('podnet verify in routing mode gateway (lab with a router)', { skip: skipUnlessRoot, timeout: 180_000 }, () => {
+describe('podnet verify in routing mode gateway (lab with a router)', { skip: requirement, timeout: 180_000 }, () => {
   let lab: LabInfo | undefined;
   let file = '';
 

@@ -3,10 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labDown, labStatus, labUp } from '../../src/lab/lab.js';
-import { skipUnlessRoot, sshToNode, stopTestLab, testLabName } from '../support/lab.js';
+import { sshToNode, stopTestLab, testLabName } from '../support/lab.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd');
 
 for (const nodes of [3, 30]) {
-  test(`a ${nodes}-node lab comes up, every node answers, and it goes down`, { skip: skipUnlessRoot, timeout: 120_000 }, async (t) => {
+  test(`a ${nodes}-node lab comes up, every node answers, and it goes down`, { skip: requirement, timeout: 120_000 }, async (t) => {
     const name = testLabName();
     try {
       const upStarted = performance.now();

@@ -19,7 +19,10 @@ import { labLockFile } from '../../src/lab/lab-lock.js';
 import { isProcessAlive } from '../../src/lab/processes.js';
 import { checkLabPrerequisites } from '../../src/lab/prerequisites.js';
 import { UserError } from '../../src/model/errors.js';
-import { skipUnlessRoot, sshToNode, startTestLab, stopTestLab, testLabName } from '../support/lab.js';
+import { sshToNode, startTestLab, stopTestLab, testLabName } from '../support/lab.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd');
 
 function run(argv: string[]): { code: number; stdout: string; stderr: string } {
   const [program, ...args] = argv;
@@ -58,7 +61,7 @@ async function nodeExec(lab: LabInfo, node: string, script: string): Promise<str
   return r.stdout;
 }
 
-describe('a 3-node lab', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
+describe('a 3-node lab', { skip: requirement, timeout: 120_000 }, () => {
   let lab: LabInfo | undefined;
   let rootBefore: ReturnType<typeof rootNetworkSnapshot>;
 
@@ -239,7 +242,7 @@ describe('a 3-node lab', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
   });
 });
 
-describe('lab down', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
+describe('lab down', { skip: requirement, timeout: 120_000 }, () => {
   test('removes every namespace, process and the state dir; a second down succeeds', async () => {
     const lab = await startTestLab(2);
     try {
@@ -340,7 +343,7 @@ describe('lab down', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
   });
 });
 
-describe('lab nodes and the namespaces of others', { skip: skipUnlessRoot, timeout: 60_000 }, () => {
+describe('lab nodes and the namespaces of others', { skip: requirement, timeout: 60_000 }, () => {
   test('a namespace that existed when a node started still goes away with `ip netns del`', async () => {
     const name = testLabName();
     const pinned = `pnlab-${name}-pin`;
@@ -366,7 +369,7 @@ describe('lab nodes and the namespaces of others', { skip: skipUnlessRoot, timeo
   });
 });
 
-describe('one lab, one writer', { skip: skipUnlessRoot, timeout: 120_000 }, () => {
+describe('one lab, one writer', { skip: requirement, timeout: 120_000 }, () => {
   test('two concurrent ups of one lab build it once and return the same lab', async () => {
     const name = testLabName();
     try {
@@ -407,7 +410,7 @@ describe('lab input and prerequisites', () => {
     await assert.rejects(labDown('../etc'), UserError);
   });
 
-  test('a missing program is named with the exact apt-get command', { skip: skipUnlessRoot }, async () => {
+  test('a missing program is named with the exact apt-get command', { skip: needs('root') }, async () => {
     const path = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {

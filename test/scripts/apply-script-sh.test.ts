@@ -6,6 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { Change, Step } from '../../src/model/plan.js';
 import { parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
 import { parseGatherOutput } from '../../src/scripts/gather-script.js';
+import { needs } from '../support/needs.js';
+
+const requirement = needs('root', 'netns');
 
 const ip = (...args: string[]): Step => ({ run: 'ip', args });
 const link = (key: string, ...steps: Step[]): Change => ({ kind: 'link', key, action: 'create', reason: { code: 'missing' }, steps });
@@ -26,7 +29,7 @@ function runInNetns(ns: string, command: string): { stdout: string; stderr: stri
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-test('sh runs every step in order, then gathers the new state', () => {
+test('sh runs every step in order, then gathers the new state', { skip: requirement }, () => {
   withNetns((ns) => {
     const changes: Change[] = [
       {
@@ -48,7 +51,7 @@ test('sh runs every step in order, then gathers the new state', () => {
   });
 });
 
-test('a failing batch line stops the steps, names that step, and the gather still runs', () => {
+test('a failing batch line stops the steps, names that step, and the gather still runs', { skip: requirement }, () => {
   withNetns((ns) => {
     const changes: Change[] = [
       link('v-net-0', ip('link', 'add', 'v-net-0', 'type', 'bridge')),
@@ -69,7 +72,7 @@ test('a failing batch line stops the steps, names that step, and the gather stil
   });
 });
 
-test('a failure in the middle of a change of several steps names that change and step', () => {
+test('a failure in the middle of a change of several steps names that change and step', { skip: requirement }, () => {
   withNetns((ns) => {
     const changes: Change[] = [
       link('v-net-0', ip('link', 'add', 'v-net-0', 'type', 'bridge'), ip('link', 'set', 'dev', 'v-net-0', 'mtu', '99999999'), ip('link', 'set', 'dev', 'v-net-0', 'up')),
@@ -86,7 +89,7 @@ test('a failure in the middle of a change of several steps names that change and
   });
 });
 
-test('a file step writes the content atomically with its mode, and the gather reads its digest back', async () => {
+test('a file step writes the content atomically with its mode, and the gather reads its digest back', { skip: requirement }, async () => {
   const { mkdtempSync, readFileSync, statSync, readdirSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');

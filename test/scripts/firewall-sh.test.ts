@@ -13,8 +13,9 @@ import { planFirewall } from '../../src/plan/firewall.js';
 import { desiredFirewall } from '../../src/state/desired-firewall.js';
 import { planDestroyNode } from '../../src/plan/destroy.js';
 import { classicCluster } from '../support/classic-cluster.js';
+import { needs } from '../support/needs.js';
 
-const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces)';
+const requirement = needs('root', 'netns', 'iptables');
 
 function withNetns(fn: (ns: string) => void): void {
   const ns = `pnfw-${randomBytes(3).toString('hex')}`;
@@ -44,7 +45,7 @@ function tables(state: ObservedState): { chains: IptablesChain[]; rules: Iptable
   return state.firewall;
 }
 
-test('the gather reads iptables, rp_filter and the pods of a fresh namespace', { skip }, () => {
+test('the gather reads iptables, rp_filter and the pods of a fresh namespace', { skip: requirement }, () => {
   withNetns((ns) => {
     const state = gather(ns);
     assert.equal(state.firewall?.available, true);
@@ -56,7 +57,7 @@ test('the gather reads iptables, rp_filter and the pods of a fresh namespace', {
   });
 });
 
-test('planned steps run with the real iptables and converge; egress off prunes; destroy leaves nothing', { skip }, () => {
+test('planned steps run with the real iptables and converge; egress off prunes; destroy leaves nothing', { skip: requirement }, () => {
   withNetns((ns) => {
     execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-w', '-P', 'FORWARD', 'DROP']);
     const forward = desiredFirewall({ podCidr: '10.244.0.0/16' });

@@ -9,15 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIptablesSave } from '../../src/state/iptables-save.js';
 import { iptablesFixture } from '../support/iptables-fixtures.js';
+import { needs } from '../support/needs.js';
 
-const skip = process.getuid?.() === 0 ? false : 'needs root (network namespaces)';
+const requirement = needs('root', 'netns', 'iptables');
 
 function fixtureNamespaces(): string[] {
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   return list.stdout.split('\n').filter((line) => line.startsWith('pnfwfix-'));
 }
 
-test('the iptables capture script reproduces every committed fixture and cleans up', { skip }, () => {
+test('the iptables capture script reproduces every committed fixture and cleans up', { skip: requirement }, () => {
   const out = mkdtempSync(join(tmpdir(), 'podnet-iptables-fixtures-'));
   const before = fixtureNamespaces();
   try {

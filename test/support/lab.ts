@@ -1,19 +1,16 @@
 // Test fixture: a lab of real nodes (namespaces with sshd) with a unique name, always torn down.
 //
 //   import { withLab } from './lab.js';
-//   test('…', { skip: skipUnlessRoot }, () => withLab(3, async (lab) => { … }));
+//   test('…', { skip: needs('root', 'netns', 'sshd') }, () => withLab(3, async (lab) => { … }));
 //
 // or, to share one lab between the tests of a file:
 //
-//   let lab: LabInfo;
+//   let lab: LabInfo;   (inside a describe whose skip is needs('root', 'netns', 'sshd'): see needs.ts)
 //   before(async () => { lab = await startTestLab(3); });
 //   after(() => stopTestLab(lab));
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { labDown, labSshArgv, labUp, type LabExecResult, type LabInfo } from '../../src/lab/lab.js';
-
-/** A `skip` value for node:test: lab tests need root (CI runs them as root, where they never skip). */
-export const skipUnlessRoot: string | false = process.getuid?.() === 0 ? false : 'lab tests need root';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 

@@ -14,11 +14,13 @@ import {
   labRegenerateHostKey,
   labStartNode,
   labStopNode,
-  skipUnlessRoot,
   startTestLab,
   stopTestLab,
   type LabInfo,
 } from '../../support/lab.js';
+import { needs } from '../../support/needs.js';
+
+const requirement = needs('root', 'netns', 'sshd');
 
 async function connectError(promise: Promise<unknown>): Promise<SshError> {
   try {
@@ -30,7 +32,7 @@ async function connectError(promise: Promise<unknown>): Promise<SshError> {
   assert.fail('expected the connect to fail');
 }
 
-describe('connectNode on the lab', { skip: skipUnlessRoot }, () => {
+describe('connectNode on the lab', { skip: requirement }, () => {
   let lab: LabInfo | undefined;
   let dir: string;
   const nodeOf = (name: string): { name: string; address: string } => {
