@@ -1,7 +1,7 @@
 // A plan is data: per host the changes that bring it in line, each ONE object (kind + key) with
 // an action, typed before/after values, a reason as a code, and the steps that realise it.
 // Nothing here is a sentence: src/render writes them.
-import type { FileRole, HostRole, IptablesTable, ManagementPath, RulePurpose } from './types.js';
+import type { FileRole, HostRole, IptablesTable, ManagementPath, NetworkManagerName, RulePurpose } from './types.js';
 
 export type { FileRole, RulePurpose } from './types.js';
 
@@ -192,7 +192,8 @@ export type Warning =
   | { code: 'iptables-missing'; problem: string }
   | { code: 'foreign-file-left'; path: string }
   | { code: 'store-holds-foreign'; store: string; containers: { id: string; addresses: string[] }[] }
-  | { code: 'subnet'; message: string };
+  | { code: 'subnet'; message: string }
+  | { code: 'network-manager-unconfigured'; manager: NetworkManagerName; path: string };
 
 // ───────────────────────────── plans ─────────────────────────────
 

@@ -130,7 +130,10 @@ export interface DesiredRoute {
 }
 
 /** What a file podnet keeps is for. */
-export type FileRole = 'cni-plugin' | 'cni-config' | 'address-store';
+export type FileRole = 'cni-plugin' | 'cni-config' | 'address-store' | 'networkd-config' | 'networkmanager-config';
+
+/** A host network manager podnet keeps away from its objects. */
+export type NetworkManagerName = 'systemd-networkd' | 'NetworkManager';
 
 /** What one of podnet's iptables rules is for. */
 export type RulePurpose = 'forward-jump' | 'forward-from-pods' | 'forward-to-pods' | 'nat-jump' | 'nat-keep-pod-traffic' | 'nat-masquerade';
@@ -145,6 +148,8 @@ export interface DesiredFile {
   sha256: string;
   /** What the file is for. */
   role: FileRole;
+  /** A command the node runs after the file changed or went (a network manager's reload). */
+  reload?: string[];
 }
 
 /** What a planned host is: a node (bridge, pods, CNI files) or the gateway-mode router (forwarding and routes only). */
@@ -298,4 +303,6 @@ export interface ObservedState {
   rpFilter?: RpFilter;
   /** Pod namespaces and podnet's address store (absent when not gathered). */
   pods?: ObservedPods;
+  /** The network managers systemd reports active (absent: systemd does not run, or not gathered). */
+  networkManagers?: NetworkManagerName[];
 }

@@ -13,6 +13,7 @@ import type { Change, ConflictDetail, Conflict, FileRole, NodePlan, Step, Warnin
 import type { Cluster, HostRole, NodeSpec, ObservedState } from '../model/types.js';
 import { NO_FIREWALL } from '../state/desired-firewall.js';
 import { conflistPath, managedFilePaths, pluginPath, pluginStdinConfig } from '../state/node-files.js';
+import { managerOfDropin, reloadCommand } from '../state/network-managers.js';
 import { POD_NAME_PATTERN, deployedPaths, renderPodDelScript } from '../scripts/pod-script.js';
 import { planFirewall } from './firewall.js';
 import { ManagementGuard } from './management-guard.js';
@@ -70,14 +71,17 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
       warnings.push({ code: 'foreign-file-left', path });
       continue;
     }
-    const role: FileRole = path === pluginPath(cluster) ? 'cni-plugin' : 'cni-config';
+    const manager = managerOfDropin(path);
+    const role: FileRole = manager === 'systemd-networkd' ? 'networkd-config' : manager === 'NetworkManager' ? 'networkmanager-config' : path === pluginPath(cluster) ? 'cni-plugin' : 'cni-config';
+    // A manager that still runs reads its configuration again once podnet's drop-in is gone.
+    const reload: Step[] = manager !== undefined && observed.networkManagers?.includes(manager) === true ? [{ run: 'command', argv: reloadCommand(manager) }] : [];
     files.push({
       kind: 'file',
       key: path,
       action: 'delete',
       before: { path, role, sha256: found.sha256, ...(found.mode !== undefined ? { mode: found.mode } : {}) },
       reason: { code: 'destroy' },
-      steps: [{ run: 'command', argv: ['rm', '-f', path] }],
+      steps: [{ run: 'command', argv: ['rm', '-f', path] }, ...reload],
     });
   }
 

@@ -58,8 +58,9 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
     throw new UserError(`${cluster.sourcePath}: cannot plan:\n${diagnostics.map((d) => `  ${d}`).join('\n')}`);
   }
   const states = gathered.map(({ host, role }): NodeState => {
-    const desired = role === 'router' ? routerDesiredState(cluster, subnets) : desiredState(cluster, subnets, host.name);
     const state = observed.get(host.name) as ObservedState;
+    const desired =
+      role === 'router' ? routerDesiredState(cluster, subnets, state.networkManagers) : desiredState(cluster, subnets, host.name, state.networkManagers);
     return { host, role, desired, observed: state, plan: planNode(desired, state, { podCidr: cluster.podCidr, nodeAddress: host.address }) };
   });
   return { cluster, goal, states, plan: assemblePlan(cluster, states, diagnostics.map((message) => ({ code: 'subnet', message }))) };

@@ -29,6 +29,8 @@ const FILE_ROLE: Record<FileRole, string> = {
   'cni-plugin': 'CNI plugin',
   'cni-config': 'CNI network config',
   'address-store': 'address store',
+  'networkd-config': 'systemd-networkd drop-in',
+  'networkmanager-config': 'NetworkManager drop-in',
 };
 
 /** `route 10.244.2.0/24 via 192.168.1.99 proto static`: a route with everything that identifies it. */
@@ -339,5 +341,10 @@ export function describeWarning(warning: Warning): string {
       );
     case 'subnet':
       return warning.message;
+    case 'network-manager-unconfigured':
+      return warning.manager === 'systemd-networkd'
+        ? `systemd-networkd runs here and deletes routes it did not make (ManageForeignRoutes=yes, its default): ` +
+            `podnet's routes would vanish; this plan writes ${warning.path} and restarts it`
+        : `NetworkManager runs here and may take over podnet's bridge and the pods' veths: this plan writes ${warning.path} and reloads its configuration`;
   }
 }

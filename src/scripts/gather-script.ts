@@ -7,6 +7,18 @@ import { iptablesGatherCommand, parseFirewallSections } from './gather-iptables.
 import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
 import { parseObservedPods, podsGatherCommand } from './gather-pods.js';
 import { sectionMarker, splitSections, type Section } from './sections.js';
+import { NETWORK_MANAGERS } from '../state/network-managers.js';
+import type { NetworkManagerName } from '../model/types.js';
+
+const NETWORK_MANAGERS_GATHER_COMMAND =
+  `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then systemctl is-active ${NETWORK_MANAGERS.map((m) => `${m}.service`).join(' ')} 2>/dev/null; fi; true`;
+
+/** `systemctl is-active` prints one state per unit asked, in order; none without systemd. */
+export function parseNetworkManagers(text: string): NetworkManagerName[] | undefined {
+  const states = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (states.length !== NETWORK_MANAGERS.length) return undefined;
+  return NETWORK_MANAGERS.filter((_, i) => ['active', 'reloading', 'activating'].includes(states[i] ?? ''));
+}
 
 /** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */
 const SECTIONS: ReadonlyArray<readonly [string, string]> = [
@@ -19,6 +31,8 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
   // podnet's FORWARD and NAT rules live here; a node without iptables says so instead of failing.
   ['iptables', iptablesGatherCommand()],
   ['rp_filter', RP_FILTER_GATHER_COMMAND],
+  // Which network managers run (systemd's own test for "booted with systemd"); nothing without systemd.
+  ['network_managers', NETWORK_MANAGERS_GATHER_COMMAND],
 ];
 
 /**
@@ -127,5 +141,7 @@ export function parseGatherOutput(stdout: string, node: string, nodeAddress: str
   if (rpFilter !== null) state.rpFilter = rpFilter;
   const pods = parseObservedPods(list);
   if (pods !== undefined) state.pods = pods;
+  const managers = parseNetworkManagers(sections.get('network_managers') ?? '');
+  if (managers !== undefined) state.networkManagers = managers;
   return state;
 }

@@ -3,6 +3,7 @@
 import {
   PODNET_LINK_ALIAS,
   type Cluster,
+  type NetworkManagerName,
   type DesiredAddress,
   type DesiredBridge,
   type DesiredRoute,
@@ -11,6 +12,7 @@ import {
 } from '../model/types.js';
 import { gatewayAddress, subnetPrefixLength } from './subnets.js';
 import { desiredFiles } from './node-files.js';
+import { networkManagerFiles } from './network-managers.js';
 import { desiredFirewall } from './desired-firewall.js';
 
 /** A node's desired state: unlike the router's, it always has a bridge and its address. */
@@ -18,13 +20,19 @@ export type NodeDesiredState = DesiredState & { bridge: DesiredBridge; address: 
 
 /**
  * The desired state of `nodeName`: podnet's bridge (alias `podnet`, up, the configured MTU), the
- * first host of the node's subnet on it, forwarding on, the CNI plugin and its conflist, and routes:
+ * first host of the node's subnet on it, forwarding on, the CNI plugin and its conflist, a drop-in
+ * for each network manager found running (`networkManagers`, see network-managers.ts), and routes:
  * in `host-gw` mode one per other node (`<peer subnet> via <peer address>`, in cluster order); in
  * `gateway` mode one, `<pod CIDR> via <router address>` (the node's own subnet stays on the bridge,
  * whose connected route is more specific). `subnets` maps every node name to its pod subnet (as
  * allocateSubnets returns them).
  */
-export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, string>, nodeName: string): NodeDesiredState {
+export function desiredState(
+  cluster: Cluster,
+  subnets: ReadonlyMap<string, string>,
+  nodeName: string,
+  networkManagers?: readonly NetworkManagerName[],
+): NodeDesiredState {
   const node = cluster.nodes.find((n) => n.name === nodeName);
   if (node === undefined) throw new Error(`node ${nodeName} is not in ${cluster.sourcePath}`);
   const subnet = subnetOf(subnets, nodeName);
@@ -44,7 +52,7 @@ export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, stri
     },
     ipForward: true,
     routes: cluster.routing === 'gateway' ? [podCidrRoute(cluster, requireRouter(cluster))] : peerRoutes(cluster, subnets, nodeName),
-    files: desiredFiles(cluster, subnet, gateway),
+    files: [...desiredFiles(cluster, subnet, gateway), ...networkManagerFiles(cluster, networkManagers)],
     // FORWARD accepts pod traffic even under a DROP policy; egress NAT when asked for.
     firewall: desiredFirewall(cluster),
   };
@@ -52,11 +60,12 @@ export function desiredState(cluster: Cluster, subnets: ReadonlyMap<string, stri
 
 /**
  * The desired state of the router named in cluster.yaml: forwarding on and, in `gateway` mode, one
- * route per node (`<node subnet> via <node address>`, in cluster order); no bridge, no files. In
+ * route per node (`<node subnet> via <node address>`, in cluster order); no bridge, no CNI files (the
+ * network-manager drop-ins when one runs). In
  * `host-gw` mode a listed router keeps forwarding and holds no podnet routes, so that switching
  * back from `gateway` prunes them.
  */
-export function routerDesiredState(cluster: Cluster, subnets: ReadonlyMap<string, string>): DesiredState {
+export function routerDesiredState(cluster: Cluster, subnets: ReadonlyMap<string, string>, networkManagers?: readonly NetworkManagerName[]): DesiredState {
   const router = requireRouter(cluster);
   const routes: DesiredRoute[] =
     cluster.routing === 'gateway'
@@ -64,7 +73,8 @@ export function routerDesiredState(cluster: Cluster, subnets: ReadonlyMap<string
       : [];
   // The router forwards pod traffic too: podnet's FORWARD rules, never egress NAT (the nodes do that).
   const firewall = desiredFirewall({ podCidr: cluster.podCidr });
-  return { node: router.name, role: 'router', subnet: cluster.podCidr, ipForward: true, routes, files: [], firewall };
+  const files = networkManagerFiles(cluster, networkManagers);
+  return { node: router.name, role: 'router', subnet: cluster.podCidr, ipForward: true, routes, files, firewall };
 }
 
 function peerRoutes(cluster: Cluster, subnets: ReadonlyMap<string, string>, nodeName: string): DesiredRoute[] {

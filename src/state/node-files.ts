@@ -1,11 +1,13 @@
 // The files podnet keeps on every node: the CNI plugin rendered with the node's constants, and the
-// conflist that points container runtimes at it. Both are part of the desired state.
+// conflist that points container runtimes at it (both part of the desired state), and the drop-ins
+// that keep a host network manager away (see network-managers.ts).
 import { renderConflist } from '../cni/conflist.js';
 import { renderPlugin } from '../cni/render-plugin.js';
 import { pluginNetConfig } from '../cni/conflist.js';
 import type { FileRole } from '../model/plan.js';
 import type { Cluster, DesiredFile } from '../model/types.js';
 import { sha256Hex } from './sha256.js';
+import { NETWORK_MANAGER_DROPINS } from './network-managers.js';
 
 /** The plugin's file name in the CNI bin dir (the conflist's plugin `type`). */
 export const PLUGIN_FILE_NAME = 'podnet';
@@ -21,7 +23,7 @@ export function conflistPath(cluster: Pick<Cluster, 'cni'>): string {
 
 /** Every path podnet manages on a node (what gather reads the digests of). */
 export function managedFilePaths(cluster: Pick<Cluster, 'cni'>): string[] {
-  return [pluginPath(cluster), conflistPath(cluster)];
+  return [pluginPath(cluster), conflistPath(cluster), ...NETWORK_MANAGER_DROPINS];
 }
 
 function file(path: string, mode: string, content: string, role: FileRole): DesiredFile {

@@ -27,6 +27,8 @@ export interface GatherStdoutOptions {
   files?: readonly FakeFile[];
   /** Override ip_forward ("0" or "1"). */
   ipForward?: string;
+  /** The `network_managers` section as systemctl prints it (test/fixtures/network-managers); absent: empty. */
+  networkManagers?: string;
 }
 
 /** One JSON document per line, as `ip -j` prints it. */
@@ -42,6 +44,7 @@ export function gatherStdout(options: GatherStdoutOptions): string {
     ['ssh_connection', `192.168.1.1 50000 ${options.address} 22`],
     ...(options.iptables !== undefined ? [['iptables', iptablesFixture(options.iptables)] as [string, string]] : []),
     ['rp_filter', 'all 0\ndefault 0\neth0 0'],
+    ['network_managers', (options.networkManagers ?? '').trimEnd()],
     ['files', files.map((f) => f.path).join('\n')],
     ['files_sha256', files.map((f) => `${f.sha256}  ${f.path}`).join('\n')],
     ['files_mode', files.map((f) => `${f.mode} ${f.path}`).join('\n')],
