@@ -483,15 +483,15 @@ cmd_gc() {
   # and a fixed number of processes however many are stale: one rm, one ip -batch.
   # The valid list reaches awk on its stdin, ahead of the store (an environment variable is
   # limited to 128 KiB: a few thousand attachments). Its lines always hold a tab, the marker none.
-  stale=$({ printf '%s\n' "$valid" '@@store'; store_list '' ''; } | awk -F '\t' '
-    !store { if ($0 == "@@store") store = 1; else if ($0 != "") { pair[$1 "\t" $2] = 1; id[$1] = 1 }; next }
+  stale=$({ printf '%s\n' "$valid" 'end-of-valid'; store_list '' ''; } | awk -F '\t' '
+    !store { if ($0 == "end-of-valid") store = 1; else if ($0 != "") { pair[$1 "\t" $2] = 1; id[$1] = 1 }; next }
     $2 == "" || (!(($2 "\t" $3) in pair) && !($3 == "" && ($2 in id))) { print }')
   if [ -n "$stale" ]; then
     printf '%s\n' "$stale" | STORE=$STORE awk -F '\t' '$1 != "" { print ENVIRON["STORE"] "/" $1 }' | xargs rm -f --
     # The node ends of their veths: the links whose alias is "podnet CONTAINERID IFNAME" of a
     # stale attachment (the alias host_link gives them), deleted in one ip -batch.
-    dels=$( (printf '%s\n' "$stale" '@@links'; ip -o link show 2> /dev/null) | awk -F '\t' '
-      $0 == "@@links" { links = 1; next }
+    dels=$( (printf '%s\n' "$stale" 'end-of-stale'; ip -o link show 2> /dev/null) | awk -F '\t' '
+      $0 == "end-of-stale" { links = 1; next }
       !links { if ($2 != "") stale["podnet " substr($2, 1, 240) " " $3] = 1; next }
       {
         at = index($0, "\\    alias ")

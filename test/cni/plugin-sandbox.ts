@@ -50,8 +50,9 @@ export class PluginSandbox {
     chmodSync(this.pluginPath, 0o755);
   }
 
-  config(cniVersion = '1.1.0', extra: Record<string, unknown> = {}): string {
-    return JSON.stringify({ cniVersion, name: this.constants.networkName, type: 'podnet', ...extra });
+  /** The network configuration, compact or pretty-printed (one line per value, as some runtimes send it). */
+  config(cniVersion = '1.1.0', extra: Record<string, unknown> = {}, pretty = false): string {
+    return JSON.stringify({ cniVersion, name: this.constants.networkName, type: 'podnet', ...extra }, null, pretty ? 2 : undefined);
   }
 
   run(command: string, env: Record<string, string>, stdin: string): SandboxRun {
@@ -75,8 +76,8 @@ export class PluginSandbox {
   }
 
   /** GC keeping the given attachments. */
-  gc(valid: { containerID: string; ifname: string }[]): SandboxRun {
-    return this.run('GC', {}, this.config('1.1.0', { 'cni.dev/valid-attachments': valid }));
+  gc(valid: { containerID: string; ifname: string }[], pretty = false): SandboxRun {
+    return this.run('GC', {}, this.config('1.1.0', { 'cni.dev/valid-attachments': valid }, pretty));
   }
 
   cleanup(): void {
