@@ -71,7 +71,10 @@ function arr(p,   k, c) {
     die("expected , or ] at offset " (i - 1))
   }
 }
-{ s = s $0 "\n" }
+# The whole input as one record (no JSON text holds a raw \001): appending line by line would copy
+# the text read so far once per line, quadratic in a pretty-printed configuration.
+BEGIN { RS = "\001" }
+{ s = (NR > 1 ? s RS : "") $0 }
 END {
   n = length(s); i = 1; depth = 0
   ws()

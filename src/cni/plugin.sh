@@ -20,7 +20,6 @@ LOCK_FILE="$STORE/lock"
 LAST_RESERVED_FILE="$STORE/last_reserved_ip.0"
 # The cniVersion errors are reported in until the configuration's own version is known.
 REPLY_VERSION=$LATEST_VERSION
-TAB=$(printf '\t')
 FLAT=''
 
 # ───────────── JSON in: a strict parser that flattens stdin into one line per value ─────────────
@@ -86,6 +85,14 @@ check_container_id() {
   esac
 }
 
+# check_netns: CNI_NETNS must be an absolute path (the spec: "the path to the network namespace").
+check_netns() {
+  case $CNI_NETNS in
+    /*) ;;
+    *) fail 4 "invalid CNI_NETNS: it must be an absolute path, not $CNI_NETNS" ;;
+  esac
+}
+
 check_ifname() {
   case $CNI_IFNAME in
     . | .. | *[!A-Za-z0-9_.-]* | ????????????????*)
@@ -133,6 +140,7 @@ int_to_ip() {
 }
 
 # ip_to_int TEXT: sets IP_INT to the number of a dotted quad; exit 1 when TEXT is not one.
+# Octets are decimal even with leading zeros (sh arithmetic would read 010 as octal and abort on 08).
 ip_to_int() {
   case $1 in
     '' | *[!0-9.]* | *..* | .* | *.) return 1 ;;
@@ -143,10 +151,15 @@ ip_to_int() {
   set -- $1
   IFS=$old_ifs
   [ $# -eq 4 ] || return 1
+  IP_INT=0
   for octet in "$@"; do
+    case $octet in ????*) return 1 ;; esac
+    while :; do
+      case $octet in 0?*) octet=${octet#0} ;; *) break ;; esac
+    done
     [ "$octet" -le 255 ] || return 1
+    IP_INT=$((IP_INT * 256 + octet))
   done
-  IP_INT=$((($1 << 24) + ($2 << 16) + ($3 << 8) + $4))
 }
 
 # ───────────── the pod's veth, node end ─────────────
@@ -203,23 +216,28 @@ unlock_store() {
 }
 
 # store_list '' '': one line "ip<TAB>containerid<TAB>ifname" per allocation (ifname empty in the
-# old one-line format, which host-local matches on the container id alone).
+# old one-line format, which host-local matches on the container id alone; both empty for an
+# empty allocation file, see allocate).
 # store_list CONTAINERID IFNAME: only the addresses allocated to that attachment.
+# The names reach awk on a pipe (printf is built in), not as arguments: no ARG_MAX on a big store.
 store_list() {
   want_id=$1
   want_if=$2
   set -- "$STORE"/[0-9]*.[0-9]*.[0-9]*.[0-9]*
   [ -e "$1" ] || return 0
-  WANT_ID=$want_id WANT_IF=$want_if awk '
-    function emit() {
-      if (file == "") return
-      if (ENVIRON["WANT_ID"] == "") print ip "\t" id "\t" ifn
-      else if (id == ENVIRON["WANT_ID"] && (ifn == ENVIRON["WANT_IF"] || ifn == "")) print ip
-    }
+  printf '%s\n' "$@" | WANT_ID=$want_id WANT_IF=$want_if awk '
     function trim(x) { gsub(/^[ \t\r]+|[ \t\r]+$/, "", x); return x }
-    FNR == 1 { emit(); file = FILENAME; ip = FILENAME; sub(/.*\//, "", ip); id = trim($0); ifn = "" }
-    FNR == 2 { ifn = trim($0) }
-    END { emit() }' "$@"
+    {
+      file = $0; ip = file; sub(/.*\//, "", ip); id = ""; ifn = ""; lines = 0
+      while ((getline line < file) > 0) {
+        lines++
+        if (lines == 1) id = trim(line)
+        else { ifn = trim(line); break }
+      }
+      close(file)
+      if (ENVIRON["WANT_ID"] == "") print ip "\t" id "\t" ifn
+      else if (lines > 0 && id == ENVIRON["WANT_ID"] && (ifn == ENVIRON["WANT_IF"] || ifn == "")) print ip
+    }'
 }
 
 # store_find CONTAINERID IFNAME: the addresses allocated to that attachment.
@@ -247,6 +265,10 @@ allocate() {
   while [ "$tries" -gt 0 ]; do
     if [ "$candidate" -ne "$GATEWAY_INT" ]; then
       int_to_ip "$candidate"
+      # An empty allocation file is one whose writer was killed between creating and writing it:
+      # every writer (this plugin, host-local) creates and writes under the lock we hold, so no one
+      # is still writing it. It holds no container: take it back.
+      [ -f "$STORE/$IP_STR" ] && [ ! -s "$STORE/$IP_STR" ] && rm -f "$STORE/$IP_STR"
       # set -C: the file is created exclusively (O_EXCL), as host-local does.
       if [ ! -e "$STORE/$IP_STR" ] &&
         (set -C && printf '%s\r\n%s' "$CNI_CONTAINERID" "$CNI_IFNAME" > "$STORE/$IP_STR") 2> /dev/null; then
@@ -295,6 +317,7 @@ mac_of() {
 cmd_add() {
   require_env CNI_CONTAINERID CNI_NETNS CNI_IFNAME CNI_PATH
   check_container_id
+  check_netns
   check_ifname
   read_config
   host_link "$CNI_CONTAINERID" "$CNI_IFNAME"
@@ -388,6 +411,7 @@ check_failed() {
 cmd_check() {
   require_env CNI_CONTAINERID CNI_NETNS CNI_IFNAME CNI_PATH
   check_container_id
+  check_netns
   check_ifname
   read_config
   json_get '["prevResult"]' o > /dev/null || fail 7 "invalid network configuration: CHECK needs prevResult"
@@ -454,15 +478,34 @@ cmd_gc() {
     }
     END { for (k in id) print id[k] "\t" ifn[k] }')
   lock_store
-  stale=$(store_list '' '' | VALID=$valid awk -F '\t' '
-    BEGIN { n = split(ENVIRON["VALID"], lines, "\n")
-            for (k = 1; k <= n; k++) { split(lines[k], f, "\t"); pair[f[1] "\t" f[2]] = 1; id[f[1]] = 1 } }
-    !(($2 "\t" $3) in pair) && !($3 == "" && ($2 in id)) { print }')
-  printf '%s\n' "$stale" | while IFS=$TAB read -r address id ifname; do
-    [ -n "$address" ] || continue
-    rm -f "$STORE/$address"
-    remove_host_link "$id" "$ifname" || printf 'podnet: GC cannot remove %s: %s\n' "$HOST_IF" "$ERR" >&2
-  done
+  # Stale: an allocation whose attachment is not valid, and every empty allocation file (its
+  # writer was killed before writing it: see allocate). Linear in the store and the valid list,
+  # and a fixed number of processes however many are stale: one rm, one ip -batch.
+  # The valid list reaches awk on its stdin, ahead of the store (an environment variable is
+  # limited to 128 KiB: a few thousand attachments). Its lines always hold a tab, the marker none.
+  stale=$({ printf '%s\n' "$valid" 'end-of-valid'; store_list '' ''; } | awk -F '\t' '
+    !store { if ($0 == "end-of-valid") store = 1; else if ($0 != "") { pair[$1 "\t" $2] = 1; id[$1] = 1 }; next }
+    $2 == "" || (!(($2 "\t" $3) in pair) && !($3 == "" && ($2 in id))) { print }')
+  if [ -n "$stale" ]; then
+    printf '%s\n' "$stale" | STORE=$STORE awk -F '\t' '$1 != "" { print ENVIRON["STORE"] "/" $1 }' | xargs rm -f --
+    # The node ends of their veths: the links whose alias is "podnet CONTAINERID IFNAME" of a
+    # stale attachment (the alias host_link gives them), deleted in one ip -batch.
+    dels=$( (printf '%s\n' "$stale" 'end-of-stale'; ip -o link show 2> /dev/null) | awk -F '\t' '
+      $0 == "end-of-stale" { links = 1; next }
+      !links { if ($2 != "") stale["podnet " substr($2, 1, 240) " " $3] = 1; next }
+      {
+        at = index($0, "\\    alias ")
+        if (at == 0) next
+        alias = substr($0, at + 11)
+        if (!(alias in stale)) next
+        split($0, w, " "); name = w[2]; sub(/:$/, "", name); sub(/@.*/, "", name)
+        if (name ~ /^pn[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/) print "link del dev " name
+      }')
+    if [ -n "$dels" ]; then
+      printf '%s\n' "$dels" | ip -force -batch - > /dev/null 2>&1 ||
+        printf 'podnet: GC could not remove every stale node interface: %s\n' "$(printf '%s' "$dels" | tr '\n' ' ')" >&2
+    fi
+  fi
   unlock_store
 }
 

@@ -11,6 +11,7 @@ import {
   parseVerifyCleanupOutput,
   parseVerifyProbeOutput,
   parseVerifySetupOutput,
+  setupWorkDir,
   renderVerifyCleanupScript,
   renderVerifyProbeScript,
   renderVerifySetupScript,
@@ -93,6 +94,12 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
   const cleanups = new Map<string, NodeCleanup>();
   const cleanupProblems: string[] = [];
   let observed = new Map<string, ObservedState>();
+  /** Each node's work directory, as its setup reported it (also when the rest of its output was not usable). */
+  const workDirs = new Map<string, string>();
+  const workDirOf = (node: string): { workDir?: string } => {
+    const workDir = workDirs.get(node);
+    return workDir !== undefined ? { workDir } : {};
+  };
 
   const exec = async (node: NodeSpec, script: string): Promise<{ code: number | null; stdout: string; stderr: string }> => {
     const connection = await transport.connect(node);
@@ -114,6 +121,8 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
           try {
             touched.add(node.name);
             const r = await exec(node, renderVerifySetupScript({ cni: cluster.cni, probeId, node: node.name, netConfig }));
+            const workDir = setupWorkDir(node.name, probeId, r.stdout);
+            if (workDir !== undefined) workDirs.set(node.name, workDir);
             if (r.code !== 0) throw new Error(`the verify setup failed (exit ${String(r.code)}): ${r.stderr.trim()}`);
             setups.set(node.name, parseVerifySetupOutput(node.name, probeId, r.stdout));
           } catch (err) {
@@ -148,7 +157,7 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
           const node = nodes.find((n) => n.name === nodeName);
           if (!node || options.signal?.aborted) return;
           try {
-            const r = await exec(node, renderVerifyProbeScript(probeId, node.name, probes));
+            const r = await exec(node, renderVerifyProbeScript(probeId, node.name, probes, workDirs.get(node.name) ?? ''));
             if (r.code !== 0) throw new Error(`exit ${String(r.code)}: ${r.stderr.trim()}`);
             outcomes.set(node.name, parseVerifyProbeOutput(r.stdout));
           } catch (err) {
@@ -167,7 +176,7 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
         .map((node) =>
           limit(async () => {
             try {
-              const r = await exec(node, renderVerifyCleanupScript({ cni: cluster.cni, probeId, node: node.name, netConfig }));
+              const r = await exec(node, renderVerifyCleanupScript({ cni: cluster.cni, probeId, node: node.name, netConfig, ...workDirOf(node.name) }));
               const cleanup = parseVerifyCleanupOutput(probeId, r.stdout);
               cleanups.set(node.name, cleanup);
               for (const problem of cleanup.errors) cleanupProblems.push(`${node.name}: ${problem}`);

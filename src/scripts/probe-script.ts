@@ -27,11 +27,31 @@ export function probePodName(probeId: string, role: ProbePodRole): string {
   return name;
 }
 
-/** A directory of the node's own for this run's files (listener log and PID, probe results). */
-export function probeWorkDir(probeId: string, node: string): string {
+/**
+ * The mktemp template of this run's directory on the node (listener log and PID, probe results):
+ * setup creates it fresh with `mktemp -d` (never a path an earlier run or another user could have
+ * made) and reports it; probe and cleanup get that path back (see isProbeWorkDir).
+ */
+export function probeWorkDirTemplate(probeId: string, node: string): string {
   if (!PROBE_ID_PATTERN.test(probeId)) throw new Error(`probe id ${JSON.stringify(probeId)} must be 4-12 of a-z0-9`);
   if (!NODE_NAME_PATTERN.test(node)) throw new Error(`node name ${JSON.stringify(node)} is not a valid node name`);
-  return `/tmp/podnet-verify-${probeId}-${node}`;
+  return `/tmp/podnet-verify-${probeId}-${node}.XXXXXXXXXX`;
+}
+
+/** Whether path is a directory mktemp made from this run's template (what setup reports). */
+export function isProbeWorkDir(path: string, probeId: string, node: string): boolean {
+  const prefix = probeWorkDirTemplate(probeId, node).replace(/X+$/, '');
+  return path.startsWith(prefix) && /^[A-Za-z0-9]{10}$/.test(path.slice(prefix.length));
+}
+
+function checkedWorkDir(path: string, probeId: string, node: string): string {
+  if (!isProbeWorkDir(path, probeId, node)) throw new Error(`verify work directory ${JSON.stringify(path)} is not one setup made for this run`);
+  return path;
+}
+
+/** sh that sets dir to the reported work directory, ending the script with 97 unless it is a directory of ours. */
+function useWorkDir(path: string): string {
+  return `dir=${shellQuote(path)}; [ -d "$dir" ] && [ ! -L "$dir" ] && [ -O "$dir" ] || exit 97`;
 }
 
 export interface VerifyScriptInput {
@@ -40,6 +60,11 @@ export interface VerifyScriptInput {
   node: string;
   /** The plugin's network config (see pluginNetConfig). */
   netConfig: string;
+}
+
+export interface VerifyCleanupInput extends VerifyScriptInput {
+  /** The work directory setup reported; absent when setup reported none (cleanup then makes its own). */
+  workDir?: string;
 }
 
 const ROLES: readonly ProbePodRole[] = ['a', 'b'];
@@ -57,12 +82,14 @@ function subshell(script: string): string {
  * beyond the gather: the filter and nat tables (as the gather reads them), rp_filter per interface, pod MTUs.
  */
 export function renderVerifySetupScript(input: VerifyScriptInput): string {
-  const dir = probeWorkDir(input.probeId, input.node);
+  const template = probeWorkDirTemplate(input.probeId, input.node);
   const podA = probePodName(input.probeId, 'a');
   const lines = [
     'set -u',
-    `dir=${shellQuote(dir)}`,
-    'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97',
+    // A fresh directory (mode 700) every run, reported first so probe and cleanup use it.
+    `dir=$(mktemp -d ${shellQuote(template)}) || exit 97`,
+    section('workdir'),
+    'printf \'%s\\n\' "$dir"',
     // bash's `command -v` also names a file it cannot execute: require an executable regular file.
     'have() { p=$(command -v "$1" 2>/dev/null) && [ -f "$p" ] && [ -x "$p" ]; }',
     section('tools'),
@@ -134,6 +161,12 @@ function parseTools(text: string): NodeTools {
 }
 
 export class VerifyOutputError extends Error {}
+
+/** The work directory a setup's output reports, even when the setup did not run to its end (cleanup removes it). */
+export function setupWorkDir(node: string, probeId: string, stdout: string): string | undefined {
+  const workDir = splitSections(stdout).find((s) => s.name === 'workdir')?.body;
+  return workDir !== undefined && isProbeWorkDir(workDir, probeId, node) ? workDir : undefined;
+}
 
 /** The setup exec's output. Throws VerifyOutputError when it did not run to its end. */
 export function parseVerifySetupOutput(node: string, probeId: string, stdout: string): NodeSetup {
@@ -223,9 +256,8 @@ export function probeCommandLine(command: ProbeCommand): string {
 export const PROBE_BATCH = 48;
 
 /** PROBE: the node's probes as background jobs, PROBE_BATCH at a time, then their results in id order. */
-export function renderVerifyProbeScript(probeId: string, node: string, probes: readonly Probe[]): string {
-  const dir = probeWorkDir(probeId, node);
-  const lines = ['set -u', `dir=${shellQuote(dir)}`, 'mkdir -m 700 "$dir" 2>/dev/null || [ -d "$dir" ] || exit 97'];
+export function renderVerifyProbeScript(probeId: string, node: string, probes: readonly Probe[], workDir: string): string {
+  const lines = ['set -u', useWorkDir(checkedWorkDir(workDir, probeId, node))];
   probes.forEach((probe, i) => {
     const id = String(Math.trunc(probe.id));
     if (i > 0 && i % PROBE_BATCH === 0) lines.push('wait');
@@ -261,11 +293,12 @@ export function parseVerifyProbeOutput(stdout: string): Map<number, ProbeOutcome
 // ───────────────────────────── cleanup ─────────────────────────────
 
 /** CLEANUP: print the listener's log, end it by its PID, delete both probe pods, remove the work dir. */
-export function renderVerifyCleanupScript(input: VerifyScriptInput): string {
-  const dir = probeWorkDir(input.probeId, input.node);
+export function renderVerifyCleanupScript(input: VerifyCleanupInput): string {
   const lines = [
     'set -u',
-    `dir=${shellQuote(dir)}`,
+    input.workDir !== undefined
+      ? useWorkDir(checkedWorkDir(input.workDir, input.probeId, input.node))
+      : `dir=$(mktemp -d ${shellQuote(probeWorkDirTemplate(input.probeId, input.node))}) || exit 97`,
     section('listen-log'),
     'cat "$dir/listen.log" 2>/dev/null',
     'if [ -f "$dir/listen.pid" ]; then kill "$(cat "$dir/listen.pid")" 2>/dev/null; fi',

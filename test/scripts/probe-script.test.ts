@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { iptablesGatherCommand } from '../../src/scripts/gather-iptables.js';
 import { RP_FILTER_GATHER_COMMAND } from '../../src/state/rp-filter.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_CNI } from '../../src/model/types.js';
 import {
@@ -15,7 +16,10 @@ import {
   PROBE_BATCH,
   probeCommandLine,
   probePodName,
-  probeWorkDir,
+  isProbeWorkDir,
+  probeWorkDirTemplate,
+  renderVerifyCleanupScript,
+  setupWorkDir,
   renderVerifyProbeScript,
   renderVerifySetupScript,
   VerifyOutputError,
@@ -35,12 +39,49 @@ const PROBES: Probe[] = [
 ];
 
 describe('verify node scripts', () => {
-  test('probe pod names and the work directory are fixed by the probe id and node', () => {
+  test('probe pod names are fixed by the probe id; the work directory only names them in its mktemp template', () => {
     assert.equal(probePodName('abcd12', 'a'), 'podnet-probe-abcd12-a');
     assert.equal(probePodName('abcd12', 'b'), 'podnet-probe-abcd12-b');
-    assert.equal(probeWorkDir('abcd12', 'node1'), '/tmp/podnet-verify-abcd12-node1');
+    assert.equal(probeWorkDirTemplate('abcd12', 'node1'), '/tmp/podnet-verify-abcd12-node1.XXXXXXXXXX');
     assert.throws(() => probePodName('AB;rm', 'a'), /probe id/);
-    assert.throws(() => probeWorkDir('abcd12', '../x'), /node name/);
+    assert.throws(() => probeWorkDirTemplate('abcd12', '../x'), /node name/);
+    assert.equal(isProbeWorkDir('/tmp/podnet-verify-abcd12-node1.Ab12Cd34Ef', 'abcd12', 'node1'), true);
+    assert.equal(isProbeWorkDir('/tmp/podnet-verify-abcd12-node1', 'abcd12', 'node1'), false);
+    assert.equal(isProbeWorkDir('/tmp/podnet-verify-abcd12-node2.Ab12Cd34Ef', 'abcd12', 'node1'), false);
+    assert.equal(isProbeWorkDir('/tmp/podnet-verify-abcd12-node1.Ab12Cd34E/', 'abcd12', 'node1'), false);
+  });
+
+  test('setup makes a fresh work directory with mktemp -d every run and reports it; probe and cleanup use only that', () => {
+    const setup = renderVerifySetupScript(INPUT);
+    assert.ok(!setup.includes('mkdir'), 'setup never creates (or reuses) a fixed path');
+    // The setup's first lines, up to the report of the directory, run for real twice.
+    const lines = setup.split('\n');
+    const head = lines.slice(0, lines.findIndex((l) => l.includes('"$dir"')) + 1).join('\n');
+    const made: string[] = [];
+    try {
+      for (let run = 0; run < 2; run++) {
+        const r = spawnSync('sh', ['-c', head], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const dir = setupWorkDir('node1', 'abcd12', r.stdout);
+        assert.ok(dir !== undefined, r.stdout);
+        made.push(dir);
+        assert.equal(statSync(dir).mode & 0o777, 0o700);
+      }
+      assert.notEqual(made[0], made[1]);
+    } finally {
+      for (const dir of made) rmSync(dir, { recursive: true, force: true });
+    }
+    const dir = '/tmp/podnet-verify-abcd12-node1.Ab12Cd34Ef';
+    const probe = renderVerifyProbeScript('abcd12', 'node1', PROBES, dir);
+    assert.match(probe, /^dir='?\/tmp\/podnet-verify-abcd12-node1\.Ab12Cd34Ef'?; \[ -d "\$dir" \] && \[ ! -L "\$dir" \] && \[ -O "\$dir" \] \|\| exit 97$/m);
+    // A directory that is not there is not made: the probe script stops.
+    const r = spawnSync('sh', ['-c', probe], { encoding: 'utf8' });
+    assert.equal(r.status, 97);
+    assert.equal(existsSync(dir), false);
+    assert.throws(() => renderVerifyProbeScript('abcd12', 'node1', PROBES, '/tmp/podnet-verify-abcd12-node1'), /not one setup made/);
+    assert.throws(() => renderVerifyProbeScript('abcd12', 'node1', PROBES, ''), /not one setup made/);
+    assert.match(renderVerifyCleanupScript({ ...INPUT, workDir: dir }), /^dir='?\/tmp\/podnet-verify-abcd12-node1\.Ab12Cd34Ef'?; /m);
+    assert.match(renderVerifyCleanupScript(INPUT), /^dir=\$\(mktemp -d '?\/tmp\/podnet-verify-abcd12-node1\.XXXXXXXXXX'?\) \|\| exit 97$/m);
   });
 
   test('probe command lines: ping in a pod or on the node, DF with a size, TCP with nc or socat', () => {
@@ -58,12 +99,12 @@ describe('verify node scripts', () => {
   });
 
   test('the probe script runs the probes in the background, PROBE_BATCH at a time, then prints results in id order', () => {
-    const script = renderVerifyProbeScript('abcd12', 'node1', PROBES);
+    const script = renderVerifyProbeScript('abcd12', 'node1', PROBES, '/tmp/podnet-verify-abcd12-node1.Ab12Cd34Ef');
     assert.equal(script.match(/ &$/gm)?.length, PROBES.length);
     assert.equal(script.match(/^wait$/gm)?.length, 1);
     assert.ok(script.indexOf('\nwait\n') > script.lastIndexOf(' &'));
     const many = Array.from({ length: PROBE_BATCH * 2 + 1 }, (_, id): Probe => ({ ...PROBES[0]!, id }));
-    const batched = renderVerifyProbeScript('abcd12', 'node1', many);
+    const batched = renderVerifyProbeScript('abcd12', 'node1', many, '/tmp/podnet-verify-abcd12-node1.Ab12Cd34Ef');
     assert.equal(batched.match(/^wait$/gm)?.length, 3, 'a wait after each full batch and one at the end');
     const outcomes = parseVerifyProbeOutput(
       '@@podnet probe 0\n0\nPING 10.244.2.2 …\n1 packets transmitted, 1 received\n' +

@@ -63,6 +63,8 @@ function renderSampleApplies(): Array<[string, string]> {
 }
 
 /** Every script podnet sends to a node, by a name for the failure message. */
+const WORK_DIR = '/tmp/podnet-verify-abcd12-node1.Ab12Cd34Ef';
+
 function renderedScripts(): Array<[string, string]> {
   return [
     ['gather (no files, no pods)', renderGatherCommand()],
@@ -74,8 +76,9 @@ function renderedScripts(): Array<[string, string]> {
     ['pod list', renderPodListScript(DEFAULT_CNI)],
     ['pod list (custom CNI paths)', renderPodListScript(CUSTOM_CNI)],
     ['verify setup', renderVerifySetupScript(VERIFY)],
-    ['verify probe', renderVerifyProbeScript('abcd12', 'node1', PROBES)],
-    ['verify cleanup', renderVerifyCleanupScript(VERIFY)],
+    ['verify probe', renderVerifyProbeScript('abcd12', 'node1', PROBES, WORK_DIR)],
+    ['verify cleanup', renderVerifyCleanupScript({ ...VERIFY, workDir: WORK_DIR })],
+    ['verify cleanup (no work dir reported)', renderVerifyCleanupScript(VERIFY)],
     ['plugin (default)', renderPlugin({ networkName: 'podnet', bridge: 'v-net-0', subnet: '10.244.1.0/24', gateway: '10.244.1.1', mtu: 1500 })],
     ['plugin (custom)', renderPlugin({ networkName: 'lab.net_1', bridge: 'br-pods', subnet: '172.20.0.0/16', gateway: '172.20.255.254', mtu: 9000, dataDir: '/srv/cni-store' })],
   ];
