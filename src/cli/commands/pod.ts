@@ -59,13 +59,18 @@ export function renderPodList(nodes: readonly NodePods[]): string {
       lines.push(`${entry.node}: UNREACHABLE: ${entry.error}`);
       continue;
     }
-    if (entry.pods.length === 0) {
-      lines.push(`${entry.node}: no pods`);
+    const pods = entry.pods.filter((p) => p.podnet);
+    // Namespaces podnet did not make (containerd's cni-<uuid>, say): named apart, never podnet's pods.
+    const others = entry.pods.filter((p) => !p.podnet).map((p) => p.name);
+    const notPodnets = others.length > 0 ? [`  not podnet's (left alone): ${others.join(', ')}`] : [];
+    if (pods.length === 0) {
+      lines.push(`${entry.node}: no pods`, ...notPodnets);
       continue;
     }
     lines.push(`${entry.node}:`);
-    const width = Math.max(...entry.pods.map((p) => p.name.length));
-    for (const pod of entry.pods) lines.push(renderPodLine(pod, width));
+    const width = Math.max(...pods.map((p) => p.name.length));
+    for (const pod of pods) lines.push(renderPodLine(pod, width));
+    lines.push(...notPodnets);
   }
   return lines.join('\n') + '\n';
 }
@@ -113,7 +118,7 @@ export function registerPod(program: Command): void {
   withCommonOptions(
     pod
       .command('list')
-      .description("every node's pods (network namespaces) with their addresses, and the plugin's allocations; all nodes in parallel")
+      .description("every node's pods (namespaces podnet's address store holds an address for) with their addresses; other namespaces named apart; all nodes in parallel")
       .argument('<file>', 'the cluster.yaml')
       .argument('[node]', 'only this node')
       .option('-f, --forks <n>', 'how many nodes to work on at once', parseForks, 10),
