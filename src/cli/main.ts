@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../model/errors.js';
 import { registerCommands } from './commands/index.js';
+import { escapeControlKeepNewlines } from '../render/terminal-safe.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('podnet')
@@ -17,7 +18,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof UserError) {
-      process.stderr.write(`podnet: ${err.message}\n`);
+      // A UserError may quote a node (a plugin's error, stderr): its control characters are escaped.
+      process.stderr.write(`podnet: ${escapeControlKeepNewlines(err.message)}\n`);
       return err.exitCode;
     }
     throw err;
@@ -27,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`podnet: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`podnet: internal error: ${escapeControlKeepNewlines(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     process.exit(1);
   },
 );

@@ -8,6 +8,7 @@ import { buildClusterState } from '../plan/node-state.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderRecap, type NodeResult } from '../render/recap.js';
+import { escapeControl, escapeControlKeepNewlines, escapeJsonControl } from '../render/terminal-safe.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
 import { applyPlan, type RunOptions } from '../run/apply.js';
@@ -84,7 +85,7 @@ const PROBLEM_LABEL: Record<ProblemStatus, string> = { unreachable: 'UNREACHABLE
 
 /** `diff`'s lines for the hosts it could not gather, after the plan. */
 export function renderProblems(gathered: GatherResult): string {
-  return [...gathered.problems].map(([node, p]) => `${node}: ${PROBLEM_LABEL[p.status]}: ${p.message}\n`).join('');
+  return [...gathered.problems].map(([node, p]) => `${node}: ${PROBLEM_LABEL[p.status]}: ${escapeControl(p.message)}\n`).join('');
 }
 
 /** The hosts not gathered in the JSON output: unreachable, failed (gather ran but failed) and errors (bugs), by name. */
@@ -110,7 +111,7 @@ export async function runPlanCommand(
     hooks: {
       onProgress: (node, event) => {
         progress.update(node, event);
-        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${event.stack}\n`);
+        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${escapeControlKeepNewlines(event.stack)}\n`);
       },
       ...(options.verbose
         ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) }
@@ -137,7 +138,7 @@ export async function runPlanCommand(
           ...problemsJson(gathered),
           execs: Object.fromEntries(await transport.execCounts()),
         };
-        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
       } else {
         process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
         process.stdout.write(renderProblems(gathered));
@@ -157,7 +158,7 @@ export async function runPlanCommand(
         results: allResults,
         execs: Object.fromEntries(await transport.execCounts()),
       };
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
     } else {
       process.stdout.write(renderRecap(allResults, { color: useColor() }));
     }

@@ -1,6 +1,7 @@
 // Live progress per node on a terminal (one line per node, redrawn in place); plain lines otherwise.
 import pc from 'picocolors';
 import type { ProgressEvent } from '../run/events.js';
+import { escapeControl } from '../render/terminal-safe.js';
 
 function describe(event: ProgressEvent): string {
   switch (event.kind) {
@@ -16,12 +17,13 @@ function describe(event: ProgressEvent): string {
       return `checking convergence (attempt ${event.attempt})`;
     case 'converged':
       return 'converged';
+    // Messages carry node output (stderr): escaped, so they cannot drive the terminal.
     case 'failed':
-      return `failed: ${event.message}`;
+      return `failed: ${escapeControl(event.message)}`;
     case 'unreachable':
-      return `unreachable: ${event.message}`;
+      return `unreachable: ${escapeControl(event.message)}`;
     case 'error':
-      return `internal error: ${event.message}`;
+      return `internal error: ${escapeControl(event.message)}`;
   }
 }
 

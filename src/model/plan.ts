@@ -172,9 +172,12 @@ export type ConflictCode = ConflictDetail['code'];
 export interface Offence {
   kind: 'link' | 'address' | 'route';
   key: string;
-  action: Action;
+  /** `keep`: an address podnet keeps (no change) whose connected route already takes a protected address. */
+  action: Action | 'keep';
   /** For an address or route: which protected address it takes. */
   takes?: { address: string; what: 'node-address' | 'ssh-address' | 'ssh-client' };
+  /** For an address: the connected route the kernel installs with it (`10.0.1.0/24`), which takes `takes`. */
+  connectedRoute?: string;
 }
 
 /** Why a node is refused: the plan would cut the management (SSH) path. */

@@ -247,6 +247,11 @@ export interface ManagementPath {
   peerAddress: string;
   /** The interface that carries localAddress. */
   dev?: string;
+  /**
+   * SSH_CONNECTION was empty on the node (e.g. cleared by sudo's env_reset): localAddress is only
+   * the configured address and the client's address is not known. Route-changing plans are refused.
+   */
+  unknown?: true;
 }
 
 /** A chain as iptables-save lists it: built-in chains have a policy, user chains none. */

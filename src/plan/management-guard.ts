@@ -1,6 +1,16 @@
 // The management path: a plan must never delete or re-address the link, address or route that
 // carries the SSH session to the node (or the node's own address). The planner and destroy both
 // record what they would touch here; a node with any offence is refused.
+//
+// An address carries a route too: `ip address add 10.0.1.1/24 dev v-net-0` makes the kernel add
+// `10.0.1.0/24 dev v-net-0`, so an address whose network holds the SSH client sends the replies
+// to the operator into the bridge. Every address podnet adds or keeps is checked for that.
+//
+// When the node could not say where the SSH session comes from (SSH_CONNECTION empty: management
+// `unknown`), every change to a link, address or route is an offence: podnet cannot tell whether it
+// cuts the session. sysctl, files and iptables changes are not reported here and stay allowed: they
+// do not change which interface or route carries the session (podnet's iptables rules only accept
+// or masquerade pod traffic; its files are the CNI plugin and conflist).
 import type { Action, Offence, Refusal } from '../model/plan.js';
 import type { ObservedState } from '../model/types.js';
 import { parseIpv4Dst, rangeContains } from './values.js';
@@ -13,7 +23,15 @@ export class ManagementGuard {
     private readonly nodeAddress: string,
   ) {}
 
+  private get unknown(): boolean {
+    return this.observed.management?.unknown === true;
+  }
+
   link(name: string, action: Action): void {
+    if (this.unknown) {
+      this.offences.push({ kind: 'link', key: name, action });
+      return;
+    }
     const dev = this.observed.management?.dev;
     if (dev !== undefined && dev === name) this.offences.push({ kind: 'link', key: name, action });
   }
@@ -21,15 +39,43 @@ export class ManagementGuard {
   /** An address podnet deletes (`text` is its key). */
   address(local: string, key: string): void {
     const management = this.observed.management;
-    if (local === this.nodeAddress) this.offences.push({ kind: 'address', key, action: 'delete', takes: { address: local, what: 'node-address' } });
+    if (this.unknown) this.offences.push({ kind: 'address', key, action: 'delete' });
+    else if (local === this.nodeAddress) this.offences.push({ kind: 'address', key, action: 'delete', takes: { address: local, what: 'node-address' } });
     else if (local === management?.localAddress) this.offences.push({ kind: 'address', key, action: 'delete', takes: { address: local, what: 'ssh-address' } });
   }
 
+  /**
+   * An address podnet adds (`create`) or keeps (`keep`): the connected route the kernel installs
+   * with it must not take a protected address other than the address itself. When the SSH
+   * session already comes in on that link, the route is the path itself, not a diversion.
+   */
+  addressRoute(address: { local: string; prefixlen: number; dev: string }, key: string, action: 'create' | 'keep'): void {
+    if (this.unknown) {
+      if (action === 'create') this.offences.push({ kind: 'address', key, action });
+      return;
+    }
+    if (this.observed.management?.dev === address.dev) return;
+    const range = parseIpv4Dst(`${address.local}/${address.prefixlen}`);
+    if (range === null) return;
+    const network = `${range.getFirst().toString()}/${address.prefixlen}`;
+    const taken = this.protectedAddresses().find((p) => p.address !== address.local && rangeContains(range, p.address));
+    if (taken !== undefined) this.offences.push({ kind: 'address', key, action, takes: taken, connectedRoute: network });
+  }
+
   route(dst: string, action: Action): void {
+    if (this.unknown) {
+      this.offences.push({ kind: 'route', key: dst, action });
+      return;
+    }
     const range = parseIpv4Dst(dst);
     if (range === null) return;
+    const taken = this.protectedAddresses().find(({ address }) => rangeContains(range, address));
+    if (taken !== undefined) this.offences.push({ kind: 'route', key: dst, action, takes: taken });
+  }
+
+  private protectedAddresses(): NonNullable<Offence['takes']>[] {
     const management = this.observed.management;
-    const protectedAddresses: NonNullable<Offence['takes']>[] = [
+    return [
       { address: this.nodeAddress, what: 'node-address' },
       ...(management !== undefined
         ? [
@@ -38,8 +84,6 @@ export class ManagementGuard {
           ]
         : []),
     ];
-    const taken = protectedAddresses.find(({ address }) => rangeContains(range, address));
-    if (taken !== undefined) this.offences.push({ kind: 'route', key: dst, action, takes: taken });
   }
 
   /** The node plan's refusal, or undefined when nothing would touch the management path. */

@@ -27,6 +27,7 @@ function planBridgeLink(p: Planning, want: DesiredBridge): boolean {
       { run: 'ip', args: ['link', 'set', 'dev', want.name, 'up'] },
     ];
     const after: LinkValue = { name: want.name, kind: 'bridge', alias: want.alias, ...(want.mtu !== undefined ? { mtu: want.mtu } : {}), up: true };
+    p.guard.link(want.name, 'create');
     p.add('link-set', { kind: 'link', key: want.name, action: 'create', after, reason: { code: 'missing' }, steps });
     return true;
   }
@@ -65,6 +66,7 @@ function planBridgeAddresses(p: Planning, want: DesiredAddress): void {
   for (const address of p.observed.addresses.filter((a) => a.dev === want.dev)) {
     if (address.family === 'inet' && address.local === want.local && address.prefixlen === want.prefixlen) {
       present = true;
+      p.guard.addressRoute(want, addressKey(addressValue(address)), 'keep');
       continue;
     }
     if (isIpv6LinkLocal(address)) continue; // the kernel's own, on every link that is up
@@ -79,6 +81,7 @@ function planBridgeAddresses(p: Planning, want: DesiredAddress): void {
   }
   if (!present) {
     const after = { address: wantText, dev: want.dev };
+    p.guard.addressRoute(want, addressKey(after), 'create');
     const steps: Step[] = [{ run: 'ip', args: ['address', 'add', wantText, 'dev', want.dev] }];
     p.add('address-create', { kind: 'address', key: addressKey(after), action: 'create', after, reason: { code: 'missing' }, steps });
   }

@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import type { Change, Conflict, Plan } from '../model/plan.js';
 import { describeChange, describeConflict } from './sentences.js';
+import { escapeStrings } from './terminal-safe.js';
 
 /** failed: the node answered but a command failed or it did not converge; error: a bug in podnet. */
 export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error';
@@ -36,7 +37,8 @@ export interface RunReport {
   results: NodeResult[];
 }
 
-export function renderRecap(results: readonly NodeResult[], opts: { color: boolean }): string {
+export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { color: boolean }): string {
+  const results = escapeStrings(nodeTextResults); // errors and keys from nodes reach the terminal escaped
   const c = opts.color ? pc : pc.createColors(false);
   const width = Math.max(4, ...results.map((r) => r.node.length));
   const lines = ['', 'RECAP'];

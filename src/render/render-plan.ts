@@ -16,6 +16,7 @@ import {
 } from '../model/plan.js';
 import type { HostRole } from '../model/types.js';
 import { describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from './sentences.js';
+import { escapeJsonControl, escapeStrings } from './terminal-safe.js';
 import type { Paint } from './paint.js';
 
 export interface RenderOptions {
@@ -49,7 +50,8 @@ function palette(color: boolean): Palette {
 }
 
 /** The plan as text: per node a header, one line per changed object with its reason, then a summary. */
-export function renderPlanText(plan: Plan, opts: RenderOptions): string {
+export function renderPlanText(nodeTextPlan: Plan, opts: RenderOptions): string {
+  const plan = escapeStrings(nodeTextPlan); // node text (aliases, keys, paths) reaches the terminal escaped
   const paint = palette(opts.color);
   const out: string[] = [];
   for (const warning of plan.warnings ?? []) out.push(`warning: ${describeWarning(warning)}`, '');
@@ -128,7 +130,7 @@ export function renderPlanJson(plan: Plan): string {
       ...(node.warnings !== undefined ? { warnings: node.warnings.map(sortKeys) } : {}),
     })),
   };
-  return `${collapseStringArrays(JSON.stringify(canonical, null, 2))}\n`;
+  return `${escapeJsonControl(collapseStringArrays(JSON.stringify(canonical, null, 2)))}\n`;
 }
 
 /** Puts arrays of plain strings (argv) on one line: `"argv": ["ip", "link", "add", …]`. */

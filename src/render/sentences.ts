@@ -302,19 +302,31 @@ const PROTECTED: Record<NonNullable<Offence['takes']>['what'], string> = {
 };
 
 function describeOffence(offence: Offence): string {
+  const action = offence.action === 'keep' ? 'kept' : offence.action;
+  if (offence.takes === undefined && offence.kind !== 'link') return `${offence.kind} ${offence.key} (${action})`;
   switch (offence.kind) {
     case 'link':
-      return `link ${offence.key} (${offence.action}) carries the SSH session`;
+      return `link ${offence.key} (${action}) carries the SSH session`;
     case 'address':
-      return `address ${offence.key} (${offence.action}) is ${PROTECTED[offence.takes?.what ?? 'node-address']}`;
+      if (offence.connectedRoute !== undefined && offence.takes !== undefined) {
+        return `address ${offence.key} (${action}) brings the connected route ${offence.connectedRoute}, which would take the path to ${PROTECTED[offence.takes.what]} ${offence.takes.address}`;
+      }
+      return `address ${offence.key} (${action}) is ${PROTECTED[offence.takes?.what ?? 'node-address']}`;
     case 'route':
-      return `route ${offence.key} (${offence.action}) would take the path to ${offence.takes !== undefined ? `${PROTECTED[offence.takes.what]} ${offence.takes.address}` : 'the node'}`;
+      return `route ${offence.key} (${action}) would take the path to ${offence.takes !== undefined ? `${PROTECTED[offence.takes.what]} ${offence.takes.address}` : 'the node'}`;
   }
 }
 
 /** Why a node is refused: `refusing to touch node1's management path (SSH from … to …): …`. */
 export function describeRefusal(node: string, refusal: Refusal): string {
   const m = refusal.management;
+  if (m?.unknown === true) {
+    return (
+      `refusing to change links, addresses or routes on ${node}: its management path is unknown ` +
+      `(the node reported no SSH_CONNECTION, so podnet cannot tell which of them carry the SSH session): ` +
+      refusal.offences.map(describeOffence).join('; ')
+    );
+  }
   const path = m === undefined ? `node address ${refusal.nodeAddress}` : `SSH from ${m.peerAddress} to ${m.localAddress}${m.dev !== undefined ? ` on ${m.dev}` : ''}`;
   return `refusing to touch ${node}'s management path (${path}): ${refusal.offences.map(describeOffence).join('; ')}`;
 }

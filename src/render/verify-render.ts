@@ -9,6 +9,7 @@ import {
   type VerifySummary,
 } from '../model/verify.js';
 import { NO_PAINT, type StatusPaint } from './paint.js';
+import { escapeJsonControl, escapeStrings } from './terminal-safe.js';
 
 const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', 'not-run': '·' };
 const WORD: Record<CellStatus, string> = { pass: 'ok', fail: 'FAILED', 'not-run': 'not run' };
@@ -100,7 +101,8 @@ export interface RenderVerifyOptions {
   paint?: StatusPaint;
 }
 
-export function renderVerifyText(report: VerifyReport, options: RenderVerifyOptions): string {
+export function renderVerifyText(nodeTextReport: VerifyReport, options: RenderVerifyOptions): string {
+  const report = escapeStrings(nodeTextReport); // diagnoses quote node output: escaped for the terminal
   const paint = options.paint ?? NO_PAINT;
   const lines: string[] = [];
   for (const check of report.checks) {
@@ -119,5 +121,5 @@ export function renderVerifyText(report: VerifyReport, options: RenderVerifyOpti
 }
 
 export function renderVerifyJson(report: VerifyReport): string {
-  return JSON.stringify({ ...report, formatVersion: VERIFY_FORMAT_VERSION }, null, 2) + '\n';
+  return escapeJsonControl(JSON.stringify({ ...report, formatVersion: VERIFY_FORMAT_VERSION }, null, 2)) + '\n';
 }

@@ -112,13 +112,18 @@ function section(sections: Map<string, string>, name: string): string {
   return text;
 }
 
-/** Parse `SSH_CONNECTION` ("client_ip client_port server_ip server_port"); the fallback is the configured address. */
+/**
+ * Parse `SSH_CONNECTION` ("client_ip client_port server_ip server_port"). When it is empty or
+ * unreadable the path is `unknown` (the local address falls back to the configured one): the
+ * guard then refuses every link, address and route change on the node.
+ */
 export function parseManagementPath(sshConnection: string, nodeAddress: string, state: Pick<ObservedState, 'addresses'>): ManagementPath {
   const parts = sshConnection.trim().split(/\s+/);
-  const localAddress = parts.length === 4 && parts[2] ? parts[2] : nodeAddress;
-  const peerAddress = parts.length === 4 && parts[0] ? parts[0] : '';
+  const known = parts.length === 4 && parts[0] !== '' && parts[2] !== '';
+  const localAddress = known ? (parts[2] as string) : nodeAddress;
+  const peerAddress = known ? (parts[0] as string) : '';
   const dev = state.addresses.find((a) => a.local === localAddress)?.dev;
-  return { localAddress, peerAddress, ...(dev ? { dev } : {}) };
+  return { localAddress, peerAddress, ...(dev ? { dev } : {}), ...(known ? {} : { unknown: true as const }) };
 }
 
 /** The gathered state of a node; `filePaths` are the managed files the command was rendered with. */

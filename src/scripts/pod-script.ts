@@ -19,6 +19,7 @@ export const POD_EXIT = {
   exists: 91,
   netnsFailed: 92,
   pluginFailed: 93,
+  notPodnets: 94,
 } as const;
 
 /** Throws an Error unless name is an acceptable pod name. */
@@ -106,12 +107,38 @@ export function renderPodAddScript(input: PodScriptInput): string {
   ].join('\n');
 }
 
-/** DEL: the plugin's DEL (idempotent, also when the namespace is gone), then the namespace. */
+/**
+ * Whether namespace "$pod" is podnet's: an allocation in podnet's address store whose container id
+ * (the file's first line, host-local style, maybe ending in CR) is the pod's name — `pod add` and
+ * verify's probes use the namespace's name as the container id, and destroy trusts the same mark.
+ * Other software's namespaces (containerd's `cni-<uuid>`) fit the pod name pattern too and are
+ * never podnet's to delete. Builtins only (`read`) in the loop, whatever the store holds.
+ */
+const IS_PODNETS_FUNCTION = [
+  "cr=$(printf '\\r')",
+  'is_podnets() {',
+  '  for f in "$store"/*; do',
+  '    [ -f "$f" ] || continue',
+  '    id=',
+  '    IFS= read -r id < "$f" || [ -n "$id" ] || continue',
+  '    [ "${id%"$cr"}" = "$pod" ] && return 0',
+  '  done',
+  '  return 1',
+  '}',
+];
+
+/**
+ * DEL: the plugin's DEL (idempotent, also when the namespace is gone), then the namespace. A
+ * namespace that is not podnet's (no allocation for it) is refused before anything runs.
+ */
 export function renderPodDelScript(input: PodScriptInput): string {
   return [
     ...scriptHeader(input),
+    `store=${shellQuote(deployedPaths(input.cni).store)}`,
+    ...IS_PODNETS_FUNCTION,
     'existed=0',
     '[ -e "$netns" ] && existed=1',
+    `if [ "$existed" = 1 ] && ! is_podnets; then printf '%s\\n' "$store" >&2; exit ${POD_EXIT.notPodnets}; fi`,
     'out=$(run_plugin DEL)',
     'rc=$?',
     'if [ "$rc" -ne 0 ]; then',
@@ -128,7 +155,8 @@ export function renderPodDelScript(input: PodScriptInput): string {
 
 /**
  * LIST: every namespace with its IPv4 addresses (a section `netns NAME` holding `ip -j -4 addr`),
- * then every allocation in the store (a section `allocation ADDRESS CONTAINERID IFNAME`). Needs no plugin.
+ * then every allocation in the store (a section `allocation ADDRESS CONTAINERID IFNAME`). Needs no
+ * plugin. A namespace is podnet's pod when an allocation names it (see IS_PODNETS_FUNCTION).
  */
 export function renderPodListScript(cni: CniSpec): string {
   validateCni(cni);
@@ -175,7 +203,7 @@ export type PodAddOutcome =
 
 export type PodDelOutcome =
   | { ok: true; existed: boolean }
-  | { ok: false; reason: 'not-deployed' | 'netns-failed' | 'plugin-failed' | 'unexpected'; message: string };
+  | { ok: false; reason: 'not-deployed' | 'not-podnets' | 'netns-failed' | 'plugin-failed' | 'unexpected'; message: string };
 
 function firstLines(text: string): string {
   return text.trim().split('\n').slice(0, 5).join('; ');
@@ -240,6 +268,16 @@ export function parsePodDelOutput(pod: string, r: ScriptResult): PodDelOutcome {
       return { ok: true, existed: /existed=1/.test(r.stdout) };
     case POD_EXIT.notDeployed:
       return { ok: false, reason: 'not-deployed', message: notDeployedMessage(r.stderr) };
+    case POD_EXIT.notPodnets: {
+      const store = firstLines(r.stderr);
+      return {
+        ok: false,
+        reason: 'not-podnets',
+        message:
+          `network namespace ${pod} is not podnet's (podnet's address store${store !== '' ? ` ${store}` : ''} holds no address for it): ` +
+          'left alone; if podnet made it and its address is already released, remove it with `ip netns del`',
+      };
+    }
     case POD_EXIT.netnsFailed:
       return { ok: false, reason: 'netns-failed', message: `cannot delete network namespace ${pod}: ${firstLines(r.stderr)}` };
     case POD_EXIT.pluginFailed:
@@ -257,6 +295,8 @@ export interface PodEntry {
   addresses: string[];
   /** Addresses the podnet store holds for this container id. */
   allocated: string[];
+  /** podnet's pod: the store holds an address for it. Other namespaces are only listed apart. */
+  podnet: boolean;
 }
 
 /**
@@ -269,7 +309,7 @@ export function parsePodListOutput(stdout: string): PodEntry[] {
   const entry = (name: string, netns: boolean): PodEntry => {
     let e = byName.get(name);
     if (!e) {
-      e = { name, netns, addresses: [], allocated: [] };
+      e = { name, netns, addresses: [], allocated: [], podnet: false };
       byName.set(name, e);
     }
     if (netns) e.netns = true;
@@ -288,7 +328,9 @@ export function parsePodListOutput(stdout: string): PodEntry[] {
       }
       pod.addresses = addrs.filter((a) => a.family === 'inet' && a.dev !== 'lo').map((a) => `${a.local}/${a.prefixlen}`);
     } else if (name === 'allocation' && first && second) {
-      entry(second, false).allocated.push(first);
+      const pod = entry(second, false);
+      pod.allocated.push(first);
+      pod.podnet = true;
     }
   }
   const sorted = [...byName.values()];

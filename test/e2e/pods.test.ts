@@ -202,4 +202,20 @@ describe('podnet pod on the lab', { skip: requirement, timeout: 180_000 }, () =>
     assert.equal(del.stdout, 'pod pt-c on node2: already gone\n');
     assert.doesNotMatch(await onNode('node2', ['ls', STORE]), new RegExp(`^${address.replace(/\./g, '\\.')}$`, 'm'));
   });
+
+  test("containerd's cni-<uuid> namespace is not podnet's: pod del refuses it and leaves it, pod list names it apart", async () => {
+    const foreign = 'cni-0f3c6e1a-6d4b-4c55-9d1e-2a7b3c4d5e6f';
+    await onNode('node3', ['ip', 'netns', 'add', foreign]);
+    try {
+      const del = podnet('pod', 'del', file, 'node3', foreign);
+      assert.notEqual(del.code, 0, del.stdout);
+      assert.match(del.stderr, new RegExp(`network namespace ${foreign} is not podnet's`));
+      assert.match(await onNode('node3', ['ip', 'netns', 'list']), new RegExp(`^${foreign}`, 'm'), 'the namespace is still there');
+      const list = podnet('pod', 'list', file, 'node3');
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`^node3:\n  pt-d .*\n  not podnet's \\(left alone\\): ${foreign}\n$`));
+    } finally {
+      await labNodeExec(lab!.name, 'node3', ['ip', 'netns', 'del', foreign]);
+    }
+  });
 });

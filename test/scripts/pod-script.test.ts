@@ -157,11 +157,11 @@ describe('parsing what the node sent back', () => {
       '',
     ].join('\n');
     assert.deepEqual(parsePodListOutput(stdout), [
-      { name: 'broken', netns: true, addresses: [], allocated: [] },
-      { name: 'empty', netns: true, addresses: [], allocated: [] },
-      { name: 'web1', netns: true, addresses: ['10.244.1.2/24'], allocated: ['10.244.1.2'] },
-      { name: 'web2', netns: true, addresses: ['10.244.1.3/24'], allocated: ['10.244.1.3'] },
-      { name: '4f2a9c', netns: false, addresses: [], allocated: ['10.244.1.9'] },
+      { name: 'broken', netns: true, addresses: [], allocated: [], podnet: false },
+      { name: 'empty', netns: true, addresses: [], allocated: [], podnet: false },
+      { name: 'web1', netns: true, addresses: ['10.244.1.2/24'], allocated: ['10.244.1.2'], podnet: true },
+      { name: 'web2', netns: true, addresses: ['10.244.1.3/24'], allocated: ['10.244.1.3'], podnet: true },
+      { name: '4f2a9c', netns: false, addresses: [], allocated: ['10.244.1.9'], podnet: true },
     ]);
     assert.deepEqual(parsePodListOutput(''), []);
   });

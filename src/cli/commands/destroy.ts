@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { buildClusterState } from '../../plan/node-state.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
 import { renderRecap } from '../../render/recap.js';
+import { escapeControlKeepNewlines, escapeJsonControl } from '../../render/terminal-safe.js';
 import { readCluster } from '../read-cluster.js';
 import { SshTransport } from '../../run/ssh-transport.js';
 import { applyPlan, type RunOptions } from '../../run/apply.js';
@@ -44,7 +45,7 @@ export async function runDestroy(
     hooks: {
       onProgress: (node, event) => {
         progress.update(node, event);
-        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${event.stack}\n`);
+        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${escapeControlKeepNewlines(event.stack)}\n`);
       },
       ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
     },
@@ -64,7 +65,7 @@ export async function runDestroy(
     const allResults = results.length > 0 ? results : problemResults(gathered);
     if (json) {
       const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await transport.execCounts()) };
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
     } else {
       process.stdout.write(renderRecap(allResults, { color }));
     }

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { PodEntry } from '../../scripts/pod-script.js';
 import { readCluster } from '../read-cluster.js';
+import { escapeControl, escapeJsonControl, escapeStrings } from '../../render/terminal-safe.js';
 import { addPod, deletePod, listPods, type NodePods, type PodOptions } from '../../run/pods.js';
 import { SshTransport } from '../../run/ssh-transport.js';
 import type { Transport } from '../../run/transport.js';
@@ -52,20 +53,26 @@ function renderPodLine(pod: PodEntry, width: number): string {
 }
 
 /** Text for `pod list`: a block per node. */
-export function renderPodList(nodes: readonly NodePods[]): string {
+export function renderPodList(nodeTextNodes: readonly NodePods[]): string {
+  const nodes = escapeStrings(nodeTextNodes); // names and errors from nodes reach the terminal escaped
   const lines: string[] = [];
   for (const entry of nodes) {
     if ('error' in entry) {
       lines.push(`${entry.node}: UNREACHABLE: ${entry.error}`);
       continue;
     }
-    if (entry.pods.length === 0) {
-      lines.push(`${entry.node}: no pods`);
+    const pods = entry.pods.filter((p) => p.podnet);
+    // Namespaces podnet did not make (containerd's cni-<uuid>, say): named apart, never podnet's pods.
+    const others = entry.pods.filter((p) => !p.podnet).map((p) => p.name);
+    const notPodnets = others.length > 0 ? [`  not podnet's (left alone): ${others.join(', ')}`] : [];
+    if (pods.length === 0) {
+      lines.push(`${entry.node}: no pods`, ...notPodnets);
       continue;
     }
     lines.push(`${entry.node}:`);
-    const width = Math.max(...entry.pods.map((p) => p.name.length));
-    for (const pod of entry.pods) lines.push(renderPodLine(pod, width));
+    const width = Math.max(...pods.map((p) => p.name.length));
+    for (const pod of pods) lines.push(renderPodLine(pod, width));
+    lines.push(...notPodnets);
   }
   return lines.join('\n') + '\n';
 }
@@ -86,11 +93,11 @@ export function registerPod(program: Command): void {
     const cluster = readCluster(file);
     const added = await withTransport(options, (transport) => addPod(transport, cluster, node, name, podOptions(options)));
     if (options.output === 'json') {
-      process.stdout.write(JSON.stringify(added.result, null, 2) + '\n');
+      process.stdout.write(escapeJsonControl(JSON.stringify(added.result, null, 2)) + '\n');
       return;
     }
     const addresses = added.addresses.map((a) => `${a.address}${a.gateway ? ` (gateway ${a.gateway})` : ''}`).join(', ');
-    process.stdout.write(`pod ${added.pod} on ${added.node}: ${addresses || 'no address in the result'}\n`);
+    process.stdout.write(`pod ${added.pod} on ${added.node}: ${escapeControl(addresses) || 'no address in the result'}\n`);
   });
 
   withCommonOptions(
@@ -113,14 +120,14 @@ export function registerPod(program: Command): void {
   withCommonOptions(
     pod
       .command('list')
-      .description("every node's pods (network namespaces) with their addresses, and the plugin's allocations; all nodes in parallel")
+      .description("every node's pods (namespaces podnet's address store holds an address for) with their addresses; other namespaces named apart; all nodes in parallel")
       .argument('<file>', 'the cluster.yaml')
       .argument('[node]', 'only this node')
       .option('-f, --forks <n>', 'how many nodes to work on at once', parseForks, 10),
   ).action(async (file: string, node: string | undefined, options: PodCommandOptions) => {
     const cluster = readCluster(file);
     const nodes = await withTransport(options, (transport) => listPods(transport, cluster, node, podOptions(options)));
-    if (options.output === 'json') process.stdout.write(JSON.stringify({ nodes }, null, 2) + '\n');
+    if (options.output === 'json') process.stdout.write(escapeJsonControl(JSON.stringify({ nodes }, null, 2)) + '\n');
     else process.stdout.write(renderPodList(nodes));
     process.exitCode = nodes.some((n) => 'error' in n) ? 1 : 0;
   });

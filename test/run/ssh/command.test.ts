@@ -46,8 +46,25 @@ describe('shellQuote and wrapBecome', () => {
     ];
     for (const command of commands) {
       const wrapped = wrapBecome(command);
-      assert.ok(wrapped.startsWith('sudo -n -- sh -c '), wrapped);
+      assert.ok(wrapped.startsWith('sudo -n -- env "SSH_CONNECTION=${SSH_CONNECTION:-}" sh -c '), wrapped);
       assert.deepEqual(run(wrapped), run(command), command);
+    }
+  });
+
+  it('keeps SSH_CONNECTION across a sudo that resets the environment (env_reset)', () => {
+    // A sudo that, like the default env_reset, runs the command with an empty environment.
+    const resetting = mkdtempSync(join(tmpdir(), 'pnssh-reset-'));
+    try {
+      writeFileSync(join(resetting, 'sudo'), '#!/bin/sh\n[ "$1" = -n ] && [ "$2" = -- ] || exit 99\nshift 2\nexec env -i PATH=/usr/bin:/bin "$@"\n');
+      chmodSync(join(resetting, 'sudo'), 0o755);
+      const r = spawnSync('/bin/sh', ['-c', wrapBecome('printf "%s\\n" "${SSH_CONNECTION:-}"; printf "%s\\n" "${HOME:-none}"')], {
+        encoding: 'utf8',
+        env: { PATH: `${resetting}:/usr/bin:/bin`, HOME: '/home/x', SSH_CONNECTION: '10.0.1.50 50022 192.168.1.11 22' },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, '10.0.1.50 50022 192.168.1.11 22\nnone\n');
+    } finally {
+      rmSync(resetting, { recursive: true, force: true });
     }
   });
 

@@ -68,11 +68,11 @@ describe('connectNode (in-process SSH server)', () => {
     }
   });
 
-  it('become wraps every command in sudo -n -- sh -c with correct quoting', async () => {
+  it('become wraps every command in sudo -n -- env SSH_CONNECTION=… sh -c with correct quoting', async () => {
     const conn = await connectNode(fake.target({ user: 'root', become: true }), { nodeName: 'node1' });
     try {
       await conn.exec(`echo 'it''s' "$HOME"`);
-      assert.equal(fake.execs[0]?.command, `sudo -n -- sh -c 'echo '\\''it'\\'''\\''s'\\'' "$HOME"'`);
+      assert.equal(fake.execs[0]?.command, `sudo -n -- env "SSH_CONNECTION=\${SSH_CONNECTION:-}" sh -c 'echo '\\''it'\\'''\\''s'\\'' "$HOME"'`);
     } finally {
       conn.close();
     }
