@@ -185,6 +185,8 @@ export function parseIniInventory(text: string, file: string): InventoryResult {
 // ───────────────────────────── YAML ─────────────────────────────
 
 const GROUP_KEYS = ['hosts', 'vars', 'children'];
+/** How many mappings `<<` may merge into one host's or group's vars, merges of merges included. */
+export const MAX_MERGED_MAPPINGS = 1000;
 
 export function parseYamlInventory(text: string, file: string): InventoryResult {
   const lineCounter = new LineCounter();
@@ -223,16 +225,45 @@ export function parseYamlInventory(text: string, file: string): InventoryResult 
     const key: unknown = isScalar(pair.key) ? pair.key.value : undefined;
     return key === '<<' || (typeof key === 'symbol' && key.description === '<<');
   };
-  const readVars = (raw: unknown, into: Map<string, InventoryVar>, where: string): void => {
+  /**
+   * The `<<` merges of one host's or group's vars, walked here (the yaml library's alias limit
+   * does not cover this walk): a budget of mappings merged in, and the mappings being merged now
+   * (a mapping merged into itself).
+   */
+  interface MergeWalk {
+    budget: number;
+    open: Set<unknown>;
+    /** The outermost `<<` of the walk, where a walk over budget is reported. */
+    origin?: SourcePos;
+  }
+  // After one walk over budget the others are skipped: one error, and no more time spent.
+  let mergeBombed = false;
+  const readVars = (raw: unknown, into: Map<string, InventoryVar>, where: string, walk: MergeWalk = { budget: MAX_MERGED_MAPPINGS, open: new Set() }): void => {
     const node = deref(raw);
     if (isEmpty(node)) return;
     if (!isMap(node)) return fail(posOf(raw, top), `${where} must be a mapping of variables`);
+    walk.open.add(node);
     // Merged-in mappings first, so that the mapping's own keys win wherever they stand.
     for (const pair of node.items.filter(isMergeKey)) {
       const sources = deref(pair.value);
       // In `<<: [*a, *b]` the earlier mapping wins, so it is read last.
-      for (const source of isSeq(sources) ? [...sources.items].reverse() : [pair.value]) readVars(source, into, where);
+      for (const source of isSeq(sources) ? [...sources.items].reverse() : [pair.value]) {
+        if (mergeBombed) return;
+        const at = posOf(source, posOf(pair.key, top));
+        const name = isAlias(source) ? ` *${source.source}` : '';
+        if (walk.open.has(deref(source))) {
+          mergeBombed = true;
+          return fail(at, `${where}: \`<<\`${name} merges a mapping into itself`);
+        }
+        walk.origin ??= posOf(pair.key, top);
+        if (--walk.budget < 0) {
+          mergeBombed = true;
+          return fail(walk.origin, `${where}: this \`<<\` merges more than ${MAX_MERGED_MAPPINGS} mappings (merges of merges, such as${name}); merge fewer times`);
+        }
+        readVars(source, into, where, walk);
+      }
     }
+    walk.open.delete(node);
     for (const pair of node.items) {
       if (isMergeKey(pair)) continue;
       const valueNode = deref(pair.value);

@@ -142,3 +142,65 @@ test('YAML: anchors, aliases and merge keys as Ansible reads them; a missing anc
   if (missing.ok) return;
   assert.deepEqual(missing.diagnostics.map(formatDiagnostic), ['inv.yaml:4:21: unresolved alias *nowhere (the anchor must be set before the alias)']);
 });
+
+/**
+ * Run `loadCluster` in a worker, so that a loader that hangs (busy, the event loop never gets
+ * control back) fails the test after `ms` instead of hanging it.
+ */
+async function loadInWorker(cluster: string, files: Record<string, string>, ms: number): Promise<{ ok: boolean; diagnostics?: { file: string; line: number; col: number; message: string }[] }> {
+  const { Worker } = await import('node:worker_threads');
+  const moduleUrl = new URL('../../src/config/index.js', import.meta.url).href;
+  const worker = new Worker(
+    `const { parentPort, workerData: w } = require('node:worker_threads');
+     import(w.moduleUrl).then(({ loadCluster }) => {
+       const io = { readFile: (p) => { if (!(p in w.files)) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); return w.files[p]; }, homeDir: '/home/tester' };
+       const r = loadCluster(w.cluster, 'cfg/cluster.yaml', io);
+       parentPort.postMessage(r.ok ? { ok: true } : { ok: false, diagnostics: r.diagnostics });
+     });`,
+    { eval: true, workerData: { moduleUrl, cluster, files } },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      timer = setTimeout(() => reject(new Error(`the loader was still busy after ${ms} ms`)), ms);
+    });
+  } finally {
+    clearTimeout(timer);
+    await worker.terminate();
+  }
+}
+
+/** About 700 bytes: each anchor merges the previous one three times, so the last stands for 3^17 mappings. */
+function mergeBomb(levels: number, indent: string): string {
+  const lines = [`${indent}h0: &a0 { ansible_port: 22 }`];
+  for (let i = 1; i < levels; i++) lines.push(`${indent}h${i}: &a${i} {<<: [*a${i - 1},*a${i - 1},*a${i - 1}]}`);
+  return lines.join('\n') + '\n';
+}
+
+test('YAML: nested `<<` merges (billion laughs) are bounded and reported at file:line:col', { timeout: 20_000 }, async () => {
+  const inventory = 'all:\n  hosts:\n' + mergeBomb(18, '    ');
+  assert.ok(inventory.length < 720, `the inventory is ${inventory.length} bytes`);
+  const started = Date.now();
+  const result = await loadInWorker('podCidr: 10.244.0.0/16\ninventory: inv.yaml\nnodes: { fromInventoryGroup: all }\n', { 'cfg/inv.yaml': inventory }, 5000);
+  assert.ok(Date.now() - started < 5000);
+  assert.equal(result.ok, false);
+  const messages = (result.diagnostics ?? []).map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`);
+  // h6 is the first host whose merges expand past the budget: 3 + 9 + … + 3^6 > 1000.
+  assert.ok(
+    messages.some((m) => m.startsWith('cfg/inv.yaml:9:14: vars of host `h6`: this `<<` merges more than 1000 mappings')),
+    messages.join('\n'),
+  );
+  assert.equal(messages.filter((m) => m.includes('merges more than')).length, 1, 'reported once');
+
+  // A mapping merged into itself is a loop, not a stack overflow.
+  const self = parseYamlInventory('all:\n  hosts:\n    h: &a { ansible_port: 22, <<: *a }\n', 'inv.yaml');
+  assert.equal(self.ok, false);
+  assert.deepEqual(self.ok ? [] : self.diagnostics.map(formatDiagnostic), ['inv.yaml:3:35: vars of host `h`: `<<` *a merges a mapping into itself']);
+
+  // cluster.yaml: the yaml library's alias limit already covers it; it stays quick and located.
+  const cluster = await loadInWorker(`podCidr: 10.244.0.0/16\nx-anchors:\n${mergeBomb(18, '  ')}nodes: []\n`, {}, 5000);
+  assert.equal(cluster.ok, false);
+  assert.match(cluster.diagnostics?.[0]?.message ?? '', /^YAML: Excessive alias count/);
+});
