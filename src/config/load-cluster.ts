@@ -13,6 +13,7 @@ import { loadRouter } from './router.js';
 import { checkSchema, definitionValidator } from './schema-check.js';
 import { ignoredInventoryVars, INVENTORY_KEYS, looksLikeIpv6, resolveSshTarget } from './ssh-target.js';
 import { YamlLocator, type JsonPath } from './yaml-positions.js';
+import { ABSOLUTE_PATH_PATTERN, CNI_NETWORK_NAME_PATTERN, isSystemDirectory, storeDirectoryProblem } from '../model/names.js';
 
 export interface LoadIo {
   /** Read a file (inventories); throw when it cannot be read. */
@@ -135,6 +136,22 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     networkName: cniString('networkName'),
     cniVersion: cniString('cniVersion'),
   };
+  // podnet writes into its CNI directories and destroy removes from them: never the system's own.
+  let cniDirsOk = true;
+  for (const key of ['binDir', 'confDir', 'dataDir'] as const) {
+    if (!ABSOLUTE_PATH_PATTERN.test(cni[key])) {
+      cniDirsOk = false;
+    } else if (isSystemDirectory(cni[key])) {
+      cniDirsOk = false;
+      report(locate.at(['cni', key], `cni.${key} ${cni[key]} is a system directory: podnet writes into it and destroy removes from it; use a directory of its own (default ${DEFAULT_CNI[key]})`));
+    }
+  }
+  if (cniDirsOk && CNI_NETWORK_NAME_PATTERN.test(cni.networkName)) {
+    const problem = storeDirectoryProblem(cni);
+    if (problem !== undefined) {
+      report(locate.at(['cni', typeof cniRaw.networkName === 'string' ? 'networkName' : 'dataDir'], `${problem}: destroy removes the store; choose another cni.dataDir or cni.networkName`));
+    }
+  }
 
   // ── inventory
   let inventory: Inventory | undefined;

@@ -49,3 +49,38 @@ export const PROXY_JUMP_PATTERN = /^([a-zA-Z_][a-zA-Z0-9_.-]{0,31}@)?[a-zA-Z0-9]
 export function isSafeDirectory(path: string): boolean {
   return ABSOLUTE_PATH_PATTERN.test(path.replace(/(.)\/$/, '$1'));
 }
+
+/**
+ * Directories of the system itself: never one of podnet's CNI directories (cni.binDir, confDir,
+ * dataDir) nor its address store `<dataDir>/<networkName>`, since podnet writes into them and
+ * destroy removes from them. Also every `/lib*` and `/usr/lib*` (see isSystemDirectory).
+ */
+export const SYSTEM_DIRECTORIES: readonly string[] = [
+  '/', '/bin', '/boot', '/dev', '/etc', '/home', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp',
+  '/usr', '/usr/bin', '/usr/local', '/usr/local/bin', '/usr/local/sbin', '/usr/sbin', '/usr/share', '/usr/src',
+  '/var', '/var/cache', '/var/lib', '/var/log', '/var/run', '/var/spool', '/var/tmp',
+];
+
+/** The CNI roots other plugins share: never podnet's store (they hold other networks' stores, plugins, configs). */
+export const SHARED_CNI_DIRECTORIES: readonly string[] = ['/etc/cni', '/etc/cni/net.d', '/opt/cni', '/opt/cni/bin', '/var/lib/cni', '/var/lib/cni/networks'];
+
+function normalDirectory(path: string): string {
+  return path.replace(/\/+$/, '') || '/';
+}
+
+/** Whether path (trailing slashes ignored) is one of SYSTEM_DIRECTORIES or a /lib*, /usr/lib*, /usr/local/lib* directory. */
+export function isSystemDirectory(path: string): boolean {
+  const dir = normalDirectory(path);
+  return SYSTEM_DIRECTORIES.includes(dir) || /^(\/usr(\/local)?)?\/lib[^/]*$/.test(dir);
+}
+
+/** Why the store `<dataDir>/<networkName>` may not be podnet's (a system or shared CNI directory, or binDir/confDir), or undefined. */
+export function storeDirectoryProblem(cni: { binDir: string; confDir: string; dataDir: string; networkName: string }): string | undefined {
+  const store = `${normalDirectory(cni.dataDir).replace(/^\/$/, '')}/${cni.networkName}`;
+  if (isSystemDirectory(store)) return `the address store ${store} (cni.dataDir/cni.networkName) would be a system directory`;
+  if (SHARED_CNI_DIRECTORIES.includes(store)) return `the address store ${store} (cni.dataDir/cni.networkName) would be a CNI directory other plugins share`;
+  if (store === normalDirectory(cni.binDir) || store === normalDirectory(cni.confDir)) {
+    return `the address store ${store} (cni.dataDir/cni.networkName) would be cni.${store === normalDirectory(cni.binDir) ? 'binDir' : 'confDir'}`;
+  }
+  return undefined;
+}

@@ -195,6 +195,8 @@ export type Warning =
   | { code: 'iptables-missing'; problem: string }
   | { code: 'foreign-file-left'; path: string }
   | { code: 'store-holds-foreign'; store: string; containers: { id: string; addresses: string[] }[] }
+  /** Entries of the store the plugin does not write (`dir sub`, `file 2001:db8::5`): destroy leaves the store. */
+  | { code: 'store-holds-foreign-entries'; store: string; entries: string[] }
   | { code: 'subnet'; message: string }
   | { code: 'network-manager-unconfigured'; manager: NetworkManagerName; path: string };
 

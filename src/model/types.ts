@@ -283,6 +283,19 @@ export interface ObservedPods {
   allocations: { ip: string; containerId: string; ifname: string }[];
   /** Whether the store directory (`<dataDir>/<networkName>`) exists. */
   storeExists: boolean;
+  /**
+   * Every entry of the store directory (allocations included), so destroy can tell what the plugin
+   * wrote from anything else. `name` is `?` when it holds characters a marker cannot carry;
+   * `firstLine` (files only) has such characters as `?`. Absent when the gather did not list them.
+   */
+  storeEntries?: StoreEntry[];
+}
+
+export interface StoreEntry {
+  name: string;
+  /** `other`: a symbolic link, device, socket, fifo (or the store itself when it is a link: name `.`). */
+  kind: 'file' | 'dir' | 'other';
+  firstLine?: string;
 }
 
 /** `net.ipv4.conf.<dev>.rp_filter` of `all`, `default` and every interface (0 off, 1 strict, 2 loose). */

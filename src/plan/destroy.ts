@@ -4,13 +4,15 @@
 // namespace whose name is a container id in podnet's address store — `podnet pod add` and verify's
 // probes), its iptables chains and tagged rules, routes with its protocol, bridges with its alias
 // (their addresses go with them), the CNI plugin and conflist when they still name podnet, and the
-// address store once no foreign container holds an address in it.
+// address store once no foreign container holds an address in it and it holds nothing but what the
+// plugin writes: those files are removed one by one, then the directory with rmdir (never rm -r).
 // Order: pods first (their DEL needs the plugin), then the jumps, rules and chains, podnet's routes,
 // its bridges, and last the files. net.ipv4.ip_forward is left as it is: other software may rely on it.
 // The management path is guarded exactly as for apply: a node whose SSH path would be cut is refused.
 import { IPv4CidrRange, Validator } from 'ip-num';
 import type { Change, ConflictDetail, Conflict, FileRole, NodePlan, Step, Warning } from '../model/plan.js';
-import type { Cluster, HostRole, NodeSpec, ObservedState } from '../model/types.js';
+import type { Cluster, HostRole, NodeSpec, ObservedState, StoreEntry } from '../model/types.js';
+import { ABSOLUTE_PATH_PATTERN, IPV4_PATTERN } from '../model/names.js';
 import { NO_FIREWALL } from '../state/desired-firewall.js';
 import { conflistPath, managedFilePaths, pluginPath, pluginStdinConfig } from '../state/node-files.js';
 import { managerOfDropin, reloadCommand } from '../state/network-managers.js';
@@ -135,16 +137,52 @@ function planPods(cluster: Cluster, observed: ObservedState, warnings: Warning[]
   if (foreign.length > 0) {
     warnings.push({ code: 'store-holds-foreign', store, containers: foreign.map(([id, addresses]) => ({ id, addresses })) });
   } else if (pods.storeExists) {
-    result.storeChanges.push({
-      kind: 'file',
-      key: store,
-      action: 'delete',
-      before: { path: store, role: 'address-store' },
-      reason: { code: 'destroy' },
-      steps: [{ run: 'command', argv: ['rm', '-rf', store] }],
-    });
+    const deleting = new Set(result.changes.map((c) => c.key));
+    const { remove, foreign: others } = sortStoreEntries(store, pods.storeEntries, deleting);
+    if (others.length > 0) {
+      warnings.push({ code: 'store-holds-foreign-entries', store, entries: others });
+    } else {
+      result.storeChanges.push({
+        kind: 'file',
+        key: store,
+        action: 'delete',
+        before: { path: store, role: 'address-store' },
+        reason: { code: 'destroy' },
+        // Only what the plugin writes, then rmdir: it fails, leaving the store, if anything else
+        // appeared since the gather.
+        steps: [...remove.map((path): Step => ({ run: 'command', argv: ['rm', '-f', path] })), { run: 'command', argv: ['rmdir', store] }],
+      });
+    }
   }
   return result;
+}
+
+/** `last_reserved_ip.<range index>`, as the plugin and host-local write it. */
+const LAST_RESERVED_NAME = /^last_reserved_ip\.[0-9]+$/;
+
+/**
+ * The store's entries split into the plugin's files (their paths, to remove) and anything else
+ * (`KIND NAME`, for the warning). The plugin writes: `lock`, `last_reserved_ip.N`, and one file per
+ * IPv4 address whose first line is the container id: those of the pods being deleted, and empty
+ * ones (an ADD killed between creating and writing the file). Everything else is someone else's:
+ * sub-directories, links, IPv6-named files, other names, and an unlisted store.
+ */
+function sortStoreEntries(store: string, entries: readonly StoreEntry[] | undefined, deleting: ReadonlySet<string>): { remove: string[]; foreign: string[] } {
+  if (entries === undefined) return { remove: [], foreign: ['(entries not listed by the gather)'] };
+  const remove: string[] = [];
+  const foreign: string[] = [];
+  for (const entry of entries) {
+    const path = `${store}/${entry.name}`;
+    const pluginWritten =
+      entry.kind === 'file' &&
+      ABSOLUTE_PATH_PATTERN.test(path) &&
+      (entry.name === 'lock' ||
+        LAST_RESERVED_NAME.test(entry.name) ||
+        (IPV4_PATTERN.test(entry.name) && (entry.firstLine === undefined || entry.firstLine === '' || deleting.has(entry.firstLine))));
+    if (pluginWritten) remove.push(path);
+    else foreign.push(`${entry.kind} ${entry.name}`);
+  }
+  return { remove: remove.sort(), foreign };
 }
 
 /** The pod subnet on podnet's bridge (`10.244.1.1/24`), for the plan's header. */

@@ -351,6 +351,8 @@ export function describeWarning(warning: Warning): string {
         `the address store ${warning.store} holds addresses of containers podnet did not start here ` +
         `(${warning.containers.map((c) => `${c.id}: ${c.addresses.join(', ')}`).join('; ')}); they and the store are left in place`
       );
+    case 'store-holds-foreign-entries':
+      return `the address store ${warning.store} holds entries podnet's plugin does not write (${warning.entries.join(', ')}): the store and everything in it are left in place`;
     case 'subnet':
       return warning.message;
     case 'network-manager-unconfigured':

@@ -9,16 +9,25 @@ import { sectionMarker, sectionMarkerPrintf, type Section } from './sections.js'
 
 /**
  * The `pods` section's sh: after it, one section per record, `netns NAME`, `store` (the store
- * exists) and `allocation ADDRESS CONTAINERID IFNAME`. Namespace names with characters a marker
+ * exists), `store-entry KIND NAME [FIRSTLINE]` for every entry of the store (hidden ones, sub-
+ * directories and links too: a link is never followed) and `allocation ADDRESS CONTAINERID IFNAME`. Namespace names with characters a marker
  * line cannot carry are skipped (podnet's pods never have them).
  */
 export function podsGatherCommand(cni: CniSpec): string {
   const { store } = deployedPaths(cni);
+  const q = shellQuote(store);
   return (
     `for ns in ${NETNS_DIR}/*; do [ -e "$ns" ] || continue; name=\${ns##*/}; ` +
     `case $name in *[!A-Za-z0-9_.-]*) continue ;; esac; ${sectionMarkerPrintf('netns', '"$name"')}; done; ` +
-    `if [ -d ${shellQuote(store)} ]; then ${sectionMarker('store')}; for f in ${shellQuote(store)}/*; do ` +
-    `[ -f "$f" ] || continue; ip=\${f##*/}; case $ip in *[!0-9.]*) continue ;; esac; ` +
+    `if [ -L ${q} ]; then ${sectionMarker('store')}; ${sectionMarker('store-entry', 'other', '.')}; ` +
+    `elif [ -d ${q} ]; then ${sectionMarker('store')}; for f in ${q}/* ${q}/.[!.]* ${q}/..?*; do ` +
+    `[ -e "$f" ] || [ -L "$f" ] || continue; name=\${f##*/}; ` +
+    `case $name in *[!A-Za-z0-9_.:+-]*) name='?' ;; esac; ` +
+    `if [ -L "$f" ]; then kind='other'; elif [ -d "$f" ]; then kind='dir'; elif [ -f "$f" ]; then kind='file'; else kind='other'; fi; ` +
+    `if [ "$kind" = file ]; then ` +
+    `${sectionMarkerPrintf('store-entry', '"$kind"', '"$name"', `"$(head -n 1 "$f" | tr -d '\\r' | tr -c 'A-Za-z0-9_.:+\\n-' '?')"`)}; ` +
+    `else ${sectionMarkerPrintf('store-entry', '"$kind"', '"$name"')}; fi; ` +
+    `[ "$kind" = file ] || continue; ip=$name; case $ip in *[!0-9.]*) continue ;; esac; ` +
     `${sectionMarkerPrintf('allocation', '"$ip"', `"$(head -n 1 "$f" | tr -d '\\r')"`, '"$(sed -n 2p "$f")"')}; done; fi; true`
   );
 }
@@ -30,7 +39,14 @@ export function parseObservedPods(sections: readonly Section[]): ObservedPods | 
   const pods: ObservedPods = { netns: [], allocations: [], storeExists: false };
   for (const { name, args } of sections.slice(at + 1)) {
     if (name === 'netns' && args[0] !== undefined) pods.netns.push(args[0]);
-    else if (name === 'store') pods.storeExists = true;
+    else if (name === 'store') {
+      pods.storeExists = true;
+      pods.storeEntries = [];
+    } else if (name === 'store-entry') {
+      const [kind, entry, firstLine] = args;
+      if (entry === undefined || (kind !== 'file' && kind !== 'dir' && kind !== 'other')) continue;
+      pods.storeEntries?.push(kind === 'file' ? { name: entry, kind, firstLine: firstLine ?? '' } : { name: entry, kind });
+    }
     else if (name === 'allocation') {
       const [ip, containerId, ifname] = args;
       if (ip && containerId) pods.allocations.push({ ip, containerId, ifname: ifname ?? '' });

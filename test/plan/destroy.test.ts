@@ -7,7 +7,7 @@ import { buildClusterState } from '../../src/plan/node-state.js';
 import { checkConverged } from '../../src/plan/converged.js';
 import { renderPlanText } from '../../src/render/render-plan.js';
 import { describeChange, describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from '../../src/render/sentences.js';
-import type { Cluster, ObservedState } from '../../src/model/types.js';
+import type { Cluster, ObservedState, StoreEntry } from '../../src/model/types.js';
 import type { Plan } from '../../src/model/plan.js';
 import { classicCluster } from '../support/classic-cluster.js';
 import { observedFirewall } from '../support/iptables-fixtures.js';
@@ -53,10 +53,22 @@ function applied(overrides: Partial<ObservedState> = {}): ObservedState {
     ],
     management: { localAddress: '192.168.1.11', peerAddress: '192.168.1.1', dev: 'eth0' },
     firewall: observedFirewall('stale-cidr'),
-    pods: { netns: ['pa', 'someone-elses'], allocations: [{ ip: '10.244.1.2', containerId: 'pa', ifname: 'eth0' }], storeExists: true },
+    pods: {
+      netns: ['pa', 'someone-elses'],
+      allocations: [{ ip: '10.244.1.2', containerId: 'pa', ifname: 'eth0' }],
+      storeExists: true,
+      storeEntries: STORE_ENTRIES,
+    },
     ...overrides,
   };
 }
+
+/** What the plugin leaves in its store with pod pa: pa's allocation, the lock, the last reserved address. */
+const STORE_ENTRIES: StoreEntry[] = [
+  { name: '10.244.1.2', kind: 'file', firstLine: 'pa' },
+  { name: 'last_reserved_ip.0', kind: 'file', firstLine: '10.244.1.2' },
+  { name: 'lock', kind: 'file', firstLine: '' },
+];
 
 test('destroy removes pods, rules, chains, routes, the bridge, the files and the store — in that order', () => {
   const plan = planDestroyNode(cluster, node1, applied());
@@ -85,7 +97,7 @@ test('destroy removes pods, rules, chains, routes, the bridge, the files and the
     plan.changes.map((c) => c.kind),
     ['pod', 'rule', 'rule', 'rule', 'rule', 'rule', 'rule', 'chain', 'chain', 'route', 'route', 'link', 'file', 'file', 'file'],
   );
-  assert.ok(plan.changes.every((c) => c.steps.length === 1), 'one step per object here (the pod goes through the plugin)');
+  assert.ok(plan.changes.slice(0, 14).every((c) => c.steps.length === 1), 'one step per object here (the pod goes through the plugin)');
   assert.ok(plan.changes.every((c) => c.after === undefined && c.before !== undefined), 'a deletion has a before and no after');
   assert.equal(describeSubject(plan.changes[14]!), 'directory /var/lib/cni/networks/podnet');
   assert.deepEqual(plan.changes[14]!.before, { path: '/var/lib/cni/networks/podnet', role: 'address-store' });
@@ -99,7 +111,13 @@ test('destroy removes pods, rules, chains, routes, the bridge, the files and the
   assert.deepEqual(argv[9], ['ip', 'route', 'del', '10.244.2.0/24', 'via', '192.168.1.12', 'proto', '201']);
   assert.deepEqual(argv[11], ['ip', 'link', 'del', 'dev', 'v-net-0']);
   assert.deepEqual(argv[12], ['rm', '-f', '/opt/cni/bin/podnet']);
-  assert.deepEqual(argv[14], ['rm', '-rf', '/var/lib/cni/networks/podnet']);
+  assert.deepEqual(argv.slice(14), [
+    ['rm', '-f', '/var/lib/cni/networks/podnet/10.244.1.2'],
+    ['rm', '-f', '/var/lib/cni/networks/podnet/last_reserved_ip.0'],
+    ['rm', '-f', '/var/lib/cni/networks/podnet/lock'],
+    ['rmdir', '/var/lib/cni/networks/podnet'],
+  ], 'the store: only the files the plugin writes, then rmdir (never rm -r)');
+  assert.ok(!argv.flat().includes('-rf'));
   assert.ok(!argv.some((a) => a.includes('sysctl')), 'ip_forward is left as it is');
   assert.ok(!argv.flat().some((w) => w.includes('10.99.0.0') || w.includes('192.168.1.0/24')), "the admin's route and rule stay");
   assert.match(describeReason(plan.changes[11]!), /^podnet's bridge with 10\.244\.1\.1\/24$/, "the pod's veth goes with its pod, so it is not listed as a port");
@@ -246,4 +264,44 @@ test('the router’s destroy plan has its own header: it routes the whole pod CI
   const plan = planDestroy(withRouter, new Map([['router', observed]]));
   assert.deepEqual(plan.nodes.map((n) => [n.node, n.role, n.subnet]), [['router', 'router', '10.244.0.0/16']]);
   assert.match(renderPlanText(plan, { color: false }), /^router router \(192\.168\.1\.254, routes pods 10\.244\.0\.0\/16\)/);
+});
+
+test('the store goes only when it holds nothing but what the plugin writes: no rm -r, foreign entries keep it (warning)', () => {
+  const store = '/var/lib/cni/networks/podnet';
+  const withEntries = (extra: StoreEntry[]): ReturnType<typeof planDestroyNode> =>
+    planDestroyNode(cluster, node1, applied({ pods: { ...applied().pods!, storeEntries: [...STORE_ENTRIES, ...extra] } }));
+  // host-local sharing the store with an IPv6 lease, a sub-directory, a file of someone else's, a
+  // link, a name the gather could not carry: each keeps the store, and nothing in it is removed.
+  const cases: Array<[StoreEntry, string]> = [
+    [{ name: '2001:db8::5', kind: 'file', firstLine: 'c0ffee' }, 'file 2001:db8::5'],
+    [{ name: 'sub', kind: 'dir' }, 'dir sub'],
+    [{ name: 'notes.txt', kind: 'file', firstLine: 'mine' }, 'file notes.txt'],
+    [{ name: 'link', kind: 'other' }, 'other link'],
+    [{ name: '?', kind: 'file', firstLine: '' }, 'file ?'],
+    [{ name: 'last_reserved_ip.x', kind: 'file', firstLine: '' }, 'file last_reserved_ip.x'],
+    [{ name: '10.244.1.9', kind: 'dir' }, 'dir 10.244.1.9'],
+  ];
+  for (const [entry, shown] of cases) {
+    const plan = withEntries([entry]);
+    assert.ok(!plan.changes.some((c) => c.key === store), `${shown} keeps the store`);
+    assert.ok(!stepArgvs(plan.changes).some((a) => a.some((w) => w.startsWith(`${store}/`)) && a[0] !== 'sh'), `${shown}: nothing in the store is removed`);
+    assert.deepEqual(plan.warnings, [{ code: 'store-holds-foreign-entries', store, entries: [shown] }]);
+    assert.match(describeWarning(plan.warnings![0]!), new RegExp(`holds entries podnet's plugin does not write \\(${shown.replace(/[.?]/g, '\\$&')}\\): the store and everything in it are left in place`));
+  }
+  // An empty allocation file (an ADD killed before it wrote the container id) is the plugin's.
+  const leftover = withEntries([{ name: '10.244.1.7', kind: 'file', firstLine: '' }]);
+  assert.deepEqual(stepArgvs(leftover.changes.filter((c) => c.key === store)).slice(0, 2), [
+    ['rm', '-f', `${store}/10.244.1.2`],
+    ['rm', '-f', `${store}/10.244.1.7`],
+  ]);
+  // A store dir podnet never listed (an older gather) is not removed either.
+  const unlisted = planDestroyNode(cluster, node1, applied({ pods: { ...applied().pods!, storeEntries: undefined } }));
+  assert.ok(!unlisted.changes.some((c) => c.key === store));
+});
+
+test('a cni.dataDir of /opt and networkName cni: destroy never plans rm -rf /opt/cni', () => {
+  const opt: Cluster = { ...cluster, cni: { ...cluster.cni, dataDir: '/opt', networkName: 'cni' } };
+  const plan = planDestroyNode(opt, node1, applied({ pods: { netns: [], allocations: [], storeExists: true, storeEntries: [{ name: 'bin', kind: 'dir' }] } }));
+  assert.ok(!stepArgvs(plan.changes).some((a) => a.includes('/opt/cni')));
+  assert.deepEqual(plan.warnings, [{ code: 'store-holds-foreign-entries', store: '/opt/cni', entries: ['dir bin'] }]);
 });
