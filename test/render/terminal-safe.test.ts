@@ -8,6 +8,8 @@ import { summarisePlan } from '../../src/plan/summary.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
 import { renderRecap } from '../../src/render/recap.js';
 import { escapeControl, escapeJsonControl } from '../../src/render/terminal-safe.js';
+import { renderVerifyJson, renderVerifyText, summarizeChecks } from '../../src/render/verify-render.js';
+import type { VerifyCheck } from '../../src/model/verify.js';
 import { createProgress } from '../../src/cli/progress.js';
 import { renderPodList } from '../../src/cli/commands/pod.js';
 import { renderProblems } from '../../src/cli/plan-command.js';
@@ -99,4 +101,28 @@ test('the recap, the progress lines, diff problems and pod list escape node erro
     { node: 'node2', error: EVIL },
   ]);
   assert.deepEqual(rawControls(list), []);
+});
+
+test('the verify report (matrix and lines) escapes what the probes brought back; its JSON escapes DEL and C1', () => {
+  const checks: VerifyCheck[] = [
+    {
+      id: 'pod-to-pod-cross-node',
+      title: 'pod → pod across nodes',
+      status: 'failed',
+      cells: [{ from: 'node1', to: 'node2', status: 'fail', probe: 'ping', detail: `no reply ${EVIL}`, causes: [EVIL] }],
+    },
+  ];
+  const report = {
+    formatVersion: 1,
+    cluster: 'cluster.yaml',
+    probeId: 'abcd12',
+    nodes: ['node1', 'node2'],
+    mtu: 1500,
+    checks,
+    summary: summarizeChecks(checks),
+    unreachable: { node3: EVIL },
+    cleanup: [EVIL],
+  } as Parameters<typeof renderVerifyText>[0];
+  for (const matrix of [false, true]) assert.deepEqual(rawControls(renderVerifyText(report, { matrix })), [], `matrix=${String(matrix)}`);
+  assert.deepEqual(rawControls(renderVerifyJson(report)), []);
 });

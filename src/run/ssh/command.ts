@@ -6,10 +6,11 @@ import { shellQuote } from '../../scripts/shell-quote.js';
 /**
  * `become: true`: the command runs under passwordless sudo, through sh as the remote shell would.
  * sudo's default env_reset drops SSH_CONNECTION, which the gather reads to find the management
- * path: the login shell expands it outside sudo and `env` sets it again for the command.
+ * path: the login shell expands it outside sudo and `env` sets it again for the command. Plain
+ * `"$SSH_CONNECTION"` (sshd always sets it) reads the same in sh, bash, csh and fish login shells.
  */
 export function wrapBecome(command: string): string {
-  return `sudo -n -- env "SSH_CONNECTION=\${SSH_CONNECTION:-}" sh -c ${shellQuote(command)}`;
+  return `sudo -n -- env "SSH_CONNECTION=$SSH_CONNECTION" sh -c ${shellQuote(command)}`;
 }
 
 /** sudo -n prints one of these when it would have to ask for a password. */

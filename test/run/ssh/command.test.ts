@@ -46,7 +46,7 @@ describe('shellQuote and wrapBecome', () => {
     ];
     for (const command of commands) {
       const wrapped = wrapBecome(command);
-      assert.ok(wrapped.startsWith('sudo -n -- env "SSH_CONNECTION=${SSH_CONNECTION:-}" sh -c '), wrapped);
+      assert.ok(wrapped.startsWith('sudo -n -- env "SSH_CONNECTION=$SSH_CONNECTION" sh -c '), wrapped);
       assert.deepEqual(run(wrapped), run(command), command);
     }
   });

@@ -72,7 +72,7 @@ describe('connectNode (in-process SSH server)', () => {
     const conn = await connectNode(fake.target({ user: 'root', become: true }), { nodeName: 'node1' });
     try {
       await conn.exec(`echo 'it''s' "$HOME"`);
-      assert.equal(fake.execs[0]?.command, `sudo -n -- env "SSH_CONNECTION=\${SSH_CONNECTION:-}" sh -c 'echo '\\''it'\\'''\\''s'\\'' "$HOME"'`);
+      assert.equal(fake.execs[0]?.command, `sudo -n -- env "SSH_CONNECTION=$SSH_CONNECTION" sh -c 'echo '\\''it'\\'''\\''s'\\'' "$HOME"'`);
     } finally {
       conn.close();
     }
