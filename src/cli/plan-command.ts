@@ -24,6 +24,8 @@ export interface PlanCommandOptions {
   output: 'text' | 'json';
   verbose: boolean;
   acceptNewHosts: boolean;
+  /** Seconds; overrides ssh.execTimeout of every node. */
+  execTimeout?: number;
   check?: boolean;
   /** Write the plan (renderPlanJson) to this file. */
   out?: string;
@@ -51,6 +53,20 @@ function parsePositive(value: string): number {
   return n;
 }
 
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86400) throw new InvalidArgumentError('must be a number of seconds from more than 0 to 86400');
+  return n;
+}
+
+/** The SSH transport of a run: --accept-new-hosts and --exec-timeout. */
+export function sshTransport(options: Pick<PlanCommandOptions, 'acceptNewHosts' | 'execTimeout'>): SshTransport {
+  return new SshTransport({
+    acceptNewHosts: options.acceptNewHosts,
+    ...(options.execTimeout !== undefined ? { execTimeoutMs: Math.round(options.execTimeout * 1000) } : {}),
+  });
+}
+
 function parseLimit(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -63,6 +79,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)
     .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
+    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds)
     .option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
 }
 
@@ -99,7 +116,7 @@ export async function runPlanCommand(
   file: string,
   options: PlanCommandOptions,
   mode: 'diff' | 'apply',
-  transport: Transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts }),
+  transport: Transport = sshTransport(options),
 ): Promise<number> {
   const cluster = readCluster(file);
   const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;

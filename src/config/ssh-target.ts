@@ -12,6 +12,11 @@ export const DEFAULT_SSH_USER = 'root';
 export const DEFAULT_SSH_PORT = 22;
 export const DEFAULT_KNOWN_HOSTS_FILE = '~/.ssh/known_hosts';
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
+/** Like OpenSSH's ServerAliveInterval 15 / ServerAliveCountMax 3: a silent node is dropped after about a minute. */
+export const DEFAULT_KEEPALIVE_INTERVAL_SECONDS = 15;
+export const DEFAULT_KEEPALIVE_COUNT_MAX = 3;
+/** Generous: an apply of a node with many pods re-gathers and runs every step in one exec. */
+export const DEFAULT_EXEC_TIMEOUT_SECONDS = 120;
 
 /** Ansible's own spellings of what podnet reads, newest first. */
 export const INVENTORY_KEYS = {
@@ -137,6 +142,9 @@ export function resolveSshTarget(sources: SshSources): SshTarget {
     knownHostsFile: pathFromBase(pick('knownHostsFile', isString) ?? DEFAULT_KNOWN_HOSTS_FILE),
     become: become ?? fromDefaults('become', isBoolean) ?? false,
     connectTimeoutMs: Math.round((pick('connectTimeout', isNumber) ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) * 1000),
+    keepaliveIntervalMs: Math.round((pick('keepaliveInterval', isNumber) ?? DEFAULT_KEEPALIVE_INTERVAL_SECONDS) * 1000),
+    keepaliveCountMax: pick('keepaliveCountMax', isNumber) ?? DEFAULT_KEEPALIVE_COUNT_MAX,
+    execTimeoutMs: Math.round((pick('execTimeout', isNumber) ?? DEFAULT_EXEC_TIMEOUT_SECONDS) * 1000),
   };
   if (identityFile !== undefined) ssh.identityFile = identityFile;
   const proxyJump = pick('proxyJump', isString);

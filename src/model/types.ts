@@ -29,6 +29,11 @@ export interface SshTarget {
   /** OpenSSH-style ProxyCommand whose stdio is the connection; %h %p %r %n are expanded. */
   proxyCommand?: string;
   connectTimeoutMs: number;
+  /** Keepalive every this many ms once connected; after keepaliveCountMax unanswered the node is unreachable. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** Deadline of one exec (a gather, an apply); past it the node is reported unreachable. */
+  execTimeoutMs?: number;
 }
 
 export interface NodeSpec {

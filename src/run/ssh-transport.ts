@@ -6,6 +6,8 @@ import type { Transport } from './transport.js';
 
 export interface SshTransportOptions {
   acceptNewHosts: boolean;
+  /** Overrides every node's ssh.execTimeout (the --exec-timeout flag). */
+  execTimeoutMs?: number;
   onDebug?: (node: string, line: string) => void;
 }
 
@@ -18,7 +20,8 @@ export class SshTransport implements Transport {
     const existing = this.connections.get(node.name);
     if (existing) return existing;
     const onDebug = this.options.onDebug;
-    const connection = connectNode(node.ssh, {
+    const { execTimeoutMs } = this.options;
+    const connection = connectNode(execTimeoutMs !== undefined ? { ...node.ssh, execTimeoutMs } : node.ssh, {
       nodeName: node.name,
       acceptNewHosts: this.options.acceptNewHosts,
       ...(onDebug ? { onDebug: (line: string) => onDebug(node.name, line) } : {}),

@@ -59,6 +59,9 @@ test('the lab example reaches nodes through the switch namespace', () => {
       become: false,
       proxyCommand: 'ip netns exec pnlab-default-sw nc %h %p',
       connectTimeoutMs: 10000,
+      keepaliveIntervalMs: 15_000,
+      keepaliveCountMax: 3,
+      execTimeoutMs: 120_000,
     });
   }
   assert.deepEqual(
@@ -76,7 +79,7 @@ test('defaults: subnet /24, host-gw, bridge v-net-0, root@address:22, ~/.ssh/kno
   assert.deepEqual(node(cluster, 'a'), {
     name: 'a',
     address: '192.168.1.11',
-    ssh: { host: '192.168.1.11', port: 22, user: 'root', knownHostsFile: `${HOME}/.ssh/known_hosts`, become: false, connectTimeoutMs: 10000 },
+    ssh: { host: '192.168.1.11', port: 22, user: 'root', knownHostsFile: `${HOME}/.ssh/known_hosts`, become: false, connectTimeoutMs: 10000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, execTimeoutMs: 120_000 },
   });
 });
 
@@ -105,10 +108,10 @@ test('SSH settings: node override > cluster defaults > built-in; connectTimeout 
         'podCidr: 10.244.0.0/16',
         'bridge: { name: cni0, mtu: 1450 }',
         'subnetPrefix: 26',
-        'ssh: { user: ops, port: 2222, become: true, proxyJump: "jump@bastion.example:22", connectTimeout: 2.5 }',
+        'ssh: { user: ops, port: 2222, become: true, proxyJump: "jump@bastion.example:22", connectTimeout: 2.5, keepaliveInterval: 5, keepaliveCountMax: 4, execTimeout: 300 }',
         'nodes:',
         '  - { name: a, address: 192.168.1.11 }',
-        '  - { name: b, address: 192.168.1.12, ssh: { host: b.example, user: admin, port: 22, become: false, proxyCommand: "nc %h %p" } }',
+        '  - { name: b, address: 192.168.1.12, ssh: { host: b.example, user: admin, port: 22, become: false, proxyCommand: "nc %h %p", execTimeout: 0.5 } }',
         '',
       ].join('\n'),
     ),
@@ -119,6 +122,12 @@ test('SSH settings: node override > cluster defaults > built-in; connectTimeout 
   assert.deepEqual([a.host, a.user, a.port, a.become, a.proxyJump, a.proxyCommand, a.connectTimeoutMs], ['192.168.1.11', 'ops', 2222, true, 'jump@bastion.example:22', undefined, 2500]);
   const b = node(cluster, 'b').ssh;
   assert.deepEqual([b.host, b.user, b.port, b.become, b.proxyJump, b.proxyCommand], ['b.example', 'admin', 22, false, 'jump@bastion.example:22', 'nc %h %p']);
+  // Keepalives and the exec deadline: seconds in the file, the node's own over the cluster's.
+  assert.deepEqual([a.keepaliveIntervalMs, a.keepaliveCountMax, a.execTimeoutMs], [5000, 4, 300_000]);
+  assert.deepEqual([b.keepaliveIntervalMs, b.keepaliveCountMax, b.execTimeoutMs], [5000, 4, 500]);
+  const bad = loadText('podCidr: 10.244.0.0/16\nssh: { keepaliveCountMax: 0, execTimeout: 0 }\nnodes: [{ name: a, address: 192.168.1.11 }]\n');
+  assert.equal(bad.ok, false);
+  assert.deepEqual(bad.ok ? [] : bad.diagnostics.map((d) => `${d.line}:${d.col}`), ['2:27', '2:43']);
 });
 
 // The fixture inventories: all:vars < k8s:vars < workers:vars < host vars.

@@ -33,7 +33,7 @@ test('gateway mode with a router: its SSH merged like a node’s (cluster defaul
   assert.deepEqual(cluster.router, {
     name: 'gw',
     address: '192.168.1.254',
-    ssh: { host: '192.168.1.254', port: 22, user: 'admin', knownHostsFile: '/home/tester/.ssh/known_hosts', become: false, connectTimeoutMs: 10_000 },
+    ssh: { host: '192.168.1.254', port: 22, user: 'admin', knownHostsFile: '/home/tester/.ssh/known_hosts', become: false, connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, execTimeoutMs: 120_000 },
   });
 });
 

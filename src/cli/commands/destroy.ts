@@ -7,12 +7,11 @@ import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
 import { renderRecap } from '../../render/recap.js';
 import { escapeControlKeepNewlines, escapeJsonControl } from '../../render/terminal-safe.js';
 import { readCluster } from '../read-cluster.js';
-import { SshTransport } from '../../run/ssh-transport.js';
 import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addRunOptions, problemResults, type PlanCommandOptions } from '../plan-command.js';
+import { addRunOptions, problemResults, sshTransport, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -33,7 +32,7 @@ export function registerDestroy(program: Command): void {
 export async function runDestroy(
   file: string,
   options: PlanCommandOptions,
-  transport: Transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts }),
+  transport: Transport = sshTransport(options),
 ): Promise<number> {
   const cluster = readCluster(file);
   const nodes = targetHosts(cluster, options.limit);

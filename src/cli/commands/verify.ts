@@ -5,11 +5,10 @@ import { UserError } from '../../model/errors.js';
 import { renderVerifyJson, renderVerifyText, verifyExitCode } from '../../render/verify-render.js';
 import type { StatusPaint } from '../../render/paint.js';
 import { readCluster } from '../read-cluster.js';
-import { SshTransport } from '../../run/ssh-transport.js';
 import { targetNodes } from '../../run/targets.js';
 import { randomProbeId, runVerify, type VerifyPhase } from '../../run/run-verify.js';
 import { isIpv4, probePodName } from '../../scripts/probe-script.js';
-import { addRunOptions, type PlanCommandOptions } from '../plan-command.js';
+import { addRunOptions, sshTransport, type PlanCommandOptions } from '../plan-command.js';
 
 interface VerifyCommandOptions extends PlanCommandOptions {
   egressTarget?: string;
@@ -43,7 +42,7 @@ async function verifyCommand(file: string, options: VerifyCommandOptions): Promi
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts });
+  const transport = sshTransport(options);
   try {
     const report = await runVerify(cluster, nodes, transport, {
       forks: options.forks,

@@ -21,6 +21,7 @@ import {
   lookupHostKey,
   type KnownHostEntry,
 } from './known-hosts.js';
+import { DEFAULT_EXEC_TIMEOUT_SECONDS, DEFAULT_KEEPALIVE_COUNT_MAX, DEFAULT_KEEPALIVE_INTERVAL_SECONDS } from '../../config/ssh-target.js';
 import { pathExists } from '../path-exists.js';
 import type { Connection, ExecResult } from '../transport.js';
 
@@ -257,7 +258,7 @@ class ConnectAttempt {
       if (next) sock = await this.forward(client, hop, next);
     }
     this.debug('connected');
-    return this.makeConnection(client as SshClient);
+    return this.makeConnection(client as SshClient, sock);
   }
 
   private checkCancelled(): void {
@@ -420,6 +421,8 @@ class ConnectAttempt {
         sock,
         username: hop.user,
         readyTimeout: 0, // our own deadline covers the whole connect
+        keepaliveInterval: this.target.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_SECONDS * 1000,
+        keepaliveCountMax: this.target.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX,
         hostVerifier: verifier,
         authHandler: methods,
         ...(algorithms ? { algorithms: { serverHostKey: algorithms } } : {}),
@@ -495,16 +498,29 @@ class ConnectAttempt {
     }
   }
 
-  private makeConnection(client: SshClient): NodeConnection {
+  /** `sock` carries the node's SSH stream: what arrives on it tells when the node last spoke. */
+  private makeConnection(client: SshClient, sock: Duplex): NodeConnection {
     const target = this.target;
     const where = this.where;
     const node = this.opts.nodeName;
     const debug = (line: string): void => this.debug(line);
     let closed = false;
     let execCount = 0;
+    let lastHeard = Date.now();
+    sock.on('data', () => {
+      lastHeard = Date.now();
+    });
+    let keepaliveTimedOut = false;
+    client.on('error', (err: Error & { level?: string }) => {
+      if (err.level === 'client-timeout') keepaliveTimedOut = true;
+    });
     client.on('close', () => {
       closed = true;
     });
+    const intervalMs = target.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_SECONDS * 1000;
+    const countMax = target.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX;
+    const execTimeoutMs = target.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_SECONDS * 1000;
+    const quiet = (): string => `it went quiet at ${clockTime(lastHeard)}, ${seconds(Date.now() - lastHeard)} ago`;
     const teardown = (): void => this.teardown(true);
     return {
       get execCount() {
@@ -520,6 +536,26 @@ class ConnectAttempt {
         const remote = target.become ? wrapBecome(command) : command;
         debug(`exec: ${remote}${execOpts.stdin !== undefined ? ` (stdin: ${Buffer.byteLength(execOpts.stdin)} bytes)` : ''}`);
         return new Promise<ExecResult>((resolve, reject) => {
+          const started = Date.now();
+          // The deadline: a node that keeps answering keepalives but never finishes the command.
+          const deadline = setTimeout(() => {
+            reject(
+              new SshError(
+                'timeout',
+                node,
+                `${where}: unreachable: no result after ${seconds(Date.now() - started)}, the exec deadline (ssh.execTimeout, --exec-timeout ${seconds(execTimeoutMs)}); ` +
+                  `${Date.now() - lastHeard >= 1000 ? quiet() : `last heard from at ${clockTime(lastHeard)}`}`,
+              ),
+            );
+            closed = true;
+            teardown();
+          }, execTimeoutMs);
+          const settle = <T>(done: (value: T) => void) => (value: T): void => {
+            clearTimeout(deadline);
+            done(value);
+          };
+          resolve = settle(resolve);
+          reject = settle(reject);
           const onChannel = (err: Error | undefined, stream: ClientChannel): void => {
             if (err) {
               reject(new SshError(closed ? 'disconnected' : 'other', node, `${where}: cannot start command: ${err.message}`, { cause: err }));
@@ -543,7 +579,15 @@ class ConnectAttempt {
                 stdout: Buffer.concat(out).toString('utf8'),
                 stderr: Buffer.concat(errOut).toString('utf8'),
               };
-              if (code === undefined && signal === undefined && closed) {
+              if (code === undefined && signal === undefined && keepaliveTimedOut) {
+                reject(
+                  new SshError(
+                    'timeout',
+                    node,
+                    `${where}: unreachable: no answer to ${countMax} keepalives ${seconds(intervalMs)} apart while running a command; ${quiet()}`,
+                  ),
+                );
+              } else if (code === undefined && signal === undefined && closed) {
                 reject(new SshError('disconnected', node, `${where}: connection lost while running a command`));
               } else if (target.become && result.code !== 0 && isSudoPasswordError(result.stderr)) {
                 reject(
@@ -568,4 +612,15 @@ class ConnectAttempt {
       },
     };
   }
+}
+
+/** HH:MM:SS of a time, local to the machine podnet runs on. */
+function clockTime(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+/** `12 s`, `1.5 s`: a duration as a person reads it. */
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 ? Math.round(s) : Math.round(s * 10) / 10} s`;
 }

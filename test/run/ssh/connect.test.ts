@@ -5,6 +5,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { connectNode } from '../../../src/run/ssh/connect.js';
+import { classifyError } from '../../../src/run/outcomes.js';
+import { SshTransport } from '../../../src/run/ssh-transport.js';
 import { SshError } from '../../../src/run/ssh/errors.js';
 import { fingerprintSha256, parseKnownHosts } from '../../../src/run/ssh/known-hosts.js';
 import { startFakeSshd, type FakeSshd } from './fake-sshd.js';
@@ -35,6 +37,7 @@ describe('connectNode (in-process SSH server)', () => {
   beforeEach(() => {
     fake.execs.length = 0;
     fake.reply = () => ({ code: 0 });
+    delete fake.stall;
     writeKnownHosts(fake, `${fake.knownHostsLine('192.0.2.10', 22)}\n`);
   });
 
@@ -209,6 +212,61 @@ describe('connectNode (in-process SSH server)', () => {
     setTimeout(() => ac.abort(), 50);
     const err = await connectError(p);
     assert.match(err.message, /aborted/);
+  });
+
+  it('a node that stops answering mid-exec is unreachable after its keepalives, with the time it went quiet; another node is fine', { timeout: 5000 }, async () => {
+    fake.stall = (command) => (command === 'apply node1' ? 'freeze' : undefined);
+    const settings = { keepaliveIntervalMs: 200, keepaliveCountMax: 2, execTimeoutMs: 60_000 };
+    const quiet = await connectNode(fake.target(settings), { nodeName: 'node1' });
+    const fine = await connectNode(fake.target(settings), { nodeName: 'node2' });
+    try {
+      const started = Date.now();
+      const [frozenExec, fineExec] = await Promise.allSettled([quiet.exec('apply node1'), fine.exec('apply node2')]);
+      const took = Date.now() - started;
+      assert.equal(fineExec.status, 'fulfilled');
+      assert.equal(frozenExec.status, 'rejected');
+      const err = (frozenExec as PromiseRejectedResult).reason as unknown;
+      assert.ok(err instanceof SshError, String(err));
+      assert.equal(err.kind, 'timeout');
+      assert.equal(classifyError(err).status, 'unreachable');
+      assert.match(err.message, /^node1 \(192\.0\.2\.10:22\): unreachable: no answer to 2 keepalives 0\.2 s apart while running a command; it went quiet at \d\d:\d\d:\d\d, [0-9.]+ s ago$/);
+      // keepalive × count (0.6 s) and a little slack; never the exec deadline (60 s).
+      assert.ok(took < 2500, `took ${took} ms`);
+    } finally {
+      quiet.close();
+      fine.close();
+    }
+  });
+
+  it('a command that never finishes meets the exec deadline: unreachable, with when the node was last heard from', { timeout: 5000 }, async () => {
+    fake.stall = () => 'hang';
+    const conn = await connectNode(fake.target({ keepaliveIntervalMs: 100, keepaliveCountMax: 3, execTimeoutMs: 700 }), { nodeName: 'node1' });
+    try {
+      const started = Date.now();
+      const err = await connectError(conn.exec('sleep infinity'));
+      const took = Date.now() - started;
+      assert.equal(err.kind, 'timeout');
+      assert.equal(classifyError(err).status, 'unreachable');
+      // The keepalives were answered: the node was heard from lately, the command just never ended.
+      assert.match(err.message, /^node1 \(192\.0\.2\.10:22\): unreachable: no result after 0\.7 s, the exec deadline \(ssh\.execTimeout, --exec-timeout 0\.7 s\); last heard from at \d\d:\d\d:\d\d$/);
+      assert.ok(took >= 650 && took < 2500, `took ${took} ms`);
+      const after = await connectError(conn.exec('true'));
+      assert.equal(after.kind, 'disconnected');
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('--exec-timeout (SshTransport execTimeoutMs) overrides the node\'s ssh.execTimeout', { timeout: 5000 }, async () => {
+    fake.stall = () => 'hang';
+    const transport = new SshTransport({ acceptNewHosts: false, execTimeoutMs: 300 });
+    const conn = await transport.connect({ name: 'node1', address: '192.0.2.10', ssh: fake.target({ execTimeoutMs: 60_000 }) });
+    try {
+      const err = await connectError(conn.exec('sleep infinity'));
+      assert.match(err.message, /no result after 0\.3 s, the exec deadline \(ssh\.execTimeout, --exec-timeout 0\.3 s\)/);
+    } finally {
+      conn.close();
+    }
   });
 
   it('exec after close is a disconnected error', async () => {

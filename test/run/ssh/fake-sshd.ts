@@ -2,7 +2,7 @@
 // pipes stdio to the socket. No network, no root: it lets the transport's rules (host keys, auth,
 // become wrapping, sudo's password message, stdin) be tested anywhere.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -36,6 +36,12 @@ export interface FakeSshd {
   knownHostsLine(host: string, port: number, hashed?: boolean): string;
   knownHostsFile: string;
   execs: FakeExec[];
+  /**
+   * Execs that never finish: `freeze` stops the server reading the connection, so it answers
+   * nothing more, keepalives included (like a node whose sshd was stopped); `hang` keeps the
+   * connection alive but never ends the command.
+   */
+  stall?: (command: string) => 'freeze' | 'hang' | undefined;
   /** How the server answers an exec; default echoes nothing and exits 0. */
   reply: (command: string, stdin: Buffer) => FakeReply;
   /** A target that reaches this server through the unix-socket ProxyCommand. */
@@ -97,10 +103,12 @@ export async function startFakeSshd(opts: { user?: string } = {}): Promise<FakeS
           resolve();
         });
         for (const c of connections) c.end();
+        for (const c of frozen) c.destroy();
       }),
   };
 
   const connections = new Set<Connection>();
+  const frozen = new Set<Socket>();
   const server = new Server({ hostKeys: [host.private] }, (conn) => {
     connections.add(conn);
     conn.on('close', () => connections.delete(conn));
@@ -118,6 +126,15 @@ export async function startFakeSshd(opts: { user?: string } = {}): Promise<FakeS
         const session = acceptSession();
         session.on('exec', (accept, _reject, info) => {
           const stream = accept();
+          const stall = fake.stall?.(info.command);
+          if (stall !== undefined) fake.execs.push({ command: info.command, stdinBytes: 0 });
+          if (stall === 'hang') return;
+          if (stall === 'freeze') {
+            const sock = (conn as unknown as { _sock: Socket })._sock;
+            sock.pause();
+            frozen.add(sock);
+            return;
+          }
           const chunks: Buffer[] = [];
           stream.on('data', (d: Buffer) => chunks.push(d));
           stream.on('end', () => {
