@@ -14,9 +14,11 @@
 // tests covered (so a weakened test is noticed); nothing pure changed → nothing runs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const INCREMENTAL = 'reports/stryker-incremental.json';
-const config = (await import(new URL('../stryker.config.mjs', import.meta.url).href)).default;
+const config = (await import(pathToFileURL(resolve('stryker.config.mjs')).href)).default;
 
 /** Whether path is one of the mutated pure files (stryker.config.mjs PURE: folders and negations). */
 const PURE_DIRS = ['src/config/', 'src/state/', 'src/plan/', 'src/scripts/', 'src/render/'];
