@@ -58,10 +58,10 @@ export default {
   concurrency: 2,
   timeoutMS: 20_000,
   reporters: ['html', 'clear-text', 'progress', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `${process.env.STRYKER_REPORT_DIR ?? 'reports/mutation'}/index.html` },
+  jsonReporter: { fileName: `${process.env.STRYKER_REPORT_DIR ?? 'reports/mutation'}/mutation.json` },
   incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
+  incrementalFile: process.env.STRYKER_INCREMENTAL_FILE ?? 'reports/stryker-incremental.json',
   thresholds: { high: 95, low: 90, break: null },
   cleanTempDir: 'always',
 };
