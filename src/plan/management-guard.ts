@@ -33,6 +33,7 @@ export class ManagementGuard {
       return;
     }
     const dev = this.observed.management?.dev;
+    // Stryker disable next-line ConditionalExpression: equivalent, dev === name already implies dev is defined
     if (dev !== undefined && dev === name) this.offences.push({ kind: 'link', key: name, action });
   }
 

@@ -1,0 +1,21 @@
+// The management guard on its own: each guard, with and without a known SSH path.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManagementGuard } from '../../src/plan/management-guard.js';
+
+test("deleting the node's own address is refused even when the SSH path is unknown", () => {
+  const guard = new ManagementGuard({}, '192.168.1.11');
+  guard.address('192.168.1.11', '192.168.1.11/24 on eth0');
+  guard.address('10.244.1.7', '10.244.1.7/24 on v-net-0');
+  assert.deepEqual(guard.refusal(), {
+    nodeAddress: '192.168.1.11',
+    offences: [{ kind: 'address', key: '192.168.1.11/24 on eth0', action: 'delete', takes: { address: '192.168.1.11', what: 'node-address' } }],
+  });
+});
+
+test('nothing touched: no refusal', () => {
+  const guard = new ManagementGuard({}, '192.168.1.11');
+  guard.link('v-net-0', 'delete');
+  guard.route('10.244.2.0/24', 'delete');
+  assert.equal(guard.refusal(), undefined);
+});

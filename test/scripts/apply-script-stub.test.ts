@@ -1,0 +1,124 @@
+// The rendered apply command's steps run by a real POSIX sh, without root: a stub `ip` on PATH logs
+// every batch line and fails on a chosen one, files go to a temporary directory. What is checked is
+// the command's own logic (stop at the first failure, say which group failed, write files
+// atomically with their mode); the namespace tests (apply-script-sh, which need root) check it
+// against the real kernel.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Change, Step } from '../../src/model/plan.js';
+import { parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
+
+// `ip -batch -`: logs each line; a line naming pnfail fails the batch the way ip does.
+const STUB_IP = `#!/bin/sh
+n=0
+while IFS= read -r line; do
+  n=$((n + 1))
+  printf '%s\\n' "$line" >> "$STUB_LOG"
+  case $line in *pnfail*) echo "Error: stub failure" >&2; echo "Command failed -:$n" >&2; exit 1 ;; esac
+done
+`;
+
+const ip = (...args: string[]): Step => ({ run: 'ip', args });
+const change = (key: string, ...steps: Step[]): Change => ({ kind: 'link', key, action: 'create', reason: { code: 'missing' }, steps });
+
+describe('the apply command under sh with a stub ip', () => {
+  let dir = '';
+  let log = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pnapplystub-'));
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'ip'), STUB_IP, { mode: 0o755 });
+    log = join(dir, 'ip.log');
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the steps part of the command (the gather after it is cut off: it would read the host). */
+  function runSteps(changes: Change[], extraBin?: string): { status: number | null; stdout: string; stderr: string } {
+    writeFileSync(log, '');
+    const command = renderApplyCommand(changes);
+    const end = command.indexOf('\n)\n');
+    assert.ok(command.startsWith('(\n') && end > 0, 'the steps run in a subshell before the gather');
+    const r = spawnSync('sh', ['-c', command.slice(0, end + 3)], {
+      encoding: 'utf8',
+      env: { PATH: `${extraBin !== undefined ? `${extraBin}:` : ''}${join(dir, 'bin')}:/usr/bin:/bin`, STUB_LOG: log },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  const logged = (): string[] => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+
+  it('runs every group in order when nothing fails', () => {
+    const marker = join(dir, 'ran-ok');
+    const changes = [
+      change('a', ip('link', 'add', 'a', 'type', 'bridge'), ip('link', 'set', 'dev', 'a', 'up')),
+      change('touch', { run: 'command', argv: ['touch', marker] }),
+      change('b', ip('link', 'set', 'dev', 'b', 'up')),
+    ];
+    const r = runSteps(changes);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(logged(), ['link add a type bridge', 'link set dev a up', 'link set dev b up']);
+    assert.ok(existsSync(marker));
+    assert.deepEqual(parseApplyOutcome(changes, r.stdout, r.stderr), { ok: true });
+  });
+
+  it('a failed step stops every later step, and the failed group is named', () => {
+    const marker = join(dir, 'must-not-exist');
+    const changes = [
+      change('a', ip('link', 'add', 'a', 'type', 'bridge'), ip('link', 'set', 'dev', 'pnfail', 'up'), ip('link', 'set', 'dev', 'a', 'up')),
+      change('touch', { run: 'command', argv: ['touch', marker] }),
+      change('b', ip('link', 'set', 'dev', 'b', 'up')),
+    ];
+    const r = runSteps(changes);
+    assert.deepEqual(logged(), ['link add a type bridge', 'link set dev pnfail up'], 'nothing after the failed line ran');
+    assert.ok(!existsSync(marker), 'the command after the failed batch did not run');
+    assert.equal(r.stdout.trim(), '@@podnet failed-group 0');
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.step?.index, 1);
+    assert.equal(outcome.change?.key, 'a');
+    assert.equal(outcome.message, 'Error: stub failure');
+  });
+
+  it('a failed command stops the batch after it', () => {
+    const changes = [
+      change('false', { run: 'command', argv: ['false'] }),
+      change('b', ip('link', 'set', 'dev', 'b', 'up')),
+    ];
+    const r = runSteps(changes);
+    assert.deepEqual(logged(), []);
+    assert.equal(r.stdout.trim(), '@@podnet failed-group 0');
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok ? undefined : outcome.change?.key, 'false');
+  });
+
+  it('install-file writes the content with its mode, through a temporary file it leaves nowhere', () => {
+    const target = join(dir, 'etc', 'cni', 'net.d', '10-podnet.conflist');
+    const content = '{"cniVersion":"1.0.0",\n "name":"podnet"}\n' + 'x'.repeat(200) + '\n';
+    const r = runSteps([change('file', { run: 'install-file', path: target, mode: '640', content }), change('b', ip('link', 'set', 'dev', 'b', 'up'))]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(target, 'utf8'), content);
+    assert.equal(statSync(target).mode & 0o777, 0o640);
+    assert.deepEqual(readdirSync(join(dir, 'etc', 'cni', 'net.d')), ['10-podnet.conflist']);
+    assert.deepEqual(logged(), ['link set dev b up']);
+  });
+
+  it('a failed install-file removes its temporary file and stops the steps', () => {
+    const target = join(dir, 'blocked', 'podnet');
+    // A stub mv that fails, as a rename over a busy or read-only target would.
+    mkdirSync(join(dir, 'failing-mv'));
+    writeFileSync(join(dir, 'failing-mv', 'mv'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    const changes = [
+      change('file', { run: 'install-file', path: target, mode: '755', content: 'x' }),
+      change('b', ip('link', 'set', 'dev', 'b', 'up')),
+    ];
+    const r = runSteps(changes, join(dir, 'failing-mv'));
+    assert.equal(r.stdout.trim(), '@@podnet failed-group 0');
+    assert.deepEqual(readdirSync(join(dir, 'blocked')), [], 'no .podnet.* temporary file is left, and no target');
+    assert.deepEqual(logged(), []);
+  });
+});
