@@ -1,7 +1,7 @@
 // cluster.yaml → Cluster, or every problem at once, each at file:line:col. Pure: files are read
 // through io, paths are plain strings.
 import { LineCounter, parseDocument } from 'yaml';
-import type { IPv4, IPv4CidrRange } from 'ip-num';
+import { IPv4CidrRange, type IPv4 } from 'ip-num';
 import { DEFAULT_CNI, type BridgeSpec, type CniSpec, type Cluster, type Diagnostic, type NodeSpec, type RoutingMode } from '../model/types.js';
 import { allocateSubnets, cidrSpan, spansOverlap, type CidrSpan } from '../state/subnets.js';
 import { didYouMean } from './did-you-mean.js';
@@ -30,6 +30,10 @@ export const DEFAULT_BRIDGE_NAME = 'v-net-0';
 export const DEFAULT_SUBNET_PREFIX = 24;
 /** A subnet needs a gateway and at least one pod: /30 at most. */
 export const SMALLEST_SUBNET_PREFIX = 30;
+/** The CNI plugin takes pod subnets from /8 (validatePluginConstants): /8 at the largest. */
+export const LARGEST_SUBNET_PREFIX = 8;
+/** RFC 1918 and the shared address space (RFC 6598): pod CIDRs outside them are routed on the Internet. */
+const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'];
 
 interface NodeEntry {
   /** JSON path of the node in cluster.yaml (the group selection for fromInventoryGroup). */
@@ -114,13 +118,23 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     if (checked.ok) pod = checked.value;
     else report(locate.at(['podCidr'], `podCidr ${checked.message}`));
   }
+  if (pod && !PRIVATE_RANGES.some((range) => (pod as IPv4CidrRange).inside(IPv4CidrRange.fromCidr(range)))) {
+    warnings.push(locate.at(['podCidr'], `warning: pod CIDR ${pod.toCidrString()} is not private address space (${PRIVATE_RANGES.join(', ')}): pods would use addresses that belong to someone on the Internet`));
+  }
+  // A pod CIDR smaller than the smallest subnet holds none; the subnetPrefix checks below would not help.
+  const podTooSmall = pod !== undefined && prefixLength(pod) > SMALLEST_SUBNET_PREFIX;
+  if (pod && podTooSmall) {
+    report(locate.at(['podCidr'], `pod CIDR ${pod.toCidrString()} is too small: a pod subnet needs a gateway and a pod (/${SMALLEST_SUBNET_PREFIX} at least), and the pod CIDR's first subnet is reserved`));
+  }
+  const smallestUsefulPrefix = (range: IPv4CidrRange): number => Math.max(prefixLength(range), LARGEST_SUBNET_PREFIX);
   let subnetPrefix = DEFAULT_SUBNET_PREFIX;
   if (typeof root.subnetPrefix === 'number' && Number.isInteger(root.subnetPrefix)) {
     subnetPrefix = root.subnetPrefix;
-    if (pod && subnetPrefix >= 1 && subnetPrefix < prefixLength(pod)) {
-      report(locate.at(['subnetPrefix'], `subnetPrefix /${subnetPrefix} is larger than the pod CIDR ${pod.toCidrString()}; use /${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX}`));
+    // Below LARGEST_SUBNET_PREFIX and above SMALLEST_SUBNET_PREFIX the schema has reported it.
+    if (pod && !podTooSmall && subnetPrefix >= LARGEST_SUBNET_PREFIX && subnetPrefix < prefixLength(pod)) {
+      report(locate.at(['subnetPrefix'], `subnetPrefix /${subnetPrefix} is larger than the pod CIDR ${pod.toCidrString()}; use /${smallestUsefulPrefix(pod)} to /${SMALLEST_SUBNET_PREFIX}`));
     }
-  } else if (root.subnetPrefix === undefined && pod && prefixLength(pod) > DEFAULT_SUBNET_PREFIX) {
+  } else if (root.subnetPrefix === undefined && pod && !podTooSmall && prefixLength(pod) > DEFAULT_SUBNET_PREFIX) {
     report(locate.at(['podCidr'], `pod CIDR ${pod.toCidrString()} is smaller than the default subnetPrefix /${DEFAULT_SUBNET_PREFIX}; set \`subnetPrefix\` (/${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX})`));
   }
   const routing: RoutingMode = root.routing === 'gateway' ? 'gateway' : 'host-gw';
@@ -274,6 +288,10 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
           report(blame(`subnet ${raw.subnet} is outside the pod CIDR ${pod.toCidrString()}`));
           usable = false;
         }
+        if (prefix < LARGEST_SUBNET_PREFIX) {
+          report(blame(`subnet ${raw.subnet} is too large: the CNI plugin takes pod subnets from /${LARGEST_SUBNET_PREFIX} to /${SMALLEST_SUBNET_PREFIX}`));
+          usable = false;
+        }
         if (prefix > SMALLEST_SUBNET_PREFIX) {
           report(blame(`subnet ${raw.subnet} is too small: a /${prefix} has no room for a gateway and a pod (need /${SMALLEST_SUBNET_PREFIX} or larger)`));
           usable = false;
@@ -334,7 +352,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   if (router !== undefined) cluster.router = router;
 
   // ── more nodes than subnets left: ask the allocator itself
-  const subnetPrefixOk = subnetPrefix >= 1 && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));
+  const subnetPrefixOk = subnetPrefix >= LARGEST_SUBNET_PREFIX && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));
   if (pod && subnetPrefixOk && nodes.length > 0) {
     const { subnets } = allocateSubnets(cluster);
     const written = new Set(subnetsSeen.map((seen) => seen.node));

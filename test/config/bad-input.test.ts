@@ -29,6 +29,9 @@ const CASES: Record<string, [string, number, number, string][]> = {
   'duplicate-node-address': [['', 6, 14, 'duplicate node address 192.168.1.11 (also node node1, line 4)']],
   'address-inside-pod-cidr': [['', 4, 14, 'node address 10.244.7.7 is inside the pod CIDR 10.244.0.0/16']],
   'subnet-too-small': [['', 5, 13, 'subnet 10.244.1.0/31 is too small: a /31 has no room for a gateway and a pod (need /30 or larger)']],
+  'subnet-prefix-below-8': [['', 2, 15, '`subnetPrefix` must be >= 8, got 7']],
+  'subnet-too-large': [['', 5, 13, 'subnet 0.0.0.0/7 is too large: the CNI plugin takes pod subnets from /8 to /30']],
+  'pod-cidr-too-small': [['', 1, 10, 'pod CIDR 10.244.0.0/31 is too small']],
   'subnets-exhausted': [['', 5, 11, 'no free /24 subnet left in pod CIDR 10.244.0.0/23 for node `node2`']],
   'subnet-prefix-larger-than-pod': [['', 2, 15, 'subnetPrefix /12 is larger than the pod CIDR 10.244.0.0/16']],
   'bridge-name-too-long': [['', 3, 9, '`name` "podnet-bridge-0001" must be a safe Linux interface name']],
@@ -89,4 +92,14 @@ test('every fixture in the bad directory has a case', async () => {
 
 test('formatDiagnostic is path:LINE:COL: message', () => {
   assert.equal(formatDiagnostic({ file: 'a/cluster.yaml', line: 3, col: 7, message: 'boom' }), 'a/cluster.yaml:3:7: boom');
+});
+
+test('a pod CIDR outside private address space is a warning at its line', async () => {
+  const { loadText } = await import('./helpers.js');
+  const result = loadText('podCidr: 8.8.0.0/16\nnodes:\n  - { name: a, address: 192.168.1.11 }\n');
+  assert.ok(result.ok);
+  assert.deepEqual(result.warnings.map((w) => `${w.line}:${w.col}`), ['1:10']);
+  assert.match(result.warnings[0]?.message ?? '', /^warning: pod CIDR 8\.8\.0\.0\/16 is not private address space/);
+  const inside = loadText('podCidr: 100.64.0.0/16\nnodes:\n  - { name: a, address: 192.168.1.11 }\n');
+  assert.ok(inside.ok && inside.warnings.length === 0);
 });
