@@ -140,3 +140,11 @@ function clean(change: Change): Change {
   if (copy.after === undefined) delete copy.after;
   return copy as unknown as Change;
 }
+
+/**
+ * Whether an apply on this node needs `--confirm` by default: its plan changes a route, an address
+ * or a link — what can cut the path podnet reaches the node by (every node is reached over SSH).
+ */
+export function needsConfirm(changes: readonly Change[]): boolean {
+  return changes.some((c) => c.kind === 'route' || c.kind === 'address' || c.kind === 'link');
+}
