@@ -155,7 +155,7 @@ export function renderConfirmCommand(applyId: string, rollbackNow = false): stri
   if (rollbackNow) {
     return (
       `if [ -d ${dir} ] && ! [ -d ${dir}/running ]; then\n${disarm}` +
-      `  PODNET_LOCK_HELD= sh ${dir}/rollback.sh; ${sectionMarker('rolled-back', 'now')}\n` +
+      `  PODNET_LOCK_HELD='' sh ${dir}/rollback.sh; ${sectionMarker('rolled-back', 'now')}\n` +
       `else ${sectionMarker('rolled-back', 'before')}; fi\n`
     );
   }
