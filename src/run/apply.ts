@@ -61,7 +61,8 @@ function nodeRefusal(nodePlan: NodePlan): string | undefined {
 
 /** The one exec of a host's steps, and what came of it: a failed step, or the state it left. */
 type StepsOutcome =
-  | { ok: false; result: NodeResult }
+  /** armed: the confirm timer was armed before the steps ran (false when the node was locked). */
+  | { ok: false; result: NodeResult; armed: boolean }
   | { ok: 'waited' }
   | { ok: true; observed: ObservedState };
 
@@ -90,7 +91,7 @@ async function runSteps(
   if (lock.state === 'locked') {
     const error = `the node is locked by another podnet run: ${lock.holder}; nothing was applied (wait with --lock-timeout)`;
     hooks.onProgress?.(host.name, { kind: 'failed', message: error });
-    return { ok: false, result: { node: host.name, status: 'failed', changed: 0, ok, error } };
+    return { ok: false, result: { node: host.name, status: 'failed', changed: 0, ok, error }, armed: false };
   }
   const outcome = parseApplyOutcome(nodePlan.changes, result.stdout, result.stderr);
   if (!outcome.ok) {
@@ -104,7 +105,11 @@ async function runSteps(
     const what = outcome.change !== undefined ? `${failedStep.kind} ${failedStep.key}` : 'unknown step';
     hooks.onProgress?.(host.name, { kind: 'failed', message: `step ${failedStep.index + 1} (${what}): ${failedStep.message}` });
     // Changes before the failing one ran in full.
-    return { ok: false, result: { node: host.name, status: 'failed', changed: Math.max(0, outcome.step?.change ?? 0), ok, failedStep } };
+    return {
+      ok: false,
+      result: { node: host.name, status: 'failed', changed: Math.max(0, outcome.step?.change ?? 0), ok, failedStep },
+      armed: applyId !== undefined,
+    };
   }
   if (result.code !== 0) {
     const how = result.code === null ? `was killed by signal ${result.signal ?? '?'}` : `exited ${result.code}`;
@@ -158,9 +163,9 @@ async function applyHost(
       steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId);
       if (steps.ok === 'waited') throw new NodeFailedError('the node lock was taken again while waiting for it');
     }
-    armed = applyId !== undefined;
+    armed = applyId !== undefined && (steps.ok === true || steps.armed);
     if (steps.ok !== true) {
-      if (applyId !== undefined) return { ...steps.result, confirm: await rollBackNow(transport, host.host, applyId, 'a step failed', hooks) };
+      if (armed && applyId !== undefined) return { ...steps.result, confirm: await rollBackNow(transport, host.host, applyId, 'a step failed', hooks) };
       return steps.result;
     }
     changed = nodePlan.changes.length;

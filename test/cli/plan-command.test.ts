@@ -96,12 +96,14 @@ test('apply --confirm: a node whose rollback came first is reported rolled back,
 test('a node locked by another run fails fast and names the holder; nothing is applied there', async () => {
   const cluster = readCluster(FILE);
   const fake = new FakeTransport();
-  for (const n of [1, 3]) fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n))] });
+  for (const n of [1, 3]) fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n)), ok(convergedNodeStdout(cluster, n)), ok('@@podnet confirmed\n')] });
   fake.on('node2', { replies: [ok(emptyNodeStdout(2)), ok('@@podnet locked\napply by ctl-a pid 4242 since 2026-12-03T10:00:00.000Z\n')] });
-  const applied = await capture(() => runPlanCommand(FILE, { ...options, confirm: false }, 'apply', fake));
+  const applied = await capture(() => runPlanCommand(FILE, options, 'apply', fake));
   assert.equal(applied.code, 1);
-  const results = applied.report.results as { node: string; status: string; changed: number; error?: string }[];
+  const results = applied.report.results as { node: string; status: string; changed: number; error?: string; confirm?: unknown }[];
   assert.equal(results[1]?.status, 'failed');
+  assert.equal(results[1]?.confirm, undefined, 'nothing was armed there: nothing to confirm or roll back');
+  assert.equal(fake.commandsTo('node2').length, 2);
   assert.equal(results[1]?.changed, 0);
   assert.match(results[1]?.error ?? '', /locked by another podnet run: apply by ctl-a pid 4242 since 2026-12-03T10:00:00.000Z/);
 });
