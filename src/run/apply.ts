@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { randomBytes } from 'node:crypto';
 import type { NodePlan } from '../model/plan.js';
 import type { NodeSpec, ObservedState } from '../model/types.js';
-import { checkConverged, countOk } from '../plan/converged.js';
+import { checkConverged, countOk, replanNode } from '../plan/converged.js';
 import { planRollback } from '../plan/rollback.js';
 import {
   parseConfirmOutcome,
@@ -149,8 +149,7 @@ async function applyHost(
     if (steps.ok === 'waited') {
       // Another run held the lock: the node may have changed meanwhile. Plan it again, then apply.
       const observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
-      const again = checkConverged(state.cluster, host, observed);
-      nodePlan = { ...nodePlan, changes: again.unmet, conflicts: again.conflicts };
+      nodePlan = replanNode(state.cluster, host, observed);
       const refused = nodeRefusal(nodePlan);
       if (refused) {
         hooks.onProgress?.(name, { kind: 'failed', message: refused });
