@@ -1,10 +1,12 @@
 // diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and
 // check that every node converged.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { buildClusterState } from '../plan/node-state.js';
+import { needsConfirm } from '../plan/rollback.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderRecap, type NodeResult } from '../render/recap.js';
@@ -31,6 +33,34 @@ export interface PlanCommandOptions {
   out?: string;
   /** Apply only if a fresh plan equals the plan saved in this file. */
   plan?: string;
+  /** apply: seconds of the confirm window; false: --no-confirm; undefined: on when the plan needs it. */
+  confirm?: number | false;
+  /** Seconds to wait for a node's lock (0: fail at once). */
+  lockTimeout?: number;
+  /** Hidden, for tests: pause between the apply exec and the confirmation (ms). */
+  confirmDelay?: number;
+}
+
+/** The confirm window when --confirm is on by default. */
+export const DEFAULT_CONFIRM_SECONDS = 60;
+
+/** `60s`, `2m`, `90` (seconds), `1h` → seconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)(s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('must be a duration like 60s, 2m or 90');
+  const seconds = Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1);
+  if (seconds > 86400) throw new InvalidArgumentError('must be at most a day');
+  return seconds;
+}
+
+/** --lock-timeout, shared by apply and destroy. */
+export function addLockOption(command: Command): Command {
+  return command.option('--lock-timeout <duration>', "wait this long for a node's lock held by another podnet run (default: fail at once)", parseDuration, 0);
+}
+
+/** Who takes the node locks in this run (lock.info on the node). */
+export function lockHolder(what: string): { controller: string; pid: number; since: string; what: string } {
+  return { controller: hostname(), pid: process.pid, since: new Date().toISOString(), what };
 }
 
 function readSavedPlan(path: string): Plan {
@@ -165,6 +195,18 @@ export async function runPlanCommand(
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
+    }
+    runOptions.lock = { holder: lockHolder('apply'), timeoutSeconds: options.lockTimeout ?? 0 };
+    // --confirm: on by default for the nodes whose route, address or link changes (see the README).
+    const confirmNodes = new Set(
+      clusterPlan.plan.nodes.filter((n) => (options.confirm === undefined ? needsConfirm(n.changes) : options.confirm !== false) && n.changes.length > 0).map((n) => n.node),
+    );
+    if (options.confirm !== false && confirmNodes.size > 0) {
+      runOptions.confirm = {
+        seconds: typeof options.confirm === 'number' ? options.confirm : DEFAULT_CONFIRM_SECONDS,
+        nodes: confirmNodes,
+        ...(options.confirmDelay !== undefined ? { delayMs: options.confirmDelay } : {}),
+      };
     }
     const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
     progress.done();

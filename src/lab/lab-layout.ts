@@ -113,6 +113,8 @@ export interface LabNodePaths {
   cniBinDir: string;
   cniStateDir: string;
   rootHomeDir: string;
+  /** The node's own /run/podnet/apply (lock and rollbacks of apply --confirm): /run is the machine's. */
+  applyStateDir: string;
 }
 
 export function labNodePaths(name: string, node: string): LabNodePaths {
@@ -128,5 +130,6 @@ export function labNodePaths(name: string, node: string): LabNodePaths {
     cniBinDir: `${nodeDir}/opt-cni-bin`,
     cniStateDir: `${nodeDir}/var-lib-cni`,
     rootHomeDir: `${nodeDir}/root`,
+    applyStateDir: `${nodeDir}/run-podnet-apply`,
   };
 }

@@ -115,7 +115,9 @@ export type Reason =
   | { code: 'rule-not-first'; chain: string }
   | { code: 'destroy' }
   | { code: 'destroy-pod-through-plugin' }
-  | { code: 'destroy-pod-by-hand' };
+  | { code: 'destroy-pod-by-hand' }
+  /** Undoes a change of an apply that was not confirmed (`apply --confirm`). */
+  | { code: 'rollback' };
 
 export type ReasonCode = Reason['code'];
 

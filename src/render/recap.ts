@@ -17,6 +17,15 @@ export interface FailedStep {
   message: string;
 }
 
+/** apply --confirm on a node: confirmed, rolled back (and why), or left to roll itself back (at). */
+export interface ConfirmResult {
+  applyId: string;
+  outcome: 'confirmed' | 'rolled-back' | 'rolls-back';
+  why?: string;
+  /** For `rolls-back`: when the node's timer undoes the apply. */
+  at?: string;
+}
+
 export interface NodeResult {
   node: string;
   status: NodeStatus;
@@ -30,6 +39,7 @@ export interface NodeResult {
   unmet?: Change[];
   /** Foreign objects found in the way after the run. */
   blocked?: Conflict[];
+  confirm?: ConfirmResult;
 }
 
 export interface RunReport {
@@ -59,6 +69,7 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
     } else if (r.error) {
       lines.push(`${' '.repeat(width)}   ${r.status === 'error' ? `internal error: ${r.error}` : r.error}`);
     }
+    if (r.confirm !== undefined) lines.push(`${' '.repeat(width)}   ${describeConfirm(r.confirm)}`);
     for (const change of r.unmet ?? []) lines.push(`${' '.repeat(width)}   not converged: ${describeChange(change)}`);
     for (const conflict of r.blocked ?? []) {
       const { object, message } = describeConflict(conflict);
@@ -66,4 +77,16 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** What became of an apply --confirm on a node, as a sentence. */
+export function describeConfirm(confirm: ConfirmResult): string {
+  switch (confirm.outcome) {
+    case 'confirmed':
+      return `confirmed (apply ${confirm.applyId}): the node is reachable over a new connection and converged`;
+    case 'rolled-back':
+      return `rolled back (apply ${confirm.applyId}): ${confirm.why ?? 'not confirmed'}`;
+    case 'rolls-back':
+      return `not confirmed (apply ${confirm.applyId}): ${confirm.why ?? '?'}; the node rolls itself back${confirm.at !== undefined ? ` at ${confirm.at}` : ''}`;
+  }
 }

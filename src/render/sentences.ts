@@ -154,6 +154,8 @@ export function describeReason(change: Change): string {
       return `made through podnet's plugin (${podAddresses(change)}): the plugin's DEL, then the namespace`;
     case 'destroy-pod-by-hand':
       return `made through podnet's plugin (${podAddresses(change)}); the plugin is gone: namespace and addresses by hand`;
+    case 'rollback':
+      return 'undoes the apply that was not confirmed';
   }
 }
 

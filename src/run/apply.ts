@@ -2,13 +2,24 @@
 // --forks; a failing step is mapped back to its change; then the convergence check (the planner
 // run again on what the exec gathered), with a few re-gathers while something is left. It never prints.
 import pLimit from 'p-limit';
+import { randomBytes } from 'node:crypto';
 import type { NodePlan } from '../model/plan.js';
 import type { NodeSpec, ObservedState } from '../model/types.js';
-import { checkConverged, countOk } from '../plan/converged.js';
+import { checkConverged, countOk, replanNode } from '../plan/converged.js';
+import { planRollback } from '../plan/rollback.js';
+import {
+  parseConfirmOutcome,
+  parseLockOutcome,
+  renderArmTimer,
+  renderConfirmCommand,
+  renderLockPreamble,
+  rollbackDir,
+  type LockHolder,
+} from '../scripts/confirm-script.js';
 import type { ClusterState, NodeState } from '../plan/node-state.js';
 import type { GatherOptions } from '../scripts/gather-script.js';
 import { describeStep, parseApplyOutcome, renderApplyCommand } from '../scripts/apply-script.js';
-import type { NodeResult } from '../render/recap.js';
+import type { ConfirmResult, NodeResult } from '../render/recap.js';
 import { describeChange, describeConflict, describeRefusal } from '../render/sentences.js';
 import { managedFilePaths } from '../state/node-files.js';
 import type { RunHooks } from './events.js';
@@ -24,6 +35,20 @@ export interface RunOptions {
   convergeDelayMs?: number;
   /** Extra sections for every gather (destroy reads the pods). */
   gather?: GatherOptions;
+  /** Take the node lock (flock) in the apply exec; who takes it, and how long to wait for it. */
+  lock?: { holder: LockHolder; timeoutSeconds: number };
+  /** apply --confirm: on these nodes, the apply is undone by the node itself unless confirmed in time. */
+  confirm?: {
+    seconds: number;
+    nodes: ReadonlySet<string>;
+    /** Pause between the apply exec and the fresh connection (tests break a node's path in it). */
+    delayMs?: number;
+  };
+}
+
+/** A fresh apply id: names the node's rollback directory and timer. */
+function newApplyId(): string {
+  return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
 
 function nodeRefusal(nodePlan: NodePlan): string | undefined {
@@ -36,7 +61,9 @@ function nodeRefusal(nodePlan: NodePlan): string | undefined {
 
 /** The one exec of a host's steps, and what came of it: a failed step, or the state it left. */
 type StepsOutcome =
-  | { ok: false; result: NodeResult }
+  /** armed: the confirm timer was armed before the steps ran (false when the node was locked). */
+  | { ok: false; result: NodeResult; armed: boolean }
+  | { ok: 'waited' }
   | { ok: true; observed: ObservedState };
 
 async function runSteps(
@@ -46,13 +73,26 @@ async function runSteps(
   filePaths: readonly string[],
   ok: number,
   options: RunOptions,
+  applyId: string | undefined,
 ): Promise<StepsOutcome> {
   const { hooks } = options;
-  const command = renderApplyCommand(nodePlan.changes, filePaths, options.gather);
+  let preamble = options.lock !== undefined ? renderLockPreamble(options.lock) : '';
+  if (applyId !== undefined && options.confirm !== undefined) {
+    const rollback = planRollback(nodePlan.changes, rollbackDir(applyId));
+    preamble += renderArmTimer({ applyId, seconds: options.confirm.seconds, rollback: rollback.changes, save: rollback.save });
+  }
+  const command = renderApplyCommand(nodePlan.changes, filePaths, options.gather, preamble);
   const connection = await transport.connect(host);
   hooks.onProgress?.(host.name, { kind: 'applying', changes: nodePlan.changes.length });
   hooks.onCommand?.(host.name, command);
   const result = await connection.exec(command);
+  const lock = parseLockOutcome(result.stdout);
+  if (lock.state === 'waited') return { ok: 'waited' };
+  if (lock.state === 'locked') {
+    const error = `the node is locked by another podnet run: ${lock.holder}; nothing was applied (wait with --lock-timeout)`;
+    hooks.onProgress?.(host.name, { kind: 'failed', message: error });
+    return { ok: false, result: { node: host.name, status: 'failed', changed: 0, ok, error }, armed: false };
+  }
   const outcome = parseApplyOutcome(nodePlan.changes, result.stdout, result.stderr);
   if (!outcome.ok) {
     const failedStep = {
@@ -65,7 +105,11 @@ async function runSteps(
     const what = outcome.change !== undefined ? `${failedStep.kind} ${failedStep.key}` : 'unknown step';
     hooks.onProgress?.(host.name, { kind: 'failed', message: `step ${failedStep.index + 1} (${what}): ${failedStep.message}` });
     // Changes before the failing one ran in full.
-    return { ok: false, result: { node: host.name, status: 'failed', changed: Math.max(0, outcome.step?.change ?? 0), ok, failedStep } };
+    return {
+      ok: false,
+      result: { node: host.name, status: 'failed', changed: Math.max(0, outcome.step?.change ?? 0), ok, failedStep },
+      armed: applyId !== undefined,
+    };
   }
   if (result.code !== 0) {
     const how = result.code === null ? `was killed by signal ${result.signal ?? '?'}` : `exited ${result.code}`;
@@ -84,7 +128,7 @@ async function applyHost(
 ): Promise<NodeResult> {
   const { hooks } = options;
   const name = host.host.name;
-  const nodePlan = host.plan;
+  let nodePlan = host.plan;
   const ok = countOk(host);
   const refusal = nodeRefusal(nodePlan);
   if (refusal) {
@@ -95,13 +139,43 @@ async function applyHost(
     hooks.onProgress?.(name, { kind: 'converged' });
     return { node: name, status: 'converged', changed: 0, ok };
   }
+  const confirm = options.confirm !== undefined && options.confirm.nodes.has(name) ? options.confirm : undefined;
+  const applyId = confirm !== undefined ? newApplyId() : undefined;
   // Changes that ran: none until the exec comes back, all of them once it reports no failure.
   let changed = 0;
+  let armed = false;
   try {
-    const steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options);
-    if (!steps.ok) return steps.result;
+    let steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId);
+    if (steps.ok === 'waited') {
+      // Another run held the lock: the node may have changed meanwhile. Plan it again, then apply.
+      const observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
+      nodePlan = replanNode(state.cluster, host, observed);
+      const refused = nodeRefusal(nodePlan);
+      if (refused) {
+        hooks.onProgress?.(name, { kind: 'failed', message: refused });
+        return { node: name, status: 'failed', changed: 0, ok, error: refused };
+      }
+      if (nodePlan.changes.length === 0) {
+        hooks.onProgress?.(name, { kind: 'converged' });
+        return { node: name, status: 'converged', changed: 0, ok };
+      }
+      steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId);
+      if (steps.ok === 'waited') throw new NodeFailedError('the node lock was taken again while waiting for it');
+    }
+    armed = applyId !== undefined && (steps.ok === true || steps.armed);
+    if (steps.ok !== true) {
+      if (armed && applyId !== undefined) return { ...steps.result, confirm: await rollBackNow(transport, host.host, applyId, 'a step failed', hooks) };
+      return steps.result;
+    }
     changed = nodePlan.changes.length;
-    let convergence = checkConverged(state.cluster, host, steps.observed);
+    let observed = steps.observed;
+    if (confirm !== undefined) {
+      // The path must still work: a NEW connection gathers the state the convergence check reads.
+      if (confirm.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, confirm.delayMs));
+      await (transport.connectFresh ?? transport.connect).call(transport, host.host);
+      observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
+    }
+    let convergence = checkConverged(state.cluster, host, observed);
     const retries = options.convergeRetries ?? 3;
     let attempts = 0;
     for (let attempt = 1; !convergence.converged && attempt <= retries; attempt++) {
@@ -116,14 +190,47 @@ async function applyHost(
       const gaps = [...unmet.map(describeChange), ...conflicts.map((c) => describeConflict(c).object)];
       hooks.onProgress?.(name, { kind: 'failed', message: `not converged: ${gaps.join('; ')}` });
       const error = `applied, but the node has not converged: ${gaps.length} thing(s) left after ${attempts} re-gather(s)`;
-      return { node: name, status: 'failed', changed, ok, unmet, ...(conflicts.length > 0 ? { blocked: conflicts } : {}), error };
+      const result: NodeResult = { node: name, status: 'failed', changed, ok, unmet, ...(conflicts.length > 0 ? { blocked: conflicts } : {}), error };
+      if (applyId !== undefined) result.confirm = await rollBackNow(transport, host.host, applyId, 'the node did not converge', hooks);
+      return result;
+    }
+    if (applyId !== undefined) {
+      const connection = await transport.connect(host.host);
+      const command = renderConfirmCommand(applyId);
+      hooks.onCommand?.(name, command);
+      const outcome = parseConfirmOutcome((await connection.exec(command)).stdout);
+      if (outcome !== 'confirmed') {
+        const why = 'the node rolled back before the confirmation came (the confirm window is too short?)';
+        hooks.onProgress?.(name, { kind: 'failed', message: why });
+        return { node: name, status: 'failed', changed, ok, error: why, confirm: { applyId, outcome: 'rolled-back', why } };
+      }
+      hooks.onProgress?.(name, { kind: 'converged' });
+      return { node: name, status: 'converged', changed, ok, confirm: { applyId, outcome: 'confirmed' } };
     }
     hooks.onProgress?.(name, { kind: 'converged' });
     return { node: name, status: 'converged', changed, ok };
   } catch (err) {
     const problem = classifyError(err);
     hooks.onProgress?.(name, problemEvent(problem));
-    return { node: name, status: problem.status, changed, ok, error: problem.message };
+    const result: NodeResult = { node: name, status: problem.status, changed, ok, error: problem.message };
+    if (armed && applyId !== undefined && confirm !== undefined) {
+      const at = new Date(Date.now() + confirm.seconds * 1000).toISOString();
+      result.confirm = { applyId, outcome: 'rolls-back', why: `not confirmed: ${problem.message}`, at };
+    }
+    return result;
+  }
+}
+
+/** Undo an armed apply at once (over a fresh connection); when that fails, the node's timer does it. */
+async function rollBackNow(transport: Transport, host: NodeSpec, applyId: string, why: string, hooks: RunHooks): Promise<ConfirmResult> {
+  try {
+    const connection = await (transport.connectFresh ?? transport.connect).call(transport, host);
+    const command = renderConfirmCommand(applyId, true);
+    hooks.onCommand?.(host.name, command);
+    const outcome = parseConfirmOutcome((await connection.exec(command)).stdout);
+    return outcome === 'rolled-back' ? { applyId, outcome: 'rolled-back', why } : { applyId, outcome: 'rolls-back', why };
+  } catch (err) {
+    return { applyId, outcome: 'rolls-back', why: `${why}; the rollback could not be started: ${classifyError(err).message}` };
   }
 }
 

@@ -32,6 +32,13 @@ export class SshTransport implements Transport {
     return connection;
   }
 
+  async connectFresh(node: NodeSpec): Promise<NodeConnection> {
+    const old = this.connections.get(node.name);
+    this.connections.delete(node.name);
+    (await old?.catch(() => undefined))?.close();
+    return this.connect(node);
+  }
+
   /** Execs sent per node so far (the converged run sends exactly one). */
   async execCounts(): Promise<Map<string, number>> {
     const counts = new Map<string, number>();

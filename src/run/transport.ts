@@ -27,6 +27,11 @@ export interface Transport {
    * connect is remembered, so the host is reported once.
    */
   connect(host: NodeSpec): Promise<Connection>;
+  /**
+   * A NEW connection to `host` (the cached one is closed), which later `connect` calls share: it
+   * proves the path to the host still works (apply --confirm). Transports without it reuse `connect`.
+   */
+  connectFresh?(host: NodeSpec): Promise<Connection>;
   /** Execs sent so far, per host that was reached (the JSON output reports them). */
   execCounts(): Promise<Map<string, number>>;
   /** Closes every connection; the transport may be used again afterwards. */

@@ -89,8 +89,11 @@ export function groupSteps(changes: readonly Change[]): StepGroup[] {
   return groups;
 }
 
-/** The shell command applying `changes` in order, stopping at the first failure, then gathering state. */
-export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[] = [], gather: GatherOptions = {}): string {
+/**
+ * The shell command applying `changes` in order, stopping at the first failure, then gathering state.
+ * `preamble` runs first in the exec's own shell (the node lock and the confirm timer: confirm-script.ts).
+ */
+export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[] = [], gather: GatherOptions = {}, preamble = ''): string {
   const parts = groupSteps(changes).map((group, g) => {
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`
@@ -98,7 +101,7 @@ export function renderApplyCommand(changes: readonly Change[], filePaths: readon
     return `{ ${body}} || { ${sectionMarker(FAILED, String(g))}; exit 0; }\n`;
   });
   // The steps run in a subshell so a failure stops them but not the gather that follows.
-  return `(\n${parts.join('')})\n${renderGatherCommand(filePaths, gather)}\n`;
+  return `${preamble}(\n${parts.join('')})\n${renderGatherCommand(filePaths, gather)}\n`;
 }
 
 export type ApplyOutcome =

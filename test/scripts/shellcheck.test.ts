@@ -14,6 +14,8 @@ import { renderPlugin } from '../../src/cni/render-plugin.js';
 import { pluginNetConfig, renderConflist } from '../../src/cni/conflist.js';
 import { planDestroyNode } from '../../src/plan/destroy.js';
 import { planNode } from '../../src/plan/plan-node.js';
+import { planRollback } from '../../src/plan/rollback.js';
+import { renderArmTimer, renderConfirmCommand, renderLockPreamble, renderRollbackScript, rollbackDir } from '../../src/scripts/confirm-script.js';
 import { desiredState } from '../../src/state/desired.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { loadObserved } from '../support/ip-fixtures.js';
@@ -56,7 +58,14 @@ function renderSampleApplies(): Array<[string, string]> {
   };
   const destroy = planDestroyNode(cluster, { name: 'node1', address: '192.168.1.11' }, deployed);
   assert.ok(destroy.changes.some((c) => c.steps.some((step) => step.run === 'script')), 'a destroy plan with a script step');
+  const rollback = planRollback(create.changes, rollbackDir('abc123'));
+  const holder = { controller: 'ctl-a', pid: 4242, since: '2026-12-03T10:00:00.000Z', what: 'apply' };
+  const preamble = renderLockPreamble({ holder, timeoutSeconds: 30 }) + renderArmTimer({ applyId: 'abc123', seconds: 60, rollback: rollback.changes, save: rollback.save });
   return [
+    ['apply --confirm (lock, timer, steps)', renderApplyCommand(create.changes, MANAGED_FILES, { cni: DEFAULT_CNI }, preamble)],
+    ['rollback script', renderRollbackScript('abc123', rollback.changes)],
+    ['confirm', renderConfirmCommand('abc123')],
+    ['confirm (roll back now)', renderConfirmCommand('abc123', true)],
     ['apply (from scratch)', renderApplyCommand(create.changes, MANAGED_FILES, { cni: DEFAULT_CNI })],
     ['apply (destroy)', renderApplyCommand(destroy.changes, MANAGED_FILES, { cni: DEFAULT_CNI })],
   ];

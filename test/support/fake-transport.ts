@@ -74,6 +74,12 @@ export class FakeTransport implements Transport {
     return connection;
   }
 
+  /** A new connection: the cached one is dropped (connects records it again). */
+  connectFresh(node: NodeSpec): Promise<Connection> {
+    this.connections.delete(node.name);
+    return this.connect(node);
+  }
+
   private async exec(host: string, script: FakeHost, command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const index = this.sent.filter((s) => s.host === host).length;
     this.sent.push({ host, command, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) });

@@ -11,11 +11,11 @@ import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addRunOptions, problemResults, sshTransport, type PlanCommandOptions } from '../plan-command.js';
+import { addLockOption, addRunOptions, lockHolder, problemResults, sshTransport, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
-  addRunOptions(
+  addLockOption(addRunOptions(
     program
       .command('destroy')
       .summary('remove everything podnet made from the nodes, and nothing else (ip_forward stays as it is)')
@@ -24,7 +24,7 @@ export function registerDestroy(program: Command): void {
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
           'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left',
       ),
-  ).action(async (file: string, options: PlanCommandOptions) => {
+  )).action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });
 }
@@ -49,6 +49,7 @@ export async function runDestroy(
       ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
     },
     gather: { cni: cluster.cni },
+    lock: { holder: lockHolder('destroy'), timeoutSeconds: options.lockTimeout ?? 0 },
   };
   try {
     const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
