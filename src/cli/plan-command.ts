@@ -18,7 +18,8 @@ import { gatherCluster, type GatherResult } from '../run/gather.js';
 import type { ProblemStatus } from '../run/outcomes.js';
 import { targetHosts } from '../run/targets.js';
 import type { Transport } from '../run/transport.js';
-import { createProgress } from './progress.js';
+import { createProgress, type Progress } from './progress.js';
+import type { RunHooks } from '../run/events.js';
 
 export interface PlanCommandOptions {
   limit?: string[];
@@ -142,6 +143,17 @@ export function problemsJson(gathered: GatherResult): Record<'unreachable' | 'fa
   return { unreachable: of('unreachable'), failed: of('failed'), errors: of('error') };
 }
 
+/** Progress lines on stderr, and with -v every command sent and an internal error's stack. */
+export function progressHooks(options: Pick<PlanCommandOptions, 'verbose'>, progress: Progress): RunHooks {
+  return {
+    onProgress: (node, event) => {
+      progress.update(node, event);
+      if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${escapeControlKeepNewlines(event.stack)}\n`);
+    },
+    ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
+  };
+}
+
 export async function runPlanCommand(
   file: string,
   options: PlanCommandOptions,
@@ -155,15 +167,7 @@ export async function runPlanCommand(
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
   const runOptions: RunOptions = {
     forks: options.forks,
-    hooks: {
-      onProgress: (node, event) => {
-        progress.update(node, event);
-        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${escapeControlKeepNewlines(event.stack)}\n`);
-      },
-      ...(options.verbose
-        ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) }
-        : {}),
-    },
+    hooks: progressHooks(options, progress),
   };
   try {
     const gathered = await gatherCluster(cluster, nodes, transport, runOptions);

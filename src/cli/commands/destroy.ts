@@ -5,13 +5,13 @@ import type { Command } from 'commander';
 import { buildClusterState } from '../../plan/node-state.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
 import { renderRecap } from '../../render/recap.js';
-import { escapeControlKeepNewlines, escapeJsonControl } from '../../render/terminal-safe.js';
+import { escapeJsonControl } from '../../render/terminal-safe.js';
 import { readCluster } from '../read-cluster.js';
 import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addLockOption, addRunOptions, lockHolder, problemResults, sshTransport, type PlanCommandOptions } from '../plan-command.js';
+import { addLockOption, addRunOptions, lockHolder, problemResults, progressHooks, sshTransport, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -41,13 +41,7 @@ export async function runDestroy(
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
   const runOptions: RunOptions = {
     forks: options.forks,
-    hooks: {
-      onProgress: (node, event) => {
-        progress.update(node, event);
-        if (options.verbose && event.kind === 'error' && event.stack !== undefined) process.stderr.write(`[${node}] ${escapeControlKeepNewlines(event.stack)}\n`);
-      },
-      ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
-    },
+    hooks: progressHooks(options, progress),
     gather: { cni: cluster.cni },
     lock: { holder: lockHolder('destroy'), timeoutSeconds: options.lockTimeout ?? 0 },
   };
