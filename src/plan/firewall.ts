@@ -67,8 +67,15 @@ export function planFirewall(desired: DesiredFirewall, observed: { chains: Iptab
   const jumpCreates: Change[] = [];
   const conflicts: ConflictDetail[] = [];
 
+  // A deleted rule records where it stood when its step runs (earlier deletes in its chain moved it
+  // up): a rollback inserts it back there, in reverse order, and the chain's order comes back.
+  const deletedIn = new Map<string, number>();
   const deleteRule = (into: Change[], rule: IptablesRule, reason: Reason): void => {
-    const before = ruleValue(rule);
+    const chainRules = observed.rules.filter((r) => r.table === rule.table && r.chain === rule.chain);
+    const chainKeyText = `${rule.table} ${rule.chain}`;
+    const earlier = deletedIn.get(chainKeyText) ?? 0;
+    deletedIn.set(chainKeyText, earlier + 1);
+    const before = ruleValue(rule, { position: chainRules.indexOf(rule) + 1 - earlier });
     into.push({ kind: 'rule', key: ruleKey(before), action: 'delete', before, reason, steps: [iptables(rule.table, '-D', rule.chain, ...rule.args)] });
   };
   const createRule = (into: Change[], rule: DesiredRule, position: number | null): void => {

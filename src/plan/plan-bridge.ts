@@ -124,7 +124,8 @@ function planStaleBridges(p: Planning, bridge: DesiredBridge): void {
       kind: 'link',
       key: link.name,
       action: 'delete',
-      before: staleBridgeValue(link),
+      // The addresses go with the bridge; a rollback puts them back.
+      before: { ...staleBridgeValue(link), addresses: addresses.map(addressText) },
       reason: { code: 'stale-bridge', want: bridge.name },
       steps: [{ run: 'ip', args: ['link', 'del', 'dev', link.name] }],
     });

@@ -4,6 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Change, Step } from '../../src/model/plan.js';
 import { planRollback } from '../../src/plan/rollback.js';
+import { planFirewall } from '../../src/plan/firewall.js';
+import { planNode } from '../../src/plan/plan-node.js';
+import { desiredState } from '../../src/state/desired.js';
+import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
+import { loadObserved } from '../support/ip-fixtures.js';
+import type { DesiredFirewall, IptablesRule } from '../../src/model/types.js';
 import { splitIptablesWords } from '../../src/state/iptables-save.js';
 import { argvOf } from '../support/plan-helpers.js';
 
@@ -221,5 +227,41 @@ describe('planRollback', () => {
   it('reports a pod removal as not undone', () => {
     const pod: Change = { kind: 'pod', key: 'p', action: 'delete', before: { pod: 'p', addresses: [] }, reason: { code: 'destroy' }, steps: [] };
     assert.deepEqual(planRollback([pod], DIR).notUndone, [pod]);
+  });
+
+  it("podnet's deleted rules come back where they stood: the chain's order, not only its set", () => {
+    const chain = 'PODNET-FORWARD';
+    const rule = (args: string): IptablesRule => ({ table: 'filter', chain, args: args.split(' ') });
+    const observedRules = [rule('-s 10.9.0.0/16 -j ACCEPT'), rule('-s 10.244.0.0/16 -j ACCEPT'), rule('-d 10.9.0.0/16 -j ACCEPT'), rule('-d 10.244.0.0/16 -j ACCEPT')];
+    const desired: DesiredFirewall = {
+      chains: [{ table: 'filter', name: chain }],
+      rules: [observedRules[1]!, observedRules[3]!].map((r) => ({ ...r, table: 'filter' as const, purpose: 'forward-from-pods' as const })),
+    };
+    const plan = planFirewall(desired, { chains: [{ table: 'filter', name: chain, policy: null }], rules: observedRules });
+    assert.deepEqual(
+      plan.deletes.map((c) => (c.kind === 'rule' ? c.before?.position : undefined)),
+      [1, 2],
+      'each delete records where the rule stands when its step runs',
+    );
+    const node: Model = { routes: new Map(), addresses: new Set(), links: new Map(), chains: new Set([`filter ${chain}`]), rules: new Map([[`filter ${chain}`, observedRules.map((r) => r.args.join(' '))]]), files: new Map(), sysctl: new Map() };
+    const start = clone(node);
+    for (const step of plan.deletes.flatMap((c) => c.steps)) run(node, step);
+    assert.deepEqual(node.rules.get(`filter ${chain}`), ['-s 10.244.0.0/16 -j ACCEPT', '-d 10.244.0.0/16 -j ACCEPT']);
+    const rollback = planRollback(plan.deletes, '/run/podnet/apply/rollback/t');
+    for (const step of rollback.changes.flatMap((c) => c.steps)) run(node, step);
+    assert.deepEqual(node.rules.get(`filter ${chain}`), start.rules.get(`filter ${chain}`));
+  });
+
+  it("a stale bridge the planner deletes comes back with its addresses", () => {
+    const cluster = classicCluster();
+    const observed = loadObserved('stale-bridge');
+    const plan = planNode(desiredState(cluster, classicSubnets(cluster), 'node1'), observed, { podCidr: cluster.podCidr, nodeAddress: '192.168.1.11' });
+    const stale = plan.changes.find((c) => c.kind === 'link' && c.action === 'delete');
+    assert.ok(stale !== undefined && stale.kind === 'link', 'the fixture has a stale podnet bridge');
+    const carried = observed.addresses.filter((a) => a.dev === stale.key && !a.local.startsWith('fe80')).map((a) => `${a.local}/${a.prefixlen}`);
+    assert.ok(carried.length > 0);
+    assert.deepEqual(stale.before?.addresses, carried);
+    const back = planRollback([stale], '/run/podnet/apply/rollback/t').changes.flatMap((c) => c.steps.map(argvOf));
+    for (const address of carried) assert.ok(back.some((argv) => argv.join(' ') === `ip address add ${address} dev ${stale.key}`), JSON.stringify(back));
   });
 });
