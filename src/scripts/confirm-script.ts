@@ -117,7 +117,8 @@ export interface ConfirmOptions {
 
 /**
  * After the lock: write the rollback script, save the files, and arm the node's own timer — a
- * systemd timer where systemd runs, otherwise a detached `setsid` process that inherits the lock.
+ * systemd timer where systemd runs (with a detached sleeper that holds the lock for the window),
+ * otherwise a detached `setsid` process that inherits the lock.
  * Only then do the apply's steps run.
  */
 export function renderArmTimer(options: ConfirmOptions): string {
@@ -131,7 +132,9 @@ export function renderArmTimer(options: ConfirmOptions): string {
     save.map((line) => `${line} || exit 1\n`).join('') +
     `if command -v systemd-run >/dev/null 2>&1 && [ -d /run/systemd/system ] && [ "$(systemctl is-system-running 2>/dev/null)" != offline ]; then\n` +
     `  systemd-run --quiet --unit ${unit} --on-active=${seconds} sh ${dir}/rollback.sh || exit 1\n` +
-    `  echo systemd > ${dir}/timer\n` +
+    // systemd's timer does not inherit the lock: a detached sleeper does, and holds it for the window.
+    `  setsid sh -c 'sleep ${seconds}' </dev/null >/dev/null 2>&1 &\n` +
+    `  echo $! > ${dir}/holder; echo systemd > ${dir}/timer\n` +
     `else\n` +
     `  PODNET_LOCK_HELD=1 setsid sh -c 'sleep ${seconds}; exec sh ${dir}/rollback.sh' </dev/null >>${dir}/log 2>&1 &\n` +
     `  echo $! > ${dir}/pid; echo setsid > ${dir}/timer\n` +
@@ -150,6 +153,7 @@ export function renderConfirmCommand(applyId: string, rollbackNow = false): stri
   const unit = `podnet-rollback-${applyId}`;
   const disarm =
     `  if [ "$(cat ${dir}/timer 2>/dev/null)" = systemd ]; then systemctl stop ${unit}.timer ${unit}.service 2>/dev/null; ` +
+    `[ -s ${dir}/holder ] && kill -TERM -- "-$(cat ${dir}/holder)" 2>/dev/null; ` +
     // The detached timer leads its own process group (setsid): its sleep goes with it, and so does the lock it holds.
     `elif [ -s ${dir}/pid ]; then kill -TERM -- "-$(cat ${dir}/pid)" 2>/dev/null; fi\n`;
   if (rollbackNow) {

@@ -58,6 +58,8 @@ describe('confirm-script', () => {
     assert.match(arm, /\[ "\$\(systemctl is-system-running 2>\/dev\/null\)" != offline \]/);
     assert.match(arm, /systemd-run --quiet --unit podnet-rollback-abc123 --on-active=60 sh \/run\/podnet\/apply\/rollback\/abc123\/rollback.sh/);
     assert.match(arm, /PODNET_LOCK_HELD=1 setsid sh -c 'sleep 60; exec sh \/run\/podnet\/apply\/rollback\/abc123\/rollback.sh' <\/dev\/null >>\S+\/log 2>&1 &\n\s+echo \$! > \S+\/pid/);
+    // systemd's timer does not inherit the lock: a detached sleeper holds it for the window.
+    assert.match(arm, /systemd-run [^\n]+\n\s+setsid sh -c 'sleep 60' <\/dev\/null >\/dev\/null 2>&1 &\n\s+echo \$! > \S+\/holder; echo systemd > \S+\/timer/);
     // The old file is saved before the timer is armed.
     assert.ok(arm.indexOf('cp -p /opt/cni/bin/podnet') < arm.indexOf('systemd-run'));
   });
@@ -65,7 +67,7 @@ describe('confirm-script', () => {
   it('confirms by disarming the timer it armed (by its PID), or reports that the rollback came first', () => {
     const confirm = renderConfirmCommand('abc123');
     assert.match(confirm, /^if mkdir \/run\/podnet\/apply\/rollback\/abc123\/running 2>\/dev\/null; then/);
-    assert.match(confirm, /systemctl stop podnet-rollback-abc123.timer podnet-rollback-abc123.service/);
+    assert.match(confirm, /systemctl stop podnet-rollback-abc123.timer podnet-rollback-abc123.service 2>\/dev\/null; \[ -s \S+\/holder \] && kill -TERM -- "-\$\(cat \/run\/podnet\/apply\/rollback\/abc123\/holder\)"/);
     assert.match(confirm, /kill -TERM -- "-\$\(cat \/run\/podnet\/apply\/rollback\/abc123\/pid\)"/);
     assert.equal(parseConfirmOutcome('@@podnet confirmed\n'), 'confirmed');
     assert.equal(parseConfirmOutcome('@@podnet rolled-back before\n'), 'rolled-back');
