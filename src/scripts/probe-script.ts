@@ -76,6 +76,18 @@ function subshell(script: string): string {
   return `(\n${script.trimEnd()}\n)`;
 }
 
+/** A pod script run in a subshell: its exit code, stdout and stderr, each in a section of its own. */
+function podScriptLines(step: 'add' | 'del', role: ProbePodRole, script: string): string[] {
+  return [
+    `${subshell(script)} >"$dir/${step}-${role}.out" 2>"$dir/${step}-${role}.err"`,
+    'rc=$?',
+    `${section(step, role)}; echo "$rc"`,
+    `cat "$dir/${step}-${role}.out"; echo`,
+    section(`${step}-stderr`, role),
+    `cat "$dir/${step}-${role}.err"`,
+  ];
+}
+
 /**
  * SETUP: the tools the node has, both probe pods created through the deployed plugin, the
  * listener started in pod a (when nc or socat is there), and the facts verify's diagnosis needs
@@ -100,12 +112,7 @@ export function renderVerifySetupScript(input: VerifyScriptInput): string {
   for (const role of ROLES) {
     const pod = probePodName(input.probeId, role);
     lines.push(
-      `${subshell(renderPodAddScript({ cni: input.cni, pod, netConfig: input.netConfig }))} >"$dir/add-${role}.out" 2>"$dir/add-${role}.err"`,
-      `rc=$?`,
-      `${section('add', role)}; echo "$rc"`,
-      `cat "$dir/add-${role}.out"; echo`,
-      section('add-stderr', role),
-      `cat "$dir/add-${role}.err"`,
+      ...podScriptLines('add', role, renderPodAddScript({ cni: input.cni, pod, netConfig: input.netConfig })),
       section('pod-mtu', role),
       `ip -n ${shellQuote(pod)} -o link show eth0 2>/dev/null`,
     );
@@ -306,12 +313,7 @@ export function renderVerifyCleanupScript(input: VerifyCleanupInput): string {
   for (const role of ROLES) {
     const pod = probePodName(input.probeId, role);
     lines.push(
-      `${subshell(renderPodDelScript({ cni: input.cni, pod, netConfig: input.netConfig }))} >"$dir/del-${role}.out" 2>"$dir/del-${role}.err"`,
-      'rc=$?',
-      `${section('del', role)}; echo "$rc"`,
-      `cat "$dir/del-${role}.out"; echo`,
-      section('del-stderr', role),
-      `cat "$dir/del-${role}.err"`,
+      ...podScriptLines('del', role, renderPodDelScript({ cni: input.cni, pod, netConfig: input.netConfig })),
       section('left', role),
       `[ -e ${shellQuote(`${NETNS_DIR}/${pod}`)} ] && echo left`,
     );
