@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { buildClusterState } from '../plan/node-state.js';
+import { withReach } from '../plan/summary.js';
+import { outputWidth } from '../render/wrap.js';
 import { needsConfirm } from '../plan/rollback.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
@@ -118,6 +120,11 @@ function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
+/** How text goes to stdout: colour on a terminal, and its width (80 for pipes and files). */
+export function textOptions(): { color: boolean; width: number } {
+  return { color: useColor(), width: outputWidth(process.stdout) };
+}
+
 /** Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way (a host not gathered). */
 export function planExitCode(plan: Plan, notGathered: number): number {
   if (notGathered > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0) return 1;
@@ -171,7 +178,9 @@ export async function runPlanCommand(
   };
   try {
     const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
-    const clusterPlan = buildClusterState(cluster, gathered.observed);
+    const built = buildClusterState(cluster, gathered.observed);
+    // Nodes not gathered are not in the plan: its summary says how many of the targeted ones.
+    const clusterPlan = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
     for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
     const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
@@ -191,14 +200,14 @@ export async function runPlanCommand(
         };
         process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
       } else {
-        process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
+        process.stdout.write(renderPlanText(clusterPlan.plan, textOptions()));
         process.stdout.write(renderProblems(gathered));
       }
       return code;
     }
     if (!json) {
       progress.done();
-      process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
+      process.stdout.write(renderPlanText(clusterPlan.plan, textOptions()));
     }
     runOptions.lock = { holder: lockHolder('apply'), timeoutSeconds: options.lockTimeout ?? 0 };
     // --confirm: on by default for the nodes whose route, address or link changes (see the README).
@@ -223,7 +232,7 @@ export async function runPlanCommand(
       };
       process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
     } else {
-      process.stdout.write(renderRecap(allResults, { color: useColor() }));
+      process.stdout.write(renderRecap(allResults, textOptions()));
     }
     return allResults.every((r) => r.status === 'converged') ? 0 : 1;
   } finally {

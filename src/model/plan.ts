@@ -224,6 +224,11 @@ export interface PlanSummary {
   destroy: number;
   conflicts: number;
   refused: number;
+  /**
+   * Present when some targeted nodes could not be gathered (unreachable, gather failed, internal
+   * error): they are not in the plan, so the counts cover only the `nodes - notReached` others.
+   */
+  incomplete?: { notReached: number; nodes: number };
 }
 
 export interface Plan {

@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import type { Change, Conflict, Plan } from '../model/plan.js';
 import { describeChange, describeConflict } from './sentences.js';
 import { escapeStrings } from './terminal-safe.js';
+import { DEFAULT_WIDTH, wrapText } from './wrap.js';
 
 /** failed: the node answered but a command failed or it did not converge; error: a bug in podnet. */
 export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error';
@@ -47,35 +48,48 @@ export interface RunReport {
   results: NodeResult[];
 }
 
-export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { color: boolean }): string {
+/** Detail lines start under the counts, unless node names are so long that little room would be left. */
+const MAX_DETAIL_INDENT = 30;
+
+export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { color: boolean; width?: number }): string {
   const results = escapeStrings(nodeTextResults); // errors and keys from nodes reach the terminal escaped
   const c = opts.color ? pc : pc.createColors(false);
+  const lineWidth = opts.width ?? DEFAULT_WIDTH;
   const width = Math.max(4, ...results.map((r) => r.node.length));
-  const lines = ['', 'RECAP'];
-  for (const r of results) {
+  const fields = results.map((r) => {
     const failed = r.status === 'failed' ? 1 : 0;
     const unreachable = r.status === 'unreachable' ? 1 : 0;
-    const counts = [
-      c.green(`ok=${r.ok}`),
-      r.changed > 0 ? c.yellow(`changed=${r.changed}`) : `changed=${r.changed}`,
-      failed ? c.red(`failed=${failed}`) : `failed=${failed}`,
-      unreachable ? c.red(`unreachable=${unreachable}`) : `unreachable=${unreachable}`,
-    ].join('  ');
+    return [
+      { text: `ok=${r.ok}`, paint: c.green },
+      { text: `changed=${r.changed}`, paint: r.changed > 0 ? c.yellow : String },
+      { text: `failed=${failed}`, paint: failed ? c.red : String },
+      { text: `unreachable=${unreachable}`, paint: unreachable ? c.red : String },
+    ];
+  });
+  // Every column as wide as its widest entry, so the counts and the statuses line up.
+  const columns = [0, 1, 2, 3].map((i) => Math.max(...fields.map((f) => f[i]?.text.length ?? 0)));
+  const indent = ' '.repeat(width + 3 <= MAX_DETAIL_INDENT ? width + 3 : 6);
+  const lines = ['', 'RECAP'];
+  const detail = (text: string): void => {
+    lines.push(...wrapText(text, lineWidth, indent, `${indent}  `));
+  };
+  results.forEach((r, i) => {
+    const counts = (fields[i] ?? []).map((f, j) => f.paint(f.text.padEnd(columns[j] ?? 0))).join('  ');
     const status = r.status === 'converged' ? c.green(r.status) : c.red(r.status);
     lines.push(`${r.node.padEnd(width)} : ${counts}  ${status}`);
     if (r.failedStep) {
-      lines.push(`${' '.repeat(width)}   step ${r.failedStep.index + 1} (${r.failedStep.kind} ${r.failedStep.key}) failed: ${r.failedStep.command}`);
-      lines.push(`${' '.repeat(width)}   ${r.failedStep.message}`);
+      detail(`step ${r.failedStep.index + 1} (${r.failedStep.kind} ${r.failedStep.key}) failed: ${r.failedStep.command}`);
+      detail(r.failedStep.message);
     } else if (r.error) {
-      lines.push(`${' '.repeat(width)}   ${r.status === 'error' ? `internal error: ${r.error}` : r.error}`);
+      detail(r.status === 'error' ? `internal error: ${r.error}` : r.error);
     }
-    if (r.confirm !== undefined) lines.push(`${' '.repeat(width)}   ${describeConfirm(r.confirm)}`);
-    for (const change of r.unmet ?? []) lines.push(`${' '.repeat(width)}   not converged: ${describeChange(change)}`);
+    if (r.confirm !== undefined) detail(describeConfirm(r.confirm));
+    for (const change of r.unmet ?? []) detail(`not converged: ${describeChange(change)}`);
     for (const conflict of r.blocked ?? []) {
       const { object, message } = describeConflict(conflict);
-      lines.push(`${' '.repeat(width)}   not converged: ${object}: ${message}`);
+      detail(`not converged: ${object}: ${message}`);
     }
-  }
+  });
   return lines.join('\n') + '\n';
 }
 

@@ -18,9 +18,12 @@ import type { HostRole } from '../model/types.js';
 import { describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from './sentences.js';
 import { escapeJsonControl, escapeStrings } from './terminal-safe.js';
 import type { Paint } from './paint.js';
+import { DEFAULT_WIDTH, wrapText } from './wrap.js';
 
 export interface RenderOptions {
   color: boolean;
+  /** Columns the text must fit in (default 80; a terminal's own width when the caller knows it). */
+  width?: number;
 }
 
 interface Palette {
@@ -53,40 +56,71 @@ function palette(color: boolean): Palette {
 export function renderPlanText(nodeTextPlan: Plan, opts: RenderOptions): string {
   const plan = escapeStrings(nodeTextPlan); // node text (aliases, keys, paths) reaches the terminal escaped
   const paint = palette(opts.color);
+  const width = opts.width ?? DEFAULT_WIDTH;
   const out: string[] = [];
-  for (const warning of plan.warnings ?? []) out.push(`warning: ${describeWarning(warning)}`, '');
-  for (const node of plan.nodes) out.push(...renderNode(node, paint), '');
-  out.push(renderSummary(plan.summary));
+  for (const warning of plan.warnings ?? []) out.push(...labelled('', 'warning:', describeWarning(warning), '  ', width, plain), '');
+  for (const node of plan.nodes) out.push(...renderNode(node, paint, width), '');
+  out.push(...wrapText(renderSummary(plan.summary), width, '', ''));
   return `${out.join('\n')}\n`;
 }
 
-function renderNode(node: NodePlan, paint: Palette): string[] {
+/** `label text`, wrapped to `width` (later lines start with `indent`), the label painted. */
+function labelled(lead: string, label: string, text: string, indent: string, width: number, paintLabel: Paint): string[] {
+  const lines = wrapText(text, width, `${lead}${label} `, indent);
+  lines[0] = `${lead}${paintLabel(label)}${(lines[0] ?? '').slice(lead.length + label.length)}`;
+  return lines;
+}
+
+/** Where a change's reason goes when its row would be too wide: a line of its own, indented so. */
+const REASON_INDENT = '      ';
+
+function renderNode(node: NodePlan, paint: Palette, width: number): string[] {
   // The gateway-mode router routes every node's pods: its section says so.
   const header = node.role === 'router' ? `router ${node.node} (${node.address}, routes pods ${node.subnet})` : `${node.node} (${node.address}, pods ${node.subnet})`;
-  const lines = [paint.bold(header)];
+  const lines = wrapText(header, width, '', '  ').map((line) => paint.bold(line));
   if (node.refused !== undefined) {
-    lines.push(`  ${paint.refused('refused:')} ${describeRefusal(node.node, node.refused)}`, `  ${paint.refused('refused:')} nothing will be applied to ${node.node}`);
+    lines.push(
+      ...labelled('  ', 'refused:', describeRefusal(node.node, node.refused), '    ', width, paint.refused),
+      ...labelled('  ', 'refused:', `nothing will be applied to ${node.node}`, '    ', width, paint.refused),
+    );
   }
   const rows = node.changes.map((change) => ({ action: change.action, subject: describeSubject(change), reason: describeReason(change) }));
-  const width = Math.max(0, ...rows.map((r) => r.subject.length));
+  // `  + subject   (reason)`: the subjects of the rows that fit in `width` set the reason column;
+  // a row that would be wider puts its reason on a line of its own.
+  const rowWidth = (subject: number, reason: string): number => 4 + subject + 3 + reason.length + 2;
+  const column = Math.max(0, ...rows.filter((r) => rowWidth(r.subject.length, r.reason) <= width).map((r) => r.subject.length));
   for (const row of rows) {
     const rune = ACTION_RUNE[row.action];
-    lines.push(`  ${paint.action[row.action](`${rune} ${row.subject.padEnd(width)}`)}   ${paint.dim(`(${row.reason})`)}`);
+    const action = paint.action[row.action];
+    if (rowWidth(Math.max(column, row.subject.length), row.reason) <= width) {
+      lines.push(`  ${action(`${rune} ${row.subject.padEnd(column)}`)}   ${paint.dim(`(${row.reason})`)}`);
+      continue;
+    }
+    lines.push(...wrapText(row.subject, width, `  ${rune} `, REASON_INDENT).map((line) => `  ${action(line.slice(2))}`));
+    lines.push(...wrapText(`(${row.reason})`, width, REASON_INDENT, `${REASON_INDENT} `).map((line) => `${REASON_INDENT}${paint.dim(line.slice(REASON_INDENT.length))}`));
   }
-  for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint));
-  for (const warning of node.warnings ?? []) lines.push(`  ${paint.conflict('warning:')} ${describeWarning(warning)}`);
-  if (rows.length === 0 && node.conflicts.length === 0) lines.push(`  No changes. ${node.node} is in sync.`);
+  for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint, width));
+  for (const warning of node.warnings ?? []) lines.push(...labelled('  ', 'warning:', describeWarning(warning), '    ', width, paint.conflict));
+  if (rows.length === 0 && node.conflicts.length === 0) lines.push(...wrapText(`No changes. ${node.node} is in sync.`, width, '  ', '  '));
   else if (rows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
   return lines;
 }
 
-function renderConflict(conflict: Conflict, paint: Palette): string[] {
+function renderConflict(conflict: Conflict, paint: Palette, width: number): string[] {
   const { object, message } = describeConflict(conflict);
-  return [`  ${paint.conflict('! conflict:')} ${object}`, `      ${message}`];
+  return [...labelled('  ', '! conflict:', object, '      ', width, paint.conflict), ...wrapText(message, width, '      ', '      ')];
 }
 
 function renderSummary(summary: PlanSummary): string {
-  let line = `Plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`;
+  const counts = `${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`;
+  let line = `Plan: ${counts}`;
+  // Nodes not gathered were not planned: the counts cover only the others, and the line says so first.
+  const incomplete = summary.incomplete;
+  if (incomplete !== undefined && incomplete.notReached > 0) {
+    const reached = incomplete.nodes - incomplete.notReached;
+    const head = `Plan incomplete: ${incomplete.notReached} of ${plural(incomplete.nodes, 'node')} not reached.`;
+    line = reached === 0 ? `${head} Nothing could be planned.` : `${head} On the ${reached} reached: ${counts}`;
+  }
   if (summary.conflicts > 0) line += ` ${plural(summary.conflicts, 'conflict')}.`;
   if (summary.refused > 0) line += ` ${plural(summary.refused, 'node')} refused.`;
   return line;
@@ -109,6 +143,7 @@ export function renderPlanJson(plan: Plan): string {
       destroy: plan.summary.destroy,
       conflicts: plan.summary.conflicts,
       refused: plan.summary.refused,
+      ...(plan.summary.incomplete !== undefined ? { incomplete: { notReached: plan.summary.incomplete.notReached, nodes: plan.summary.incomplete.nodes } } : {}),
     },
     ...(plan.warnings !== undefined ? { warnings: plan.warnings.map(sortKeys) } : {}),
     nodes: plan.nodes.map((node) => ({
@@ -173,6 +208,8 @@ export function parsePlanJson(text: string): Plan {
     },
     nodes: top.field('nodes').array().map(parseNodePlan),
   };
+  const incomplete = summary.optionalField('incomplete');
+  if (incomplete !== undefined) plan.summary.incomplete = { notReached: incomplete.field('notReached').count(), nodes: incomplete.field('nodes').count() };
   const warnings = top.optionalField('warnings');
   if (warnings !== undefined) plan.warnings = warnings.array().map((w) => w.coded() as never);
   return plan;

@@ -223,7 +223,7 @@ test('planDestroy covers the gathered nodes in cluster order and renders a plan 
   assert.equal(plan.summary.add + plan.summary.change, 0);
   assert.equal(plan.summary.destroy, 30);
   const text = renderPlanText(plan, { color: false });
-  assert.match(text, /^node1 \(192\.168\.1\.11, pods 10\.244\.1\.0\/24\)\n {2}- pod pa /);
+  assert.match(text, /^node1 \(192\.168\.1\.11, pods 10\.244\.1\.0\/24\)\n {2}- pod pa\n {6}\(made through podnet's plugin/);
   assert.match(text, /Plan: 0 to add, 0 to change, 30 to destroy\.\n$/);
 });
 

@@ -23,7 +23,9 @@ test('text: header, one line per object with its reason, summary', () => {
     renderPlanText(planOf('empty', 1500), { color: false }),
     [
       'node1 (192.168.1.11, pods 10.244.1.0/24)',
-      '  ~ sysctl net.ipv4.ip_forward = 1                      (forwarding is off (0), want 1)',
+      // This row would be 86 columns wide: its reason goes to a line of its own.
+      '  ~ sysctl net.ipv4.ip_forward = 1',
+      '      (forwarding is off (0), want 1)',
       '  + link v-net-0 (bridge, alias podnet, mtu 1500, up)   (missing)',
       '  + address 10.244.1.1/24 on v-net-0                    (missing)',
       '  + route 10.244.2.0/24 via 192.168.1.12                (missing)',
@@ -62,16 +64,19 @@ test('text: refusals are marked at the top of the node and counted', () => {
   const text = renderPlanText(plan, { color: false });
   assert.match(
     text,
-    /^node1 .*\n {2}refused: refusing to touch node1's management path \(SSH from 192\.168\.1\.1 to 192\.168\.1\.11 on eth0\): route 192\.168\.1\.0\/24 \(delete\) would take the path to the SSH client 192\.168\.1\.1\n {2}refused: nothing will be applied to node1\n/,
+    /^node1 .*\n {2}refused: refusing to touch node1's management path \(SSH from 192\.168\.1\.1 to\n {4}192\.168\.1\.11 on eth0\): route 192\.168\.1\.0\/24 \(delete\) would take the path to\n {4}the SSH client 192\.168\.1\.1\n {2}refused: nothing will be applied to node1\n/,
   );
   assert.match(text, /1 node refused\.\n$/);
 });
 
 test('text: deletions and multi-reason updates read naturally', () => {
   const text = renderPlanText(planOf('drifted', 1500), { color: false });
-  assert.match(text, /\n {2}- route 10\.244\.9\.0\/24 via 192\.168\.1\.19 +\(stale: no node has subnet 10\.244\.9\.0\/24\)\n/);
-  assert.match(text, /\n {2}~ link v-net-0 \(mtu 1500, up\) +\(mtu is 1400, want 1500; link is down\)\n/);
-  assert.match(text, /\n {2}~ route 10\.244\.2\.0\/24 via 192\.168\.1\.12 +\(gateway is 192\.168\.1\.99, want 192\.168\.1\.12\)\n/);
+  // Each of these rows would be wider than 80 columns: the reason has a line of its own.
+  assert.match(text, /\n {2}- route 10\.244\.9\.0\/24 via 192\.168\.1\.19\n {6}\(stale: no node has subnet 10\.244\.9\.0\/24\)\n/);
+  assert.match(text, /\n {2}~ link v-net-0 \(mtu 1500, up\)\n {6}\(mtu is 1400, want 1500; link is down\)\n/);
+  assert.match(text, /\n {2}~ route 10\.244\.2\.0\/24 via 192\.168\.1\.12\n {6}\(gateway is 192\.168\.1\.99, want 192\.168\.1\.12\)\n/);
+  // A row that fits keeps its reason, in the column of the rows that fit.
+  assert.match(text, /\n {2}\+ address 10\.244\.1\.1\/24 on v-net-0 {7}\(missing\)\n/);
   assert.match(text, /Plan: 2 to add, 3 to change, 2 to destroy\.\n$/);
 });
 

@@ -3,6 +3,7 @@
 // nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is.
 import type { Command } from 'commander';
 import { buildClusterState } from '../../plan/node-state.js';
+import { withReach } from '../../plan/summary.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
 import { renderRecap } from '../../render/recap.js';
 import { escapeJsonControl } from '../../render/terminal-safe.js';
@@ -11,7 +12,7 @@ import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addLockOption, addRunOptions, lockHolder, problemResults, progressHooks, sshTransport, type PlanCommandOptions } from '../plan-command.js';
+import { addLockOption, addRunOptions, lockHolder, problemResults, progressHooks, sshTransport, textOptions, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -37,7 +38,7 @@ export async function runDestroy(
   const cluster = readCluster(file);
   const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const text = textOptions();
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
   const runOptions: RunOptions = {
     forks: options.forks,
@@ -47,12 +48,13 @@ export async function runDestroy(
   };
   try {
     const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
-    const state = buildClusterState(cluster, gathered.observed, 'absent');
+    const built = buildClusterState(cluster, gathered.observed, 'absent');
+    const state = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
     const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (!json) {
       progress.done();
-      process.stdout.write(renderPlanText(plan, { color }));
+      process.stdout.write(renderPlanText(plan, text));
     }
     const results = await applyPlan(state, nodes, gathered, transport, runOptions);
     progress.done();
@@ -61,7 +63,7 @@ export async function runDestroy(
       const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await transport.execCounts()) };
       process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
     } else {
-      process.stdout.write(renderRecap(allResults, { color }));
+      process.stdout.write(renderRecap(allResults, text));
     }
     return allResults.every((r) => r.status === 'converged') ? 0 : 1;
   } finally {
