@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { buildClusterState } from '../plan/node-state.js';
-import { withReach } from '../plan/summary.js';
+import { countChanges, withReach } from '../plan/summary.js';
 import { outputWidth } from '../render/wrap.js';
 import { needsConfirm } from '../plan/rollback.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
@@ -181,7 +181,7 @@ export async function runPlanCommand(
     const built = buildClusterState(cluster, gathered.observed);
     // Nodes not gathered are not in the plan: its summary says how many of the targeted ones.
     const clusterPlan = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
-    for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
     if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
     const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
     if (stale !== null) {

@@ -1,7 +1,13 @@
 // Live progress per node on a terminal (one line per node, redrawn in place); plain lines otherwise.
 import pc from 'picocolors';
+import type { ChangeCounts } from '../model/plan.js';
 import type { ProgressEvent } from '../run/events.js';
 import { escapeControl } from '../render/terminal-safe.js';
+
+/** `2 to add, 1 to change, 0 to destroy`: the words of the plan's summary line. */
+function describeCounts(counts: ChangeCounts): string {
+  return `${counts.add} to add, ${counts.change} to change, ${counts.destroy} to destroy`;
+}
 
 function describe(event: ProgressEvent): string {
   switch (event.kind) {
@@ -10,13 +16,14 @@ function describe(event: ProgressEvent): string {
     case 'gathered':
       return 'gathered';
     case 'planned':
-      return event.changes === 0 ? 'in sync' : `${event.changes} change(s)`;
+      if (event.changes === 0) return 'in sync';
+      return event.counts !== undefined ? describeCounts(event.counts) : `${event.changes} change(s)`;
     case 'applying':
-      return `applying ${event.changes} change(s)`;
+      return event.counts !== undefined ? `applying: ${describeCounts(event.counts)}` : `applying ${event.changes} change(s)`;
     case 'checking':
       return `checking convergence (attempt ${event.attempt})`;
     case 'converged':
-      return 'converged';
+      return event.changed !== undefined && event.ok !== undefined ? `converged: changed=${event.changed} ok=${event.ok}` : 'converged';
     // Messages carry node output (stderr): escaped, so they cannot drive the terminal.
     case 'failed':
       return `failed: ${escapeControl(event.message)}`;
@@ -47,7 +54,7 @@ export function createProgress(stream: NodeJS.WriteStream, nodes: readonly strin
   const lines = new Map(nodes.map((n) => [n, 'waiting']));
   let drawn = 0;
   const colorFor = (text: string): string =>
-    text.startsWith('failed') || text.startsWith('unreachable') || text.startsWith('internal error') ? pc.red(text) : text === 'converged' || text === 'in sync' ? pc.green(text) : text;
+    text.startsWith('failed') || text.startsWith('unreachable') || text.startsWith('internal error') ? pc.red(text) : text.startsWith('converged') || text === 'in sync' ? pc.green(text) : text;
   const draw = (): void => {
     const cols = stream.columns || 100;
     let out = drawn > 0 ? `\x1b[${drawn}A` : '';

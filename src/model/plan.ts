@@ -218,10 +218,14 @@ export interface NodePlan {
   warnings?: Warning[];
 }
 
-export interface PlanSummary {
+/** Objects by action: `add` creates, `change` updates, `destroy` deletes (one change is one object). */
+export interface ChangeCounts {
   add: number;
   change: number;
   destroy: number;
+}
+
+export interface PlanSummary extends ChangeCounts {
   conflicts: number;
   refused: number;
   /**

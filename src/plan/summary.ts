@@ -1,15 +1,26 @@
 // The plan's counts: objects to add, change and destroy (one change is one object), conflicts and
 // refused nodes. Counted from actions, never from display text.
-import type { NodePlan, Plan, PlanSummary } from '../model/plan.js';
+// The same counts are what progress shows per node and what the recap's `changed` adds up to.
+import type { Change, ChangeCounts, NodePlan, Plan, PlanSummary } from '../model/plan.js';
+
+/** The objects of these changes to add, change and destroy. */
+export function countChanges(changes: readonly Change[]): ChangeCounts {
+  const counts: ChangeCounts = { add: 0, change: 0, destroy: 0 };
+  for (const change of changes) {
+    if (change.action === 'create') counts.add++;
+    else if (change.action === 'update') counts.change++;
+    else counts.destroy++;
+  }
+  return counts;
+}
 
 export function summarisePlan(nodes: readonly NodePlan[]): PlanSummary {
   const summary: PlanSummary = { add: 0, change: 0, destroy: 0, conflicts: 0, refused: 0 };
   for (const node of nodes) {
-    for (const change of node.changes) {
-      if (change.action === 'create') summary.add++;
-      else if (change.action === 'update') summary.change++;
-      else summary.destroy++;
-    }
+    const counts = countChanges(node.changes);
+    summary.add += counts.add;
+    summary.change += counts.change;
+    summary.destroy += counts.destroy;
     summary.conflicts += node.conflicts.length;
     if (node.refused !== undefined) summary.refused++;
   }

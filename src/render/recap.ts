@@ -30,9 +30,12 @@ export interface ConfirmResult {
 export interface NodeResult {
   node: string;
   status: NodeStatus;
-  /** Steps that ran successfully. */
+  /**
+   * Objects this run added, changed or destroyed on the node: its plan's changes (one change is one
+   * object, counted as the plan's summary counts them); when a step failed, the changes before it.
+   */
   changed: number;
-  /** Desired facts that were already true before the run (plan had nothing to do for them). */
+  /** Desired objects that were already right before the run and were left alone (Ansible's ok). */
   ok: number;
   error?: string;
   failedStep?: FailedStep;

@@ -7,6 +7,7 @@ import type { NodePlan } from '../model/plan.js';
 import type { NodeSpec, ObservedState } from '../model/types.js';
 import { checkConverged, countOk, replanNode } from '../plan/converged.js';
 import { planRollback } from '../plan/rollback.js';
+import { countChanges } from '../plan/summary.js';
 import {
   parseConfirmOutcome,
   parseLockOutcome,
@@ -83,7 +84,7 @@ async function runSteps(
   }
   const command = renderApplyCommand(nodePlan.changes, filePaths, options.gather, preamble);
   const connection = await transport.connect(host);
-  hooks.onProgress?.(host.name, { kind: 'applying', changes: nodePlan.changes.length });
+  hooks.onProgress?.(host.name, { kind: 'applying', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
   hooks.onCommand?.(host.name, command);
   const result = await connection.exec(command);
   const lock = parseLockOutcome(result.stdout);
@@ -129,14 +130,14 @@ async function applyHost(
   const { hooks } = options;
   const name = host.host.name;
   let nodePlan = host.plan;
-  const ok = countOk(host);
+  let ok = countOk(host);
   const refusal = nodeRefusal(nodePlan);
   if (refusal) {
     hooks.onProgress?.(name, { kind: 'failed', message: refusal });
     return { node: name, status: 'failed', changed: 0, ok, error: refusal };
   }
   if (nodePlan.changes.length === 0) {
-    hooks.onProgress?.(name, { kind: 'converged' });
+    hooks.onProgress?.(name, { kind: 'converged', changed: 0, ok });
     return { node: name, status: 'converged', changed: 0, ok };
   }
   const confirm = options.confirm !== undefined && options.confirm.nodes.has(name) ? options.confirm : undefined;
@@ -150,13 +151,14 @@ async function applyHost(
       // Another run held the lock: the node may have changed meanwhile. Plan it again, then apply.
       const observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
       nodePlan = replanNode(state.cluster, host, observed);
+      ok = countOk({ ...host, plan: nodePlan });
       const refused = nodeRefusal(nodePlan);
       if (refused) {
         hooks.onProgress?.(name, { kind: 'failed', message: refused });
         return { node: name, status: 'failed', changed: 0, ok, error: refused };
       }
       if (nodePlan.changes.length === 0) {
-        hooks.onProgress?.(name, { kind: 'converged' });
+        hooks.onProgress?.(name, { kind: 'converged', changed: 0, ok });
         return { node: name, status: 'converged', changed: 0, ok };
       }
       steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId);
@@ -204,10 +206,10 @@ async function applyHost(
         hooks.onProgress?.(name, { kind: 'failed', message: why });
         return { node: name, status: 'failed', changed, ok, error: why, confirm: { applyId, outcome: 'rolled-back', why } };
       }
-      hooks.onProgress?.(name, { kind: 'converged' });
+      hooks.onProgress?.(name, { kind: 'converged', changed, ok });
       return { node: name, status: 'converged', changed, ok, confirm: { applyId, outcome: 'confirmed' } };
     }
-    hooks.onProgress?.(name, { kind: 'converged' });
+    hooks.onProgress?.(name, { kind: 'converged', changed, ok });
     return { node: name, status: 'converged', changed, ok };
   } catch (err) {
     const problem = classifyError(err);

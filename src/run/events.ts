@@ -1,13 +1,16 @@
 // What a run reports while it works. The run never prints: the CLI draws progress from these events.
+// Counts are objects, as in the plan's summary and the recap (one change is one object).
+import type { ChangeCounts } from '../model/plan.js';
 
 export type ProgressEvent =
   | { kind: 'connecting' }
   | { kind: 'gathered' }
-  | { kind: 'planned'; changes: number }
-  | { kind: 'applying'; changes: number }
+  | { kind: 'planned'; changes: number; counts?: ChangeCounts }
+  | { kind: 'applying'; changes: number; counts?: ChangeCounts }
   /** A re-gather after apply, because desired state was still missing (attempt 1, 2, …). */
   | { kind: 'checking'; attempt: number }
-  | { kind: 'converged' }
+  /** changed and ok as in the recap (absent where nothing was counted). */
+  | { kind: 'converged'; changed?: number; ok?: number }
   /** The node answered, but a command failed, a step failed or it did not converge. */
   | { kind: 'failed'; message: string }
   /** The node could not be reached, or the connection broke. */

@@ -3,7 +3,7 @@
 // nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is.
 import type { Command } from 'commander';
 import { buildClusterState } from '../../plan/node-state.js';
-import { withReach } from '../../plan/summary.js';
+import { countChanges, withReach } from '../../plan/summary.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
 import { renderRecap } from '../../render/recap.js';
 import { escapeJsonControl } from '../../render/terminal-safe.js';
@@ -51,7 +51,7 @@ export async function runDestroy(
     const built = buildClusterState(cluster, gathered.observed, 'absent');
     const state = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
     const plan = state.plan;
-    for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(plan, text));
