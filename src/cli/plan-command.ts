@@ -11,7 +11,7 @@ import { outputWidth } from '../render/wrap.js';
 import { needsConfirm } from '../plan/rollback.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
-import { renderRecap, type NodeResult } from '../render/recap.js';
+import { renderInterrupted, renderRecap, type NodeResult } from '../render/recap.js';
 import { escapeControl, escapeControlKeepNewlines, escapeJsonControl } from '../render/terminal-safe.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
@@ -22,6 +22,9 @@ import { targetHosts } from '../run/targets.js';
 import type { Transport } from '../run/transport.js';
 import { createProgress, type Progress } from './progress.js';
 import type { RunHooks } from '../run/events.js';
+import type { EventEmitter } from 'node:events';
+import type { NodeSpec } from '../model/types.js';
+import { INTERRUPTED_EXIT_CODE, watchInterrupt, type Interrupt } from './interrupt.js';
 
 export interface PlanCommandOptions {
   limit?: string[];
@@ -161,23 +164,99 @@ export function progressHooks(options: Pick<PlanCommandOptions, 'verbose'>, prog
   };
 }
 
+/** The exec timeout when neither --exec-timeout nor ssh.execTimeout says (seconds). */
+const DEFAULT_EXEC_TIMEOUT_MS = 120_000;
+
+/**
+ * apply and destroy: Ctrl-C stops starting nodes and waits for those in flight at most as long as
+ * one command on a node may run (--exec-timeout, else the longest ssh.execTimeout): by then an
+ * exec in flight has ended by itself, or its node counts as unreachable anyway.
+ */
+export function watchRunInterrupt(nodes: readonly NodeSpec[], options: Pick<PlanCommandOptions, 'execTimeout'>, signals?: EventEmitter): Interrupt {
+  const waitMs = options.execTimeout !== undefined ? Math.round(options.execTimeout * 1000) : Math.max(1000, ...nodes.map((n) => n.ssh.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS));
+  return watchInterrupt({ waitMs, write: (text) => process.stderr.write(text), ...(signals !== undefined ? { signals } : {}) });
+}
+
+/** Gather; when Ctrl-C gives up waiting first, nothing counts as gathered (nothing was changed either). */
+export function gatherUnlessGivenUp(gather: Promise<GatherResult>, interrupt: Interrupt): Promise<GatherResult> {
+  const givenUp = interrupt.giveUp.then((): GatherResult => ({ observed: new Map(), problems: new Map() }));
+  return Promise.race([gather, givenUp]);
+}
+
+/** Ctrl-C before any node was changed: each node is not started, or as its gather found it. */
+export function interruptedBeforeApply(nodes: readonly NodeSpec[], gathered: GatherResult): NodeResult[] {
+  return nodes.map((n): NodeResult => {
+    const p = gathered.problems.get(n.name);
+    if (p !== undefined) return { node: n.name, status: p.status, changed: 0, ok: 0, error: p.message };
+    return { node: n.name, status: 'not-started', changed: 0, ok: 0, error: 'interrupted before anything was applied: nothing changed' };
+  });
+}
+
+/** The end of an apply or destroy: the recap (or JSON report) and the exit code (130 after Ctrl-C). */
+export async function finishRun(plan: Plan | undefined, results: NodeResult[], transport: Transport, json: boolean, interrupted: boolean): Promise<number> {
+  if (json) {
+    const report = {
+      ...(plan !== undefined ? { plan: JSON.parse(renderPlanJson(plan)) as unknown } : {}),
+      results,
+      ...(interrupted ? { interrupted: true } : {}),
+      execs: Object.fromEntries(await transport.execCounts()),
+    };
+    process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
+  } else {
+    process.stdout.write(renderRecap(results, textOptions()));
+    if (interrupted) process.stdout.write(renderInterrupted(results, textOptions().width));
+  }
+  if (interrupted) return INTERRUPTED_EXIT_CODE;
+  return results.every((r) => r.status === 'converged') ? 0 : 1;
+}
+
+/** Hooks that fall silent once the run has reported (nodes given up on may still answer later). */
+export function silencable(hooks: RunHooks): { hooks: RunHooks; silence(): void } {
+  let silent = false;
+  return {
+    hooks: {
+      onProgress: (node, event) => {
+        if (!silent) hooks.onProgress?.(node, event);
+      },
+      ...(hooks.onCommand !== undefined ? { onCommand: (node: string, command: string) => (silent ? undefined : hooks.onCommand?.(node, command)) } : {}),
+    },
+    silence: () => {
+      silent = true;
+    },
+  };
+}
+
 export async function runPlanCommand(
   file: string,
   options: PlanCommandOptions,
   mode: 'diff' | 'apply',
   transport: Transport = sshTransport(options),
+  signals?: EventEmitter,
 ): Promise<number> {
   const cluster = readCluster(file);
   const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;
   const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';
+  const applying = mode === 'apply' && !options.check;
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
+  const hooks = silencable(progressHooks(options, progress));
   const runOptions: RunOptions = {
     forks: options.forks,
-    hooks: progressHooks(options, progress),
+    hooks: hooks.hooks,
   };
+  // Ctrl-C during apply: no node is started after it, the nodes in flight are waited for (bounded).
+  const interrupt = applying ? watchRunInterrupt(nodes, options, signals) : undefined;
+  if (interrupt !== undefined) runOptions.interrupt = interrupt;
+  // A function, not a narrowed value: the abort comes while the run awaits.
+  const interrupted = (): boolean => interrupt?.signal.aborted === true;
   try {
-    const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
+    const gathering = gatherCluster(cluster, nodes, transport, { ...runOptions, ...(interrupt !== undefined ? { signal: interrupt.signal } : {}) });
+    const gathered = interrupt !== undefined ? await gatherUnlessGivenUp(gathering, interrupt) : await gathering;
+    if (interrupted()) {
+      hooks.silence();
+      progress.done();
+      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
+    }
     const built = buildClusterState(cluster, gathered.observed);
     // Nodes not gathered are not in the plan: its summary says how many of the targeted ones.
     const clusterPlan = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
@@ -188,7 +267,6 @@ export async function runPlanCommand(
       progress.done();
       throw new UserError(`the saved plan ${options.plan} is stale: ${stale}; nothing was applied — run podnet diff --out again`);
     }
-    const applying = mode === 'apply' && !options.check;
     if (!applying) {
       progress.done();
       const code = planExitCode(clusterPlan.plan, gathered.problems.size);
@@ -222,20 +300,12 @@ export async function runPlanCommand(
       };
     }
     const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
+    hooks.silence();
     progress.done();
     const allResults = results.length > 0 ? results : problemResults(gathered);
-    if (json) {
-      const report = {
-        plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
-        results: allResults,
-        execs: Object.fromEntries(await transport.execCounts()),
-      };
-      process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
-    } else {
-      process.stdout.write(renderRecap(allResults, textOptions()));
-    }
-    return allResults.every((r) => r.status === 'converged') ? 0 : 1;
+    return await finishRun(clusterPlan.plan, allResults, transport, json, interrupted());
   } finally {
+    interrupt?.dispose();
     await transport.close();
   }
 }

@@ -31,6 +31,10 @@ function describe(event: ProgressEvent): string {
       return `unreachable: ${escapeControl(event.message)}`;
     case 'error':
       return `internal error: ${escapeControl(event.message)}`;
+    case 'not-started':
+      return 'not started (interrupted)';
+    case 'unknown':
+      return `unknown: ${escapeControl(event.message)}`;
   }
 }
 
@@ -54,7 +58,7 @@ export function createProgress(stream: NodeJS.WriteStream, nodes: readonly strin
   const lines = new Map(nodes.map((n) => [n, 'waiting']));
   let drawn = 0;
   const colorFor = (text: string): string =>
-    text.startsWith('failed') || text.startsWith('unreachable') || text.startsWith('internal error') ? pc.red(text) : text.startsWith('converged') || text === 'in sync' ? pc.green(text) : text;
+    text.startsWith('failed') || text.startsWith('unreachable') || text.startsWith('internal error') || text.startsWith('unknown') ? pc.red(text) : text.startsWith('converged') || text === 'in sync' ? pc.green(text) : text;
   const draw = (): void => {
     const cols = stream.columns || 100;
     let out = drawn > 0 ? `\x1b[${drawn}A` : '';

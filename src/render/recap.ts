@@ -5,8 +5,12 @@ import { describeChange, describeConflict } from './sentences.js';
 import { escapeStrings } from './terminal-safe.js';
 import { DEFAULT_WIDTH, wrapText } from './wrap.js';
 
-/** failed: the node answered but a command failed or it did not converge; error: a bug in podnet. */
-export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error';
+/**
+ * failed: the node answered but a command failed or it did not converge; error: a bug in podnet.
+ * After Ctrl-C: not-started (podnet never began on the node: nothing changed there), unknown (it
+ * was in flight and did not finish while podnet waited: its changes may be partly applied).
+ */
+export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error' | 'not-started' | 'unknown';
 
 export interface FailedStep {
   /** Index of the step among the node's steps. */
@@ -78,7 +82,8 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
   };
   results.forEach((r, i) => {
     const counts = (fields[i] ?? []).map((f, j) => f.paint(f.text.padEnd(columns[j] ?? 0))).join('  ');
-    const status = r.status === 'converged' ? c.green(r.status) : c.red(r.status);
+    const word = r.status === 'not-started' ? 'not started' : r.status;
+    const status = r.status === 'converged' ? c.green(word) : r.status === 'not-started' ? c.yellow(word) : c.red(word);
     lines.push(`${r.node.padEnd(width)} : ${counts}  ${status}`);
     if (r.failedStep) {
       detail(`step ${r.failedStep.index + 1} (${r.failedStep.kind} ${r.failedStep.key}) failed: ${r.failedStep.command}`);
@@ -94,6 +99,19 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
     }
   });
   return lines.join('\n') + '\n';
+}
+
+/** The line after the recap of a run stopped by Ctrl-C: how many nodes were done, not started, unknown. */
+export function renderInterrupted(results: readonly NodeResult[], width = DEFAULT_WIDTH): string {
+  const count = (statuses: readonly NodeStatus[]): number => results.filter((r) => statuses.includes(r.status)).length;
+  const done = count(['converged', 'failed', 'error']);
+  const notStarted = count(['not-started']);
+  const unknown = count(['unknown']);
+  const unreachable = count(['unreachable']);
+  const parts = [`${done} done`, `${notStarted} not started`, `${unknown} unknown`, ...(unreachable > 0 ? [`${unreachable} unreachable`] : [])];
+  let line = `Interrupted (Ctrl-C): ${parts.join(', ')}.`;
+  if (unknown > 0) line += ' Run podnet diff to see where the unknown nodes stand.';
+  return `${wrapText(line, width, '', '').join('\n')}\n`;
 }
 
 /** What became of an apply --confirm on a node, as a sentence. */

@@ -45,6 +45,11 @@ export interface RunOptions {
     /** Pause between the apply exec and the fresh connection (tests break a node's path in it). */
     delayMs?: number;
   };
+  /**
+   * Ctrl-C: once `signal` is aborted no further host is started; the hosts in flight are waited for
+   * until they finish or `giveUp` resolves (then they are reported `unknown`).
+   */
+  interrupt?: { signal: AbortSignal; giveUp: Promise<void> };
 }
 
 /** A fresh apply id: names the node's rollback directory and timer. */
@@ -236,7 +241,27 @@ async function rollBackNow(transport: Transport, host: NodeSpec, applyId: string
   }
 }
 
-/** Apply every host's plan in parallel (bounded by forks) and check that it converged. */
+/** A host podnet never started on because of Ctrl-C. */
+function notStarted(name: string, hooks: RunHooks): NodeResult {
+  hooks.onProgress?.(name, { kind: 'not-started' });
+  return { node: name, status: 'not-started', changed: 0, ok: 0, error: 'interrupted before podnet began on it: nothing changed' };
+}
+
+/** A host in flight at Ctrl-C that did not finish while podnet waited. */
+function unknownOutcome(name: string, options: RunOptions): NodeResult {
+  let error = 'interrupted while podnet was applying: its changes may be partly made; run podnet diff to see';
+  if (options.confirm?.nodes.has(name) === true) {
+    error += `; unless podnet confirmed it, the node undoes the apply by itself within ${options.confirm.seconds} s (--confirm)`;
+  }
+  options.hooks.onProgress?.(name, { kind: 'unknown', message: 'interrupted in flight' });
+  return { node: name, status: 'unknown', changed: 0, ok: 0, error };
+}
+
+/**
+ * Apply every host's plan in parallel (bounded by forks) and check that it converged. After Ctrl-C
+ * (options.interrupt) hosts not yet started are reported not-started, and those in flight are
+ * waited for until options.interrupt.giveUp, then reported unknown.
+ */
 export async function applyPlan(
   state: ClusterState,
   hosts: readonly NodeSpec[],
@@ -246,26 +271,39 @@ export async function applyPlan(
 ): Promise<NodeResult[]> {
   const limit = pLimit(Math.max(1, options.forks));
   const filePaths = managedFilePaths(state.cluster);
-  return Promise.all(
-    hosts.map((host) =>
-      limit(async (): Promise<NodeResult> => {
-        const problem = gathered.problems.get(host.name);
-        if (problem !== undefined) return { node: host.name, status: problem.status, changed: 0, ok: 0, error: problem.message };
-        const nodeState = state.states.find((s) => s.host.name === host.name);
-        if (nodeState === undefined) {
-          const message = `no gathered state for ${host.name}`;
-          options.hooks.onProgress?.(host.name, { kind: 'error', message });
-          return { node: host.name, status: 'error', changed: 0, ok: 0, error: message };
+  const interrupt = options.interrupt;
+  const results: (NodeResult | undefined)[] = hosts.map(() => undefined);
+  const started = hosts.map(() => false);
+  const applyOne = async (host: NodeSpec): Promise<NodeResult> => {
+    const problem = gathered.problems.get(host.name);
+    if (problem !== undefined) return { node: host.name, status: problem.status, changed: 0, ok: 0, error: problem.message };
+    const nodeState = state.states.find((s) => s.host.name === host.name);
+    if (nodeState === undefined) {
+      const message = `no gathered state for ${host.name}`;
+      options.hooks.onProgress?.(host.name, { kind: 'error', message });
+      return { node: host.name, status: 'error', changed: 0, ok: 0, error: message };
+    }
+    try {
+      return await applyHost(state, nodeState, filePaths, transport, options);
+    } catch (err) {
+      // countOk or the refusal text threw: a bug, reported on this host alone.
+      const problem = { ...classifyError(err), status: 'error' as const };
+      options.hooks.onProgress?.(host.name, problemEvent(problem));
+      return { node: host.name, status: 'error', changed: 0, ok: 0, error: problem.message };
+    }
+  };
+  const all = Promise.all(
+    hosts.map((host, i) =>
+      limit(async (): Promise<void> => {
+        if (interrupt?.signal.aborted === true && !gathered.problems.has(host.name)) {
+          results[i] = notStarted(host.name, options.hooks);
+          return;
         }
-        try {
-          return await applyHost(state, nodeState, filePaths, transport, options);
-        } catch (err) {
-          // countOk or the refusal text threw: a bug, reported on this host alone.
-          const problem = { ...classifyError(err), status: 'error' as const };
-          options.hooks.onProgress?.(host.name, problemEvent(problem));
-          return { node: host.name, status: 'error', changed: 0, ok: 0, error: problem.message };
-        }
+        started[i] = true;
+        results[i] = await applyOne(host);
       }),
     ),
   );
+  await (interrupt !== undefined ? Promise.race([all, interrupt.giveUp]) : all);
+  return hosts.map((host, i) => results[i] ?? (started[i] === true ? unknownOutcome(host.name, options) : notStarted(host.name, options.hooks)));
 }

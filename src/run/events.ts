@@ -15,6 +15,10 @@ export type ProgressEvent =
   | { kind: 'failed'; message: string }
   /** The node could not be reached, or the connection broke. */
   | { kind: 'unreachable'; message: string }
+  /** Ctrl-C came before podnet started on this node: nothing was changed on it. */
+  | { kind: 'not-started' }
+  /** Ctrl-C came while podnet worked on this node, and it did not finish while podnet waited. */
+  | { kind: 'unknown'; message: string }
   /** A bug in podnet while working on this node (the stack is for -v). */
   | { kind: 'error'; message: string; stack?: string };
 

@@ -13,6 +13,8 @@ export interface GatherRunOptions {
   hooks: RunHooks;
   /** Extra sections for every gather (destroy reads the pods). */
   gather?: GatherOptions;
+  /** Once aborted (Ctrl-C), hosts not yet started are not gathered (they are in neither map). */
+  signal?: AbortSignal;
 }
 
 export interface GatherResult {
@@ -63,6 +65,7 @@ export async function gatherCluster(
   await Promise.all(
     hosts.map((host) =>
       limit(async () => {
+        if (options.signal?.aborted === true) return;
         hooks.onProgress?.(host.name, { kind: 'connecting' });
         try {
           observed.set(host.name, await gatherHost(transport, host, filePaths, hooks, options.gather));

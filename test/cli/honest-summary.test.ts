@@ -12,29 +12,11 @@ import { managedFilePaths } from '../../src/state/node-files.js';
 import { SshError } from '../../src/run/ssh/errors.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, desiredFilesOn, emptyNodeStdout, gatherStdout } from '../support/gather-output.js';
+import { captureBoth } from '../support/capture.js';
 
 const FILE = 'examples/seed-3-nodes/cluster.yaml';
 const text: PlanCommandOptions = { forks: 10, output: 'text', verbose: false, acceptNewHosts: false, confirm: false };
 const json: PlanCommandOptions = { ...text, output: 'json' };
-
-/** Runs a command with what it writes to stdout and stderr captured (strings only: the test runner's own output passes). */
-export async function captureBoth(run: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  const hook = (into: string[], write: typeof writeOut) =>
-    ((chunk: string | Uint8Array, ...rest: never[]) => (typeof chunk === 'string' ? into.push(chunk) > 0 : write(chunk, ...rest))) as typeof process.stdout.write;
-  process.stdout.write = hook(out, writeOut);
-  process.stderr.write = hook(err, writeErr);
-  try {
-    const code = await run();
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
 
 const refused = (n: number): SshError => new SshError('refused', `node${n}`, `node${n}: connection refused`);
 

@@ -2,17 +2,16 @@
 // owns (pure: the node states with goal `absent`, src/plan/destroy.ts), print it, run it through apply's machinery, and check that
 // nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is.
 import type { Command } from 'commander';
+import type { EventEmitter } from 'node:events';
 import { buildClusterState } from '../../plan/node-state.js';
 import { countChanges, withReach } from '../../plan/summary.js';
-import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
-import { renderRecap } from '../../render/recap.js';
-import { escapeJsonControl } from '../../render/terminal-safe.js';
+import { renderPlanText } from '../../render/render-plan.js';
 import { readCluster } from '../read-cluster.js';
 import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addLockOption, addRunOptions, lockHolder, problemResults, progressHooks, sshTransport, textOptions, type PlanCommandOptions } from '../plan-command.js';
+import { addLockOption, addRunOptions, lockHolder, finishRun, gatherUnlessGivenUp, interruptedBeforeApply, problemResults, progressHooks, silencable, sshTransport, textOptions, watchRunInterrupt, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -34,20 +33,32 @@ export async function runDestroy(
   file: string,
   options: PlanCommandOptions,
   transport: Transport = sshTransport(options),
+  signals?: EventEmitter,
 ): Promise<number> {
   const cluster = readCluster(file);
   const nodes = targetHosts(cluster, options.limit);
   const json = options.output === 'json';
   const text = textOptions();
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
+  const hooks = silencable(progressHooks(options, progress));
+  // Ctrl-C: as for apply (no node started after it, the nodes in flight waited for, bounded; exit 130).
+  const interrupt = watchRunInterrupt(nodes, options, signals);
   const runOptions: RunOptions = {
     forks: options.forks,
-    hooks: progressHooks(options, progress),
+    hooks: hooks.hooks,
     gather: { cni: cluster.cni },
     lock: { holder: lockHolder('destroy'), timeoutSeconds: options.lockTimeout ?? 0 },
+    interrupt,
   };
+  // A function, not a narrowed value: the abort comes while the run awaits.
+  const interrupted = (): boolean => interrupt.signal.aborted;
   try {
-    const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
+    const gathered = await gatherUnlessGivenUp(gatherCluster(cluster, nodes, transport, { ...runOptions, signal: interrupt.signal }), interrupt);
+    if (interrupted()) {
+      hooks.silence();
+      progress.done();
+      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
+    }
     const built = buildClusterState(cluster, gathered.observed, 'absent');
     const state = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
     const plan = state.plan;
@@ -57,16 +68,12 @@ export async function runDestroy(
       process.stdout.write(renderPlanText(plan, text));
     }
     const results = await applyPlan(state, nodes, gathered, transport, runOptions);
+    hooks.silence();
     progress.done();
     const allResults = results.length > 0 ? results : problemResults(gathered);
-    if (json) {
-      const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, results: allResults, execs: Object.fromEntries(await transport.execCounts()) };
-      process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
-    } else {
-      process.stdout.write(renderRecap(allResults, text));
-    }
-    return allResults.every((r) => r.status === 'converged') ? 0 : 1;
+    return await finishRun(plan, allResults, transport, json, interrupted());
   } finally {
+    interrupt.dispose();
     await transport.close();
   }
 }
