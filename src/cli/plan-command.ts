@@ -164,6 +164,31 @@ export function progressHooks(options: Pick<PlanCommandOptions, 'verbose'>, prog
   };
 }
 
+/** `--help` of diff, apply and destroy: what the counts count (the README says the same). */
+export const COUNTS_HELP = `
+What the numbers count: objects (a sysctl, the bridge, an address, a route, a
+chain, a rule, a file, a pod); one change is one object, however many commands
+it takes. Plan, progress, recap and JSON count the same way.
+  Plan: A to add, C to change, D to destroy
+                 objects the plan creates, updates and deletes
+  Plan incomplete: N of M nodes not reached
+                 N nodes could not be read, so nothing is planned for them
+Recap, per node (apply, destroy):
+  ok=N           desired objects that were already right and were left alone
+  changed=N      objects this run added, changed or destroyed (the node's
+                 add + change + destroy; after a failed step, those before it)
+  failed=1       the node answered, but a step failed or it did not converge
+  unreachable=1  the node could not be reached, or the connection broke
+  status         converged, failed, unreachable, error (a bug in podnet); after
+                 Ctrl-C: not started (nothing changed) or unknown (in flight)`;
+
+/** `--help` of apply and destroy: Ctrl-C and the exit codes. */
+export const INTERRUPT_HELP = `
+Ctrl-C: no further node is started; the nodes in flight are waited for (at most
+the exec timeout; Ctrl-C again stops waiting); then the recap says per node:
+done, not started or unknown.
+Exit codes: 0 every node converged, 1 otherwise, 130 interrupted by Ctrl-C.`;
+
 /** The exec timeout when neither --exec-timeout nor ssh.execTimeout says (seconds). */
 const DEFAULT_EXEC_TIMEOUT_MS = 120_000;
 

@@ -11,7 +11,7 @@ import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addLockOption, addRunOptions, lockHolder, finishRun, gatherUnlessGivenUp, interruptedBeforeApply, problemResults, progressHooks, silencable, sshTransport, textOptions, watchRunInterrupt, type PlanCommandOptions } from '../plan-command.js';
+import { addLockOption, addRunOptions, COUNTS_HELP, finishRun, INTERRUPT_HELP, lockHolder, gatherUnlessGivenUp, interruptedBeforeApply, problemResults, progressHooks, silencable, sshTransport, textOptions, watchRunInterrupt, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -22,8 +22,9 @@ export function registerDestroy(program: Command): void {
       .description(
         'remove everything podnet made from the nodes — pods made through its plugin, its iptables rules and chains, ' +
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
-          'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left',
-      ),
+          'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left, 130 when interrupted',
+      )
+      .addHelpText('after', `${COUNTS_HELP}\n${INTERRUPT_HELP}`),
   )).action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { addRunOptions, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
+import { addRunOptions, COUNTS_HELP, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
 
 export function registerDiff(program: Command): void {
   addRunOptions(
     program
       .command('diff')
-      .description('gather every node over SSH and print the plan (exit 0 in sync, 2 changes pending, 1 error)'),
+      .description('gather every node over SSH and print the plan (exit 0 in sync, 2 changes pending, 1 error)')
+      .addHelpText('after', COUNTS_HELP),
   ).action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runPlanCommand(file, options, 'diff');
   });
