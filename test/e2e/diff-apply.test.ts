@@ -237,7 +237,7 @@ describe('podnet diff and apply on the lab', { skip: requirement, timeout: 180_0
       assert.equal(byNode.get('node3')?.status, 'converged');
       const text = podnet('apply', file);
       assert.match(text.stdout, /node1 .*failed=1/);
-      assert.match(text.stdout, /step 1 \(sysctl net\.ipv4\.ip_forward\) failed: sysctl -w net\.ipv4\.ip_forward=1/);
+      assert.match(text.stdout, /step 1 \(sysctl net\.ipv4\.ip_forward\) failed: sysctl -w\s+net\.ipv4\.ip_forward=1/); // wrapped at 80 columns
     } finally {
       await onNode('node1', 'umount', '/proc/sys');
     }

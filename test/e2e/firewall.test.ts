@@ -208,7 +208,7 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: req
 
     const diff = podnet('diff', egressFile);
     assert.equal(diff.code, 2);
-    assert.match(diff.stdout, /\+ rule nat PODNET-POSTROUTING -s 10\.244\.0\.0\/16 ! -d 10\.244\.0\.0\/16 -j MASQUERADE/);
+    assert.match(diff.stdout, /\+ rule nat PODNET-POSTROUTING -s 10\.244\.0\.0\/16 ! -d 10\.244\.0\.0\/16 -j\s+MASQUERADE/); // 81 columns: wrapped
     const apply = podnet('apply', egressFile);
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
     assert.equal(podnet('diff', egressFile).code, 0);
@@ -249,7 +249,7 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: req
         node,
       );
     }
-    assert.match(podnet('diff', file).stdout, /- rule nat PODNET-POSTROUTING .*-j MASQUERADE/);
+    assert.match(podnet('diff', file).stdout, /- rule nat PODNET-POSTROUTING .*-j\s+MASQUERADE/);
     assert.equal(podnet('apply', file).code, 0);
     assert.doesNotMatch(await onNode('node1', 'iptables-save', '-t', 'nat'), /PODNET/);
     assert.equal(podnet('diff', file).code, 0);
@@ -263,8 +263,8 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: req
 
     const destroy = podnet('destroy', file);
     assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
-    assert.match(destroy.stdout, /- pod fwa /);
-    assert.match(destroy.stdout, /- link v-net-0 /);
+    assert.match(destroy.stdout, /- pod fwa\b/);
+    assert.match(destroy.stdout, /- link v-net-0\b/);
     assert.match(destroy.stdout, /Plan: 0 to add, 0 to change, \d+ to destroy\./);
     assert.doesNotMatch(destroy.stdout, /^\s+[+~] /m);
 
