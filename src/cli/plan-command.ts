@@ -7,7 +7,7 @@ import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { buildClusterState } from '../plan/node-state.js';
 import { countChanges, withReach } from '../plan/summary.js';
-import { outputWidth } from '../render/wrap.js';
+import { DEFAULT_WIDTH, outputWidth, wrapText } from '../render/wrap.js';
 import { needsConfirm } from '../plan/rollback.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
@@ -142,8 +142,9 @@ export function problemResults(gathered: GatherResult): NodeResult[] {
 const PROBLEM_LABEL: Record<ProblemStatus, string> = { unreachable: 'UNREACHABLE', failed: 'FAILED', error: 'INTERNAL ERROR' };
 
 /** `diff`'s lines for the hosts it could not gather, after the plan. */
-export function renderProblems(gathered: GatherResult): string {
-  return [...gathered.problems].map(([node, p]) => `${node}: ${PROBLEM_LABEL[p.status]}: ${escapeControl(p.message)}\n`).join('');
+export function renderProblems(gathered: GatherResult, width = DEFAULT_WIDTH): string {
+  // Long messages wrap, indented under the node's name.
+  return [...gathered.problems].map(([node, p]) => `${wrapText(`${node}: ${PROBLEM_LABEL[p.status]}: ${escapeControl(p.message)}`, width, '', '  ').join('\n')}\n`).join('');
 }
 
 /** The hosts not gathered in the JSON output: unreachable, failed (gather ran but failed) and errors (bugs), by name. */
@@ -304,7 +305,7 @@ export async function runPlanCommand(
         process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
       } else {
         process.stdout.write(renderPlanText(clusterPlan.plan, textOptions()));
-        process.stdout.write(renderProblems(gathered));
+        process.stdout.write(renderProblems(gathered, textOptions().width));
       }
       return code;
     }

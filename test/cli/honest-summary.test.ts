@@ -54,6 +54,14 @@ test('one node unreachable: the counts cover the nodes reached, and the line say
   assert.deepEqual(report.plan.summary.incomplete, { notReached: 1, nodes: 3 });
 });
 
+test("diff: a long reason a node was not reached wraps at 80 columns, indented under the node's name", async () => {
+  const long = 'node2: connect timed out after 10 s (no answer from 192.168.1.12:22); is the address right, and is sshd running there?';
+  const fake = new FakeTransport({ node1: { replies: [ok(emptyNodeStdout(1))] }, node2: { connectError: new SshError('timeout', 'node2', long) }, node3: { replies: [ok(emptyNodeStdout(3))] } });
+  const diff = await captureBoth(() => runPlanCommand(FILE, text, 'diff', fake));
+  assert.deepEqual(diff.stdout.split('\n').filter((line) => line.length > 80), []);
+  assert.match(diff.stdout, /^node2: UNREACHABLE: node2: connect timed out after 10 s \(no answer from\n {2}192\.168\.1\.12:22\); is the address right, and is sshd running there\?$/m);
+});
+
 test('every node reached: no incomplete mark anywhere', async () => {
   const fake = new FakeTransport();
   for (const n of [1, 2, 3]) fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n))] });
