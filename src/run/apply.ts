@@ -295,7 +295,10 @@ export async function applyPlan(
   const all = Promise.all(
     hosts.map((host, i) =>
       limit(async (): Promise<void> => {
-        if (interrupt?.signal.aborted === true && !gathered.problems.has(host.name)) {
+        // After Ctrl-C a host with changes is not started; one found unreachable, or with nothing
+        // to do, is reported as it is (that takes no exec).
+        const hasChanges = (state.states.find((st) => st.host.name === host.name)?.plan.changes.length ?? 0) > 0;
+        if (interrupt?.signal.aborted === true && hasChanges && !gathered.problems.has(host.name)) {
           results[i] = notStarted(host.name, options.hooks);
           return;
         }

@@ -66,6 +66,17 @@ test('Ctrl-C during apply, -o json: the results carry not-started, the report sa
   assert.deepEqual(report.results.map((r) => r.status), ['converged', 'not-started', 'not-started']);
 });
 
+test('after Ctrl-C a node with nothing to do is still reported converged (no exec), not as not started', async () => {
+  const cluster = readCluster(FILE);
+  const { fake, signals } = scripted(100, (s) => s.emit('SIGINT'), (n) => (n === 3 ? convergedNodeStdout(cluster, 3) : emptyNodeStdout(n)));
+  const run = await captureBoth(() => runPlanCommand(FILE, text, 'apply', fake, signals));
+  assert.equal(run.code, 130);
+  assert.match(run.stdout, /^node2 : .* {2}not started$/m);
+  assert.match(run.stdout, /^node3 : ok=11 +changed=0 +failed=0 +unreachable=0 {2}converged$/m);
+  assert.equal(fake.commandsTo('node3').length, 1, 'only its gather');
+  assert.match(run.stdout, /^Interrupted \(Ctrl-C\): 2 done, 1 not started, 0 unknown\.$/m);
+});
+
 test('a node in flight that does not finish within the bound is reported unknown', async () => {
   const { fake, signals } = scripted(2000, (s) => s.emit('SIGINT'));
   const started = Date.now();
