@@ -11,20 +11,21 @@ import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addLockOption, addRunOptions, lockHolder, problemResults, progressHooks, sshTransport, type PlanCommandOptions } from '../plan-command.js';
+import { addAllowPodDisruptionOption, addLockOption, addRunOptions, lockHolder, refusePodDisruption, problemResults, progressHooks, sshTransport, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
-  addLockOption(addRunOptions(
+  addAllowPodDisruptionOption(addLockOption(addRunOptions(
     program
       .command('destroy')
       .summary('remove everything podnet made from the nodes, and nothing else (ip_forward stays as it is)')
       .description(
         'remove everything podnet made from the nodes — pods made through its plugin, its iptables rules and chains, ' +
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
-          'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left',
+          'net.ipv4.ip_forward is left as it is (other software may rely on it). A plan that deletes or cuts off running pods (podnet\'s or a ' +
+          'runtime\'s) is refused unless --allow-pod-disruption: drain them first. Exit 0 when nothing of podnet is left',
       ),
-  )).action(async (file: string, options: PlanCommandOptions) => {
+  ))).action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });
 }
@@ -54,6 +55,7 @@ export async function runDestroy(
       progress.done();
       process.stdout.write(renderPlanText(plan, { color }));
     }
+    refusePodDisruption(plan, options, 'destroy', file);
     const results = await applyPlan(state, nodes, gathered, transport, runOptions);
     progress.done();
     const allResults = results.length > 0 ? results : problemResults(gathered);
