@@ -365,10 +365,7 @@ export function describeWarning(warning: Warning): string {
             `podnet's routes would vanish; this plan writes ${warning.path} and restarts it`
         : `NetworkManager runs here and may take over podnet's bridge and the pods' veths: this plan writes ${warning.path} and reloads its configuration`;
     case 'pod-stranded':
-      return (
-        `${describePod(warning)} is outside this node's subnet ${warning.subnet} (stranded by an earlier change): ` +
-        `it has no working network until it is deleted and created again`
-      );
+      return `${describePod(warning)} is stranded outside ${warning.subnet}: no network until it is deleted and created again`;
   }
 }
 
