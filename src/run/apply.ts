@@ -33,7 +33,7 @@ export interface RunOptions {
   /** Re-gathers after apply while the host has not converged yet, and the pause before each. */
   convergeRetries?: number;
   convergeDelayMs?: number;
-  /** Extra sections for every gather (destroy reads the pods). */
+  /** Extra sections for every gather: the pods (diff, apply and destroy ask for them; verify does not). */
   gather?: GatherOptions;
   /** Take the node lock (flock) in the apply exec; who takes it, and how long to wait for it. */
   lock?: { holder: LockHolder; timeoutSeconds: number };
