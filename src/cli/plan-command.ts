@@ -225,6 +225,7 @@ export async function runPlanCommand(
     }
     refusePodDisruption(clusterPlan.plan, options, 'apply', file);
     runOptions.lock = { holder: lockHolder('apply'), timeoutSeconds: options.lockTimeout ?? 0 };
+    if (options.allowPodDisruption === true) runOptions.allowPodDisruption = true;
     // --confirm: on by default for the nodes whose route, address or link changes (see the README).
     const confirmNodes = new Set(
       clusterPlan.plan.nodes.filter((n) => (options.confirm === undefined ? needsConfirm(n.changes) : options.confirm !== false) && n.changes.length > 0).map((n) => n.node),

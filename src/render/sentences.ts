@@ -390,6 +390,14 @@ export function describeDisruption(disruption: PodDisruption): string {
   }
 }
 
+/** A node planned again (after waiting for its lock) that now disrupts pods, for its recap. */
+export function describeNodePodDisruption(pods: readonly PodDisruption[]): string {
+  return (
+    `refused: planned again after waiting for the lock, the node's plan leaves running pods without a network ` +
+    `(${pods.map((d) => `${describePod(d)}: ${describeDisruption(d)}`).join('; ')}); nothing was applied — drain them, or pass --allow-pod-disruption`
+  );
+}
+
 /** The plan's line under its summary when it disrupts pods. */
 export function describeDisruptedPodsSummary(count: number): string {
   return `Pods disrupted: ${count}. Applying needs --allow-pod-disruption, or drain them first.`;

@@ -106,3 +106,32 @@ test('destroy refuses while pods run, and deletes them with --allow-pod-disrupti
   assert.equal(code, 0, stdout);
   assert.match(allowed.commandsTo('node2')[1] ?? '', /CNI_COMMAND="\$1"/, 'the pods are deleted through the plugin');
 });
+
+/** node2's captured gather without its pods section (no pods seen). */
+function withoutPods(stdout: string): string {
+  const lines = stdout.split('\n');
+  const from = lines.indexOf('@@podnet pods');
+  const to = lines.indexOf('@@podnet files');
+  assert.ok(from > 0 && to > from);
+  return [...lines.slice(0, from), ...lines.slice(to)].join('\n');
+}
+
+test('a node planned again after waiting for its lock is refused when pods started meanwhile; allowed with the flag', async () => {
+  const script = (): FakeTransport =>
+    new FakeTransport({
+      node2: { replies: [ok(withoutPods(gatherFixture('node2-pods'))), ok('@@podnet lock-waited\n'), ok(gatherFixture('node2-pods')), ok(gatherFixture('node2-stranded', desiredFilesOn(moved, 'node2')))] },
+    });
+  const waitOptions: PlanCommandOptions = { ...options, limit: ['node2'], lockTimeout: 30 };
+  const refused = script();
+  const first = await capture(() => runPlanCommand(MOVED, waitOptions, 'apply', refused));
+  assert.equal(first.code, 1);
+  const result = (JSON.parse(first.stdout) as { results: { status: string; error?: string }[] }).results[0];
+  assert.equal(result?.status, 'failed');
+  assert.match(result?.error ?? '', /^refused: planned again after waiting for the lock, the node's plan leaves running pods without a network \(container 3f2a9c1b7d4e… \(10\.244\.2\.6\)[^]*pod p2 \(10\.244\.2\.2\)[^]*nothing was applied — drain them, or pass --allow-pod-disruption$/);
+  assert.equal(refused.commandsTo('node2').length, 3, 'gather, the apply that waited, the gather after it: no second apply');
+
+  const allowed = script();
+  const second = await capture(() => runPlanCommand(MOVED, { ...waitOptions, allowPodDisruption: true }, 'apply', allowed));
+  assert.equal(second.code, 0, second.stdout);
+  assert.equal(allowed.commandsTo('node2').length, 4);
+});

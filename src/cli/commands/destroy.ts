@@ -45,6 +45,7 @@ export async function runDestroy(
     hooks: progressHooks(options, progress),
     gather: { cni: cluster.cni },
     lock: { holder: lockHolder('destroy'), timeoutSeconds: options.lockTimeout ?? 0 },
+    ...(options.allowPodDisruption === true ? { allowPodDisruption: true } : {}),
   };
   try {
     const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
