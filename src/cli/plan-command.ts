@@ -13,6 +13,7 @@ import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderInterrupted, renderRecap, type NodeResult } from '../render/recap.js';
 import { escapeControl, escapeControlKeepNewlines, escapeJsonControl } from '../render/terminal-safe.js';
+import { describePodDisruptionRefusal } from '../render/sentences.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
 import { applyPlan, type RunOptions } from '../run/apply.js';
@@ -43,6 +44,8 @@ export interface PlanCommandOptions {
   confirm?: number | false;
   /** Seconds to wait for a node's lock (0: fail at once). */
   lockTimeout?: number;
+  /** apply, destroy: go ahead although the plan leaves running pods without a network. */
+  allowPodDisruption?: boolean;
   /** Hidden, for tests: pause between the apply exec and the confirmation (ms). */
   confirmDelay?: number;
 }
@@ -57,6 +60,24 @@ export function parseDuration(value: string): number {
   const seconds = Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1);
   if (seconds > 86400) throw new InvalidArgumentError('must be at most a day');
   return seconds;
+}
+
+/** --allow-pod-disruption, shared by apply and destroy. */
+export function addAllowPodDisruptionOption(command: Command): Command {
+  return command.option(
+    '--allow-pod-disruption',
+    'go ahead although the plan leaves running pods without a network (their address leaves the node\'s subnet, or their bridge goes); without it such a plan is refused: drain those pods first',
+    false,
+  );
+}
+
+/**
+ * apply and destroy refuse a plan that disrupts running pods unless --allow-pod-disruption: the
+ * error names every pod and the two ways out (nothing has been changed yet).
+ */
+export function refusePodDisruption(plan: Plan, options: Pick<PlanCommandOptions, 'allowPodDisruption'>, command: 'apply' | 'destroy', file: string): void {
+  if (plan.summary.disruptedPods === undefined || options.allowPodDisruption === true) return;
+  throw new UserError(describePodDisruptionRefusal(plan, command, file));
 }
 
 /** --lock-timeout, shared by apply and destroy. */
@@ -269,6 +290,8 @@ export async function runPlanCommand(
   const runOptions: RunOptions = {
     forks: options.forks,
     hooks: hooks.hooks,
+    // The pods of every node, in the same one exec: the plan shows the running pods it disrupts.
+    gather: { cni: cluster.cni },
   };
   // Ctrl-C during apply: no node is started after it, the nodes in flight are waited for (bounded).
   const interrupt = applying ? watchRunInterrupt(nodes, options, signals) : undefined;
@@ -313,7 +336,9 @@ export async function runPlanCommand(
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, textOptions()));
     }
+    refusePodDisruption(clusterPlan.plan, options, 'apply', file);
     runOptions.lock = { holder: lockHolder('apply'), timeoutSeconds: options.lockTimeout ?? 0 };
+    if (options.allowPodDisruption === true) runOptions.allowPodDisruption = true;
     // --confirm: on by default for the nodes whose route, address or link changes (see the README).
     const confirmNodes = new Set(
       clusterPlan.plan.nodes.filter((n) => (options.confirm === undefined ? needsConfirm(n.changes) : options.confirm !== false) && n.changes.length > 0).map((n) => n.node),

@@ -200,7 +200,34 @@ export type Warning =
   /** Entries of the store the plugin does not write (`dir sub`, `file 2001:db8::5`): destroy leaves the store. */
   | { code: 'store-holds-foreign-entries'; store: string; entries: string[] }
   | { code: 'subnet'; message: string }
-  | { code: 'network-manager-unconfigured'; manager: NetworkManagerName; path: string };
+  | { code: 'network-manager-unconfigured'; manager: NetworkManagerName; path: string }
+  /** A running pod already outside the node's subnet (a plan applied before stranded it): it has no working network. */
+  | { code: 'pod-stranded'; pod: string; netns?: string; addresses: string[]; subnet: string };
+
+// ───────────────────────────── pods ─────────────────────────────
+
+/**
+ * A running pod this plan takes the network from: its address leaves the node's subnet, or its
+ * bridge (and, for destroy, the pod itself) is deleted. apply and destroy refuse such a plan unless
+ * `--allow-pod-disruption` is given; draining the pods first removes them from the plan.
+ */
+export interface PodDisruption {
+  /** The pod: its network namespace for podnet's pods (`podnet pod add`), else the container id the store holds. */
+  pod: string;
+  /** The pod's network namespace in /run/netns, when podnet knows it. */
+  netns?: string;
+  /** Its addresses from podnet's address store (no prefix). */
+  addresses: string[];
+  cause: PodDisruptionCause;
+}
+
+export type PodDisruptionCause =
+  /** The bridge address moves from `was` to the node's new subnet `subnet`: the pod's address is outside it. */
+  | { code: 'outside-subnet'; subnet: string; was: string }
+  /** destroy deletes the pod (one of podnet's, made through its plugin). */
+  | { code: 'pod-deleted' }
+  /** destroy deletes the bridge the pod is attached to; the pod (another runtime's) is left without a network. */
+  | { code: 'bridge-deleted'; bridge: string };
 
 // ───────────────────────────── plans ─────────────────────────────
 
@@ -216,6 +243,8 @@ export interface NodePlan {
   /** Set when the plan would cut the management path; the node must not be applied. */
   refused?: Refusal;
   warnings?: Warning[];
+  /** Running pods this plan leaves without a network (absent: none); see PodDisruption. */
+  disruptedPods?: PodDisruption[];
 }
 
 /** Objects by action: `add` creates, `change` updates, `destroy` deletes (one change is one object). */
@@ -233,6 +262,8 @@ export interface PlanSummary extends ChangeCounts {
    * error): they are not in the plan, so the counts cover only the `nodes - notReached` others.
    */
   incomplete?: { notReached: number; nodes: number };
+  /** Pods the plan disrupts, all nodes together; present only when there are any. */
+  disruptedPods?: number;
 }
 
 export interface Plan {

@@ -12,10 +12,20 @@ import {
   type NodePlan,
   type Plan,
   type PlanSummary,
+  type PodDisruption,
   type Step,
 } from '../model/plan.js';
 import type { HostRole } from '../model/types.js';
-import { describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from './sentences.js';
+import {
+  describeConflict,
+  describeDisruptedPodsSummary,
+  describeDisruption,
+  describePod,
+  describeReason,
+  describeRefusal,
+  describeSubject,
+  describeWarning,
+} from './sentences.js';
 import { escapeJsonControl, escapeStrings } from './terminal-safe.js';
 import type { Paint } from './paint.js';
 import { DEFAULT_WIDTH, wrapText } from './wrap.js';
@@ -61,6 +71,7 @@ export function renderPlanText(nodeTextPlan: Plan, opts: RenderOptions): string 
   for (const warning of plan.warnings ?? []) out.push(...labelled('', 'warning:', describeWarning(warning), '  ', width, plain), '');
   for (const node of plan.nodes) out.push(...renderNode(node, paint, width), '');
   out.push(...wrapText(renderSummary(plan.summary), width, '', ''));
+  if (plan.summary.disruptedPods !== undefined) out.push(...wrapText(describeDisruptedPodsSummary(plan.summary.disruptedPods), width, '', ''));
   return `${out.join('\n')}\n`;
 }
 
@@ -100,6 +111,9 @@ function renderNode(node: NodePlan, paint: Palette, width: number): string[] {
     lines.push(...wrapText(`(${row.reason})`, width, REASON_INDENT, `${REASON_INDENT} `).map((line) => `${REASON_INDENT}${paint.dim(line.slice(REASON_INDENT.length))}`));
   }
   for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint, width));
+  for (const disruption of node.disruptedPods ?? []) {
+    lines.push(...labelled('  ', '! disrupted:', describePod(disruption), '      ', width, paint.refused), ...wrapText(describeDisruption(disruption), width, '      ', '      '));
+  }
   for (const warning of node.warnings ?? []) lines.push(...labelled('  ', 'warning:', describeWarning(warning), '    ', width, paint.conflict));
   if (rows.length === 0 && node.conflicts.length === 0) lines.push(...wrapText(`No changes. ${node.node} is in sync.`, width, '  ', '  '));
   else if (rows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
@@ -144,6 +158,7 @@ export function renderPlanJson(plan: Plan): string {
       conflicts: plan.summary.conflicts,
       refused: plan.summary.refused,
       ...(plan.summary.incomplete !== undefined ? { incomplete: { notReached: plan.summary.incomplete.notReached, nodes: plan.summary.incomplete.nodes } } : {}),
+      ...(plan.summary.disruptedPods !== undefined ? { disruptedPods: plan.summary.disruptedPods } : {}),
     },
     ...(plan.warnings !== undefined ? { warnings: plan.warnings.map(sortKeys) } : {}),
     nodes: plan.nodes.map((node) => ({
@@ -163,6 +178,7 @@ export function renderPlanJson(plan: Plan): string {
       })),
       conflicts: node.conflicts.map(sortKeys),
       ...(node.warnings !== undefined ? { warnings: node.warnings.map(sortKeys) } : {}),
+      ...(node.disruptedPods !== undefined ? { disruptedPods: node.disruptedPods.map(sortKeys) } : {}),
     })),
   };
   return `${escapeJsonControl(collapseStringArrays(JSON.stringify(canonical, null, 2)))}\n`;
@@ -205,6 +221,7 @@ export function parsePlanJson(text: string): Plan {
       destroy: summary.field('destroy').count(),
       conflicts: summary.field('conflicts').count(),
       refused: summary.field('refused').count(),
+      ...(summary.optionalField('disruptedPods') !== undefined ? { disruptedPods: summary.field('disruptedPods').count() } : {}),
     },
     nodes: top.field('nodes').array().map(parseNodePlan),
   };
@@ -241,7 +258,18 @@ function parseNodePlan(shape: Shape): NodePlan {
   if (nodeWarnings !== undefined) node.warnings = nodeWarnings.array().map((w) => w.coded() as never);
   const role = shape.optionalField('role');
   if (role !== undefined) node.role = role.oneOf(ROLES);
+  const pods = shape.optionalField('disruptedPods');
+  if (pods !== undefined) node.disruptedPods = pods.array().map(parseDisruptedPod);
   return node;
+}
+
+/** A pod the saved plan disrupts: apply --plan refuses it without --allow-pod-disruption, as a fresh plan. */
+function parseDisruptedPod(shape: Shape): PodDisruption {
+  shape.field('pod').string();
+  shape.field('addresses').array().forEach((a) => a.string());
+  shape.optionalField('netns')?.string();
+  shape.field('cause').coded();
+  return shape.value as PodDisruption;
 }
 
 function parseChange(shape: Shape): Change {

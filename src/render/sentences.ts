@@ -6,6 +6,8 @@ import type {
   FileRole,
   LinkValue,
   Offence,
+  Plan,
+  PodDisruption,
   Refusal,
   RouteValue,
   RulePurpose,
@@ -362,5 +364,73 @@ export function describeWarning(warning: Warning): string {
         ? `systemd-networkd runs here and deletes routes it did not make (ManageForeignRoutes=yes, its default): ` +
             `podnet's routes would vanish; this plan writes ${warning.path} and restarts it`
         : `NetworkManager runs here and may take over podnet's bridge and the pods' veths: this plan writes ${warning.path} and reloads its configuration`;
+    case 'pod-stranded':
+      return `${describePod(warning)} is stranded outside ${warning.subnet}: no network until it is deleted and created again`;
   }
+}
+
+// ───────────────────────────── pods a plan disrupts ─────────────────────────────
+
+/** `pod p2 (10.244.2.4)`; another runtime's pod by its container id: `container 3f2a9c1b7d4e… (10.244.1.7)`. */
+export function describePod(pod: Pick<PodDisruption, 'pod' | 'netns' | 'addresses'>): string {
+  const name = pod.netns !== undefined ? `pod ${pod.pod}` : `container ${pod.pod.length > 16 ? `${pod.pod.slice(0, 12)}…` : pod.pod}`;
+  return pod.addresses.length > 0 ? `${name} (${pod.addresses.join(', ')})` : name;
+}
+
+/** What happens to a disrupted pod, and why. */
+export function describeDisruption(disruption: PodDisruption): string {
+  const cause = disruption.cause;
+  switch (cause.code) {
+    case 'outside-subnet':
+      return `subnet ${cause.was} → ${cause.subnet} leaves it without a network`;
+    case 'pod-deleted':
+      return 'destroy deletes it';
+    case 'bridge-deleted':
+      return `destroy deletes its bridge ${cause.bridge}: it is left without a network`;
+  }
+}
+
+/** A node planned again (after waiting for its lock) that now disrupts pods, for its recap. */
+export function describeNodePodDisruption(pods: readonly PodDisruption[]): string {
+  return (
+    `refused: planned again after waiting for the lock, the node's plan leaves running pods without a network ` +
+    `(${pods.map((d) => `${describePod(d)}: ${describeDisruption(d)}`).join('; ')}); nothing was applied — drain them, or pass --allow-pod-disruption`
+  );
+}
+
+/** The plan's line under its summary when it disrupts pods. */
+export function describeDisruptedPodsSummary(count: number): string {
+  return `Pods disrupted: ${count}. Applying needs --allow-pod-disruption, or drain them first.`;
+}
+
+/**
+ * Why apply or destroy refuses a plan that disrupts running pods: every pod by node, and the two
+ * ways out (drain them first, or --allow-pod-disruption and what it costs).
+ */
+export function describePodDisruptionRefusal(plan: Plan, command: 'apply' | 'destroy', clusterFile: string): string {
+  const pods = plan.nodes.flatMap((node) => (node.disruptedPods ?? []).map((d) => ({ node: node.node, d })));
+  const lines = [
+    `refusing to ${command}: the plan ${command === 'destroy' ? 'deletes or cuts off' : 'leaves'} ${pods.length} running pod${pods.length === 1 ? '' : 's'}${command === 'destroy' ? '' : ' without a network'}:`,
+    ...pods.map(({ node, d }) => `  ${node}: ${describePod(d)}: ${describeDisruption(d)}`),
+    'Nothing was changed. Either',
+  ];
+  const drain = pods.filter(({ d }) => d.netns !== undefined).map(({ node, d }) => `      podnet pod del ${clusterFile} ${node} ${d.pod}`);
+  if (pods.some(({ d }) => d.netns === undefined)) drain.push("      a container runtime's pods: drain their node (kubectl drain NODE)");
+  if (command === 'destroy') {
+    lines.push(
+      '  - drain them first, then destroy again:',
+      ...drain,
+      '    or',
+      "  - pass --allow-pod-disruption: destroy deletes podnet's pods and leaves other pods without a network.",
+    );
+  } else {
+    lines.push(
+      '  - drain them first, apply, then create them again (they get addresses in the new subnet):',
+      ...drain,
+      '    or',
+      '  - pass --allow-pod-disruption to apply anyway: the pods keep running without a working network',
+      '    until they are deleted and created again.',
+    );
+  }
+  return lines.join('\n');
 }

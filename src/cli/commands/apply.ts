@@ -1,15 +1,15 @@
 import { Option, type Command } from 'commander';
-import { addLockOption, addRunOptions, COUNTS_HELP, INTERRUPT_HELP, parseDuration, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
+import { addAllowPodDisruptionOption, addLockOption, addRunOptions, COUNTS_HELP, INTERRUPT_HELP, parseDuration, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
 
 export function registerApply(program: Command): void {
-  addLockOption(
+  addAllowPodDisruptionOption(addLockOption(
     addRunOptions(
       program
         .command('apply')
         .description('gather, plan, apply on all nodes in parallel, check each converged; exit 0 only when every node converged, 130 when interrupted')
         .addHelpText('after', `${COUNTS_HELP}\n${INTERRUPT_HELP}`),
     ),
-  )
+  ))
     .option('--confirm <duration>', 'each node undoes the apply by itself unless podnet confirms it over a new connection within DURATION (default on, 60s, when a route, address or link changes)', parseDuration)
     .option('--no-confirm', 'apply without the confirm window')
     .addOption(new Option('--confirm-delay <ms>', 'pause before confirming (tests)').argParser(Number).hideHelp())

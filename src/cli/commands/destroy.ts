@@ -11,21 +11,22 @@ import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addLockOption, addRunOptions, COUNTS_HELP, finishRun, INTERRUPT_HELP, lockHolder, gatherUnlessGivenUp, interruptedBeforeApply, problemResults, progressHooks, silencable, sshTransport, textOptions, watchRunInterrupt, type PlanCommandOptions } from '../plan-command.js';
+import { addAllowPodDisruptionOption, addLockOption, addRunOptions, COUNTS_HELP, finishRun, gatherUnlessGivenUp, INTERRUPT_HELP, interruptedBeforeApply, lockHolder, problemResults, progressHooks, refusePodDisruption, silencable, sshTransport, textOptions, watchRunInterrupt, type PlanCommandOptions } from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
-  addLockOption(addRunOptions(
+  addAllowPodDisruptionOption(addLockOption(addRunOptions(
     program
       .command('destroy')
       .summary('remove everything podnet made from the nodes, and nothing else (ip_forward stays as it is)')
       .description(
         'remove everything podnet made from the nodes — pods made through its plugin, its iptables rules and chains, ' +
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
-          'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left, 130 when interrupted',
+          'net.ipv4.ip_forward is left as it is (other software may rely on it). A plan that deletes or cuts off running pods (podnet\'s or a ' +
+          'runtime\'s) is refused unless --allow-pod-disruption: drain them first. Exit 0 when nothing of podnet is left, 130 when interrupted',
       )
       .addHelpText('after', `${COUNTS_HELP}\n${INTERRUPT_HELP}`),
-  )).action(async (file: string, options: PlanCommandOptions) => {
+  ))).action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });
 }
@@ -50,6 +51,7 @@ export async function runDestroy(
     gather: { cni: cluster.cni },
     lock: { holder: lockHolder('destroy'), timeoutSeconds: options.lockTimeout ?? 0 },
     interrupt,
+    ...(options.allowPodDisruption === true ? { allowPodDisruption: true } : {}),
   };
   // A function, not a narrowed value: the abort comes while the run awaits.
   const interrupted = (): boolean => interrupt.signal.aborted;
@@ -68,6 +70,7 @@ export async function runDestroy(
       progress.done();
       process.stdout.write(renderPlanText(plan, text));
     }
+    refusePodDisruption(plan, options, 'destroy', file);
     const results = await applyPlan(state, nodes, gathered, transport, runOptions);
     hooks.silence();
     progress.done();
