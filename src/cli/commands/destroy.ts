@@ -11,7 +11,19 @@ import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addLockOption, addRunOptions, lockHolder, problemResults, progressHooks, sshTransport, type PlanCommandOptions } from '../plan-command.js';
+import {
+  addLockOption,
+  addRunOptions,
+  lockHolder,
+  PLAN_EXIT_CODES_HELP,
+  planExitCode,
+  problemResults,
+  problemsJson,
+  progressHooks,
+  renderProblems,
+  sshTransport,
+  type PlanCommandOptions,
+} from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -24,7 +36,10 @@ export function registerDestroy(program: Command): void {
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
           'net.ipv4.ip_forward is left as it is (other software may rely on it). Exit 0 when nothing of podnet is left',
       ),
-  )).action(async (file: string, options: PlanCommandOptions) => {
+  ))
+    .option('--check', 'print what destroy would remove, change nothing (exit codes as for diff)', false)
+    .addHelpText('after', `\nExit codes: 0 when nothing of podnet is left on the targeted nodes, 1 otherwise.\nWith --check:${PLAN_EXIT_CODES_HELP.replace('\nExit codes:', '')}`)
+    .action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });
 }
@@ -50,6 +65,18 @@ export async function runDestroy(
     const state = buildClusterState(cluster, gathered.observed, 'absent');
     const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    if (options.check === true) {
+      // Plan only, as diff: nothing is sent to a node after the gather.
+      progress.done();
+      if (json) {
+        const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
+        process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
+      } else {
+        process.stdout.write(renderPlanText(plan, { color }));
+        process.stdout.write(renderProblems(gathered));
+      }
+      return planExitCode(plan, gathered.problems.size);
+    }
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(plan, { color }));

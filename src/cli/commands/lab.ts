@@ -1,7 +1,7 @@
 // `podnet lab up|down|status|ssh`: a real cluster on this machine, one network namespace and one
 // OpenSSH sshd per node, for trying podnet and for its end-to-end tests.
 import { spawn } from 'node:child_process';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../../model/errors.js';
 import {
   DEFAULT_LAB_NAME,
@@ -66,6 +66,14 @@ function renderLabStatus(labs: readonly LabStatus[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The version of `lab status -o json`'s document. */
+export const LAB_STATUS_FORMAT_VERSION = 1;
+
+/** `lab status -o json`: one document, like the other commands' JSON (formatVersion first). */
+export function renderLabStatusJson(labs: readonly LabStatus[]): string {
+  return `${JSON.stringify({ formatVersion: LAB_STATUS_FORMAT_VERSION, labs }, null, 2)}\n`;
+}
+
 /** Runs the real ssh client with our stdio; resolves with its exit code. */
 function runInteractive(argv: readonly string[]): Promise<number> {
   const [program, ...args] = argv;
@@ -121,10 +129,11 @@ export function registerLab(program: Command): void {
   lab
     .command('status')
     .description('list labs and whether each node is up (sshd alive and listening)')
-    .option('--json', 'print JSON', false)
-    .action(async (opts: { json: boolean }) => {
+    .addOption(new Option('-o, --output <format>', 'output format: json prints one document {formatVersion, labs}').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--json', 'the same as --output json (older spelling)').hideHelp())
+    .action(async (opts: { output: 'text' | 'json'; json?: boolean }) => {
       const labs = await labStatus();
-      process.stdout.write(opts.json ? `${JSON.stringify(labs, null, 2)}\n` : renderLabStatus(labs));
+      process.stdout.write(opts.output === 'json' || opts.json === true ? renderLabStatusJson(labs) : renderLabStatus(labs));
     });
 
   lab
