@@ -18,7 +18,8 @@ import { gatherCluster, type GatherResult } from '../run/gather.js';
 import type { ProblemStatus } from '../run/outcomes.js';
 import { targetHosts } from '../run/targets.js';
 import type { Transport } from '../run/transport.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress, notice, type Progress } from './progress.js';
+import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 
 export interface PlanCommandOptions {
@@ -94,6 +95,7 @@ function parseSeconds(value: string): number {
 export function sshTransport(options: Pick<PlanCommandOptions, 'acceptNewHosts' | 'execTimeout'>): SshTransport {
   return new SshTransport({
     acceptNewHosts: options.acceptNewHosts,
+    onHostKeyRecorded: (node, recorded) => notice(renderHostKeyRecorded(node, recorded)),
     ...(options.execTimeout !== undefined ? { execTimeoutMs: Math.round(options.execTimeout * 1000) } : {}),
   });
 }

@@ -41,6 +41,19 @@ export interface ConnectOptions {
   acceptNewHosts?: boolean;
   signal?: AbortSignal;
   onDebug?: (line: string) => void;
+  /** Called for each host key --accept-new-hosts records (the user is told, as ssh's "Permanently added …"). */
+  onHostKeyRecorded?: (recorded: RecordedHostKey) => void;
+}
+
+/** A host key written to known_hosts by acceptNewHosts. */
+export interface RecordedHostKey {
+  /** As known_hosts names it: `192.168.1.11`, `[host]:2222`. */
+  host: string;
+  keyType: string;
+  /** `SHA256:…` */
+  fingerprint: string;
+  file: string;
+  line: number;
 }
 
 /** OpenSSH's default identities, tried (after the agent) when no identityFile is configured. */
@@ -459,6 +472,7 @@ class ConnectAttempt {
       }
       if (recorded.status === 'added') {
         this.debug(`recorded host key ${type} ${fingerprint} for ${knownHostsName(hop.host, hop.port)} in ${file}:${recorded.line}`);
+        this.opts.onHostKeyRecorded?.({ host: knownHostsName(hop.host, hop.port), keyType: type, fingerprint, file, line: recorded.line });
         return;
       }
       found = recorded;

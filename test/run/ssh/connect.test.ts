@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { connectNode } from '../../../src/run/ssh/connect.js';
+import { connectNode, type RecordedHostKey } from '../../../src/run/ssh/connect.js';
 import { classifyError } from '../../../src/run/outcomes.js';
 import { SshTransport } from '../../../src/run/ssh-transport.js';
 import { SshError } from '../../../src/run/ssh/errors.js';
@@ -126,14 +126,18 @@ describe('connectNode (in-process SSH server)', () => {
 
   it('acceptNewHosts records the key (creating dir and file 0600); the next connect needs no flag', async () => {
     const file = join(fake.dir, 'fresh', 'sub', 'known_hosts');
-    const conn = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1', acceptNewHosts: true });
+    const recorded: RecordedHostKey[] = [];
+    const conn = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1', acceptNewHosts: true, onHostKeyRecorded: (r) => recorded.push(r) });
     conn.close();
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const entries = parseKnownHosts(readFileSync(file, 'utf8'));
     assert.equal(entries.length, 1);
     assert.ok(entries[0]?.key.equals(fake.hostKeyBlob));
-    const again = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1' });
+    // The user is told what was recorded, as ssh's "Permanently added …": host, key type, fingerprint, where.
+    assert.deepEqual(recorded, [{ host: '192.0.2.10', keyType: fake.hostKeyType, fingerprint: fingerprintSha256(fake.hostKeyBlob), file, line: 1 }]);
+    const again = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1', acceptNewHosts: true, onHostKeyRecorded: (r) => recorded.push(r) });
     again.close();
+    assert.equal(recorded.length, 1, 'a known key is not announced again');
   });
 
   it('acceptNewHosts from many parallel connections records each host once', async () => {
