@@ -13,6 +13,7 @@ import { loadRouter } from './router.js';
 import { checkSchema, definitionValidator } from './schema-check.js';
 import { ignoredInventoryVars, INVENTORY_KEYS, looksLikeIpv6, resolveSshTarget } from './ssh-target.js';
 import { YamlLocator, type JsonPath } from './yaml-positions.js';
+import type { FileFacts } from '../model/causes.js';
 import { ABSOLUTE_PATH_PATTERN, CNI_NETWORK_NAME_PATTERN, isSystemDirectory, storeDirectoryProblem } from '../model/names.js';
 
 export interface LoadIo {
@@ -22,6 +23,8 @@ export interface LoadIo {
   homeDir: string;
   /** When given, relative paths (identity, known_hosts files) come out absolute. */
   cwd?: string;
+  /** When given, an identityFile it finds a problem with (missing, unreadable, a directory) is an error at its place. */
+  fileProblem?: (path: string) => FileFacts | undefined;
 }
 
 export type LoadResult = { ok: true; cluster: Cluster; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
@@ -72,7 +75,15 @@ function findOverlaps(subnets: readonly ExplicitSubnet[]): [ExplicitSubnet, Expl
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[], mainFile: string): Diagnostic[] {
-  return [...diagnostics].sort(
+  // One problem found through several nodes (the cluster's ssh.identityFile missing) is reported once.
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort(
     (a, b) => Number(a.file !== mainFile) - Number(b.file !== mainFile) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
   );
 }

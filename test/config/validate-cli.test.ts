@@ -10,7 +10,7 @@ function podnet(...args: string[]): { status: number | null; stdout: string; std
 
 test('validate accepts the examples and prints each node with its subnet', () => {
   const files = ['examples/seed-3-nodes/cluster.yaml', 'examples/lab/cluster.yaml', 'examples/inventory/cluster.yaml'];
-  const run = podnet('validate', ...files);
+  const run = podnet('validate', '--no-local-files', ...files);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stderr, '');
   for (const file of files) assert.match(run.stdout, new RegExp(`^${file}: ok \\(3 nodes, pod CIDR 10\\.244\\.0\\.0/16\\)$`, 'm'));

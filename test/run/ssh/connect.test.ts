@@ -187,7 +187,7 @@ describe('connectNode (in-process SSH server)', () => {
   it('an unreadable identity file is an auth error before any connection', async () => {
     const err = await connectError(connectNode(fake.target({ identityFile: join(fake.dir, 'missing') }), { nodeName: 'node1' }));
     assert.equal(err.kind, 'auth');
-    assert.match(err.message, /cannot read identity file .*missing/);
+    assert.match(err.message, /identity file .*missing does not exist: check identityFile/);
   });
 
   it('a proxy command that never answers times out within the limit and is killed', async () => {
@@ -208,6 +208,17 @@ describe('connectNode (in-process SSH server)', () => {
     const err = await connectError(connectNode(fake.target({ proxyCommand: 'echo "no route to %h:%p" >&2; exit 4' }), { nodeName: 'node1' }));
     assert.equal(err.kind, 'proxy');
     assert.match(err.message, /exited with code 4 before the SSH handshake: no route to 192\.0\.2\.10:22/);
+  });
+
+  it('a proxy command failing as a non-root user entering a namespace, or exiting silently, names the cause and the fix', async () => {
+    const denied = await connectError(
+      connectNode(fake.target({ proxyCommand: 'echo \'setting the network namespace "pnlab-x-sw" failed: Operation not permitted\' >&2; exit 255' }), { nodeName: 'node1' }),
+    );
+    assert.equal(denied.kind, 'proxy');
+    assert.match(denied.message, /Operation not permitted — entering a network namespace needs root: run podnet as root \(e\.g\. with sudo\)$/);
+    const silent = await connectError(connectNode(fake.target({ proxyCommand: 'exit 1' }), { nodeName: 'node2' }));
+    assert.equal(silent.kind, 'refused');
+    assert.match(silent.message, /^node2 \(192\.0\.2\.10:22\): nothing answered at 192\.0\.2\.10:22: .* — check the node's address or host name \(192\.0\.2\.10\) in cluster\.yaml, and that sshd runs there$/);
   });
 
   it('an aborted signal stops the connect', async () => {
