@@ -20,6 +20,7 @@ import {
   type LabStatus,
 } from '../../lab/lab.js';
 import { labMembers } from '../../lab/lab-router.js';
+import { pickLab } from '../../lab/lab-choice.js';
 import { checkLabPrerequisites } from '../../lab/prerequisites.js';
 
 function parseNodeCount(value: string): number {
@@ -141,14 +142,16 @@ export function registerLab(program: Command): void {
     .description('log into a lab node with the real OpenSSH client (interactive without a command)')
     .argument('<node>', 'node name, e.g. node1')
     .argument('[command...]', 'command to run on the node (put it after --)')
-    .option('--name <name>', 'lab name', parseLabName, DEFAULT_LAB_NAME)
-    .action(async (node: string, command: string[], opts: { name: string }) => {
+    .option('--name <name>', 'lab name (default: the only running lab)', parseLabName)
+    .action(async (node: string, command: string[], opts: { name?: string }) => {
       await checkLabPrerequisites({ sshClient: true });
-      const info = await requireLab(opts.name);
-      const status = (await labStatus()).find((l) => l.name === opts.name);
+      const labs = await labStatus();
+      const name = pickLab(opts.name, labs, `podnet lab ssh ${node} --name NAME`);
+      const info = await requireLab(name);
+      const status = labs.find((l) => l.name === name);
       const target = [...(status?.nodes ?? []), ...(status?.router !== undefined ? [status.router] : [])].find((n) => n.name === node);
       if (target !== undefined && !target.up) {
-        throw new UserError(`lab "${opts.name}": ${node} is down (see podnet lab status)`);
+        throw new UserError(`lab "${name}": ${node} is down (see podnet lab status)`);
       }
       process.exitCode = await runInteractive(labSshArgv(info, node, command));
     });
