@@ -360,6 +360,14 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, cni, nodes };
   // Egress NAT is off unless asked for (the schema has checked the type).
   cluster.egress = { masquerade: isDict(root.egress) && root.egress.masquerade === true };
+  const verifyTarget = isDict(root.egress) && typeof root.egress.verifyTarget === 'string' ? root.egress.verifyTarget : undefined;
+  if (verifyTarget !== undefined) {
+    const blame = (message: string): Diagnostic => locate.at(['egress', 'verifyTarget'], message);
+    const checked = checkIpv4Address(verifyTarget);
+    if (!checked.ok) report(blame(`egress.verifyTarget ${checked.message}`));
+    else if (pod?.contains(checked.value)) report(blame(`egress.verifyTarget ${verifyTarget} is inside the pod CIDR ${pod.toCidrString()}: egress is traffic leaving it`));
+    else cluster.egress.verifyTarget = checked.value.toString();
+  }
   if (router !== undefined) cluster.router = router;
 
   // ── more nodes than subnets left: ask the allocator itself
