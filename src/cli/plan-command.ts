@@ -121,7 +121,7 @@ export function addOutOption(command: Command): Command {
 }
 
 /** The exit codes of diff, apply --check and destroy --check, for their --help. */
-export const PLAN_EXIT_CODES_HELP = '\nExit codes: 0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error).\n';
+export const PLAN_EXIT_CODES = '0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error)';
 
 function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;

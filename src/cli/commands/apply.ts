@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addLockOption, addOutOption, addRunOptions, parseDuration, PLAN_EXIT_CODES_HELP, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
+import { addLockOption, addOutOption, addRunOptions, parseDuration, PLAN_EXIT_CODES, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
 
 export function registerApply(program: Command): void {
   addOutOption(addLockOption(
@@ -14,7 +14,7 @@ export function registerApply(program: Command): void {
     .addOption(new Option('--confirm-delay <ms>', 'pause before confirming (tests)').argParser(Number).hideHelp())
     .option('--check', 'plan only, change nothing (exit codes as for diff)', false)
     .option('--plan <plan.json>', 'apply only if a fresh plan is exactly the one saved by diff --out (refused as stale otherwise)')
-    .addHelpText('after', `\nExit codes: 0 when every targeted node converged, 1 otherwise.\nWith --check:${PLAN_EXIT_CODES_HELP.replace('\nExit codes:', '')}`)
+    .addHelpText('after', `\nExit codes: 0 when every targeted node converged, 1 otherwise.\nWith --check: ${PLAN_EXIT_CODES}.`)
     .action(async (file: string, options: PlanCommandOptions) => {
       process.exitCode = await runPlanCommand(file, options, 'apply');
     });

@@ -15,7 +15,7 @@ import {
   addLockOption,
   addRunOptions,
   lockHolder,
-  PLAN_EXIT_CODES_HELP,
+  PLAN_EXIT_CODES,
   planExitCode,
   problemResults,
   problemsJson,
@@ -38,7 +38,7 @@ export function registerDestroy(program: Command): void {
       ),
   ))
     .option('--check', 'print what destroy would remove, change nothing (exit codes as for diff)', false)
-    .addHelpText('after', `\nExit codes: 0 when nothing of podnet is left on the targeted nodes, 1 otherwise.\nWith --check:${PLAN_EXIT_CODES_HELP.replace('\nExit codes:', '')}`)
+    .addHelpText('after', `\nExit codes: 0 when nothing of podnet is left on the targeted nodes, 1 otherwise.\nWith --check: ${PLAN_EXIT_CODES}.`)
     .action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });

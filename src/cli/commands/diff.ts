@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { addOutOption, addRunOptions, PLAN_EXIT_CODES_HELP, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
+import { addOutOption, addRunOptions, PLAN_EXIT_CODES, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
 
 export function registerDiff(program: Command): void {
   addOutOption(addRunOptions(
@@ -7,7 +7,7 @@ export function registerDiff(program: Command): void {
       .command('diff')
       .description('gather every node over SSH and print the plan (exit 0 in sync, 2 changes pending, 1 error)'),
   ))
-    .addHelpText('after', PLAN_EXIT_CODES_HELP)
+    .addHelpText('after', `\nExit codes: ${PLAN_EXIT_CODES}.`)
     .action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runPlanCommand(file, options, 'diff');
   });
