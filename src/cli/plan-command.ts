@@ -19,7 +19,8 @@ import { gatherCluster, type GatherResult } from '../run/gather.js';
 import type { ProblemStatus } from '../run/outcomes.js';
 import { targetHosts } from '../run/targets.js';
 import type { Transport } from '../run/transport.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress, notice, type Progress } from './progress.js';
+import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 
 export interface PlanCommandOptions {
@@ -115,6 +116,7 @@ function parseSeconds(value: string): number {
 export function sshTransport(options: Pick<PlanCommandOptions, 'acceptNewHosts' | 'execTimeout'>): SshTransport {
   return new SshTransport({
     acceptNewHosts: options.acceptNewHosts,
+    onHostKeyRecorded: (node, recorded) => notice(renderHostKeyRecorded(node, recorded)),
     ...(options.execTimeout !== undefined ? { execTimeoutMs: Math.round(options.execTimeout * 1000) } : {}),
   });
 }
@@ -131,9 +133,16 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)
     .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
-    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds)
-    .option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds);
 }
+
+/** --out: only on the commands that make a plan apply --plan can take (diff, apply). */
+export function addOutOption(command: Command): Command {
+  return command.option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+}
+
+/** The exit codes of diff, apply --check and destroy --check, for their --help. */
+export const PLAN_EXIT_CODES = '0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error)';
 
 function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;

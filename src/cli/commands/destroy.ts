@@ -11,7 +11,21 @@ import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addAllowPodDisruptionOption, addLockOption, addRunOptions, lockHolder, refusePodDisruption, problemResults, progressHooks, sshTransport, type PlanCommandOptions } from '../plan-command.js';
+import {
+  addAllowPodDisruptionOption,
+  addLockOption,
+  addRunOptions,
+  lockHolder,
+  PLAN_EXIT_CODES,
+  planExitCode,
+  problemResults,
+  problemsJson,
+  refusePodDisruption,
+  progressHooks,
+  renderProblems,
+  sshTransport,
+  type PlanCommandOptions,
+} from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -25,7 +39,10 @@ export function registerDestroy(program: Command): void {
           'net.ipv4.ip_forward is left as it is (other software may rely on it). A plan that deletes or cuts off running pods (podnet\'s or a ' +
           'runtime\'s) is refused unless --allow-pod-disruption: drain them first. Exit 0 when nothing of podnet is left',
       ),
-  ))).action(async (file: string, options: PlanCommandOptions) => {
+  )))
+    .option('--check', 'print what destroy would remove, change nothing (exit codes as for diff)', false)
+    .addHelpText('after', `\nExit codes: 0 when nothing of podnet is left on the targeted nodes, 1 otherwise.\nWith --check: ${PLAN_EXIT_CODES}.`)
+    .action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });
 }
@@ -52,6 +69,18 @@ export async function runDestroy(
     const state = buildClusterState(cluster, gathered.observed, 'absent');
     const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
+    if (options.check === true) {
+      // Plan only, as diff: nothing is sent to a node after the gather.
+      progress.done();
+      if (json) {
+        const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
+        process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
+      } else {
+        process.stdout.write(renderPlanText(plan, { color }));
+        process.stdout.write(renderProblems(gathered));
+      }
+      return planExitCode(plan, gathered.problems.size);
+    }
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(plan, { color }));
