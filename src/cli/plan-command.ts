@@ -21,7 +21,8 @@ import { gatherCluster, type GatherResult } from '../run/gather.js';
 import type { ProblemStatus } from '../run/outcomes.js';
 import { targetHosts } from '../run/targets.js';
 import type { Transport } from '../run/transport.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress, notice, type Progress } from './progress.js';
+import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 import type { EventEmitter } from 'node:events';
 import type { NodeSpec } from '../model/types.js';
@@ -120,6 +121,7 @@ function parseSeconds(value: string): number {
 export function sshTransport(options: Pick<PlanCommandOptions, 'acceptNewHosts' | 'execTimeout'>): SshTransport {
   return new SshTransport({
     acceptNewHosts: options.acceptNewHosts,
+    onHostKeyRecorded: (node, recorded) => notice(renderHostKeyRecorded(node, recorded)),
     ...(options.execTimeout !== undefined ? { execTimeoutMs: Math.round(options.execTimeout * 1000) } : {}),
   });
 }
@@ -136,9 +138,16 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)
     .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
-    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds)
-    .option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds);
 }
+
+/** --out: only on the commands that make a plan apply --plan can take (diff, apply). */
+export function addOutOption(command: Command): Command {
+  return command.option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+}
+
+/** The exit codes of diff, apply --check and destroy --check, for their --help. */
+export const PLAN_EXIT_CODES = '0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error)';
 
 function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
@@ -186,6 +195,11 @@ export function progressHooks(options: Pick<PlanCommandOptions, 'verbose'>, prog
   };
 }
 
+/** A paragraph of `--help`, wrapped to 80 columns. */
+export function helpParagraph(text: string): string {
+  return wrapText(text, DEFAULT_WIDTH, '', '').join('\n');
+}
+
 /** `--help` of diff, apply and destroy: what the counts count (the README says the same). */
 export const COUNTS_HELP = `
 What the numbers count: objects (a sysctl, the bridge, an address, a route, a
@@ -204,12 +218,11 @@ Recap, per node (apply, destroy):
   status         converged, failed, unreachable, error (a bug in podnet); after
                  Ctrl-C: not started (nothing changed) or unknown (in flight)`;
 
-/** `--help` of apply and destroy: Ctrl-C and the exit codes. */
+/** `--help` of apply and destroy: Ctrl-C. */
 export const INTERRUPT_HELP = `
 Ctrl-C: no further node is started; the nodes in flight are waited for (at most
 the exec timeout; Ctrl-C again stops waiting); then the recap says per node:
-done, not started or unknown.
-Exit codes: 0 every node converged, 1 otherwise, 130 interrupted by Ctrl-C.`;
+done, not started or unknown, and the exit code is 130.`;
 
 /** The exec timeout when neither --exec-timeout nor ssh.execTimeout says (seconds). */
 const DEFAULT_EXEC_TIMEOUT_MS = 120_000;

@@ -81,6 +81,8 @@ export const DEFAULT_CNI: CniSpec = {
 export interface EgressSpec {
   /** Masquerade traffic from the pod CIDR to outside it as it leaves the node (default false). */
   masquerade: boolean;
+  /** What `podnet verify` pings from the pods to check egress (the default of --egress-target). */
+  verifyTarget?: string;
 }
 
 /** A validated cluster.yaml. Node subnets may still be unallocated (see allocateSubnets). */

@@ -11,7 +11,7 @@ test('apply and destroy --help explain ok, changed, not started, unknown and exi
     assert.match(help.stdout, /ok=N +desired objects that were already right and were left alone/, command);
     assert.match(help.stdout, /changed=N +objects this run added, changed or destroyed/, command);
     assert.match(help.stdout, /not started \(nothing changed\) or unknown \(in flight\)/, command);
-    assert.match(help.stdout, /130 interrupted by Ctrl-C/, command);
+    assert.match(help.stdout, /130 interrupted\s+by\s+Ctrl-C/, command);
     assert.deepEqual(help.stdout.split('\n').filter((line) => line.length > 80), [], `${command} --help fits 80 columns`);
   }
   assert.match(runPodnet('diff', '--help').stdout, /Plan incomplete: N of M nodes not reached/);

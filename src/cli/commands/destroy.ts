@@ -5,13 +5,37 @@ import type { Command } from 'commander';
 import type { EventEmitter } from 'node:events';
 import { buildClusterState } from '../../plan/node-state.js';
 import { countChanges, withReach } from '../../plan/summary.js';
-import { renderPlanText } from '../../render/render-plan.js';
+import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
+import { escapeJsonControl } from '../../render/terminal-safe.js';
 import { readCluster } from '../read-cluster.js';
 import { applyPlan, type RunOptions } from '../../run/apply.js';
 import { gatherCluster } from '../../run/gather.js';
 import { targetHosts } from '../../run/targets.js';
 import type { Transport } from '../../run/transport.js';
-import { addAllowPodDisruptionOption, addLockOption, addRunOptions, COUNTS_HELP, finishRun, gatherUnlessGivenUp, INTERRUPT_HELP, interruptedBeforeApply, lockHolder, problemResults, progressHooks, refusePodDisruption, silencable, sshTransport, textOptions, watchRunInterrupt, type PlanCommandOptions } from '../plan-command.js';
+import {
+  addAllowPodDisruptionOption,
+  addLockOption,
+  addRunOptions,
+  COUNTS_HELP,
+  helpParagraph,
+  finishRun,
+  gatherUnlessGivenUp,
+  INTERRUPT_HELP,
+  interruptedBeforeApply,
+  lockHolder,
+  PLAN_EXIT_CODES,
+  planExitCode,
+  problemResults,
+  problemsJson,
+  refusePodDisruption,
+  progressHooks,
+  renderProblems,
+  silencable,
+  sshTransport,
+  textOptions,
+  watchRunInterrupt,
+  type PlanCommandOptions,
+} from '../plan-command.js';
 import { createProgress } from '../progress.js';
 
 export function registerDestroy(program: Command): void {
@@ -24,9 +48,11 @@ export function registerDestroy(program: Command): void {
           'its routes, its bridge and addresses, the CNI plugin and conflist — and nothing else; ' +
           'net.ipv4.ip_forward is left as it is (other software may rely on it). A plan that deletes or cuts off running pods (podnet\'s or a ' +
           'runtime\'s) is refused unless --allow-pod-disruption: drain them first. Exit 0 when nothing of podnet is left, 130 when interrupted',
-      )
-      .addHelpText('after', `${COUNTS_HELP}\n${INTERRUPT_HELP}`),
-  ))).action(async (file: string, options: PlanCommandOptions) => {
+      ),
+  )))
+    .option('--check', 'print what destroy would remove, change nothing (exit codes as for diff)', false)
+    .addHelpText('after', `${COUNTS_HELP}\n${INTERRUPT_HELP}\n\n${helpParagraph(`Exit codes: 0 when nothing of podnet is left on the targeted nodes, 1 otherwise, 130 interrupted by Ctrl-C. With --check: ${PLAN_EXIT_CODES}.`)}`)
+    .action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runDestroy(file, options);
   });
 }
@@ -66,6 +92,18 @@ export async function runDestroy(
     const state = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
     const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
+    if (options.check === true) {
+      // Plan only, as diff: nothing is sent to a node after the gather.
+      progress.done();
+      if (json) {
+        const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
+        process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
+      } else {
+        process.stdout.write(renderPlanText(plan, text));
+        process.stdout.write(renderProblems(gathered, text.width));
+      }
+      return planExitCode(plan, gathered.problems.size);
+    }
     if (!json) {
       progress.done();
       process.stdout.write(renderPlanText(plan, text));

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
-import { addRunOptions, COUNTS_HELP, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
+import { addOutOption, addRunOptions, COUNTS_HELP, helpParagraph, PLAN_EXIT_CODES, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
 
 export function registerDiff(program: Command): void {
-  addRunOptions(
+  addOutOption(addRunOptions(
     program
       .command('diff')
-      .description('gather every node over SSH and print the plan (exit 0 in sync, 2 changes pending, 1 error)')
-      .addHelpText('after', COUNTS_HELP),
-  ).action(async (file: string, options: PlanCommandOptions) => {
+      .description('gather every node over SSH and print the plan (exit 0 in sync, 2 changes pending, 1 error)'),
+  ))
+    .addHelpText('after', `${COUNTS_HELP}\n\n${helpParagraph(`Exit codes: ${PLAN_EXIT_CODES}.`)}`)
+    .action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runPlanCommand(file, options, 'diff');
   });
 }
