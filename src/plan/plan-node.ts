@@ -35,6 +35,7 @@ export function planNode(desired: DesiredState, observed: ObservedState, ctx: Pl
   const refused = p.guard.refusal();
   if (refused !== undefined) plan.refused = refused;
   if (p.warnings.length > 0) plan.warnings = p.warnings;
+  if (p.waiting.length > 0) plan.waiting = p.waiting;
   return plan;
 }
 

@@ -198,7 +198,7 @@ test('JSON: a malformed step is refused, naming its path (steps are what apply r
   }
 });
 
-test('planCluster: plans only observed nodes, in cluster order, with summary counts', () => {
+test('planCluster: plans only observed nodes, in cluster order, with summary counts; routes via the node not reached wait', () => {
   const cluster = classicCluster();
   const observed = new Map([
     ['node3', loadObserved('converged-node3', 'node3')],
@@ -210,12 +210,15 @@ test('planCluster: plans only observed nodes, in cluster order, with summary cou
   assert.deepEqual(
     plan.nodes.map((n) => [n.node, n.address, n.subnet, n.changes.length]),
     [
-      ['node1', '192.168.1.11', '10.244.1.0/24', 7],
+      ['node1', '192.168.1.11', '10.244.1.0/24', 5],
       ['node3', '192.168.1.13', '10.244.3.0/24', 0],
     ],
   );
-  assert.deepEqual(plan.summary, { add: 2, change: 3, destroy: 2, conflicts: 0, refused: 0 });
-  assert.equal(plan.warnings, undefined);
+  // node2 was not gathered: node1's route to it (via .99 now) is left alone, not changed, and the
+  // stale route via .19 (no host of the file) is a removed node's trace, left until --prune-removed.
+  assert.deepEqual(plan.summary, { add: 2, change: 2, destroy: 1, conflicts: 0, refused: 0, waiting: 1 });
+  assert.deepEqual(plan.nodes[0]?.waiting?.map((w) => [w.key, w.peer, w.why, w.want?.gateway, w.found?.gateway]), [['10.244.2.0/24', 'node2', 'not-reached', '192.168.1.12', '192.168.1.99']]);
+  assert.deepEqual(plan.warnings?.map((w) => w.code), ['node-removed']);
 });
 
 test('planCluster: a node that cannot get a subnet stops the plan with a UserError', () => {
