@@ -6,7 +6,9 @@ export function registerDiff(program: Command): void {
     program
       .command('diff')
       .description('gather every node over SSH and print the plan (exit 0 in sync, 2 changes pending, 1 error)'),
-  ).action(async (file: string, options: PlanCommandOptions) => {
+  )
+    .option('--prune-removed', 'also plan the removal of nodes that left cluster.yaml: their podnet state and their peers\' routes to them')
+    .action(async (file: string, options: PlanCommandOptions) => {
     process.exitCode = await runPlanCommand(file, options, 'diff');
   });
 }
