@@ -6,8 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { buildClusterState, removedHost, type BuildOptions } from '../plan/node-state.js';
-import { findRemovedNodes, unreachedHosts } from '../plan/reach.js';
-import { allocateSubnets } from '../state/subnets.js';
+import { findRemovedNodes, planSubnets, unreachedHosts } from '../plan/reach.js';
 import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { needsConfirm } from '../plan/rollback.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
@@ -144,7 +143,7 @@ export async function gatherRemoved(
   // While a host of the file does not answer, a removed-looking node may be it under a new address:
   // nothing is pruned (the plan says so), and nothing is asked of that address.
   if (unreachedHosts(cluster, observed).size > 0) return { hosts, prune: { hosts: found }, observed: new Map() };
-  const removed = findRemovedNodes(cluster, observed, allocateSubnets(cluster, observed).subnets).map((node) => removedHost(cluster, node));
+  const removed = findRemovedNodes(cluster, observed, planSubnets(cluster, observed).subnets).map((node) => removedHost(cluster, node));
   const gathered = await gatherCluster(cluster, removed, transport, { ...runOptions, gather: { cni: cluster.cni } });
   for (const host of removed) {
     const state = gathered.observed.get(host.name);

@@ -6,11 +6,10 @@ import { PLAN_FORMAT_VERSION } from '../model/plan.js';
 import { UserError } from '../model/errors.js';
 import type { Cluster, DesiredState, HostRole, NodeSpec, ObservedState } from '../model/types.js';
 import { desiredState, routerDesiredState } from '../state/desired.js';
-import { allocateSubnets } from '../state/subnets.js';
 import { planDestroyNode, type DestroyHost } from './destroy.js';
 import { ManagementGuard } from './management-guard.js';
 import { planNode, type PlanContext } from './plan-node.js';
-import { findRemovedNodes, removedRoutes, unreachedHosts, type RemovedNode } from './reach.js';
+import { findRemovedNodes, planSubnets, removedRoutes, unreachedHosts, type RemovedNode } from './reach.js';
 import { summarisePlan } from './summary.js';
 import { isPodnetRoute } from '../state/ownership.js';
 import { routeDeleteStep, routeKey, routeValue } from './values.js';
@@ -85,7 +84,7 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
     if (options.targets !== undefined) states.push(...peerRouteRemovals(cluster, observed, states, warnings));
     return { cluster, goal, states, plan: assemblePlan(cluster, states, warnings) };
   }
-  const { subnets, diagnostics } = allocateSubnets(cluster, observed);
+  const { subnets, diagnostics } = planSubnets(cluster, observed);
   if (cluster.nodes.some((node) => !subnets.has(node.name))) {
     throw new UserError(`${cluster.sourcePath}: cannot plan:\n${diagnostics.map((d) => `  ${d}`).join('\n')}`);
   }
@@ -140,7 +139,7 @@ function removedNodeState(cluster: Cluster, node: RemovedNode, observed: Observe
  * them: a warning says which.
  */
 function peerRouteRemovals(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, destroyed: readonly NodeState[], warnings: Warning[]): NodeState[] {
-  const { subnets } = allocateSubnets(cluster, observed);
+  const { subnets } = planSubnets(cluster, observed);
   const targets = destroyed.filter((s) => s.role === 'node').map((s) => ({ dst: subnets.get(s.host.name), peer: s.host.name }));
   const pruneRoutesTo = targets.filter((t): t is { dst: string; peer: string } => t.dst !== undefined);
   if (pruneRoutesTo.length === 0) return [];

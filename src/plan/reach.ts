@@ -13,6 +13,7 @@
 import type { WaitingWhy } from '../model/plan.js';
 import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { isPodnetRoute } from '../state/ownership.js';
+import { allocateSubnets, type SubnetAllocation } from '../state/subnets.js';
 import { parseIpv4Dst } from './values.js';
 
 export interface Unreached {
@@ -75,6 +76,17 @@ export function findRemovedNodes(cluster: Cluster, observed: ReadonlyMap<string,
   return [...found]
     .map(([address, entry]) => ({ address, subnets: [...entry.subnets].sort(), routedBy: [...entry.routedBy] }))
     .sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+}
+
+/**
+ * Subnets for this run: allocateSubnets, with the destinations still routed via an address no
+ * host of cluster.yaml has held back from fresh allocation (a removed node's subnet is not handed
+ * to a new node while its traces — and maybe its pods — are still there).
+ */
+export function planSubnets(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): SubnetAllocation {
+  const explicit = new Set(cluster.nodes.flatMap((n) => (n.subnet !== undefined ? [n.subnet] : [])));
+  const traces = findRemovedNodes(cluster, observed, new Map()).flatMap((r) => r.subnets).filter((dst) => !explicit.has(dst));
+  return allocateSubnets(cluster, observed, traces);
 }
 
 /** The removed nodes as PlanContext.removed wants them: address → the subnets routed via it. */

@@ -289,3 +289,16 @@ test('destroy --limit in gateway mode: the router loses its route to the destroy
   const { plan } = buildClusterState(cluster, observed, 'absent', { targets: new Set(['node3']) });
   assert.deepEqual(nodePlan(plan, 'router').changes.map((c) => `${c.action} ${c.key}`), ['delete 10.244.3.0/24']);
 });
+
+test('a removed node\'s subnet is not handed to a new node while its peers still route to it', () => {
+  const base = classicCluster();
+  // allocated subnets: node3 (10.244.3.0/24) leaves, node4 joins in the same edit
+  const node4 = { ...base.nodes[2]!, name: 'node4', address: '192.168.1.14', subnet: undefined, ssh: { ...base.nodes[2]!.ssh, host: '192.168.1.14' } };
+  const cluster = { ...base, nodes: [...base.nodes.filter((n) => n.name !== 'node3').map((n) => ({ ...n, subnet: undefined })), node4] };
+  const observed = observedWithout3();
+  observed.set('node4', host('node4', '192.168.1.14', undefined, []));
+  const { plan } = buildClusterState(cluster, observed);
+  assert.equal(nodePlan(plan, 'node4').subnet, '10.244.4.0/24');
+  assert.deepEqual(routeLines(plan, 'node1'), ['+ route 10.244.4.0/24 via 192.168.1.14 (missing)']);
+  assert.deepEqual(plan.warnings?.map((w) => w.code), ['node-removed']);
+});
