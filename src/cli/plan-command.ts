@@ -109,7 +109,7 @@ function parseLimit(value: string): string[] {
 export function addRunOptions(command: Command): Command {
   return command
     .argument('<file>', 'the cluster.yaml')
-    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names)', parseLimit)
+    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names); the other hosts are gathered too: routes point only at hosts that answer, and destroy removes their routes to these nodes', parseLimit)
     .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)

@@ -302,3 +302,16 @@ test('a removed node\'s subnet is not handed to a new node while its peers still
   assert.deepEqual(routeLines(plan, 'node1'), ['+ route 10.244.4.0/24 via 192.168.1.14 (missing)']);
   assert.deepEqual(plan.warnings?.map((w) => w.code), ['node-removed']);
 });
+
+test('gateway mode: a removed node is found on the router, and --prune-removed deletes the router\'s route to it', () => {
+  const cluster = { ...withoutNode3(), routing: 'gateway' as const, router: ROUTER };
+  const observed = observedWithout3();
+  for (const name of ['node1', 'node2']) observed.get(name)!.routes = observed.get(name)!.routes.filter((r) => r.protocol !== '201').concat(route('10.244.0.0/16', '192.168.1.254'));
+  observed.set('router', host('router', '192.168.1.254', undefined, [route('10.244.1.0/24', '192.168.1.11'), route('10.244.2.0/24', '192.168.1.12'), route('10.244.3.0/24', '192.168.1.13')]));
+  const warned = buildClusterState(cluster, observed).plan;
+  assert.deepEqual(warned.warnings, [{ code: 'node-removed', address: '192.168.1.13', subnets: ['10.244.3.0/24'], routedBy: ['router'], cluster: 'cluster.yaml' }]);
+  assert.deepEqual(routeLines(warned, 'router'), []);
+  const pruned = buildClusterState(cluster, observed, 'present', { pruneRemoved: { hosts: new Map([['192.168.1.13', { problem: 'gone' }]]) } }).plan;
+  assert.deepEqual(routeLines(pruned, 'router'), ['- route 10.244.3.0/24 via 192.168.1.13 (stale: 192.168.1.13 left cluster.yaml (--prune-removed))']);
+  assert.deepEqual(routeLines(pruned, 'node1'), []);
+});
