@@ -211,6 +211,8 @@ export type Warning =
   | { code: 'node-removed'; address: string; subnets: string[]; routedBy: string[]; cluster: string }
   /** --prune-removed: the node that left did not answer at its address; only the routes to it go. */
   | { code: 'node-removed-unreached'; address: string; subnets: string[]; problem: string }
+  /** --prune-removed: the host at a removed node's address also holds the address of `node` of cluster.yaml: it is that node, not destroyed. */
+  | { code: 'node-removed-is-listed'; address: string; node: string }
   /** --prune-removed did nothing: hosts of cluster.yaml were not reached (one may be the "removed" node under a new address). */
   | { code: 'prune-removed-incomplete'; unreached: string[] }
   /** destroy --limit: these peers were not reached; their routes to the destroyed node stay. */

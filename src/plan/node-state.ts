@@ -9,7 +9,7 @@ import { desiredState, routerDesiredState } from '../state/desired.js';
 import { planDestroyNode, type DestroyHost } from './destroy.js';
 import { ManagementGuard } from './management-guard.js';
 import { planNode, type PlanContext } from './plan-node.js';
-import { findRemovedNodes, planSubnets, removedRoutes, unreachedHosts, type RemovedNode } from './reach.js';
+import { findRemovedNodes, holdsAddress, planSubnets, removedRoutes, unreachedHosts, type RemovedNode } from './reach.js';
 import { summarisePlan } from './summary.js';
 import { isPodnetRoute } from '../state/ownership.js';
 import { routeDeleteStep, routeKey, routeValue } from './values.js';
@@ -114,7 +114,10 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
     } else if ('problem' in found) {
       warnings.push({ code: 'node-removed-unreached', address: node.address, subnets: node.subnets, problem: found.problem });
     } else {
-      states.push(removedNodeState(cluster, node, found.observed));
+      // The machine answering there may be a listed host that also carries the old address.
+      const listed = [...cluster.nodes, ...(cluster.router !== undefined ? [cluster.router] : [])].find((h) => holdsAddress(found.observed, h.address));
+      if (listed !== undefined) warnings.push({ code: 'node-removed-is-listed', address: node.address, node: listed.name });
+      else states.push(removedNodeState(cluster, node, found.observed));
     }
   }
   return { cluster, goal, states, plan: assemblePlan(cluster, states, warnings) };

@@ -381,6 +381,11 @@ export function describeWarning(warning: Warning): string {
         `only the routes to it are removed; its own podnet state, if it still runs, stays on it, and once those routes are gone podnet ` +
         `no longer finds it — list it in a cluster file and run \`podnet destroy --limit NODE\` on that file to clean it`
       );
+    case 'node-removed-is-listed':
+      return (
+        `the host answering at ${warning.address} (a node that left cluster.yaml) also holds the address of ${warning.node}: ` +
+        `it is ${warning.node}, so nothing on it is removed; only the routes via ${warning.address} go`
+      );
     case 'prune-removed-incomplete':
       return (
         `--prune-removed removes nothing in this run: ${listNames(warning.unreached)} did not answer at ${warning.unreached.length === 1 ? 'its' : 'their'} ` +

@@ -315,3 +315,13 @@ test('gateway mode: a removed node is found on the router, and --prune-removed d
   assert.deepEqual(routeLines(pruned, 'router'), ['- route 10.244.3.0/24 via 192.168.1.13 (stale: 192.168.1.13 left cluster.yaml (--prune-removed))']);
   assert.deepEqual(routeLines(pruned, 'node1'), []);
 });
+
+test('--prune-removed never destroys a listed host that also answers at the removed address', () => {
+  const twoAddresses = host('192.168.1.13', '192.168.1.13', '10.244.3.0/24', []);
+  twoAddresses.addresses.push({ dev: 'eth0', family: 'inet', local: '192.168.1.12', prefixlen: 24 });
+  const options: BuildOptions = { pruneRemoved: { hosts: new Map([['192.168.1.13', { observed: twoAddresses }]]) } };
+  const { plan } = buildClusterState(withoutNode3(), observedWithout3(), 'present', options);
+  assert.deepEqual(plan.nodes.map((n) => n.node), ['node1', 'node2']);
+  assert.deepEqual(plan.warnings, [{ code: 'node-removed-is-listed', address: '192.168.1.13', node: 'node2' }]);
+  assert.equal(routeLines(plan, 'node1').length, 1);
+});
