@@ -1,6 +1,7 @@
 // `podnet destroy FILE`: gather every node (with its pods), plan the removal of everything podnet
 // owns (pure: the node states with goal `absent`, src/plan/destroy.ts), print it, run it through apply's machinery, and check that
-// nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is.
+// nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is. With
+// --limit, the other hosts only lose their routes to the destroyed nodes' pod subnets.
 import type { Command } from 'commander';
 import { buildClusterState } from '../../plan/node-state.js';
 import { renderPlanJson, renderPlanText } from '../../render/render-plan.js';
@@ -53,7 +54,11 @@ export async function runDestroy(
   transport: Transport = sshTransport(options),
 ): Promise<number> {
   const cluster = readCluster(file);
-  const nodes = targetHosts(cluster, options.limit);
+  const targets = targetHosts(cluster, options.limit);
+  // --limit: the other hosts are gathered too, and lose their routes to the destroyed nodes' subnets.
+  const everyHost = targetHosts(cluster, undefined);
+  const limited = targets.length !== everyHost.length;
+  const nodes = limited ? [...targets, ...everyHost.filter((h) => !targets.includes(h))] : targets;
   const json = options.output === 'json';
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
@@ -66,7 +71,7 @@ export async function runDestroy(
   };
   try {
     const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
-    const state = buildClusterState(cluster, gathered.observed, 'absent');
+    const state = buildClusterState(cluster, gathered.observed, 'absent', limited ? { targets: new Set(targets.map((t) => t.name)) } : {});
     const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (options.check === true) {
