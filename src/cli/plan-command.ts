@@ -5,7 +5,9 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
-import { buildClusterState } from '../plan/node-state.js';
+import { buildClusterState, removedHost, type BuildOptions } from '../plan/node-state.js';
+import { findRemovedNodes, planSubnets, unreachedHosts } from '../plan/reach.js';
+import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { countChanges, withReach } from '../plan/summary.js';
 import { DEFAULT_WIDTH, outputWidth, wrapText } from '../render/wrap.js';
 import { needsConfirm } from '../plan/rollback.js';
@@ -25,7 +27,6 @@ import { createProgress, notice, type Progress } from './progress.js';
 import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 import type { EventEmitter } from 'node:events';
-import type { NodeSpec } from '../model/types.js';
 import { INTERRUPTED_EXIT_CODE, watchInterrupt, type Interrupt } from './interrupt.js';
 
 export interface PlanCommandOptions {
@@ -49,6 +50,8 @@ export interface PlanCommandOptions {
   allowPodDisruption?: boolean;
   /** Hidden, for tests: pause between the apply exec and the confirmation (ms). */
   confirmDelay?: number;
+  /** diff/apply: remove what nodes that left cluster.yaml left behind (their state, their peers' routes). */
+  pruneRemoved?: boolean;
 }
 
 /** The confirm window when --confirm is on by default. */
@@ -133,7 +136,7 @@ function parseLimit(value: string): string[] {
 export function addRunOptions(command: Command): Command {
   return command
     .argument('<file>', 'the cluster.yaml')
-    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names)', parseLimit)
+    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names); the other hosts are gathered too: routes point only at hosts that answer, and destroy removes their routes to these nodes', parseLimit)
     .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)
@@ -158,10 +161,37 @@ export function textOptions(): { color: boolean; width: number } {
   return { color: useColor(), width: outputWidth(process.stdout) };
 }
 
-/** Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way (a host not gathered). */
+/**
+ * Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way (a host not
+ * gathered, a conflict, a refusal, or a route waiting for a host not reached — as for an unreachable node).
+ */
 export function planExitCode(plan: Plan, notGathered: number): number {
-  if (notGathered > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0) return 1;
+  if (notGathered > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0 || (plan.summary.waiting ?? 0) > 0) return 1;
   return plan.summary.add + plan.summary.change + plan.summary.destroy > 0 ? 2 : 0;
+}
+
+/** --prune-removed: the nodes that left cluster.yaml, found in the gathered routes, gathered where they answer. */
+export async function gatherRemoved(
+  cluster: Cluster,
+  observed: ReadonlyMap<string, ObservedState>,
+  transport: Transport,
+  runOptions: RunOptions,
+): Promise<{ hosts: NodeSpec[]; prune: NonNullable<BuildOptions['pruneRemoved']>; observed: Map<string, ObservedState> }> {
+  const hosts: NodeSpec[] = [];
+  const found = new Map<string, { observed: ObservedState } | { problem: string }>();
+  // While a host of the file does not answer, a removed-looking node may be it under a new address:
+  // nothing is pruned (the plan says so), and nothing is asked of that address.
+  if (unreachedHosts(cluster, observed).size > 0) return { hosts, prune: { hosts: found }, observed: new Map() };
+  const removed = findRemovedNodes(cluster, observed, planSubnets(cluster, observed).subnets).map((node) => removedHost(cluster, node));
+  const gathered = await gatherCluster(cluster, removed, transport, { ...runOptions, gather: { cni: cluster.cni } });
+  for (const host of removed) {
+    const state = gathered.observed.get(host.name);
+    if (state !== undefined) {
+      found.set(host.address, { observed: state });
+      hosts.push(host);
+    } else found.set(host.address, { problem: gathered.problems.get(host.name)?.message ?? 'not gathered' });
+  }
+  return { hosts, prune: { hosts: found }, observed: gathered.observed };
 }
 
 /** The hosts gather could not read, one recap entry each (apply reports them all the same way). */
@@ -253,7 +283,7 @@ export function interruptedBeforeApply(nodes: readonly NodeSpec[], gathered: Gat
 }
 
 /** The end of an apply or destroy: the recap (or JSON report) and the exit code (130 after Ctrl-C). */
-export async function finishRun(plan: Plan | undefined, results: NodeResult[], transport: Transport, json: boolean, interrupted: boolean): Promise<number> {
+export async function finishRun(plan: Plan | undefined, results: NodeResult[], transport: Transport, json: boolean, interrupted: boolean, waiting = false): Promise<number> {
   if (json) {
     const report = {
       ...(plan !== undefined ? { plan: JSON.parse(renderPlanJson(plan)) as unknown } : {}),
@@ -267,7 +297,8 @@ export async function finishRun(plan: Plan | undefined, results: NodeResult[], t
     if (interrupted) process.stdout.write(renderInterrupted(results, textOptions().width));
   }
   if (interrupted) return INTERRUPTED_EXIT_CODE;
-  return results.every((r) => r.status === 'converged') ? 0 : 1;
+  // A route waiting for a host not reached fails the run as an unreachable node would.
+  return results.every((r) => r.status === 'converged') && !waiting ? 0 : 1;
 }
 
 /** Hooks that fall silent once the run has reported (nodes given up on may still answer later). */
@@ -295,10 +326,13 @@ export async function runPlanCommand(
 ): Promise<number> {
   const cluster = readCluster(file);
   const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;
-  const nodes = targetHosts(cluster, options.limit);
+  const nodes = [...targetHosts(cluster, options.limit)];
+  // Every host is gathered, also outside --limit: routes point only at hosts that answer.
+  const everyHost = targetHosts(cluster, undefined);
+  const limited = nodes.length !== everyHost.length;
   const json = options.output === 'json';
   const applying = mode === 'apply' && !options.check;
-  const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
+  const progress = createProgress(process.stderr, everyHost.map((n) => n.name), !json);
   const hooks = silencable(progressHooks(options, progress));
   const runOptions: RunOptions = {
     forks: options.forks,
@@ -312,16 +346,25 @@ export async function runPlanCommand(
   // A function, not a narrowed value: the abort comes while the run awaits.
   const interrupted = (): boolean => interrupt?.signal.aborted === true;
   try {
-    const gathering = gatherCluster(cluster, nodes, transport, { ...runOptions, ...(interrupt !== undefined ? { signal: interrupt.signal } : {}) });
+    const gathering = gatherCluster(cluster, everyHost, transport, { ...runOptions, ...(interrupt !== undefined ? { signal: interrupt.signal } : {}) });
     const gathered = interrupt !== undefined ? await gatherUnlessGivenUp(gathering, interrupt) : await gathering;
     if (interrupted()) {
       hooks.silence();
       progress.done();
       return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
     }
-    const built = buildClusterState(cluster, gathered.observed);
-    // Nodes not gathered are not in the plan: its summary says how many of the targeted ones.
-    const clusterPlan = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
+    const build: BuildOptions = limited ? { targets: new Set(nodes.map((n) => n.name)) } : {};
+    if (options.pruneRemoved === true) {
+      const removed = await gatherRemoved(cluster, gathered.observed, transport, runOptions);
+      build.pruneRemoved = removed.prune;
+      nodes.push(...removed.hosts);
+      for (const [name, state] of removed.observed) gathered.observed.set(name, state);
+    }
+    const built = buildClusterState(cluster, gathered.observed, 'present', build);
+    // A host outside --limit that was not reached is reported (it is why routes wait), not counted.
+    const notGathered = nodes.filter((n) => gathered.problems.has(n.name)).length;
+    // Targeted nodes not gathered are not in the plan: its summary says how many.
+    const clusterPlan = { ...built, plan: withReach(built.plan, nodes.length, notGathered) };
     for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
     if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
     const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
@@ -331,7 +374,7 @@ export async function runPlanCommand(
     }
     if (!applying) {
       progress.done();
-      const code = planExitCode(clusterPlan.plan, gathered.problems.size);
+      const code = planExitCode(clusterPlan.plan, notGathered);
       if (json) {
         const report = {
           plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
@@ -366,8 +409,13 @@ export async function runPlanCommand(
     const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
     hooks.silence();
     progress.done();
-    const allResults = results.length > 0 ? results : problemResults(gathered);
-    return await finishRun(clusterPlan.plan, allResults, transport, json, interrupted());
+    // A converged node whose routes wait for a host not reached says so in the recap.
+    const waitingOf = new Map(clusterPlan.plan.nodes.map((n) => [n.node, n.waiting]));
+    const allResults = (results.length > 0 ? results : problemResults(gathered)).map((r) => {
+      const waiting = waitingOf.get(r.node);
+      return waiting !== undefined ? { ...r, waiting } : r;
+    });
+    return await finishRun(clusterPlan.plan, allResults, transport, json, interrupted(), clusterPlan.plan.summary.waiting !== undefined);
   } finally {
     interrupt?.dispose();
     await transport.close();

@@ -369,6 +369,20 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     else cluster.egress.verifyTarget = checked.value.toString();
   }
   if (router !== undefined) cluster.router = router;
+  // How `apply --prune-removed` reaches a node that left the file: the `ssh:` defaults alone.
+  cluster.defaultSsh = resolveSshTarget({
+    nodeSsh: {},
+    nodeSshPath: ['ssh'],
+    defaults: sshDefaults,
+    inventoryVar: () => undefined,
+    addressFromInventory: false,
+    fallbackHost: '',
+    baseDir,
+    inventoryDir: baseDir,
+    io,
+    locate,
+    report,
+  });
 
   // ── more nodes than subnets left: ask the allocator itself
   const subnetPrefixOk = subnetPrefix >= LARGEST_SUBNET_PREFIX && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));

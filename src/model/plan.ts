@@ -107,6 +107,10 @@ export type Reason =
   | { code: 'stale-route-pod-cidr' }
   | { code: 'stale-route-via-router'; router: string; gateway: string }
   | { code: 'stale-route-no-node' }
+  /** Via the address of a node that left cluster.yaml (`apply --prune-removed`). */
+  | { code: 'stale-route-removed-node'; gateway: string }
+  /** destroy --limit: a peer's route to the pod subnet of a node being destroyed. */
+  | { code: 'destroy-peer-route'; peer: string }
   | { code: 'stale-chain' }
   | { code: 'stale-rule' }
   | { code: 'rule-in-stale-chain'; chain: string }
@@ -202,7 +206,20 @@ export type Warning =
   | { code: 'subnet'; message: string }
   | { code: 'network-manager-unconfigured'; manager: NetworkManagerName; path: string }
   /** A running pod already outside the node's subnet (a plan applied before stranded it): it has no working network. */
-  | { code: 'pod-stranded'; pod: string; netns?: string; addresses: string[]; subnet: string };
+  | { code: 'pod-stranded'; pod: string; netns?: string; addresses: string[]; subnet: string }
+  /** The host answered but holds no interface address equal to its `address`: routes via it wait. */
+  | { code: 'address-not-held'; address: string }
+  /** A node left cluster.yaml: hosts still route its subnets via its address (found in `routedBy`). */
+  | { code: 'node-removed'; address: string; subnets: string[]; routedBy: string[]; cluster: string }
+  /** --prune-removed: the node that left did not answer at its address; only the routes to it go. */
+  | { code: 'node-removed-unreached'; address: string; subnets: string[]; problem: string }
+  /** --prune-removed: the host at a removed node's address also holds the address of `node` of cluster.yaml: it is that node, not destroyed. */
+  | { code: 'node-removed-is-listed'; address: string; node: string }
+  /** --prune-removed did nothing: hosts of cluster.yaml were not reached (one may be the "removed" node under a new address). */
+  | { code: 'prune-removed-incomplete'; unreached: string[] }
+  /** destroy --limit: these peers were not reached; their routes to the destroyed node stay. */
+  | { code: 'peer-routes-left'; peers: string[]; subnets: string[] };
+
 
 // ───────────────────────────── pods ─────────────────────────────
 
@@ -229,6 +246,26 @@ export type PodDisruptionCause =
   /** destroy deletes the bridge the pod is attached to; the pod (another runtime's) is left without a network. */
   | { code: 'bridge-deleted'; bridge: string };
 
+// ───────────────────────────── waiting ─────────────────────────────
+
+/** Why a route waits: its host was not gathered in this run, or answered without holding its address. */
+export type WaitingWhy = 'not-reached' | 'address-not-held';
+
+/**
+ * A route podnet holds back on this host because the host it goes via (`peer`) did not answer in
+ * this run: podnet's route to the destination, if any, is left exactly as it is (`found`), and
+ * `want` is set once `peer` answers. Without `want`: a route of podnet's via `peer` that would
+ * otherwise go, kept until `peer` answers.
+ */
+export interface Waiting {
+  kind: 'route';
+  key: string;
+  peer: string;
+  why: WaitingWhy;
+  want?: RouteValue;
+  found?: RouteValue;
+}
+
 // ───────────────────────────── plans ─────────────────────────────
 
 export interface NodePlan {
@@ -245,6 +282,8 @@ export interface NodePlan {
   warnings?: Warning[];
   /** Running pods this plan leaves without a network (absent: none); see PodDisruption. */
   disruptedPods?: PodDisruption[];
+  /** Routes held back until the host they go via answers (see Waiting). */
+  waiting?: Waiting[];
 }
 
 /** Objects by action: `add` creates, `change` updates, `destroy` deletes (one change is one object). */
@@ -264,6 +303,8 @@ export interface PlanSummary extends ChangeCounts {
   incomplete?: { notReached: number; nodes: number };
   /** Pods the plan disrupts, all nodes together; present only when there are any. */
   disruptedPods?: number;
+  /** Routes waiting for hosts not reached (absent when none). */
+  waiting?: number;
 }
 
 export interface Plan {

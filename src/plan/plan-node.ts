@@ -39,6 +39,7 @@ export function planNode(desired: DesiredState, observed: ObservedState, ctx: Pl
   if (refused !== undefined) plan.refused = refused;
   if (p.warnings.length > 0) plan.warnings = p.warnings;
   if (pods.disrupted.length > 0) plan.disruptedPods = pods.disrupted;
+  if (p.waiting.length > 0) plan.waiting = p.waiting;
   return plan;
 }
 

@@ -7,9 +7,10 @@ import { canonicalJson } from '../model/canonical.js';
 import type { Change, NodePlan, Plan } from '../model/plan.js';
 
 /** What must match for a saved node plan to still hold. */
-function essence(node: NodePlan): { changes: string[]; conflicts: string[]; refused: string; pods: string } {
+function essence(node: NodePlan): { changes: string[]; conflicts: string[]; refused: string; pods: string; waiting: string } {
   return {
     pods: canonicalJson(node.disruptedPods ?? []),
+    waiting: canonicalJson(node.waiting ?? []),
     changes: node.changes.map((c: Change) => canonicalJson({ kind: c.kind, key: c.key, action: c.action, before: c.before, after: c.after, steps: c.steps })),
     conflicts: node.conflicts.map((c) => canonicalJson(c)),
     refused: canonicalJson(node.refused ?? null),
@@ -33,6 +34,7 @@ export function stalePlanReason(saved: Plan, fresh: Plan): string | null {
     if (was.conflicts.join('\n') !== now.conflicts.join('\n')) return `${node.node} has other conflicts than when it was planned (${count})`;
     if (was.refused !== now.refused) return `${node.node}'s management path changed since it was planned`;
     if (was.pods !== now.pods) return `${node.node}'s running pods that the plan disrupts changed since it was planned (saved: ${node.disruptedPods?.length ?? 0}, now: ${other.disruptedPods?.length ?? 0})`;
+    if (was.waiting !== now.waiting) return `${node.node} waits for other hosts than when it was planned`;
   }
   return null;
 }

@@ -1,7 +1,7 @@
 // The plan's counts: objects to add, change and destroy (one change is one object), conflicts and
-// refused nodes; and, when there are any, the running pods the plan disrupts. Counted from actions,
-// never from display text. The same counts are what progress shows per node and what the recap's
-// `changed` adds up to.
+// refused nodes; and, when there are any, the running pods the plan disrupts and the routes waiting for hosts not
+// reached. Counted from actions, never from display text. The same counts are what progress shows per node
+// and what the recap's `changed` adds up to.
 import type { Change, ChangeCounts, NodePlan, Plan, PlanSummary } from '../model/plan.js';
 
 /** The objects of these changes to add, change and destroy. */
@@ -18,6 +18,7 @@ export function countChanges(changes: readonly Change[]): ChangeCounts {
 export function summarisePlan(nodes: readonly NodePlan[]): PlanSummary {
   const summary: PlanSummary = { add: 0, change: 0, destroy: 0, conflicts: 0, refused: 0 };
   let disruptedPods = 0;
+  let waiting = 0;
   for (const node of nodes) {
     const counts = countChanges(node.changes);
     summary.add += counts.add;
@@ -26,8 +27,10 @@ export function summarisePlan(nodes: readonly NodePlan[]): PlanSummary {
     summary.conflicts += node.conflicts.length;
     if (node.refused !== undefined) summary.refused++;
     disruptedPods += node.disruptedPods?.length ?? 0;
+    waiting += node.waiting?.length ?? 0;
   }
   if (disruptedPods > 0) summary.disruptedPods = disruptedPods;
+  if (waiting > 0) summary.waiting = waiting;
   return summary;
 }
 

@@ -1,7 +1,7 @@
 // What a run did to each node, as a value (JSON output) and as an Ansible-style recap.
 import pc from 'picocolors';
-import type { Change, Conflict, Plan } from '../model/plan.js';
-import { describeChange, describeConflict } from './sentences.js';
+import type { Change, Conflict, Plan, Waiting } from '../model/plan.js';
+import { describeChange, describeConflict, describeWaiting } from './sentences.js';
 import { escapeStrings } from './terminal-safe.js';
 import { DEFAULT_WIDTH, wrapText } from './wrap.js';
 
@@ -48,6 +48,8 @@ export interface NodeResult {
   /** Foreign objects found in the way after the run. */
   blocked?: Conflict[];
   confirm?: ConfirmResult;
+  /** Routes left as they are because the host they go via did not answer (the run exits 1). */
+  waiting?: Waiting[];
 }
 
 export interface RunReport {
@@ -96,6 +98,12 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
     for (const conflict of r.blocked ?? []) {
       const { object, message } = describeConflict(conflict);
       detail(`not converged: ${object}: ${message}`);
+    }
+    for (const waiting of r.waiting ?? []) {
+      const { subject, reason } = describeWaiting(waiting);
+      const waitLines = wrapText(`waiting: ${subject} (${reason})`, lineWidth, indent, `${indent}  `);
+      waitLines[0] = (waitLines[0] ?? '').replace('waiting:', c.yellow('waiting:'));
+      lines.push(...waitLines);
     }
   });
   return lines.join('\n') + '\n';

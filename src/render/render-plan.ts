@@ -24,6 +24,7 @@ import {
   describeReason,
   describeRefusal,
   describeSubject,
+  describeWaiting,
   describeWarning,
 } from './sentences.js';
 import { escapeJsonControl, escapeStrings } from './terminal-safe.js';
@@ -87,7 +88,12 @@ const REASON_INDENT = '      ';
 
 function renderNode(node: NodePlan, paint: Palette, width: number): string[] {
   // The gateway-mode router routes every node's pods: its section says so.
-  const header = node.role === 'router' ? `router ${node.node} (${node.address}, routes pods ${node.subnet})` : `${node.node} (${node.address}, pods ${node.subnet})`;
+  const header =
+    node.role === 'router'
+      ? `router ${node.node} (${node.address}, routes pods ${node.subnet})`
+      : node.role === 'removed'
+        ? `removed node ${node.node} (left cluster.yaml, pods ${node.subnet})`
+        : `${node.node} (${node.address}, pods ${node.subnet})`;
   const lines = wrapText(header, width, '', '  ').map((line) => paint.bold(line));
   if (node.refused !== undefined) {
     lines.push(
@@ -95,19 +101,20 @@ function renderNode(node: NodePlan, paint: Palette, width: number): string[] {
       ...labelled('  ', 'refused:', `nothing will be applied to ${node.node}`, '    ', width, paint.refused),
     );
   }
-  const rows = node.changes.map((change) => ({ action: change.action, subject: describeSubject(change), reason: describeReason(change) }));
+  const changeRows = node.changes.map((change) => ({ rune: ACTION_RUNE[change.action], paint: paint.action[change.action], subject: describeSubject(change), reason: describeReason(change) }));
+  // Routes held back until the host they go via answers (nothing is planned for them): rows of their own rune.
+  const waiting = (node.waiting ?? []).map(describeWaiting);
+  const rows = [...changeRows, ...waiting.map((w) => ({ rune: WAITING_RUNE, paint: paint.conflict, subject: w.subject, reason: w.reason }))];
   // `  + subject   (reason)`: the subjects of the rows that fit in `width` set the reason column;
   // a row that would be wider puts its reason on a line of its own.
   const rowWidth = (subject: number, reason: string): number => 4 + subject + 3 + reason.length + 2;
   const column = Math.max(0, ...rows.filter((r) => rowWidth(r.subject.length, r.reason) <= width).map((r) => r.subject.length));
   for (const row of rows) {
-    const rune = ACTION_RUNE[row.action];
-    const action = paint.action[row.action];
     if (rowWidth(Math.max(column, row.subject.length), row.reason) <= width) {
-      lines.push(`  ${action(`${rune} ${row.subject.padEnd(column)}`)}   ${paint.dim(`(${row.reason})`)}`);
+      lines.push(`  ${row.paint(`${row.rune} ${row.subject.padEnd(column)}`)}   ${paint.dim(`(${row.reason})`)}`);
       continue;
     }
-    lines.push(...wrapText(row.subject, width, `  ${rune} `, REASON_INDENT).map((line) => `  ${action(line.slice(2))}`));
+    lines.push(...wrapText(row.subject, width, `  ${row.rune} `, REASON_INDENT).map((line) => `  ${row.paint(line.slice(2))}`));
     lines.push(...wrapText(`(${row.reason})`, width, REASON_INDENT, `${REASON_INDENT} `).map((line) => `${REASON_INDENT}${paint.dim(line.slice(REASON_INDENT.length))}`));
   }
   for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint, width));
@@ -115,10 +122,14 @@ function renderNode(node: NodePlan, paint: Palette, width: number): string[] {
     lines.push(...labelled('  ', '! disrupted:', describePod(disruption), '      ', width, paint.refused), ...wrapText(describeDisruption(disruption), width, '      ', '      '));
   }
   for (const warning of node.warnings ?? []) lines.push(...labelled('  ', 'warning:', describeWarning(warning), '    ', width, paint.conflict));
-  if (rows.length === 0 && node.conflicts.length === 0) lines.push(...wrapText(`No changes. ${node.node} is in sync.`, width, '  ', '  '));
-  else if (rows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
+  if (changeRows.length === 0 && waiting.length > 0) lines.push(...wrapText(`No changes planned; ${plural(waiting.length, 'route')} ${waiting.length === 1 ? 'waits' : 'wait'} for hosts not reached.`, width, '  ', '  '));
+  else if (changeRows.length === 0 && node.conflicts.length === 0) lines.push(...wrapText(`No changes. ${node.node} is in sync.`, width, '  ', '  '));
+  else if (changeRows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
   return lines;
 }
+
+/** The rune of a route waiting for its host (neither planned nor deleted). */
+const WAITING_RUNE = '…';
 
 function renderConflict(conflict: Conflict, paint: Palette, width: number): string[] {
   const { object, message } = describeConflict(conflict);
@@ -137,6 +148,7 @@ function renderSummary(summary: PlanSummary): string {
   }
   if (summary.conflicts > 0) line += ` ${plural(summary.conflicts, 'conflict')}.`;
   if (summary.refused > 0) line += ` ${plural(summary.refused, 'node')} refused.`;
+  if (summary.waiting !== undefined && summary.waiting > 0) line += ` ${plural(summary.waiting, 'route')} waiting for hosts not reached.`;
   return line;
 }
 
@@ -159,6 +171,7 @@ export function renderPlanJson(plan: Plan): string {
       refused: plan.summary.refused,
       ...(plan.summary.incomplete !== undefined ? { incomplete: { notReached: plan.summary.incomplete.notReached, nodes: plan.summary.incomplete.nodes } } : {}),
       ...(plan.summary.disruptedPods !== undefined ? { disruptedPods: plan.summary.disruptedPods } : {}),
+      ...(plan.summary.waiting !== undefined ? { waiting: plan.summary.waiting } : {}),
     },
     ...(plan.warnings !== undefined ? { warnings: plan.warnings.map(sortKeys) } : {}),
     nodes: plan.nodes.map((node) => ({
@@ -179,6 +192,7 @@ export function renderPlanJson(plan: Plan): string {
       conflicts: node.conflicts.map(sortKeys),
       ...(node.warnings !== undefined ? { warnings: node.warnings.map(sortKeys) } : {}),
       ...(node.disruptedPods !== undefined ? { disruptedPods: node.disruptedPods.map(sortKeys) } : {}),
+      ...(node.waiting !== undefined ? { waiting: node.waiting.map(sortKeys) } : {}),
     })),
   };
   return `${escapeJsonControl(collapseStringArrays(JSON.stringify(canonical, null, 2)))}\n`;
@@ -193,7 +207,7 @@ function collapseStringArrays(json: string): string {
 }
 
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete'];
-const ROLES: readonly HostRole[] = ['node', 'router'];
+const ROLES: readonly HostRole[] = ['node', 'router', 'removed'];
 
 /** Reads a saved plan (renderPlanJson's output); any other format or version is a UserError. */
 export function parsePlanJson(text: string): Plan {
@@ -227,6 +241,8 @@ export function parsePlanJson(text: string): Plan {
   };
   const incomplete = summary.optionalField('incomplete');
   if (incomplete !== undefined) plan.summary.incomplete = { notReached: incomplete.field('notReached').count(), nodes: incomplete.field('nodes').count() };
+  const waiting = summary.optionalField('waiting');
+  if (waiting !== undefined) plan.summary.waiting = waiting.count();
   const warnings = top.optionalField('warnings');
   if (warnings !== undefined) plan.warnings = warnings.array().map((w) => w.coded() as never);
   return plan;
@@ -256,6 +272,16 @@ function parseNodePlan(shape: Shape): NodePlan {
   }
   const nodeWarnings = shape.optionalField('warnings');
   if (nodeWarnings !== undefined) node.warnings = nodeWarnings.array().map((w) => w.coded() as never);
+  const waiting = shape.optionalField('waiting');
+  if (waiting !== undefined) {
+    node.waiting = waiting.array().map((w) => {
+      w.field('kind').oneOf(['route'] as const);
+      w.field('key').string();
+      w.field('peer').string();
+      w.field('why').oneOf(['not-reached', 'address-not-held'] as const);
+      return w.object() as unknown as NonNullable<NodePlan['waiting']>[number];
+    });
+  }
   const role = shape.optionalField('role');
   if (role !== undefined) node.role = role.oneOf(ROLES);
   const pods = shape.optionalField('disruptedPods');

@@ -47,7 +47,7 @@ test('one node unreachable: the counts cover the nodes reached, and the line say
   const fake = new FakeTransport({ node1: { replies: [ok(emptyNodeStdout(1))] }, node2: { connectError: refused(2) }, node3: { replies: [ok(emptyNodeStdout(3))] } });
   const diff = await captureBoth(() => runPlanCommand(FILE, text, 'diff', fake));
   assert.equal(diff.code, 1);
-  assert.match(diff.stdout, /^Plan incomplete: 1 of 3 nodes not reached\. On the 2 reached: \d+ to add, \d+ to\nchange, 0 to destroy\.$/m);
+  assert.match(diff.stdout, /^Plan incomplete: 1 of 3 nodes not reached\.\s+On\s+the\s+2\s+reached:\s+\d+\s+to\s+add,\s+\d+\s+to\s+change,\s+0\s+to\s+destroy\./m);
   const fresh = new FakeTransport({ node1: { replies: [ok(emptyNodeStdout(1))] }, node2: { connectError: refused(2) }, node3: { replies: [ok(emptyNodeStdout(3))] } });
   const asJson = await captureBoth(() => runPlanCommand(FILE, json, 'diff', fresh));
   const report = JSON.parse(asJson.stdout) as { plan: { summary: Record<string, unknown> } };

@@ -96,12 +96,14 @@ test('a saved plan that strands pods is refused by apply --plan without the flag
 });
 
 test('destroy refuses while pods run, and deletes them with --allow-pod-disruption', async () => {
-  const refused = new FakeTransport({ node2: { replies: [ok(gatherFixture('node2-pods'))] } });
+  // destroy --limit node2 also gathers its peers (their routes to node2 go with it): empty here.
+  const peers = () => ({ node1: { replies: [ok(emptyNodeStdout(1))] }, node3: { replies: [ok(emptyNodeStdout(3))] } });
+  const refused = new FakeTransport({ ...peers(), node2: { replies: [ok(gatherFixture('node2-pods'))] } });
   const destroyOptions: PlanCommandOptions = { ...options, limit: ['node2'] };
   await assert.rejects(capture(() => runDestroy(ORIGINAL, destroyOptions, refused)), refusal(/^refusing to destroy: the plan deletes or cuts off 3 running pods:[^]*destroy deletes its bridge v-net-0/));
   assert.equal(refused.commandsTo('node2').length, 1);
 
-  const allowed = new FakeTransport({ node2: { replies: [ok(gatherFixture('node2-pods')), ok(emptyNodeStdout(2))] } });
+  const allowed = new FakeTransport({ ...peers(), node2: { replies: [ok(gatherFixture('node2-pods')), ok(emptyNodeStdout(2))] } });
   const { code, stdout } = await capture(() => runDestroy(ORIGINAL, { ...destroyOptions, allowPodDisruption: true }, allowed));
   assert.equal(code, 0, stdout);
   assert.match(allowed.commandsTo('node2')[1] ?? '', /CNI_COMMAND="\$1"/, 'the pods are deleted through the plugin');

@@ -13,6 +13,7 @@ export function registerApply(program: Command): void {
     .option('--no-confirm', 'apply without the confirm window')
     .addOption(new Option('--confirm-delay <ms>', 'pause before confirming (tests)').argParser(Number).hideHelp())
     .option('--check', 'plan only, change nothing (exit codes as for diff)', false)
+    .option('--prune-removed', 'remove what nodes that left cluster.yaml left behind: their podnet state (reached at their old address with the cluster\'s ssh settings) and their peers\' routes to them')
     .option('--plan <plan.json>', 'apply only if a fresh plan is exactly the one saved by diff --out (refused as stale otherwise)')
     .addHelpText('after', `${COUNTS_HELP}\n${INTERRUPT_HELP}\n\n${helpParagraph(`Exit codes: 0 when every targeted node converged, 1 otherwise, 130 interrupted by Ctrl-C. With --check: ${PLAN_EXIT_CODES}.`)}`)
     .action(async (file: string, options: PlanCommandOptions) => {

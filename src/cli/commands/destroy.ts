@@ -1,6 +1,7 @@
 // `podnet destroy FILE`: gather every node (with its pods), plan the removal of everything podnet
 // owns (pure: the node states with goal `absent`, src/plan/destroy.ts), print it, run it through apply's machinery, and check that
-// nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is.
+// nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is. With
+// --limit, the other hosts only lose their routes to the destroyed nodes' pod subnets.
 import type { Command } from 'commander';
 import type { EventEmitter } from 'node:events';
 import { buildClusterState } from '../../plan/node-state.js';
@@ -64,7 +65,11 @@ export async function runDestroy(
   signals?: EventEmitter,
 ): Promise<number> {
   const cluster = readCluster(file);
-  const nodes = targetHosts(cluster, options.limit);
+  const targets = targetHosts(cluster, options.limit);
+  // --limit: the other hosts are gathered too, and lose their routes to the destroyed nodes' subnets.
+  const everyHost = targetHosts(cluster, undefined);
+  const limited = targets.length !== everyHost.length;
+  const nodes = limited ? [...targets, ...everyHost.filter((h) => !targets.includes(h))] : targets;
   const json = options.output === 'json';
   const text = textOptions();
   const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
@@ -88,7 +93,7 @@ export async function runDestroy(
       progress.done();
       return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
     }
-    const built = buildClusterState(cluster, gathered.observed, 'absent');
+    const built = buildClusterState(cluster, gathered.observed, 'absent', limited ? { targets: new Set(targets.map((t) => t.name)) } : {});
     const state = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
     const plan = state.plan;
     for (const nodePlan of plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
