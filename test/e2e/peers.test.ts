@@ -13,6 +13,9 @@ import { runPodnet, runPodnetJson } from '../support/cli.js';
 import { startTestLab, stopTestLab } from '../support/lab.js';
 import { needs } from '../support/needs.js';
 
+/** Plan and recap text with its wrapped lines joined (they wrap at 80 columns, continuations indented). */
+const flat = (text: string): string => text.replace(/\n {2,}(?=\S)/g, ' ');
+
 const requirement = needs('root', 'netns', 'sshd');
 
 interface JsonReport {
@@ -84,13 +87,13 @@ describe('peers only routed to nodes that answer; removing a node', { skip: requ
     assert.equal(diff.report.plan.summary.waiting, 2);
     const text = runPodnet('diff', mistyped);
     assert.equal(text.code, 1);
-    assert.match(text.stdout, /… route 10\.244\.2\.0\/24 via 192\.168\.1\.99 +\(waiting for node2: not reached in this run; the route via 192\.168\.1\.12 stays\)/);
-    assert.match(text.stdout, /2 routes waiting for hosts not reached/);
+    assert.match(flat(text.stdout), /… route 10\.244\.2\.0\/24 via 192\.168\.1\.99 +\(waiting for node2: not reached in this run; the route via 192\.168\.1\.12 stays\)/);
+    assert.match(flat(text.stdout), /2 routes waiting for hosts not reached/);
 
     const apply = runPodnet('apply', '--no-confirm', mistyped);
     assert.equal(apply.code, 1, apply.stdout + apply.stderr);
-    assert.match(apply.stdout, /^node1 +: .*converged\n +waiting: route 10\.244\.2\.0\/24 via 192\.168\.1\.99 \(waiting for node2/m);
-    assert.match(apply.stdout, /^node2 +: .*unreachable/m);
+    assert.match(flat(apply.stdout), /^node1 +: .*converged waiting: route 10\.244\.2\.0\/24 via 192\.168\.1\.99 \(waiting for node2/m);
+    assert.match(flat(apply.stdout), /^node2 +: .*unreachable/m);
     for (const node of ['node1', 'node3']) {
       assert.ok((await podnetRoutes(node)).includes('10.244.2.0/24 via 192.168.1.12'), `${node} still routes node2's pods via the real node2`);
     }
@@ -105,7 +108,7 @@ describe('peers only routed to nodes that answer; removing a node', { skip: requ
     });
     const diff = runPodnet('diff', removed);
     assert.equal(diff.code, 0, diff.stdout + diff.stderr);
-    assert.match(diff.stdout, new RegExp(`warning: a node at 192\\.168\\.1\\.13 \\(pods 10\\.244\\.3\\.0/24\\) left cluster\\.yaml.*\`podnet apply --prune-removed ${removed.replace(/[.]/g, '\\.')}\``));
+    assert.match(flat(diff.stdout), new RegExp(`warning: a node at 192\\.168\\.1\\.13 \\(pods 10\\.244\\.3\\.0/24\\) left cluster\\.yaml.*\`podnet apply --prune-removed ${removed.replace(/[.]/g, '\\.')}\``));
     const plain = runPodnet('apply', '--no-confirm', removed);
     assert.equal(plain.code, 0, plain.stdout + plain.stderr);
     assert.ok((await podnetRoutes('node1')).includes('10.244.3.0/24 via 192.168.1.13'), 'a plain apply leaves the routes to the removed node');
@@ -135,7 +138,7 @@ describe('peers only routed to nodes that answer; removing a node', { skip: requ
     try {
       const prune = runPodnet('apply', '--no-confirm', '--prune-removed', removed);
       assert.equal(prune.code, 0, prune.stdout + prune.stderr);
-      assert.match(prune.stdout, /the node at 192\.168\.1\.13 that left cluster\.yaml .* did not answer .*only the routes to it are removed/);
+      assert.match(flat(prune.stdout), /the node at 192\.168\.1\.13 that left cluster\.yaml .* did not answer .*only the routes to it are removed/);
       for (const node of ['node1', 'node2']) assert.ok(!(await podnetRoutes(node)).some((r) => r.startsWith('10.244.3.0/24')), node);
     } finally {
       await labStartNode((lab as LabInfo).name, 'node3');
@@ -146,7 +149,7 @@ describe('peers only routed to nodes that answer; removing a node', { skip: requ
     applyAll();
     const destroy = runPodnet('destroy', '--limit', 'node3', file);
     assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
-    assert.match(destroy.stdout, /- route 10\.244\.3\.0\/24 via 192\.168\.1\.13 +\(podnet's route to node3, which is being destroyed\)/);
+    assert.match(flat(destroy.stdout), /- route 10\.244\.3\.0\/24 via 192\.168\.1\.13 +\(podnet's route to node3, which is being destroyed\)/);
     assert.deepEqual(await podnetRoutes('node3'), []);
     for (const node of ['node1', 'node2']) {
       const routes = await podnetRoutes(node);
