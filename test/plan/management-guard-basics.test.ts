@@ -21,7 +21,7 @@ test('nothing touched: no refusal', () => {
 });
 
 test('an unknown SSH path refuses deleting any address, not only the protected ones', () => {
-  const unknown = { management: { localAddress: '', peerAddress: '', dev: '', unknown: true } };
+  const unknown = { management: { localAddress: '', peerAddress: '', dev: '', unknown: true as const } };
   const guard = new ManagementGuard(unknown, '192.168.1.11');
   guard.address('10.244.1.1', '10.244.1.1/24 on v-net-0');
   assert.deepEqual(guard.refusal()?.offences, [{ kind: 'address', key: '10.244.1.1/24 on v-net-0', action: 'delete' }]);
