@@ -109,3 +109,10 @@ test('a refusal that appears, goes or changes stales the plan', () => {
   assert.match(stalePlanReason(plan([r]), plan([r], undefined, undefined, refused)) ?? '', /management path changed/);
   assert.match(stalePlanReason(plan([r], undefined, undefined, refused), plan([r], undefined, undefined, { refused: refusal('192.168.0.0/16') })) ?? '', /management path changed/);
 });
+
+test('a plan of no node, or a run of no node, says so', () => {
+  const none: Plan = { ...plan([]), nodes: [] };
+  assert.equal(stalePlanReason(none, plan([])), 'it covers no node, this run covers node1, node2');
+  assert.equal(stalePlanReason(plan([]), none), 'it covers node1, node2, this run covers no node');
+});
+
