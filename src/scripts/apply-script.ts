@@ -95,7 +95,7 @@ export function groupSteps(changes: readonly Change[]): StepGroup[] {
  * The shell command applying `changes` in order, stopping at the first failure, then gathering state.
  * `preamble` runs first in the exec's own shell (the node lock and the confirm timer: confirm-script.ts).
  */
-export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[] = [], gather: GatherOptions = {}, preamble = ''): string {
+export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[], gather: GatherOptions = {}, preamble = ''): string {
   const parts = groupSteps(changes).map((group, g) => {
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`

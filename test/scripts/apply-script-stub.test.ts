@@ -39,7 +39,7 @@ describe('the apply command under sh with a stub ip', () => {
   /** Runs the steps part of the command (the gather after it is cut off: it would read the host). */
   function runSteps(changes: Change[], extraBin?: string): { status: number | null; stdout: string; stderr: string } {
     writeFileSync(log, '');
-    const command = renderApplyCommand(changes);
+    const command = renderApplyCommand(changes, []);
     const end = command.indexOf('\n)\n');
     assert.ok(command.startsWith('(\n') && end > 0, 'the steps run in a subshell before the gather');
     const r = spawnSync('sh', ['-c', command.slice(0, end + 3)], {
