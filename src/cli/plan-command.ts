@@ -5,12 +5,15 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
-import { buildClusterState } from '../plan/node-state.js';
+import { buildClusterState, removedHost, type BuildOptions } from '../plan/node-state.js';
+import { findRemovedNodes, planSubnets, unreachedHosts } from '../plan/reach.js';
+import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { needsConfirm } from '../plan/rollback.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderRecap, type NodeResult } from '../render/recap.js';
 import { escapeControl, escapeControlKeepNewlines, escapeJsonControl } from '../render/terminal-safe.js';
+import { describePodDisruptionRefusal } from '../render/sentences.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
 import { applyPlan, type RunOptions } from '../run/apply.js';
@@ -18,7 +21,8 @@ import { gatherCluster, type GatherResult } from '../run/gather.js';
 import type { ProblemStatus } from '../run/outcomes.js';
 import { targetHosts } from '../run/targets.js';
 import type { Transport } from '../run/transport.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress, notice, type Progress } from './progress.js';
+import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 
 export interface PlanCommandOptions {
@@ -38,8 +42,12 @@ export interface PlanCommandOptions {
   confirm?: number | false;
   /** Seconds to wait for a node's lock (0: fail at once). */
   lockTimeout?: number;
+  /** apply, destroy: go ahead although the plan leaves running pods without a network. */
+  allowPodDisruption?: boolean;
   /** Hidden, for tests: pause between the apply exec and the confirmation (ms). */
   confirmDelay?: number;
+  /** diff/apply: remove what nodes that left cluster.yaml left behind (their state, their peers' routes). */
+  pruneRemoved?: boolean;
 }
 
 /** The confirm window when --confirm is on by default. */
@@ -52,6 +60,24 @@ export function parseDuration(value: string): number {
   const seconds = Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1);
   if (seconds > 86400) throw new InvalidArgumentError('must be at most a day');
   return seconds;
+}
+
+/** --allow-pod-disruption, shared by apply and destroy. */
+export function addAllowPodDisruptionOption(command: Command): Command {
+  return command.option(
+    '--allow-pod-disruption',
+    'go ahead although the plan leaves running pods without a network (their address leaves the node\'s subnet, or their bridge goes); without it such a plan is refused: drain those pods first',
+    false,
+  );
+}
+
+/**
+ * apply and destroy refuse a plan that disrupts running pods unless --allow-pod-disruption: the
+ * error names every pod and the two ways out (nothing has been changed yet).
+ */
+export function refusePodDisruption(plan: Plan, options: Pick<PlanCommandOptions, 'allowPodDisruption'>, command: 'apply' | 'destroy', file: string): void {
+  if (plan.summary.disruptedPods === undefined || options.allowPodDisruption === true) return;
+  throw new UserError(describePodDisruptionRefusal(plan, command, file));
 }
 
 /** --lock-timeout, shared by apply and destroy. */
@@ -94,6 +120,7 @@ function parseSeconds(value: string): number {
 export function sshTransport(options: Pick<PlanCommandOptions, 'acceptNewHosts' | 'execTimeout'>): SshTransport {
   return new SshTransport({
     acceptNewHosts: options.acceptNewHosts,
+    onHostKeyRecorded: (node, recorded) => notice(renderHostKeyRecorded(node, recorded)),
     ...(options.execTimeout !== undefined ? { execTimeoutMs: Math.round(options.execTimeout * 1000) } : {}),
   });
 }
@@ -105,23 +132,57 @@ function parseLimit(value: string): string[] {
 export function addRunOptions(command: Command): Command {
   return command
     .argument('<file>', 'the cluster.yaml')
-    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names)', parseLimit)
+    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names); the other hosts are gathered too: routes point only at hosts that answer, and destroy removes their routes to these nodes', parseLimit)
     .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)
     .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
-    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds)
-    .option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds);
 }
+
+/** --out: only on the commands that make a plan apply --plan can take (diff, apply). */
+export function addOutOption(command: Command): Command {
+  return command.option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+}
+
+/** The exit codes of diff, apply --check and destroy --check, for their --help. */
+export const PLAN_EXIT_CODES = '0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error)';
 
 function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
-/** Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way (a host not gathered). */
+/**
+ * Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way (a host not
+ * gathered, a conflict, a refusal, or a route waiting for a host not reached — as for an unreachable node).
+ */
 export function planExitCode(plan: Plan, notGathered: number): number {
-  if (notGathered > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0) return 1;
+  if (notGathered > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0 || (plan.summary.waiting ?? 0) > 0) return 1;
   return plan.summary.add + plan.summary.change + plan.summary.destroy > 0 ? 2 : 0;
+}
+
+/** --prune-removed: the nodes that left cluster.yaml, found in the gathered routes, gathered where they answer. */
+export async function gatherRemoved(
+  cluster: Cluster,
+  observed: ReadonlyMap<string, ObservedState>,
+  transport: Transport,
+  runOptions: RunOptions,
+): Promise<{ hosts: NodeSpec[]; prune: NonNullable<BuildOptions['pruneRemoved']>; observed: Map<string, ObservedState> }> {
+  const hosts: NodeSpec[] = [];
+  const found = new Map<string, { observed: ObservedState } | { problem: string }>();
+  // While a host of the file does not answer, a removed-looking node may be it under a new address:
+  // nothing is pruned (the plan says so), and nothing is asked of that address.
+  if (unreachedHosts(cluster, observed).size > 0) return { hosts, prune: { hosts: found }, observed: new Map() };
+  const removed = findRemovedNodes(cluster, observed, planSubnets(cluster, observed).subnets).map((node) => removedHost(cluster, node));
+  const gathered = await gatherCluster(cluster, removed, transport, { ...runOptions, gather: { cni: cluster.cni } });
+  for (const host of removed) {
+    const state = gathered.observed.get(host.name);
+    if (state !== undefined) {
+      found.set(host.address, { observed: state });
+      hosts.push(host);
+    } else found.set(host.address, { problem: gathered.problems.get(host.name)?.message ?? 'not gathered' });
+  }
+  return { hosts, prune: { hosts: found }, observed: gathered.observed };
 }
 
 /** The hosts gather could not read, one recap entry each (apply reports them all the same way). */
@@ -162,16 +223,30 @@ export async function runPlanCommand(
 ): Promise<number> {
   const cluster = readCluster(file);
   const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;
-  const nodes = targetHosts(cluster, options.limit);
+  const nodes = [...targetHosts(cluster, options.limit)];
+  // Every host is gathered, also outside --limit: routes point only at hosts that answer.
+  const everyHost = targetHosts(cluster, undefined);
+  const limited = nodes.length !== everyHost.length;
   const json = options.output === 'json';
-  const progress = createProgress(process.stderr, nodes.map((n) => n.name), !json);
+  const progress = createProgress(process.stderr, everyHost.map((n) => n.name), !json);
   const runOptions: RunOptions = {
     forks: options.forks,
     hooks: progressHooks(options, progress),
+    // The pods of every node, in the same one exec: the plan shows the running pods it disrupts.
+    gather: { cni: cluster.cni },
   };
   try {
-    const gathered = await gatherCluster(cluster, nodes, transport, runOptions);
-    const clusterPlan = buildClusterState(cluster, gathered.observed);
+    const gathered = await gatherCluster(cluster, everyHost, transport, runOptions);
+    const build: BuildOptions = limited ? { targets: new Set(nodes.map((n) => n.name)) } : {};
+    if (options.pruneRemoved === true) {
+      const removed = await gatherRemoved(cluster, gathered.observed, transport, runOptions);
+      build.pruneRemoved = removed.prune;
+      nodes.push(...removed.hosts);
+      for (const [name, state] of removed.observed) gathered.observed.set(name, state);
+    }
+    const clusterPlan = buildClusterState(cluster, gathered.observed, 'present', build);
+    // A host outside --limit that was not reached is reported (it is why routes wait), not counted.
+    const notGathered = nodes.filter((n) => gathered.problems.has(n.name)).length;
     for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length });
     if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
     const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
@@ -182,7 +257,7 @@ export async function runPlanCommand(
     const applying = mode === 'apply' && !options.check;
     if (!applying) {
       progress.done();
-      const code = planExitCode(clusterPlan.plan, gathered.problems.size);
+      const code = planExitCode(clusterPlan.plan, notGathered);
       if (json) {
         const report = {
           plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
@@ -200,7 +275,9 @@ export async function runPlanCommand(
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, { color: useColor() }));
     }
+    refusePodDisruption(clusterPlan.plan, options, 'apply', file);
     runOptions.lock = { holder: lockHolder('apply'), timeoutSeconds: options.lockTimeout ?? 0 };
+    if (options.allowPodDisruption === true) runOptions.allowPodDisruption = true;
     // --confirm: on by default for the nodes whose route, address or link changes (see the README).
     const confirmNodes = new Set(
       clusterPlan.plan.nodes.filter((n) => (options.confirm === undefined ? needsConfirm(n.changes) : options.confirm !== false) && n.changes.length > 0).map((n) => n.node),
@@ -214,7 +291,12 @@ export async function runPlanCommand(
     }
     const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
     progress.done();
-    const allResults = results.length > 0 ? results : problemResults(gathered);
+    // A converged node whose routes wait for a host not reached says so in the recap.
+    const waitingOf = new Map(clusterPlan.plan.nodes.map((n) => [n.node, n.waiting]));
+    const allResults = (results.length > 0 ? results : problemResults(gathered)).map((r) => {
+      const waiting = waitingOf.get(r.node);
+      return waiting !== undefined ? { ...r, waiting } : r;
+    });
     if (json) {
       const report = {
         plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
@@ -225,7 +307,7 @@ export async function runPlanCommand(
     } else {
       process.stdout.write(renderRecap(allResults, { color: useColor() }));
     }
-    return allResults.every((r) => r.status === 'converged') ? 0 : 1;
+    return allResults.every((r) => r.status === 'converged') && clusterPlan.plan.summary.waiting === undefined ? 0 : 1;
   } finally {
     await transport.close();
   }

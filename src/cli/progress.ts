@@ -31,17 +31,32 @@ export interface Progress {
   update(node: string, event: ProgressEvent): void;
   /** Finish the current block (before the plan or recap is printed); later updates start a new one. */
   done(): void;
+  /** A line of its own (e.g. a host key recorded), printed above the live block, which is redrawn below it. */
+  note(text: string): void;
+}
+
+/** The progress of the run under way: notices go through it so they do not break its live block. */
+let current: Progress | undefined;
+let currentStream: NodeJS.WriteStream = process.stderr;
+
+/** Prints a notice line on stderr (through the live progress when one is drawn). */
+export function notice(text: string): void {
+  if (current !== undefined) current.note(text);
+  else currentStream.write(`${text}\n`);
 }
 
 export function createProgress(stream: NodeJS.WriteStream, nodes: readonly string[], enabled: boolean): Progress {
-  if (!enabled) return { update() {}, done() {} };
+  currentStream = stream;
+  const plainNote = (text: string): void => void stream.write(`${text}\n`);
+  if (!enabled) return (current = { update() {}, done() {}, note: plainNote });
   if (!stream.isTTY) {
-    return {
+    return (current = {
       update(node, event) {
         stream.write(`${node}: ${describe(event)}\n`);
       },
       done() {},
-    };
+      note: plainNote,
+    });
   }
   const width = Math.max(...nodes.map((n) => n.length));
   const lines = new Map(nodes.map((n) => [n, 'waiting']));
@@ -55,10 +70,18 @@ export function createProgress(stream: NodeJS.WriteStream, nodes: readonly strin
     drawn = lines.size;
     stream.write(out);
   };
-  return {
+  return (current = {
     update(node, event) {
       lines.set(node, describe(event));
       draw();
+    },
+    note(text) {
+      // Over the first line of the block, then the block again below it.
+      stream.write(`${drawn > 0 ? `\x1b[${drawn}A` : ''}\x1b[2K${text}\n`);
+      if (drawn > 0) {
+        drawn = 0;
+        draw();
+      }
     },
     done() {
       if (drawn > 0) draw();
@@ -66,5 +89,5 @@ export function createProgress(stream: NodeJS.WriteStream, nodes: readonly strin
       // starts a new block below it.
       drawn = 0;
     },
-  };
+  });
 }

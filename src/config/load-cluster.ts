@@ -13,6 +13,7 @@ import { loadRouter } from './router.js';
 import { checkSchema, definitionValidator } from './schema-check.js';
 import { ignoredInventoryVars, INVENTORY_KEYS, looksLikeIpv6, resolveSshTarget } from './ssh-target.js';
 import { YamlLocator, type JsonPath } from './yaml-positions.js';
+import type { FileFacts } from '../model/causes.js';
 import { ABSOLUTE_PATH_PATTERN, CNI_NETWORK_NAME_PATTERN, isSystemDirectory, storeDirectoryProblem } from '../model/names.js';
 
 export interface LoadIo {
@@ -22,6 +23,8 @@ export interface LoadIo {
   homeDir: string;
   /** When given, relative paths (identity, known_hosts files) come out absolute. */
   cwd?: string;
+  /** When given, an identityFile it finds a problem with (missing, unreadable, a directory) is an error at its place. */
+  fileProblem?: (path: string) => FileFacts | undefined;
 }
 
 export type LoadResult = { ok: true; cluster: Cluster; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
@@ -74,7 +77,15 @@ function findOverlaps(subnets: readonly ExplicitSubnet[]): [ExplicitSubnet, Expl
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[], mainFile: string): Diagnostic[] {
-  return [...diagnostics].sort(
+  // One problem found through several nodes (the cluster's ssh.identityFile missing) is reported once.
+  const seen = new Set<string>();
+  const unique = diagnostics.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return unique.sort(
     (a, b) => Number(a.file !== mainFile) - Number(b.file !== mainFile) || a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col,
   );
 }
@@ -351,7 +362,29 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, cni, nodes };
   // Egress NAT is off unless asked for (the schema has checked the type).
   cluster.egress = { masquerade: isDict(root.egress) && root.egress.masquerade === true };
+  const verifyTarget = isDict(root.egress) && typeof root.egress.verifyTarget === 'string' ? root.egress.verifyTarget : undefined;
+  if (verifyTarget !== undefined) {
+    const blame = (message: string): Diagnostic => locate.at(['egress', 'verifyTarget'], message);
+    const checked = checkIpv4Address(verifyTarget);
+    if (!checked.ok) report(blame(`egress.verifyTarget ${checked.message}`));
+    else if (pod?.contains(checked.value)) report(blame(`egress.verifyTarget ${verifyTarget} is inside the pod CIDR ${pod.toCidrString()}: egress is traffic leaving it`));
+    else cluster.egress.verifyTarget = checked.value.toString();
+  }
   if (router !== undefined) cluster.router = router;
+  // How `apply --prune-removed` reaches a node that left the file: the `ssh:` defaults alone.
+  cluster.defaultSsh = resolveSshTarget({
+    nodeSsh: {},
+    nodeSshPath: ['ssh'],
+    defaults: sshDefaults,
+    inventoryVar: () => undefined,
+    addressFromInventory: false,
+    fallbackHost: '',
+    baseDir,
+    inventoryDir: baseDir,
+    io,
+    locate,
+    report,
+  });
 
   // ── more nodes than subnets left: ask the allocator itself
   const subnetPrefixOk = subnetPrefix >= LARGEST_SUBNET_PREFIX && subnetPrefix <= SMALLEST_SUBNET_PREFIX && (!pod || subnetPrefix >= prefixLength(pod));

@@ -1,6 +1,7 @@
 // How to reach one node: its SSH settings merged from cluster.yaml and the Ansible inventory.
 // Precedence: the node's `ssh:` > inventory host vars > group vars > cluster `ssh:` > built-in.
 import type { Diagnostic, SshTarget } from '../model/types.js';
+import { identityFileProblem, type FileFacts } from '../model/causes.js';
 import type { InventoryVar } from './inventory.js';
 import { checkIpv4Address } from './ipv4.js';
 import type { Blame, Dict, Located } from './located.js';
@@ -65,10 +66,12 @@ export interface SshSources {
   addressFromInventory: boolean;
   /** SSH host when nothing else names one: the node address. */
   fallbackHost: string;
+  /** Where the cluster's `ssh:` mapping is (default ['ssh']). */
+  defaultsPath?: JsonPath;
   /** Directories relative paths are taken against. */
   baseDir: string;
   inventoryDir: string;
-  io: { homeDir: string; cwd?: string };
+  io: { homeDir: string; cwd?: string; fileProblem?: (path: string) => FileFacts | undefined };
   locate: YamlLocator;
   report(diagnostic: Diagnostic): void;
 }
@@ -119,12 +122,24 @@ export function resolveSshTarget(sources: SshSources): SshTarget {
   }
 
   let identityFile: string | undefined;
-  const nodeIdentity = fromNode('identityFile', isString)?.value;
+  let identityBlame: Blame | undefined;
+  const nodeIdentityAt = fromNode('identityFile', isString);
+  const nodeIdentity = nodeIdentityAt?.value;
   const inventoryIdentity = nodeIdentity === undefined ? sources.inventoryVar(INVENTORY_KEYS.identityFile) : undefined;
   const defaultIdentity = fromDefaults('identityFile', isString);
-  if (nodeIdentity !== undefined) identityFile = pathFromBase(nodeIdentity);
-  else if (inventoryIdentity) identityFile = resolveConfigPath(String(inventoryIdentity.value), sources.inventoryDir, io.homeDir, io.cwd);
-  else if (defaultIdentity !== undefined) identityFile = pathFromBase(defaultIdentity);
+  if (nodeIdentity !== undefined) {
+    identityFile = pathFromBase(nodeIdentity);
+    identityBlame = nodeIdentityAt?.blame;
+  } else if (inventoryIdentity) {
+    identityFile = resolveConfigPath(String(inventoryIdentity.value), sources.inventoryDir, io.homeDir, io.cwd);
+    identityBlame = atPos(inventoryIdentity);
+  } else if (defaultIdentity !== undefined) {
+    identityFile = pathFromBase(defaultIdentity);
+    identityBlame = (message) => locate.at([...(sources.defaultsPath ?? ['ssh']), 'identityFile'], message);
+  }
+  // A key that is missing or cannot be read is a config error here, not N unreachable nodes later.
+  const identityFacts = identityFile !== undefined ? io.fileProblem?.(identityFile) : undefined;
+  if (identityFacts !== undefined && identityBlame !== undefined) report(identityBlame(identityFileProblem(identityFacts)));
 
   let become = fromNode('become', isBoolean)?.value;
   const inventoryBecome = become === undefined ? sources.inventoryVar(INVENTORY_KEYS.become) : undefined;

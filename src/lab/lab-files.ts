@@ -1,6 +1,7 @@
 // Renders the files of a lab's state directory. Pure: text in, text out.
 import {
   LAB_NETWORK_PREFIXLEN,
+  LAB_SWITCH_ADDRESS,
   LAB_POD_BRIDGE,
   LAB_POD_CIDR,
   LAB_SSH_PORT,
@@ -97,6 +98,11 @@ ssh:
   identityFile: ${lab.identityFile}
   knownHostsFile: ${lab.knownHostsFile}
   proxyCommand: ${JSON.stringify(lab.proxyCommand)}
+# Egress NAT is off; with masquerade: true, podnet verify pings verifyTarget from the pods: the lab
+# switch's own address (in the lab's namespace ${lab.switchNetns}, with no route back to the pods).
+egress:
+  masquerade: false
+  verifyTarget: ${LAB_SWITCH_ADDRESS}
 nodes:
 ${nodes}`;
 }

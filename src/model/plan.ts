@@ -107,6 +107,10 @@ export type Reason =
   | { code: 'stale-route-pod-cidr' }
   | { code: 'stale-route-via-router'; router: string; gateway: string }
   | { code: 'stale-route-no-node' }
+  /** Via the address of a node that left cluster.yaml (`apply --prune-removed`). */
+  | { code: 'stale-route-removed-node'; gateway: string }
+  /** destroy --limit: a peer's route to the pod subnet of a node being destroyed. */
+  | { code: 'destroy-peer-route'; peer: string }
   | { code: 'stale-chain' }
   | { code: 'stale-rule' }
   | { code: 'rule-in-stale-chain'; chain: string }
@@ -200,7 +204,67 @@ export type Warning =
   /** Entries of the store the plugin does not write (`dir sub`, `file 2001:db8::5`): destroy leaves the store. */
   | { code: 'store-holds-foreign-entries'; store: string; entries: string[] }
   | { code: 'subnet'; message: string }
-  | { code: 'network-manager-unconfigured'; manager: NetworkManagerName; path: string };
+  | { code: 'network-manager-unconfigured'; manager: NetworkManagerName; path: string }
+  /** A running pod already outside the node's subnet (a plan applied before stranded it): it has no working network. */
+  | { code: 'pod-stranded'; pod: string; netns?: string; addresses: string[]; subnet: string }
+  /** The host answered but holds no interface address equal to its `address`: routes via it wait. */
+  | { code: 'address-not-held'; address: string }
+  /** A node left cluster.yaml: hosts still route its subnets via its address (found in `routedBy`). */
+  | { code: 'node-removed'; address: string; subnets: string[]; routedBy: string[]; cluster: string }
+  /** --prune-removed: the node that left did not answer at its address; only the routes to it go. */
+  | { code: 'node-removed-unreached'; address: string; subnets: string[]; problem: string }
+  /** --prune-removed: the host at a removed node's address also holds the address of `node` of cluster.yaml: it is that node, not destroyed. */
+  | { code: 'node-removed-is-listed'; address: string; node: string }
+  /** --prune-removed did nothing: hosts of cluster.yaml were not reached (one may be the "removed" node under a new address). */
+  | { code: 'prune-removed-incomplete'; unreached: string[] }
+  /** destroy --limit: these peers were not reached; their routes to the destroyed node stay. */
+  | { code: 'peer-routes-left'; peers: string[]; subnets: string[] };
+
+
+// ───────────────────────────── pods ─────────────────────────────
+
+/**
+ * A running pod this plan takes the network from: its address leaves the node's subnet, or its
+ * bridge (and, for destroy, the pod itself) is deleted. apply and destroy refuse such a plan unless
+ * `--allow-pod-disruption` is given; draining the pods first removes them from the plan.
+ */
+export interface PodDisruption {
+  /** The pod: its network namespace for podnet's pods (`podnet pod add`), else the container id the store holds. */
+  pod: string;
+  /** The pod's network namespace in /run/netns, when podnet knows it. */
+  netns?: string;
+  /** Its addresses from podnet's address store (no prefix). */
+  addresses: string[];
+  cause: PodDisruptionCause;
+}
+
+export type PodDisruptionCause =
+  /** The bridge address moves from `was` to the node's new subnet `subnet`: the pod's address is outside it. */
+  | { code: 'outside-subnet'; subnet: string; was: string }
+  /** destroy deletes the pod (one of podnet's, made through its plugin). */
+  | { code: 'pod-deleted' }
+  /** destroy deletes the bridge the pod is attached to; the pod (another runtime's) is left without a network. */
+  | { code: 'bridge-deleted'; bridge: string };
+
+// ───────────────────────────── waiting ─────────────────────────────
+
+/** Why a route waits: its host was not gathered in this run, or answered without holding its address. */
+export type WaitingWhy = 'not-reached' | 'address-not-held';
+
+/**
+ * A route podnet holds back on this host because the host it goes via (`peer`) did not answer in
+ * this run: podnet's route to the destination, if any, is left exactly as it is (`found`), and
+ * `want` is set once `peer` answers. Without `want`: a route of podnet's via `peer` that would
+ * otherwise go, kept until `peer` answers.
+ */
+export interface Waiting {
+  kind: 'route';
+  key: string;
+  peer: string;
+  why: WaitingWhy;
+  want?: RouteValue;
+  found?: RouteValue;
+}
 
 // ───────────────────────────── plans ─────────────────────────────
 
@@ -216,6 +280,10 @@ export interface NodePlan {
   /** Set when the plan would cut the management path; the node must not be applied. */
   refused?: Refusal;
   warnings?: Warning[];
+  /** Running pods this plan leaves without a network (absent: none); see PodDisruption. */
+  disruptedPods?: PodDisruption[];
+  /** Routes held back until the host they go via answers (see Waiting). */
+  waiting?: Waiting[];
 }
 
 export interface PlanSummary {
@@ -224,6 +292,10 @@ export interface PlanSummary {
   destroy: number;
   conflicts: number;
   refused: number;
+  /** Pods the plan disrupts, all nodes together; present only when there are any. */
+  disruptedPods?: number;
+  /** Routes waiting for hosts not reached (absent when none). */
+  waiting?: number;
 }
 
 export interface Plan {

@@ -81,6 +81,8 @@ export const DEFAULT_CNI: CniSpec = {
 export interface EgressSpec {
   /** Masquerade traffic from the pod CIDR to outside it as it leaves the node (default false). */
   masquerade: boolean;
+  /** What `podnet verify` pings from the pods to check egress (the default of --egress-target). */
+  verifyTarget?: string;
 }
 
 /** A validated cluster.yaml. Node subnets may still be unallocated (see allocateSubnets). */
@@ -101,6 +103,11 @@ export interface Cluster {
    * gathered and planned, with no routes, so that switching back prunes its podnet routes.
    */
   router?: RouterSpec;
+  /**
+   * The cluster's `ssh:` defaults as one target (its host left empty): how `apply --prune-removed`
+   * reaches a node that left cluster.yaml, at the address its peers still route to.
+   */
+  defaultSsh?: SshTarget;
 }
 
 /** Source position of a diagnostic: 1-based line and column. */
@@ -158,7 +165,8 @@ export interface DesiredFile {
 }
 
 /** What a planned host is: a node (bridge, pods, CNI files) or the gateway-mode router (forwarding and routes only). */
-export type HostRole = 'node' | 'router';
+/** `removed`: a host that left cluster.yaml, found by its peers' routes (apply --prune-removed). */
+export type HostRole = 'node' | 'router' | 'removed';
 
 /** The iptables tables podnet writes to. */
 export type IptablesTable = 'filter' | 'nat';

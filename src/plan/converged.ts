@@ -7,14 +7,15 @@ import type { Cluster, DesiredState, ObservedState } from '../model/types.js';
 import { desiredRouteValue } from './plan-routes.js';
 import { chainKey, ruleKey, ruleValue } from './firewall.js';
 import { planDestroyNode } from './destroy.js';
-import { destroyHost, type NodeState } from './node-state.js';
+import { destroyHost, planPeerRouteRemoval, type NodeState } from './node-state.js';
 import { planNode } from './plan-node.js';
 import { addressKey } from './values.js';
 
 /** The host's plan against a fresh observation: empty changes mean it has converged. */
 export function replanNode(cluster: Cluster, state: NodeState, observed: ObservedState): NodePlan {
+  if (state.pruneRoutesTo !== undefined) return planPeerRouteRemoval(cluster, state.host, state.role, observed, state.pruneRoutesTo);
   if (state.desired === undefined) return planDestroyNode(cluster, destroyHost(cluster, state.host, state.role), observed);
-  return planNode(state.desired, observed, { podCidr: cluster.podCidr, nodeAddress: state.host.address });
+  return planNode(state.desired, observed, state.context ?? { podCidr: cluster.podCidr, nodeAddress: state.host.address });
 }
 
 export interface Convergence {
@@ -55,6 +56,8 @@ export function countOk(state: NodeState): number {
   const notOk = new Set([
     ...state.plan.changes.filter((c) => c.action !== 'delete').map((c) => `${c.kind} ${c.key}`),
     ...state.plan.conflicts.map((c) => `${c.kind} ${c.key}`),
+    // A route held back for a host not reached is not "ok": it is not set.
+    ...(state.plan.waiting ?? []).map((w) => `${w.kind} ${w.key}`),
   ]);
   return desiredObjectKeys(state.desired).filter((key) => !notOk.has(key)).length;
 }

@@ -18,6 +18,7 @@ import { conflistPath, managedFilePaths, pluginPath, pluginStdinConfig } from '.
 import { managerOfDropin, reloadCommand } from '../state/network-managers.js';
 import { POD_NAME_PATTERN, deployedPaths, renderPodDelScript } from '../scripts/pod-script.js';
 import { planFirewall } from './firewall.js';
+import { planPodsAbsent } from './plan-pods.js';
 import { ManagementGuard } from './management-guard.js';
 import { isPodnetBridge, isPodnetRoute } from '../state/ownership.js';
 import { addressKey, addressText, addressValue, rangeContains, routeDeleteStep, routeKey, routeValue } from './values.js';
@@ -98,6 +99,8 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
   const refused = guard.refusal();
   if (refused !== undefined) plan.refused = refused;
   if (warnings.length > 0) plan.warnings = warnings;
+  const disrupted = planPodsAbsent(observed, new Set(bridges.map((c) => c.key)), new Set(pods.changes.map((c) => c.key)));
+  if (disrupted.length > 0) plan.disruptedPods = disrupted;
   return plan;
 }
 

@@ -8,6 +8,7 @@ import { rpFilterWarnings } from '../state/rp-filter.js';
 import { planBridge } from './plan-bridge.js';
 import { planFiles } from './plan-files.js';
 import { planNodeFirewall } from './firewall.js';
+import { planPodsPresent } from './plan-pods.js';
 import { planRoutes } from './plan-routes.js';
 import { Planning, type PlanContext } from './planning.js';
 
@@ -24,6 +25,8 @@ export function planNode(desired: DesiredState, observed: ObservedState, ctx: Pl
   planFiles(p);
   planNodeFirewall(p);
   reportRpFilter(p);
+  const pods = planPodsPresent(desired, observed);
+  for (const warning of pods.warnings) p.warn(warning);
   const plan: NodePlan = {
     node: desired.node,
     ...(desired.role !== undefined ? { role: desired.role } : {}),
@@ -35,6 +38,8 @@ export function planNode(desired: DesiredState, observed: ObservedState, ctx: Pl
   const refused = p.guard.refusal();
   if (refused !== undefined) plan.refused = refused;
   if (p.warnings.length > 0) plan.warnings = p.warnings;
+  if (pods.disrupted.length > 0) plan.disruptedPods = pods.disrupted;
+  if (p.waiting.length > 0) plan.waiting = p.waiting;
   return plan;
 }
 

@@ -1,7 +1,14 @@
 // Routes: one per desired destination (`ip route replace … proto 201`, keyed on destination, so a
 // changed gateway is an update), podnet's stale routes deleted, and foreign routes that would take
 // a peer's pods away from podnet's route reported as conflicts and left alone.
-import type { Reason, RouteValue } from '../model/plan.js';
+//
+// Peers are only pointed at hosts that answer: a route via a host that was not reached in this run
+// (ctx.unreached) is set only when it is already exactly in place; otherwise it WAITS — shown in
+// the plan, nothing planned for its destination — and podnet's routes it would replace stay as
+// they are (the same destination, one overlapping it, or a stale route via that host), so traffic
+// keeps its old path until the host answers. Routes to a node that left cluster.yaml (ctx.removed)
+// are left alone unless --prune-removed asks to delete them.
+import type { Reason, RouteValue, Waiting } from '../model/plan.js';
 import type { DesiredRoute, ObservedRoute } from '../model/types.js';
 import { PODNET_PROTO, isPodnetRoute } from '../state/ownership.js';
 import type { Planning } from './planning.js';
@@ -9,20 +16,39 @@ import { hasMetric, ipv4DstSpan, parseIpv4Dst, routeDeleteStep, routeKey, routeV
 
 export function planRoutes(p: Planning): void {
   const desiredByDst = new Map(p.desired.routes.map((r) => [r.dst, r]));
-  for (const want of p.desired.routes) planDesiredRoute(p, want);
+  const held: string[] = [];
+  for (const want of p.desired.routes) {
+    if (planDesiredRoute(p, want) === 'waiting') held.push(want.dst);
+  }
   for (const route of p.observed.routes) {
     if (!isPodnetRoute(route)) continue;
-    if (desiredByDst.has(route.dst) && !hasMetric(route)) continue; // planned above
+    if (desiredByDst.has(route.dst) && !hasMetric(route) && !held.includes(route.dst)) continue; // planned above
+    // A route that a waiting one would replace stays until that one can be set.
+    if (held.some((dst) => overlaps(dst, route.dst))) continue;
+    const away = route.gateway !== undefined ? p.ctx.unreached?.get(route.gateway) : undefined;
+    if (away !== undefined) {
+      p.wait({ kind: 'route', key: routeKey(route), peer: away.peer, why: away.why, found: routeValue(route) });
+      continue;
+    }
+    const removed = route.gateway !== undefined && p.ctx.removed?.get(route.gateway)?.has(route.dst) === true;
+    if (removed && p.ctx.pruneRemoved !== true) continue; // the plan's warning names the command that removes it
     p.guard.route(route.dst, 'delete');
     p.add('route-delete', {
       kind: 'route',
       key: routeKey(route),
       action: 'delete',
       before: routeValue(route),
-      reason: staleReason(p, route, desiredByDst.get(route.dst)),
+      reason: removed ? { code: 'stale-route-removed-node', gateway: route.gateway as string } : staleReason(p, route, desiredByDst.get(route.dst)),
       steps: [routeDeleteStep(route)],
     });
   }
+}
+
+function overlaps(a: string, b: string): boolean {
+  const x = ipv4DstSpan(a);
+  const y = ipv4DstSpan(b);
+  if (x === null || y === null) return a === b;
+  return x.first <= y.last && y.first <= x.last;
 }
 
 /** The route podnet wants for a destination, as a value. */
@@ -38,7 +64,8 @@ export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean 
   return route.type === undefined && route.nexthops === undefined && route.gateway === want.gateway;
 }
 
-function planDesiredRoute(p: Planning, want: DesiredRoute): void {
+/** Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned). */
+function planDesiredRoute(p: Planning, want: DesiredRoute): 'planned' | 'waiting' {
   const wantSpan = ipv4DstSpan(want.dst);
   const foreign = p.observed.routes.filter((r) => !isPodnetRoute(r) && r.dst === want.dst);
   for (const route of foreign) {
@@ -53,18 +80,26 @@ function planDesiredRoute(p: Planning, want: DesiredRoute): void {
       p.conflict({ code: 'foreign-route-inside-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer, subnet: want.dst });
     }
   }
-  if (foreign.length > 0) return;
+  if (foreign.length > 0) return 'planned';
   const mine = p.observed.routes.find((r) => isPodnetRoute(r) && r.dst === want.dst && !hasMetric(r));
   const after = desiredRouteValue(want);
+  const away = p.ctx.unreached?.get(want.gateway);
+  if (away !== undefined && !(mine !== undefined && routeIsRight(mine, want))) {
+    const waiting: Waiting = { kind: 'route', key: want.dst, peer: away.peer, why: away.why, want: after };
+    if (mine !== undefined) waiting.found = routeValue(mine);
+    p.wait(waiting);
+    return 'waiting';
+  }
   const steps = [{ run: 'ip' as const, args: ['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO] }];
   if (mine === undefined) {
     p.guard.route(want.dst, 'create');
     p.add('route-set', { kind: 'route', key: want.dst, action: 'create', after, reason: { code: 'missing' }, steps });
-    return;
+    return 'planned';
   }
-  if (routeIsRight(mine, want)) return;
+  if (routeIsRight(mine, want)) return 'planned';
   p.guard.route(want.dst, 'update');
   p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: { code: 'differs' }, steps });
+  return 'planned';
 }
 
 /** The kernel's connected route of this node's own subnet on podnet's bridge. */

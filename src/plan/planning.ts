@@ -8,7 +8,7 @@
 //   it) — then creations: the bridge, its address, routes, iptables rules, and last the CNI plugin
 //   and its conflist (a runtime that reads the conflist finds the bridge ready).
 import { IPv4CidrRange } from 'ip-num';
-import type { Change, ConflictDetail, Conflict, Warning } from '../model/plan.js';
+import type { Change, ConflictDetail, Conflict, Waiting, WaitingWhy, Warning } from '../model/plan.js';
 import type { DesiredState, ObservedState } from '../model/types.js';
 import { ManagementGuard } from './management-guard.js';
 
@@ -32,6 +32,15 @@ export interface PlanContext {
   podCidr: string;
   /** The node's own address on the node network (protected like the management path). */
   nodeAddress: string;
+  /**
+   * The hosts a route may not be pointed at in this run, by address: not gathered, or gathered
+   * without holding their address. Routes via them wait (see plan-routes.ts).
+   */
+  unreached?: ReadonlyMap<string, { peer: string; why: WaitingWhy }>;
+  /** Addresses of nodes that left cluster.yaml → the subnets routed via each (see removed.ts). */
+  removed?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** apply --prune-removed: routes to removed nodes are deleted; otherwise they are left alone. */
+  pruneRemoved?: boolean;
 }
 
 export class Planning {
@@ -39,6 +48,7 @@ export class Planning {
   readonly guard: ManagementGuard;
   readonly conflicts: Conflict[] = [];
   readonly warnings: Warning[] = [];
+  readonly waiting: Waiting[] = [];
   private readonly phases = new Map<Phase, Change[]>(PHASES.map((phase) => [phase, []]));
 
   constructor(
@@ -60,6 +70,10 @@ export class Planning {
 
   warn(warning: Warning): void {
     this.warnings.push(warning);
+  }
+
+  wait(waiting: Waiting): void {
+    this.waiting.push(waiting);
   }
 
   /** Every change found, in phase order. */

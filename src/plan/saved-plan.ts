@@ -2,13 +2,15 @@
 // exactly what a fresh plan says (Terraform refuses a stale saved plan the same way): the nodes
 // were gathered again, and any difference means their state or cluster.yaml changed since.
 // Plans are compared as data — each change's kind, key, action, before, after and steps, each
-// conflict's code and key, the refusal — never as text, so rewording a message stales nothing.
+// conflict's code and key, the refusal, the pods it disrupts — never as text, so rewording a message stales nothing.
 import { canonicalJson } from '../model/canonical.js';
 import type { Change, NodePlan, Plan } from '../model/plan.js';
 
 /** What must match for a saved node plan to still hold. */
-function essence(node: NodePlan): { changes: string[]; conflicts: string; refused: string } {
+function essence(node: NodePlan): { changes: string[]; conflicts: string; refused: string; pods: string; waiting: string } {
   return {
+    pods: canonicalJson(node.disruptedPods ?? []),
+    waiting: canonicalJson(node.waiting ?? []),
     changes: node.changes.map((c: Change) => canonicalJson({ kind: c.kind, key: c.key, action: c.action, before: c.before, after: c.after, steps: c.steps })),
     conflicts: canonicalJson(node.conflicts),
     refused: canonicalJson(node.refused ?? null),
@@ -30,6 +32,8 @@ export function stalePlanReason(saved: Plan, fresh: Plan): string | null {
     if (differing !== undefined) return `${node.node} changed since it was planned: ${differing.kind} ${differing.key} (${count})`;
     if (was.conflicts !== now.conflicts) return `${node.node} has other conflicts than when it was planned (${count})`;
     if (was.refused !== now.refused) return `${node.node}'s management path changed since it was planned`;
+    if (was.pods !== now.pods) return `${node.node}'s running pods that the plan disrupts changed since it was planned (saved: ${node.disruptedPods?.length ?? 0}, now: ${other.disruptedPods?.length ?? 0})`;
+    if (was.waiting !== now.waiting) return `${node.node} waits for other hosts than when it was planned`;
   }
   return null;
 }

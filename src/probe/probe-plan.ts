@@ -149,7 +149,7 @@ export function planProbes(input: ProbePlanInput): ProbePlan {
         if (!input.egress.requested) break;
         for (const n of names) {
           const target = input.egress.target;
-          const blocker = target === undefined ? 'no --egress-target' : ping(n);
+          const blocker = target === undefined ? 'no egress target: give --egress-target or egress.verifyTarget' : ping(n);
           add(check, n, target ?? EGRESS_COLUMN, [pod(n, 'a')], blocker, () => ({
             kind: 'ping',
             netns: podName(input, n, 'a'),

@@ -1,7 +1,7 @@
 // What a run did to each node, as a value (JSON output) and as an Ansible-style recap.
 import pc from 'picocolors';
-import type { Change, Conflict, Plan } from '../model/plan.js';
-import { describeChange, describeConflict } from './sentences.js';
+import type { Change, Conflict, Plan, Waiting } from '../model/plan.js';
+import { describeChange, describeConflict, describeWaiting } from './sentences.js';
 import { escapeStrings } from './terminal-safe.js';
 
 /** failed: the node answered but a command failed or it did not converge; error: a bug in podnet. */
@@ -40,6 +40,8 @@ export interface NodeResult {
   /** Foreign objects found in the way after the run. */
   blocked?: Conflict[];
   confirm?: ConfirmResult;
+  /** Routes left as they are because the host they go via did not answer (the run exits 1). */
+  waiting?: Waiting[];
 }
 
 export interface RunReport {
@@ -74,6 +76,10 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
     for (const conflict of r.blocked ?? []) {
       const { object, message } = describeConflict(conflict);
       lines.push(`${' '.repeat(width)}   not converged: ${object}: ${message}`);
+    }
+    for (const waiting of r.waiting ?? []) {
+      const { subject, reason } = describeWaiting(waiting);
+      lines.push(`${' '.repeat(width)}   ${c.yellow('waiting:')} ${subject} (${reason})`);
     }
   }
   return lines.join('\n') + '\n';

@@ -12,10 +12,21 @@ import {
   type NodePlan,
   type Plan,
   type PlanSummary,
+  type PodDisruption,
   type Step,
 } from '../model/plan.js';
 import type { HostRole } from '../model/types.js';
-import { describeConflict, describeReason, describeRefusal, describeSubject, describeWarning } from './sentences.js';
+import {
+  describeConflict,
+  describeDisruptedPodsSummary,
+  describeDisruption,
+  describePod,
+  describeReason,
+  describeRefusal,
+  describeSubject,
+  describeWaiting,
+  describeWarning,
+} from './sentences.js';
 import { escapeJsonControl, escapeStrings } from './terminal-safe.js';
 import type { Paint } from './paint.js';
 
@@ -57,28 +68,42 @@ export function renderPlanText(nodeTextPlan: Plan, opts: RenderOptions): string 
   for (const warning of plan.warnings ?? []) out.push(`warning: ${describeWarning(warning)}`, '');
   for (const node of plan.nodes) out.push(...renderNode(node, paint), '');
   out.push(renderSummary(plan.summary));
+  if (plan.summary.disruptedPods !== undefined) out.push(describeDisruptedPodsSummary(plan.summary.disruptedPods));
   return `${out.join('\n')}\n`;
 }
 
 function renderNode(node: NodePlan, paint: Palette): string[] {
   // The gateway-mode router routes every node's pods: its section says so.
-  const header = node.role === 'router' ? `router ${node.node} (${node.address}, routes pods ${node.subnet})` : `${node.node} (${node.address}, pods ${node.subnet})`;
+  const header =
+    node.role === 'router'
+      ? `router ${node.node} (${node.address}, routes pods ${node.subnet})`
+      : node.role === 'removed'
+        ? `removed node ${node.node} (left cluster.yaml, pods ${node.subnet})`
+        : `${node.node} (${node.address}, pods ${node.subnet})`;
   const lines = [paint.bold(header)];
   if (node.refused !== undefined) {
     lines.push(`  ${paint.refused('refused:')} ${describeRefusal(node.node, node.refused)}`, `  ${paint.refused('refused:')} nothing will be applied to ${node.node}`);
   }
   const rows = node.changes.map((change) => ({ action: change.action, subject: describeSubject(change), reason: describeReason(change) }));
-  const width = Math.max(0, ...rows.map((r) => r.subject.length));
+  const waiting = (node.waiting ?? []).map(describeWaiting);
+  const width = Math.max(0, ...rows.map((r) => r.subject.length), ...waiting.map((w) => w.subject.length));
   for (const row of rows) {
     const rune = ACTION_RUNE[row.action];
     lines.push(`  ${paint.action[row.action](`${rune} ${row.subject.padEnd(width)}`)}   ${paint.dim(`(${row.reason})`)}`);
   }
+  // Held back until the host they go via answers: nothing is planned for them.
+  for (const w of waiting) lines.push(`  ${paint.conflict(`${WAITING_RUNE} ${w.subject.padEnd(width)}`)}   ${paint.dim(`(${w.reason})`)}`);
   for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint));
+  for (const disruption of node.disruptedPods ?? []) lines.push(`  ${paint.refused('! disrupted:')} ${describePod(disruption)}`, `      ${describeDisruption(disruption)}`);
   for (const warning of node.warnings ?? []) lines.push(`  ${paint.conflict('warning:')} ${describeWarning(warning)}`);
-  if (rows.length === 0 && node.conflicts.length === 0) lines.push(`  No changes. ${node.node} is in sync.`);
+  if (rows.length === 0 && waiting.length > 0) lines.push(`  No changes planned; ${plural(waiting.length, 'route')} ${waiting.length === 1 ? 'waits' : 'wait'} for hosts not reached.`);
+  else if (rows.length === 0 && node.conflicts.length === 0) lines.push(`  No changes. ${node.node} is in sync.`);
   else if (rows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
   return lines;
 }
+
+/** The rune of a route waiting for its host (neither planned nor deleted). */
+const WAITING_RUNE = '…';
 
 function renderConflict(conflict: Conflict, paint: Palette): string[] {
   const { object, message } = describeConflict(conflict);
@@ -89,6 +114,7 @@ function renderSummary(summary: PlanSummary): string {
   let line = `Plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`;
   if (summary.conflicts > 0) line += ` ${plural(summary.conflicts, 'conflict')}.`;
   if (summary.refused > 0) line += ` ${plural(summary.refused, 'node')} refused.`;
+  if (summary.waiting !== undefined && summary.waiting > 0) line += ` ${plural(summary.waiting, 'route')} waiting for hosts not reached.`;
   return line;
 }
 
@@ -109,6 +135,8 @@ export function renderPlanJson(plan: Plan): string {
       destroy: plan.summary.destroy,
       conflicts: plan.summary.conflicts,
       refused: plan.summary.refused,
+      ...(plan.summary.disruptedPods !== undefined ? { disruptedPods: plan.summary.disruptedPods } : {}),
+      ...(plan.summary.waiting !== undefined ? { waiting: plan.summary.waiting } : {}),
     },
     ...(plan.warnings !== undefined ? { warnings: plan.warnings.map(sortKeys) } : {}),
     nodes: plan.nodes.map((node) => ({
@@ -128,6 +156,8 @@ export function renderPlanJson(plan: Plan): string {
       })),
       conflicts: node.conflicts.map(sortKeys),
       ...(node.warnings !== undefined ? { warnings: node.warnings.map(sortKeys) } : {}),
+      ...(node.disruptedPods !== undefined ? { disruptedPods: node.disruptedPods.map(sortKeys) } : {}),
+      ...(node.waiting !== undefined ? { waiting: node.waiting.map(sortKeys) } : {}),
     })),
   };
   return `${escapeJsonControl(collapseStringArrays(JSON.stringify(canonical, null, 2)))}\n`;
@@ -142,7 +172,7 @@ function collapseStringArrays(json: string): string {
 }
 
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete'];
-const ROLES: readonly HostRole[] = ['node', 'router'];
+const ROLES: readonly HostRole[] = ['node', 'router', 'removed'];
 
 /** Reads a saved plan (renderPlanJson's output); any other format or version is a UserError. */
 export function parsePlanJson(text: string): Plan {
@@ -170,9 +200,12 @@ export function parsePlanJson(text: string): Plan {
       destroy: summary.field('destroy').count(),
       conflicts: summary.field('conflicts').count(),
       refused: summary.field('refused').count(),
+      ...(summary.optionalField('disruptedPods') !== undefined ? { disruptedPods: summary.field('disruptedPods').count() } : {}),
     },
     nodes: top.field('nodes').array().map(parseNodePlan),
   };
+  const waiting = summary.optionalField('waiting');
+  if (waiting !== undefined) plan.summary.waiting = waiting.count();
   const warnings = top.optionalField('warnings');
   if (warnings !== undefined) plan.warnings = warnings.array().map((w) => w.coded() as never);
   return plan;
@@ -202,9 +235,30 @@ function parseNodePlan(shape: Shape): NodePlan {
   }
   const nodeWarnings = shape.optionalField('warnings');
   if (nodeWarnings !== undefined) node.warnings = nodeWarnings.array().map((w) => w.coded() as never);
+  const waiting = shape.optionalField('waiting');
+  if (waiting !== undefined) {
+    node.waiting = waiting.array().map((w) => {
+      w.field('kind').oneOf(['route'] as const);
+      w.field('key').string();
+      w.field('peer').string();
+      w.field('why').oneOf(['not-reached', 'address-not-held'] as const);
+      return w.object() as unknown as NonNullable<NodePlan['waiting']>[number];
+    });
+  }
   const role = shape.optionalField('role');
   if (role !== undefined) node.role = role.oneOf(ROLES);
+  const pods = shape.optionalField('disruptedPods');
+  if (pods !== undefined) node.disruptedPods = pods.array().map(parseDisruptedPod);
   return node;
+}
+
+/** A pod the saved plan disrupts: apply --plan refuses it without --allow-pod-disruption, as a fresh plan. */
+function parseDisruptedPod(shape: Shape): PodDisruption {
+  shape.field('pod').string();
+  shape.field('addresses').array().forEach((a) => a.string());
+  shape.optionalField('netns')?.string();
+  shape.field('cause').coded();
+  return shape.value as PodDisruption;
 }
 
 function parseChange(shape: Shape): Change {

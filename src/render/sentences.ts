@@ -6,10 +6,13 @@ import type {
   FileRole,
   LinkValue,
   Offence,
+  Plan,
+  PodDisruption,
   Refusal,
   RouteValue,
   RulePurpose,
   RuleValue,
+  Waiting,
   Warning,
 } from '../model/plan.js';
 import { ACTION_RUNE } from '../model/plan.js';
@@ -134,6 +137,10 @@ export function describeReason(change: Change): string {
       return `stale: routing mode gateway sends the pod CIDR via ${reason.router} (${reason.gateway})`;
     case 'stale-route-no-node':
       return `stale: no node has subnet ${routeDst(change)}`;
+    case 'stale-route-removed-node':
+      return `stale: ${reason.gateway} left cluster.yaml (--prune-removed)`;
+    case 'destroy-peer-route':
+      return `podnet's route to ${reason.peer}, which is being destroyed`;
     case 'stale-chain':
       return 'stale: no longer used by podnet';
     case 'stale-rule':
@@ -362,5 +369,120 @@ export function describeWarning(warning: Warning): string {
         ? `systemd-networkd runs here and deletes routes it did not make (ManageForeignRoutes=yes, its default): ` +
             `podnet's routes would vanish; this plan writes ${warning.path} and restarts it`
         : `NetworkManager runs here and may take over podnet's bridge and the pods' veths: this plan writes ${warning.path} and reloads its configuration`;
+    case 'pod-stranded':
+      return `${describePod(warning)} is stranded outside ${warning.subnet}: no network until it is deleted and created again`;
+    case 'address-not-held':
+      return `this host answered but holds no interface address ${warning.address} (is its \`address\` in cluster.yaml mistyped?): routes via it wait`;
+    case 'node-removed':
+      return (
+        `a node at ${warning.address} (pods ${warning.subnets.join(', ')}) left cluster.yaml, but ${listNames(warning.routedBy)} still ` +
+        `${warning.routedBy.length === 1 ? 'routes' : 'route'} to it and its own podnet state (bridge, routes, CNI files) stays on it; ` +
+        `\`podnet apply --prune-removed ${warning.cluster}\` removes both (podnet reaches it at ${warning.address} with the cluster's ssh settings)`
+      );
+    case 'node-removed-unreached':
+      return (
+        `the node at ${warning.address} that left cluster.yaml (pods ${warning.subnets.join(', ')}) did not answer (${warning.problem}): ` +
+        `only the routes to it are removed; its own podnet state, if it still runs, stays on it, and once those routes are gone podnet ` +
+        `no longer finds it — list it in a cluster file and run \`podnet destroy --limit NODE\` on that file to clean it`
+      );
+    case 'node-removed-is-listed':
+      return (
+        `the host answering at ${warning.address} (a node that left cluster.yaml) also holds the address of ${warning.node}: ` +
+        `it is ${warning.node}, so nothing on it is removed; only the routes via ${warning.address} go`
+      );
+    case 'prune-removed-incomplete':
+      return (
+        `--prune-removed removes nothing in this run: ${listNames(warning.unreached)} did not answer at ${warning.unreached.length === 1 ? 'its' : 'their'} ` +
+        `address, and a node whose address changed looks just like one that left; run it again once every host answers`
+      );
+    case 'peer-routes-left':
+      return `${listNames(warning.peers)} did not answer: ${warning.peers.length === 1 ? 'its' : 'their'} routes to ${warning.subnets.join(', ')} stay until \`podnet apply\` reaches ${warning.peers.length === 1 ? 'it' : 'them'}`;
   }
+}
+
+function listNames(names: readonly string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] as string}`;
+}
+
+const WAITING_WHY: Record<Waiting['why'], string> = {
+  'not-reached': 'not reached in this run',
+  'address-not-held': 'it holds no such address',
+};
+
+/** A waiting route as a plan line's subject and reason: `route 10.244.2.0/24 via 192.168.1.99`, `waiting for node2: …`. */
+export function describeWaiting(waiting: Waiting): { subject: string; reason: string } {
+  const route = waiting.want ?? waiting.found ?? { dst: waiting.key, protocol: '' };
+  const subject = `route ${route.dst}${route.gateway !== undefined ? ` via ${route.gateway}` : ''}`;
+  const why = `waiting for ${waiting.peer}: ${WAITING_WHY[waiting.why]}`;
+  if (waiting.want === undefined) return { subject, reason: `${why}; kept as it is` };
+  const found = waiting.found;
+  if (found === undefined) return { subject, reason: `${why}; not set yet` };
+  return { subject, reason: `${why}; the route via ${found.gateway ?? found.dev ?? '?'} stays` };
+}
+
+// ───────────────────────────── pods a plan disrupts ─────────────────────────────
+
+/** `pod p2 (10.244.2.4)`; another runtime's pod by its container id: `container 3f2a9c1b7d4e… (10.244.1.7)`. */
+export function describePod(pod: Pick<PodDisruption, 'pod' | 'netns' | 'addresses'>): string {
+  const name = pod.netns !== undefined ? `pod ${pod.pod}` : `container ${pod.pod.length > 16 ? `${pod.pod.slice(0, 12)}…` : pod.pod}`;
+  return pod.addresses.length > 0 ? `${name} (${pod.addresses.join(', ')})` : name;
+}
+
+/** What happens to a disrupted pod, and why. */
+export function describeDisruption(disruption: PodDisruption): string {
+  const cause = disruption.cause;
+  switch (cause.code) {
+    case 'outside-subnet':
+      return `subnet ${cause.was} → ${cause.subnet} leaves it without a network`;
+    case 'pod-deleted':
+      return 'destroy deletes it';
+    case 'bridge-deleted':
+      return `destroy deletes its bridge ${cause.bridge}: it is left without a network`;
+  }
+}
+
+/** A node planned again (after waiting for its lock) that now disrupts pods, for its recap. */
+export function describeNodePodDisruption(pods: readonly PodDisruption[]): string {
+  return (
+    `refused: planned again after waiting for the lock, the node's plan leaves running pods without a network ` +
+    `(${pods.map((d) => `${describePod(d)}: ${describeDisruption(d)}`).join('; ')}); nothing was applied — drain them, or pass --allow-pod-disruption`
+  );
+}
+
+/** The plan's line under its summary when it disrupts pods. */
+export function describeDisruptedPodsSummary(count: number): string {
+  return `Pods disrupted: ${count}. Applying needs --allow-pod-disruption, or drain them first.`;
+}
+
+/**
+ * Why apply or destroy refuses a plan that disrupts running pods: every pod by node, and the two
+ * ways out (drain them first, or --allow-pod-disruption and what it costs).
+ */
+export function describePodDisruptionRefusal(plan: Plan, command: 'apply' | 'destroy', clusterFile: string): string {
+  const pods = plan.nodes.flatMap((node) => (node.disruptedPods ?? []).map((d) => ({ node: node.node, d })));
+  const lines = [
+    `refusing to ${command}: the plan ${command === 'destroy' ? 'deletes or cuts off' : 'leaves'} ${pods.length} running pod${pods.length === 1 ? '' : 's'}${command === 'destroy' ? '' : ' without a network'}:`,
+    ...pods.map(({ node, d }) => `  ${node}: ${describePod(d)}: ${describeDisruption(d)}`),
+    'Nothing was changed. Either',
+  ];
+  const drain = pods.filter(({ d }) => d.netns !== undefined).map(({ node, d }) => `      podnet pod del ${clusterFile} ${node} ${d.pod}`);
+  if (pods.some(({ d }) => d.netns === undefined)) drain.push("      a container runtime's pods: drain their node (kubectl drain NODE)");
+  if (command === 'destroy') {
+    lines.push(
+      '  - drain them first, then destroy again:',
+      ...drain,
+      '    or',
+      "  - pass --allow-pod-disruption: destroy deletes podnet's pods and leaves other pods without a network.",
+    );
+  } else {
+    lines.push(
+      '  - drain them first, apply, then create them again (they get addresses in the new subnet):',
+      ...drain,
+      '    or',
+      '  - pass --allow-pod-disruption to apply anyway: the pods keep running without a working network',
+      '    until they are deleted and created again.',
+    );
+  }
+  return lines.join('\n');
 }

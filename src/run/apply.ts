@@ -20,7 +20,7 @@ import type { ClusterState, NodeState } from '../plan/node-state.js';
 import type { GatherOptions } from '../scripts/gather-script.js';
 import { describeStep, parseApplyOutcome, renderApplyCommand } from '../scripts/apply-script.js';
 import type { ConfirmResult, NodeResult } from '../render/recap.js';
-import { describeChange, describeConflict, describeRefusal } from '../render/sentences.js';
+import { describeChange, describeConflict, describeNodePodDisruption, describeRefusal } from '../render/sentences.js';
 import { managedFilePaths } from '../state/node-files.js';
 import type { RunHooks } from './events.js';
 import { gatherHost, readGathered, type GatherResult } from './gather.js';
@@ -33,8 +33,10 @@ export interface RunOptions {
   /** Re-gathers after apply while the host has not converged yet, and the pause before each. */
   convergeRetries?: number;
   convergeDelayMs?: number;
-  /** Extra sections for every gather (destroy reads the pods). */
+  /** Extra sections for every gather: the pods (diff, apply and destroy ask for them; verify does not). */
   gather?: GatherOptions;
+  /** --allow-pod-disruption: a node planned again after waiting for its lock may disrupt running pods. */
+  allowPodDisruption?: boolean;
   /** Take the node lock (flock) in the apply exec; who takes it, and how long to wait for it. */
   lock?: { holder: LockHolder; timeoutSeconds: number };
   /** apply --confirm: on these nodes, the apply is undone by the node itself unless confirmed in time. */
@@ -150,7 +152,9 @@ async function applyHost(
       // Another run held the lock: the node may have changed meanwhile. Plan it again, then apply.
       const observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
       nodePlan = replanNode(state.cluster, host, observed);
-      const refused = nodeRefusal(nodePlan);
+      // Pods started while it waited: refused as the first plan would have been (nothing applied yet).
+      const refused =
+        nodeRefusal(nodePlan) ?? (nodePlan.disruptedPods !== undefined && options.allowPodDisruption !== true ? describeNodePodDisruption(nodePlan.disruptedPods) : undefined);
       if (refused) {
         hooks.onProgress?.(name, { kind: 'failed', message: refused });
         return { node: name, status: 'failed', changed: 0, ok, error: refused };

@@ -11,7 +11,7 @@ import type { Transport } from './transport.js';
 export interface GatherRunOptions {
   forks: number;
   hooks: RunHooks;
-  /** Extra sections for every gather (destroy reads the pods). */
+  /** Extra sections for every gather: the pods (diff, apply and destroy ask for them; verify does not). */
   gather?: GatherOptions;
 }
 

@@ -82,6 +82,8 @@ function diagnosisNode(host: Pick<NodeSpec, 'name' | 'address'>, state: NodeStat
 
 export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], transport: Transport, options: VerifyOptions): Promise<VerifyReport> {
   const probeId = options.probeId ?? randomProbeId();
+  // --egress-target, else the cluster's egress.verifyTarget (the lab writes its switch's address there).
+  const egressTarget = options.egressTarget ?? cluster.egress?.verifyTarget;
   const netConfig = podNetConfig(cluster);
   const mtu = cluster.bridge.mtu ?? 1500;
   const limit = pLimit(Math.max(1, options.forks));
@@ -147,7 +149,7 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
       setups,
       unreachable,
       mtu,
-      egress: { requested: egressMasquerade(cluster), ...(options.egressTarget !== undefined ? { target: options.egressTarget } : {}) },
+      egress: { requested: egressMasquerade(cluster), ...(egressTarget !== undefined ? { target: egressTarget } : {}) },
     });
     const plan = probePlan;
     hooks.onPhase?.('probe', plan.probes.size);
@@ -211,7 +213,7 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
     probeId,
     nodes: nodes.map((n) => n.name),
     mtu,
-    ...(options.egressTarget !== undefined ? { egressTarget: options.egressTarget } : {}),
+    ...(egressTarget !== undefined ? { egressTarget } : {}),
     checks: diagnosed,
     summary: summarizeChecks(diagnosed),
     unreachable: Object.fromEntries(unreachable),

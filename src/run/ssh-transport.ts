@@ -1,7 +1,7 @@
 // The SSH transport: one ssh2 connection per node per run, opened on first use and shared by
 // gather, apply and the convergence re-gathers (credentials, known_hosts and become live in ssh/).
 import type { NodeSpec } from '../model/types.js';
-import { connectNode, type NodeConnection } from './ssh/connect.js';
+import { connectNode, type NodeConnection, type RecordedHostKey } from './ssh/connect.js';
 import type { Transport } from './transport.js';
 
 export interface SshTransportOptions {
@@ -9,6 +9,8 @@ export interface SshTransportOptions {
   /** Overrides every node's ssh.execTimeout (the --exec-timeout flag). */
   execTimeoutMs?: number;
   onDebug?: (node: string, line: string) => void;
+  /** Each host key recorded with acceptNewHosts, as it is written. */
+  onHostKeyRecorded?: (node: string, recorded: RecordedHostKey) => void;
 }
 
 export class SshTransport implements Transport {
@@ -19,12 +21,13 @@ export class SshTransport implements Transport {
   connect(node: NodeSpec): Promise<NodeConnection> {
     const existing = this.connections.get(node.name);
     if (existing) return existing;
-    const onDebug = this.options.onDebug;
+    const { onDebug, onHostKeyRecorded } = this.options;
     const { execTimeoutMs } = this.options;
     const connection = connectNode(execTimeoutMs !== undefined ? { ...node.ssh, execTimeoutMs } : node.ssh, {
       nodeName: node.name,
       acceptNewHosts: this.options.acceptNewHosts,
       ...(onDebug ? { onDebug: (line: string) => onDebug(node.name, line) } : {}),
+      ...(onHostKeyRecorded ? { onHostKeyRecorded: (recorded: RecordedHostKey) => onHostKeyRecorded(node.name, recorded) } : {}),
     });
     // A failed connect is remembered too: the run reports the node unreachable once.
     connection.catch(() => undefined);

@@ -84,9 +84,10 @@ function routedSubnets(cluster: Cluster, nodeName: string, address: string, obse
  *   4. the lowest free subnet of cluster.subnetPrefix in the pod CIDR, in node order, skipping
  *      the pod CIDR's first subnet (so that a fresh cluster's nodes get 10.244.1.0/24, 10.244.2.0/24 …).
  * Observed subnets that overlap one already taken are ignored (with a diagnostic), so given
- * observed state, adding a node never moves another node's subnet.
+ * observed state, adding a node never moves another node's subnet. `reserved` subnets (still routed
+ * to a node that left cluster.yaml) are not handed out by step 4 while anything routes to them.
  */
-export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string, ObservedState>): SubnetAllocation {
+export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string, ObservedState>, reserved: readonly string[] = []): SubnetAllocation {
   const subnets = new Map<string, string>();
   const diagnostics: string[] = [];
   const pod = parseCidr(cluster.podCidr);
@@ -119,6 +120,13 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
         break;
       }
     }
+  }
+
+  for (const text of reserved) {
+    const range = parseCidr(text);
+    if (range === undefined || !range.inside(pod)) continue;
+    const span = cidrSpan(range);
+    if (overlapsTaken(span) === undefined) taken.push(span);
   }
 
   const podPrefix = Number(pod.getPrefix().getValue());

@@ -40,3 +40,18 @@ test('off a terminal progress is plain lines; disabled progress prints nothing',
   createProgress(off.stream, ['node1'], false).update('node1', { kind: 'converged' });
   assert.deepEqual(off.written, []);
 });
+
+test('a notice (a host key recorded) is printed above the live block, which is drawn again below it; off a terminal it is a plain line', () => {
+  const { stream, written } = fakeStream(true);
+  const progress = createProgress(stream, ['node1', 'node2'], true);
+  progress.update('node1', { kind: 'connecting' });
+  progress.note('node1: permanently added');
+  const after = written.slice(1).join('');
+  assert.ok(after.startsWith(`${String.fromCharCode(27)}[2A${String.fromCharCode(27)}[2Knode1: permanently added\n`), JSON.stringify(after));
+  assert.match(after, /permanently added\n.*node1 {2}connecting\n.*node2 {2}waiting\n$/s);
+  progress.update('node2', { kind: 'gathered' });
+  assert.ok(written.at(-1)!.startsWith(`${String.fromCharCode(27)}[2A`), 'the block is still two lines, below the notice');
+  const plain = fakeStream(false);
+  createProgress(plain.stream, ['node1'], false).note('node1: permanently added');
+  assert.deepEqual(plain.written, ['node1: permanently added\n'], 'printed even when progress is off (JSON output)');
+});

@@ -182,12 +182,12 @@ function mergeBomb(levels: number, indent: string): string {
   return lines.join('\n') + '\n';
 }
 
-test('YAML: nested `<<` merges (billion laughs) are bounded and reported at file:line:col', { timeout: 20_000 }, async () => {
+test('YAML: nested `<<` merges (billion laughs) are bounded and reported at file:line:col', { timeout: 50_000 }, async () => {
   const inventory = 'all:\n  hosts:\n' + mergeBomb(18, '    ');
   assert.ok(inventory.length < 720, `the inventory is ${inventory.length} bytes`);
-  const started = Date.now();
-  const result = await loadInWorker('podCidr: 10.244.0.0/16\ninventory: inv.yaml\nnodes: { fromInventoryGroup: all }\n', { 'cfg/inv.yaml': inventory }, 5000);
-  assert.ok(Date.now() - started < 5000);
+  // The bound is the merge budget reported below; the worker's deadline only turns a hang (3^17
+  // mappings expanded) into a failure, generously, so that a loaded machine does not fail it.
+  const result = await loadInWorker('podCidr: 10.244.0.0/16\ninventory: inv.yaml\nnodes: { fromInventoryGroup: all }\n', { 'cfg/inv.yaml': inventory }, 20_000);
   assert.equal(result.ok, false);
   const messages = (result.diagnostics ?? []).map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`);
   // h6 is the first host whose merges expand past the budget: 3 + 9 + … + 3^6 > 1000.
@@ -203,7 +203,7 @@ test('YAML: nested `<<` merges (billion laughs) are bounded and reported at file
   assert.deepEqual(self.ok ? [] : self.diagnostics.map(formatDiagnostic), ['inv.yaml:3:35: vars of host `h`: `<<` *a merges a mapping into itself']);
 
   // cluster.yaml: the yaml library's alias limit already covers it; it stays quick and located.
-  const cluster = await loadInWorker(`podCidr: 10.244.0.0/16\nx-anchors:\n${mergeBomb(18, '  ')}nodes: []\n`, {}, 5000);
+  const cluster = await loadInWorker(`podCidr: 10.244.0.0/16\nx-anchors:\n${mergeBomb(18, '  ')}nodes: []\n`, {}, 20_000);
   assert.equal(cluster.ok, false);
   assert.match(cluster.diagnostics?.[0]?.message ?? '', /^YAML: Excessive alias count/);
 });

@@ -101,7 +101,7 @@ test('examples/lab/cluster-gateway.yaml targets the default lab with its router'
 });
 
 test('podnet validate lists the router after the nodes', () => {
-  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'validate', 'examples/lab/cluster-gateway.yaml'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'validate', '--no-local-files', 'examples/lab/cluster-gateway.yaml'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\n {2}node3 {2}192\.168\.1\.13 {2}10\.244\.3\.0\/24 \(explicit\)\n {2}router router {2}192\.168\.1\.254 {2}\(routes every node subnet\)\n$/);
 });

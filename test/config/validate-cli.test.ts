@@ -10,7 +10,7 @@ function podnet(...args: string[]): { status: number | null; stdout: string; std
 
 test('validate accepts the examples and prints each node with its subnet', () => {
   const files = ['examples/seed-3-nodes/cluster.yaml', 'examples/lab/cluster.yaml', 'examples/inventory/cluster.yaml'];
-  const run = podnet('validate', ...files);
+  const run = podnet('validate', '--no-local-files', ...files);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stderr, '');
   for (const file of files) assert.match(run.stdout, new RegExp(`^${file}: ok \\(3 nodes, pod CIDR 10\\.244\\.0\\.0/16\\)$`, 'm'));
@@ -43,4 +43,33 @@ test('validate without a file is a usage error', () => {
   const run = podnet('validate');
   assert.equal(run.status, 1);
   assert.match(run.stderr, /missing required argument/);
+});
+
+test('validate -o json: one document; a valid file carries its summary, a bad one every error with file, line, column and message; exit as in text', () => {
+  const good = 'examples/seed-3-nodes/cluster.yaml';
+  const bad = 'test/fixtures/config/bad/several-problems.yaml';
+  const run = podnet('validate', '-o', 'json', good, bad, 'no/such/cluster.yaml');
+  assert.equal(run.status, 1);
+  assert.equal(run.stderr, '', 'JSON mode writes nothing else');
+  const doc = JSON.parse(run.stdout) as {
+    formatVersion: number;
+    valid: boolean;
+    files: { file: string; valid: boolean; errors: { file: string; line?: number; column?: number; message: string }[]; summary?: { podCidr: string; nodes: { name: string; subnet: string; subnetFrom: string }[] } }[];
+  };
+  assert.equal(doc.formatVersion, 1);
+  assert.equal(doc.valid, false);
+  assert.deepEqual(doc.files.map((f) => [f.file, f.valid]), [[good, true], [bad, false], ['no/such/cluster.yaml', false]]);
+  assert.equal(doc.files[0]?.summary?.podCidr, '10.244.0.0/16');
+  assert.deepEqual(doc.files[0]?.summary?.nodes.map((n) => [n.name, n.subnet, n.subnetFrom]), [
+    ['node1', '10.244.1.0/24', 'explicit'],
+    ['node2', '10.244.2.0/24', 'explicit'],
+    ['node3', '10.244.3.0/24', 'explicit'],
+  ]);
+  assert.equal(doc.files[1]?.errors.length, 5);
+  assert.deepEqual(doc.files[1]?.errors[0], { file: bad, line: 2, column: 1, message: 'unknown key `subnetPrefx`; did you mean `subnetPrefix`?' });
+  assert.match(doc.files[2]?.errors[0]?.message ?? '', /^cannot read: ENOENT/);
+
+  const ok = podnet('validate', '--output', 'json', good);
+  assert.equal(ok.status, 0);
+  assert.equal((JSON.parse(ok.stdout) as { valid: boolean }).valid, true);
 });

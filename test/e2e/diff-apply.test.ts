@@ -164,21 +164,18 @@ describe('podnet diff and apply on the lab', { skip: requirement, timeout: 180_0
     await onNode('node1', 'ip', 'route', 'del', '10.99.0.0/24');
   });
 
-  test('a node removed from cluster.yaml has its routes pruned from the others', async () => {
+  test('a node removed from cluster.yaml: diff warns naming --prune-removed; a plain apply leaves its peers\' routes to it', async () => {
     const doc = parse(readFileSync(file, 'utf8')) as { nodes: { name: string }[] };
     doc.nodes = doc.nodes.filter((n) => n.name !== 'node3');
     const twoNodes = join(tmp, 'two-nodes.yaml');
     writeFileSync(twoNodes, stringify(doc));
     const diff = podnetJson('diff', twoNodes);
-    assert.equal(diff.code, 2);
-    for (const node of ['node1', 'node2']) {
-      const changes = changesOf(diff.report, node);
-      assert.deepEqual(changes.map((c) => c.action), ['delete']);
-      assert.match(objectOf(changes[0]!), /10\.244\.3\.0\/24/);
-    }
+    assert.equal(diff.code, 0);
+    for (const node of ['node1', 'node2']) assert.deepEqual(changesOf(diff.report, node), []);
+    assert.match(podnet('diff', twoNodes).stdout, /warning: a node at 192\.168\.1\.13 .*podnet apply --prune-removed/);
     assert.equal(podnet('apply', twoNodes).code, 0);
-    assert.doesNotMatch(await onNode('node1', 'ip', 'route'), /10\.244\.3\.0/);
-    assert.equal(podnet('apply', file).code, 0, 'the three-node cluster comes back');
+    assert.match(await onNode('node1', 'ip', 'route'), /10\.244\.3\.0\/24 via 192\.168\.1\.13/);
+    assert.equal(podnet('apply', file).code, 0, 'the three-node cluster is still whole');
     assert.match(await onNode('node1', 'ip', 'route'), /10\.244\.3\.0\/24 via 192\.168\.1\.13/);
   });
 
@@ -194,7 +191,9 @@ describe('podnet diff and apply on the lab', { skip: requirement, timeout: 180_0
     const limited = podnet('apply', file, '--limit', 'node1', '-v');
     assert.equal(limited.code, 0, limited.stdout + limited.stderr);
     assert.match(limited.stderr, /\[node1\] \$ .*ip -batch -/s, '-v shows the command sent');
-    assert.doesNotMatch(limited.stderr, /\[node3\]/);
+    // node3 is gathered (read only: routes point only at hosts that answer), never applied
+    assert.match(limited.stderr, /\[node3\] \$ echo '@@podnet ip'/);
+    assert.doesNotMatch(limited.stderr, /\[node3\] \$ mkdir -p \/run\/podnet\/apply/);
     assert.match(await onNode('node1', 'ip', 'route'), /10\.244\.2\.0\/24 via 192\.168\.1\.12/);
     assert.doesNotMatch(await onNode('node3', 'ip', 'route'), /10\.244\.2\.0/, 'node3 was not targeted');
     assert.equal(podnet('diff', file, '--limit', 'node3').code, 2);

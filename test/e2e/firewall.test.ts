@@ -256,12 +256,19 @@ describe('podnet firewall rules, egress NAT and destroy on the lab', { skip: req
     assert.ok(await ping('node1', 'fwa', addressOf.get('fwc')!), 'pods still reach each other');
   });
 
-  test('destroy returns every node to its snapshot before the first apply; an admin’s route and rule stay; a second destroy removes nothing', async () => {
+  test('destroy refuses while pods run; with --allow-pod-disruption it returns every node to its snapshot before the first apply; an admin’s route and rule stay; a second destroy removes nothing', async () => {
     addPod('node2', 'fwb');
     await onNode('node1', 'ip', 'route', 'add', '10.99.0.0/24', 'via', '192.168.1.12');
     await onNode('node1', 'iptables', '-w', '-A', 'FORWARD', '-s', '192.168.1.0/24', '-j', 'ACCEPT');
 
-    const destroy = podnet('destroy', file);
+    // Pods run on node1, node2 and node3: destroy refuses until told it may delete them (issue 11).
+    const refused = podnet('destroy', file);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /^podnet: refusing to destroy: the plan deletes or cuts off 3 running pods:\n {2}node1: pod fwa \([\d.]+\): destroy deletes it\n/m);
+    assert.match(refused.stderr, /podnet pod del \S+ node2 fwb\n/);
+    assert.equal((await onNode('node1', 'ls', '/run/netns')).trim(), 'fwa', 'nothing was changed');
+
+    const destroy = podnet('destroy', '--allow-pod-disruption', file);
     assert.equal(destroy.code, 0, destroy.stdout + destroy.stderr);
     assert.match(destroy.stdout, /- pod fwa /);
     assert.match(destroy.stdout, /- link v-net-0 /);

@@ -201,16 +201,18 @@ describe('podnet verify on the lab', { skip: requirement, timeout: 300_000 }, ()
 
   test('egress.masquerade on: pods reach an address outside the pod CIDR, pod-to-pod stays untranslated; off: egress fails naming the missing rule', async () => {
     // The lab switch's own address: a lab namespace outside the pod CIDR with no route back to it,
-    // so only masqueraded traffic gets a reply.
+    // so only masqueraded traffic gets a reply. The lab's cluster.yaml names it as egress.verifyTarget.
     const target = '192.168.1.1';
     const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    doc.egress = { masquerade: true };
+    assert.deepEqual(doc.egress, { masquerade: false, verifyTarget: target }, 'the lab writes its egress target');
+    doc.egress = { masquerade: true, verifyTarget: target };
     const withEgress = join(tmp, 'cluster-egress.yaml');
     writeFileSync(withEgress, stringify(doc));
     const apply = podnet('apply', withEgress);
     assert.equal(apply.code, 0, apply.stdout + apply.stderr);
 
-    const r = podnet('verify', withEgress, '--egress-target', target, '--output', 'json');
+    // No --egress-target: the lab's verifyTarget is used.
+    const r = podnet('verify', withEgress, '--output', 'json');
     const report = JSON.parse(r.stdout) as VerifyReport;
     assert.equal(r.code, 0, JSON.stringify(report.checks.filter((c) => c.status !== 'passed')));
     assert.equal(report.egressTarget, target);
@@ -219,11 +221,14 @@ describe('podnet verify on the lab', { skip: requirement, timeout: 300_000 }, ()
     assert.equal(report.checks.find((c) => c.id === 'source-address')?.status, 'passed', 'pod-to-pod traffic is not translated');
     await assertNoProbeLeft(report.probeId);
 
-    const noTarget = verifyJson(withEgress);
+    doc.egress = { masquerade: true };
+    const withoutTarget = join(tmp, 'cluster-egress-no-target.yaml');
+    writeFileSync(withoutTarget, stringify(doc));
+    const noTarget = verifyJson(withoutTarget);
     assert.equal(noTarget.code, 1, 'a requested check that did not run is not a pass');
     const notRun = noTarget.report.checks.find((c) => c.id === 'egress');
     assert.equal(notRun?.status, 'not-run');
-    assert.equal(notRun?.cells[0]?.reason, 'no --egress-target');
+    assert.equal(notRun?.cells[0]?.reason, 'no egress target: give --egress-target or egress.verifyTarget');
 
     assert.equal(podnet('apply', file).code, 0, 'masquerade off: the NAT rule is pruned');
     const off = podnet('verify', withEgress, '--egress-target', target, '--output', 'json');

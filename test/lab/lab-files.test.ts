@@ -16,6 +16,7 @@ import {
   labProxyCommand,
   labSwitchNetns,
   parseLabNetns,
+  LAB_SWITCH_ADDRESS,
 } from '../../src/lab/lab-layout.js';
 import { labSshArgv } from '../../src/lab/lab-ssh.js';
 import { loadClusterFile } from '../../src/cli/read-cluster.js';
@@ -97,7 +98,7 @@ test('the generated cluster.yaml is valid for podnet and is the classic topology
   try {
     const file = join(dir, 'cluster.yaml');
     writeFileSync(file, renderLabClusterYaml(sampleLab({ nodes: 3 })));
-    const result = loadClusterFile(file);
+    const result = loadClusterFile(file, { localFiles: false });
     assert.ok(result.ok, JSON.stringify(result));
     const { cluster } = result;
     assert.equal(cluster.podCidr, '10.244.0.0/16');
@@ -117,6 +118,9 @@ test('the generated cluster.yaml is valid for podnet and is the classic topology
       assert.equal(node.ssh.knownHostsFile, '/run/podnet/lab/default/known_hosts');
       assert.equal(node.ssh.proxyCommand, 'ip netns exec pnlab-default-sw nc %h %p');
     }
+    // verify's egress target: the lab switch's own address, inside the lab's namespaces, outside the pod CIDR.
+    assert.deepEqual(cluster.egress, { masquerade: false, verifyTarget: LAB_SWITCH_ADDRESS });
+    assert.equal(LAB_SWITCH_ADDRESS, '192.168.1.1');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -127,7 +131,7 @@ test('a 200-node cluster.yaml is valid too', () => {
   try {
     const file = join(dir, 'cluster.yaml');
     writeFileSync(file, renderLabClusterYaml(sampleLab({ nodes: 200 })));
-    const result = loadClusterFile(file);
+    const result = loadClusterFile(file, { localFiles: false });
     assert.ok(result.ok, JSON.stringify(result));
     assert.equal(result.cluster.nodes.at(-1)?.address, '192.168.1.210');
     assert.equal(result.cluster.nodes.at(-1)?.subnet, '10.244.200.0/24');

@@ -23,7 +23,7 @@ function loadRendered(text: string) {
   try {
     const file = join(dir, 'cluster.yaml');
     writeFileSync(file, text);
-    const result = loadClusterFile(file);
+    const result = loadClusterFile(file, { localFiles: false });
     if (!result.ok) assert.fail(result.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`).join('\n'));
     return result.cluster;
   } finally {

@@ -120,6 +120,24 @@ describe('a 3-node lab', { skip: requirement, timeout: 120_000 }, () => {
     assert.equal(podnetCli(['lab', 'ssh', 'node1', '--name', l.name, '--', 'exit 7']).code, 7);
   });
 
+  test('`podnet lab ssh NODE` without --name: with several labs running it lists them and asks for --name', async () => {
+    const l = theLab();
+    const second = await startTestLab(1);
+    try {
+      const cli = podnetCli(['lab', 'ssh', 'node1', '--', 'hostname']);
+      assert.equal(cli.code, 1);
+      assert.equal(cli.stdout, '');
+      assert.match(cli.stderr, /^podnet: \d+ labs are running; say which with --name:\n/);
+      assert.match(cli.stderr, new RegExp(`^  ${l.name} \\(3 nodes up\\)$`, 'm'));
+      assert.match(cli.stderr, new RegExp(`^  ${second.name} \\(1 node up\\)$`, 'm'));
+      assert.match(cli.stderr, /for example: podnet lab ssh node1 --name [a-z0-9]+$/m);
+      const named = podnetCli(['lab', 'ssh', 'node1', '--name', second.name, '--', 'hostname']);
+      assert.equal(named.code, 0, named.stderr);
+    } finally {
+      await stopTestLab(second);
+    }
+  });
+
   test('a pod namespace made over SSH on node1 is node1\'s alone', async () => {
     const l = theLab();
     const pod = `pod${l.name}`;

@@ -224,7 +224,9 @@ test('planDestroy covers the gathered nodes in cluster order and renders a plan 
   assert.equal(plan.summary.destroy, 30);
   const text = renderPlanText(plan, { color: false });
   assert.match(text, /^node1 \(192\.168\.1\.11, pods 10\.244\.1\.0\/24\)\n {2}- pod pa /);
-  assert.match(text, /Plan: 0 to add, 0 to change, 30 to destroy\.\n$/);
+  // Pod pa runs on both nodes: destroy deletes it, so the plan says so under each node and after the summary.
+  assert.match(text, /\n {2}! disrupted: pod pa \(10\.244\.1\.2\)\n {6}destroy deletes it\n/);
+  assert.match(text, /Plan: 0 to add, 0 to change, 30 to destroy\.\nPods disrupted: 2\. Applying needs --allow-pod-disruption, or drain them first\.\n$/);
 });
 
 function routerCase(): { cluster: Cluster; observed: ObservedState } {

@@ -9,6 +9,8 @@ import type { ManagementPath, ObservedState } from '../../src/model/types.js';
 import { planCluster } from '../../src/plan/node-state.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
 import { FIXTURE_ROOT, loadObserved } from '../support/ip-fixtures.js';
+import { gatherFixture } from '../support/gather-fixtures.js';
+import { parseGatherOutput } from '../../src/scripts/gather-script.js';
 
 const GOLDEN_ROOT = join(process.cwd(), 'test', 'golden');
 const update = process.env['UPDATE_GOLDEN'] === '1';
@@ -18,6 +20,13 @@ function observedOf(caseDir: string): Map<string, ObservedState> {
   const root = join(caseDir, 'observed');
   for (const node of readdirSync(root).sort()) {
     const dir = join(root, node);
+    const gatherFile = join(dir, 'gather');
+    if (existsSync(gatherFile)) {
+      // A captured gather (test/fixtures/gather): its ip state, SSH path and pods, as the other cases see a node.
+      const { links, addresses, routes, ipForward, management, pods } = parseGatherOutput(gatherFixture(readFileSync(gatherFile, 'utf8').trim()), node, '');
+      observed.set(node, { node, links, addresses, routes, ipForward, ...(management !== undefined ? { management } : {}), ...(pods !== undefined ? { pods } : {}) });
+      continue;
+    }
     const fixtureFile = join(dir, 'fixture');
     const source = existsSync(fixtureFile) ? join(FIXTURE_ROOT, readFileSync(fixtureFile, 'utf8').trim()) : dir;
     const managementFile = join(dir, 'management.json');

@@ -106,9 +106,9 @@ describe('verify probe plan', () => {
   test('egress: only when asked for (masquerade on); without --egress-target it is not run', () => {
     assert.equal(planProbes(input()).cells.filter((c) => c.check === 'egress').length, 0);
     assert.deepEqual(notRunReasons(planProbes(input({ egress: { requested: true } })), 'egress'), [
-      'node1→egress target: no --egress-target',
-      'node2→egress target: no --egress-target',
-      'node3→egress target: no --egress-target',
+      'node1→egress target: no egress target: give --egress-target or egress.verifyTarget',
+      'node2→egress target: no egress target: give --egress-target or egress.verifyTarget',
+      'node3→egress target: no egress target: give --egress-target or egress.verifyTarget',
     ]);
     const plan = planProbes(input({ egress: { requested: true, target: '203.0.113.7' } }));
     const cells = plan.cells.filter((c) => c.check === 'egress');

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { desiredState } from '../../src/state/desired.js';
 import { UserError } from '../../src/model/errors.js';
 import type { Plan } from '../../src/model/plan.js';
-import { planCluster } from '../../src/plan/node-state.js';
+import { buildClusterState, planCluster } from '../../src/plan/node-state.js';
+import { renderRecap } from '../../src/render/recap.js';
 import { planNode } from '../../src/plan/plan-node.js';
 import { summarisePlan } from '../../src/plan/summary.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
@@ -198,7 +199,7 @@ test('JSON: a malformed step is refused, naming its path (steps are what apply r
   }
 });
 
-test('planCluster: plans only observed nodes, in cluster order, with summary counts', () => {
+test('planCluster: plans only observed nodes, in cluster order, with summary counts; routes via the node not reached wait', () => {
   const cluster = classicCluster();
   const observed = new Map([
     ['node3', loadObserved('converged-node3', 'node3')],
@@ -210,12 +211,15 @@ test('planCluster: plans only observed nodes, in cluster order, with summary cou
   assert.deepEqual(
     plan.nodes.map((n) => [n.node, n.address, n.subnet, n.changes.length]),
     [
-      ['node1', '192.168.1.11', '10.244.1.0/24', 7],
+      ['node1', '192.168.1.11', '10.244.1.0/24', 5],
       ['node3', '192.168.1.13', '10.244.3.0/24', 0],
     ],
   );
-  assert.deepEqual(plan.summary, { add: 2, change: 3, destroy: 2, conflicts: 0, refused: 0 });
-  assert.equal(plan.warnings, undefined);
+  // node2 was not gathered: node1's route to it (via .99 now) is left alone, not changed, and the
+  // stale route via .19 (no host of the file) is a removed node's trace, left until --prune-removed.
+  assert.deepEqual(plan.summary, { add: 2, change: 2, destroy: 1, conflicts: 0, refused: 0, waiting: 1 });
+  assert.deepEqual(plan.nodes[0]?.waiting?.map((w) => [w.key, w.peer, w.why, w.want?.gateway, w.found?.gateway]), [['10.244.2.0/24', 'node2', 'not-reached', '192.168.1.12', '192.168.1.99']]);
+  assert.deepEqual(plan.warnings?.map((w) => w.code), ['node-removed']);
 });
 
 test('planCluster: a node that cannot get a subnet stops the plan with a UserError', () => {
@@ -228,4 +232,45 @@ test('planCluster: a node that cannot get a subnet stops the plan with a UserErr
     () => planCluster(cluster, new Map([['node1', loadObserved('empty')]])),
     (err: unknown) => err instanceof UserError && /cluster\.yaml: cannot plan:\n {2}node node2: no free \/24/.test(err.message),
   );
+});
+
+test('waiting routes: a line of their own with the host waited for, the summary counts them, JSON reads back', () => {
+  const cluster = classicCluster({ nodes: classicCluster().nodes.map((n) => (n.name === 'node2' ? { ...n, address: '192.168.1.99' } : n)) });
+  const observed = new Map([['node1', loadObserved('converged', 'node1')]]);
+  const plan = planCluster(cluster, observed);
+  const text = renderPlanText(plan, { color: false });
+  assert.match(text, /^ {2}… route 10\.244\.2\.0\/24 via 192\.168\.1\.99 {3}\(waiting for node2: not reached in this run; the route via 192\.168\.1\.12 stays\)$/m);
+  assert.match(text, /^ {2}No changes planned; 1 route waits for hosts not reached\.$/m);
+  assert.doesNotMatch(text, /in sync/);
+  assert.match(text, /^Plan: 0 to add, 0 to change, 0 to destroy\. 1 route waiting for hosts not reached\.$/m);
+  const json = renderPlanJson(plan);
+  assert.match(json, /"waiting": 1/);
+  assert.deepEqual(parsePlanJson(json).nodes[0]?.waiting, plan.nodes[0]?.waiting);
+  assert.equal(renderPlanJson(parsePlanJson(json)), json);
+  const damaged = JSON.parse(json) as { nodes: { waiting: { why: string }[] }[] };
+  damaged.nodes[0]!.waiting[0]!.why = 'bored';
+  assert.throws(() => parsePlanJson(JSON.stringify(damaged)), /plan\.nodes\[0\]\.waiting\[0\]\.why: expected one of not-reached, address-not-held/);
+});
+
+test('a removed node: its own section, and the warning names the command that cleans it', () => {
+  const base = classicCluster();
+  const cluster = { ...base, nodes: base.nodes.filter((n) => n.name !== 'node3') };
+  const observed = new Map([['node1', loadObserved('converged', 'node1')]]);
+  const warned = renderPlanText(planCluster(cluster, observed), { color: false });
+  assert.match(warned, /^warning: a node at 192\.168\.1\.13 \(pods 10\.244\.3\.0\/24\) left cluster\.yaml, but node1 still routes to it .*`podnet apply --prune-removed cluster\.yaml` removes both/m);
+  const node3 = { ...loadObserved('converged-node3', '192.168.1.13') };
+  const observed2 = new Map([['node1', loadObserved('converged', 'node1')], ['node2', loadObserved('converged-node2', 'node2')]]);
+  const pruned = buildClusterState(cluster, observed2, 'present', { pruneRemoved: { hosts: new Map([['192.168.1.13', { observed: node3 }]]) } }).plan;
+  const text = renderPlanText(pruned, { color: false });
+  assert.match(text, /^removed node 192\.168\.1\.13 \(left cluster\.yaml, pods 10\.244\.3\.0\/24\)$/m);
+  assert.match(text, /^ {2}- route 10\.244\.3\.0\/24 via 192\.168\.1\.13 +\(stale: 192\.168\.1\.13 left cluster\.yaml \(--prune-removed\)\)$/m);
+  assert.equal(parsePlanJson(renderPlanJson(pruned)).nodes.find((n) => n.node === '192.168.1.13')?.role, 'removed');
+});
+
+test('recap: a converged node with waiting routes lists them', () => {
+  const recap = renderRecap(
+    [{ node: 'node1', status: 'converged', changed: 1, ok: 6, waiting: [{ kind: 'route', key: '10.244.2.0/24', peer: 'node2', why: 'not-reached', want: { dst: '10.244.2.0/24', gateway: '192.168.1.99', protocol: '201' } }] }],
+    { color: false },
+  );
+  assert.match(recap, /^ {8}waiting: route 10\.244\.2\.0\/24 via 192\.168\.1\.99 \(waiting for node2: not reached in this run; not set yet\)$/m);
 });

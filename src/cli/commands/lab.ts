@@ -1,7 +1,7 @@
 // `podnet lab up|down|status|ssh`: a real cluster on this machine, one network namespace and one
 // OpenSSH sshd per node, for trying podnet and for its end-to-end tests.
 import { spawn } from 'node:child_process';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../../model/errors.js';
 import {
   DEFAULT_LAB_NAME,
@@ -20,6 +20,7 @@ import {
   type LabStatus,
 } from '../../lab/lab.js';
 import { labMembers } from '../../lab/lab-router.js';
+import { pickLab } from '../../lab/lab-choice.js';
 import { checkLabPrerequisites } from '../../lab/prerequisites.js';
 
 function parseNodeCount(value: string): number {
@@ -64,6 +65,14 @@ function renderLabStatus(labs: readonly LabStatus[]): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The version of `lab status -o json`'s document. */
+export const LAB_STATUS_FORMAT_VERSION = 1;
+
+/** `lab status -o json`: one document, like the other commands' JSON (formatVersion first). */
+export function renderLabStatusJson(labs: readonly LabStatus[]): string {
+  return `${JSON.stringify({ formatVersion: LAB_STATUS_FORMAT_VERSION, labs }, null, 2)}\n`;
 }
 
 /** Runs the real ssh client with our stdio; resolves with its exit code. */
@@ -121,10 +130,11 @@ export function registerLab(program: Command): void {
   lab
     .command('status')
     .description('list labs and whether each node is up (sshd alive and listening)')
-    .option('--json', 'print JSON', false)
-    .action(async (opts: { json: boolean }) => {
+    .addOption(new Option('-o, --output <format>', 'output format: json prints one document {formatVersion, labs}').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--json', 'the same as --output json (older spelling)').hideHelp())
+    .action(async (opts: { output: 'text' | 'json'; json?: boolean }) => {
       const labs = await labStatus();
-      process.stdout.write(opts.json ? `${JSON.stringify(labs, null, 2)}\n` : renderLabStatus(labs));
+      process.stdout.write(opts.output === 'json' || opts.json === true ? renderLabStatusJson(labs) : renderLabStatus(labs));
     });
 
   lab
@@ -132,14 +142,16 @@ export function registerLab(program: Command): void {
     .description('log into a lab node with the real OpenSSH client (interactive without a command)')
     .argument('<node>', 'node name, e.g. node1')
     .argument('[command...]', 'command to run on the node (put it after --)')
-    .option('--name <name>', 'lab name', parseLabName, DEFAULT_LAB_NAME)
-    .action(async (node: string, command: string[], opts: { name: string }) => {
+    .option('--name <name>', 'lab name (default: the only running lab)', parseLabName)
+    .action(async (node: string, command: string[], opts: { name?: string }) => {
       await checkLabPrerequisites({ sshClient: true });
-      const info = await requireLab(opts.name);
-      const status = (await labStatus()).find((l) => l.name === opts.name);
+      const labs = await labStatus();
+      const name = pickLab(opts.name, labs, `podnet lab ssh ${node} --name NAME`);
+      const info = await requireLab(name);
+      const status = labs.find((l) => l.name === name);
       const target = [...(status?.nodes ?? []), ...(status?.router !== undefined ? [status.router] : [])].find((n) => n.name === node);
       if (target !== undefined && !target.up) {
-        throw new UserError(`lab "${opts.name}": ${node} is down (see podnet lab status)`);
+        throw new UserError(`lab "${name}": ${node} is down (see podnet lab status)`);
       }
       process.exitCode = await runInteractive(labSshArgv(info, node, command));
     });

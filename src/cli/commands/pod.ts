@@ -6,6 +6,8 @@ import { readCluster } from '../read-cluster.js';
 import { escapeControl, escapeJsonControl, escapeStrings } from '../../render/terminal-safe.js';
 import { addPod, deletePod, listPods, type NodePods, type PodOptions } from '../../run/pods.js';
 import { SshTransport } from '../../run/ssh-transport.js';
+import { renderHostKeyRecorded } from '../../render/ssh-notices.js';
+import { notice } from '../progress.js';
 import type { Transport } from '../../run/transport.js';
 
 interface PodCommandOptions {
@@ -24,7 +26,7 @@ function withCommonOptions(command: Command): Command {
 
 /** Runs `work` over an SSH transport that is closed afterwards. */
 async function withTransport<T>(options: PodCommandOptions, work: (transport: Transport) => Promise<T>): Promise<T> {
-  const transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts });
+  const transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts, onHostKeyRecorded: (node, recorded) => notice(renderHostKeyRecorded(node, recorded)) });
   try {
     return await work(transport);
   } finally {

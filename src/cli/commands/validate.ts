@@ -1,42 +1,93 @@
 // `podnet validate FILE…`: check cluster files offline; never connects anywhere.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserError } from '../../model/errors.js';
+import type { Cluster, Diagnostic } from '../../model/types.js';
 import { formatDiagnostic } from '../../config/index.js';
 import { allocateSubnets } from '../../state/subnets.js';
+import { escapeJsonControl } from '../../render/terminal-safe.js';
 import { loadClusterFile } from '../read-cluster.js';
 
-/** Validate one file; returns whether it is valid. */
-function validateFile(path: string): boolean {
+/** The version of `validate -o json`'s document. */
+export const VALIDATE_FORMAT_VERSION = 1;
+
+/** A problem in `validate -o json`: where (line and column only when known) and what. */
+export interface ValidateProblem {
+  file: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/** One file in `validate -o json`: valid with its summary, or its errors. */
+export interface ValidateFileReport {
+  file: string;
+  valid: boolean;
+  errors: ValidateProblem[];
+  warnings: ValidateProblem[];
+  /** Only when valid: what the file describes. */
+  summary?: {
+    podCidr: string;
+    routing: string;
+    nodes: { name: string; address: string; subnet: string; subnetFrom: 'explicit' | 'allocated' }[];
+    router?: { name: string; address: string };
+  };
+}
+
+function problem(d: Diagnostic): ValidateProblem {
+  return { file: d.file, line: d.line, column: d.col, message: d.message };
+}
+
+/** Loads one file: its report, and the text lines `validate` prints (stdout for a valid file, stderr for problems). */
+export function validateFile(path: string, localFiles = true): { report: ValidateFileReport; stdout: string; stderr: string } {
   let result;
   try {
-    result = loadClusterFile(path);
+    result = loadClusterFile(path, { localFiles });
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    return false;
+    return { report: { file: path, valid: false, errors: [{ file: path, message: err.message.replace(`${path}: `, '') }], warnings: [] }, stdout: '', stderr: `${err.message}\n` };
   }
   if (!result.ok) {
-    for (const diagnostic of result.diagnostics) process.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
-    return false;
+    return {
+      report: { file: path, valid: false, errors: result.diagnostics.map(problem), warnings: [] },
+      stdout: '',
+      stderr: result.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join(''),
+    };
   }
-  for (const warning of result.warnings) process.stderr.write(`${formatDiagnostic(warning)}\n`);
-  const { cluster } = result;
+  const summary = summarise(result.cluster);
+  return {
+    report: { file: path, valid: true, errors: [], warnings: result.warnings.map(problem), summary },
+    stdout: renderSummary(path, summary),
+    stderr: result.warnings.map((w) => `${formatDiagnostic(w)}\n`).join(''),
+  };
+}
+
+function summarise(cluster: Cluster): NonNullable<ValidateFileReport['summary']> {
   const { subnets } = allocateSubnets(cluster);
-  const count = cluster.nodes.length;
-  const lines = [`${path}: ok (${count} node${count === 1 ? '' : 's'}, pod CIDR ${cluster.podCidr})`];
-  const nameWidth = Math.max(...cluster.nodes.map((node) => node.name.length));
-  const addressWidth = Math.max(...cluster.nodes.map((node) => node.address.length));
-  for (const node of cluster.nodes) {
-    const how = node.subnet === undefined ? 'allocated' : 'explicit';
-    lines.push(`  ${node.name.padEnd(nameWidth)}  ${node.address.padEnd(addressWidth)}  ${subnets.get(node.name) ?? '?'} (${how})`);
-  }
-  const router = cluster.router;
+  return {
+    podCidr: cluster.podCidr,
+    routing: cluster.routing,
+    nodes: cluster.nodes.map((node) => ({
+      name: node.name,
+      address: node.address,
+      subnet: subnets.get(node.name) ?? '?',
+      subnetFrom: node.subnet === undefined ? 'allocated' : 'explicit',
+    })),
+    ...(cluster.router !== undefined ? { router: { name: cluster.router.name, address: cluster.router.address } } : {}),
+  };
+}
+
+function renderSummary(path: string, summary: NonNullable<ValidateFileReport['summary']>): string {
+  const count = summary.nodes.length;
+  const lines = [`${path}: ok (${count} node${count === 1 ? '' : 's'}, pod CIDR ${summary.podCidr})`];
+  const nameWidth = Math.max(...summary.nodes.map((node) => node.name.length));
+  const addressWidth = Math.max(...summary.nodes.map((node) => node.address.length));
+  for (const node of summary.nodes) lines.push(`  ${node.name.padEnd(nameWidth)}  ${node.address.padEnd(addressWidth)}  ${node.subnet} (${node.subnetFrom})`);
+  const router = summary.router;
   if (router !== undefined) {
-    const role = cluster.routing === 'gateway' ? 'routes every node subnet' : 'host-gw: keeps no podnet routes';
+    const role = summary.routing === 'gateway' ? 'routes every node subnet' : 'host-gw: keeps no podnet routes';
     lines.push(`  router ${router.name}  ${router.address}  (${role})`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
-  return true;
+  return `${lines.join('\n')}\n`;
 }
 
 export function registerValidate(program: Command): void {
@@ -44,9 +95,20 @@ export function registerValidate(program: Command): void {
     .command('validate')
     .description('check cluster files offline: every problem at once as file:line:col (exit 0 valid, 1 invalid)')
     .argument('<file...>', 'cluster.yaml files')
-    .action((files: string[]) => {
-      let allValid = true;
-      for (const file of files) if (!validateFile(file)) allValid = false;
-      if (!allValid) process.exitCode = 1;
+    .addOption(new Option('-o, --output <format>', 'output format: json prints one document {formatVersion, valid, files: [{file, valid, errors, warnings, summary}]}').choices(['text', 'json']).default('text'))
+    .option('--no-local-files', "do not check the files cluster.yaml names on this machine (identityFile): for a CI job without the keys")
+    .action((files: string[], opts: { output: 'text' | 'json'; localFiles: boolean }) => {
+      const results = files.map((file) => validateFile(file, opts.localFiles));
+      const valid = results.every((r) => r.report.valid);
+      if (opts.output === 'json') {
+        const document = { formatVersion: VALIDATE_FORMAT_VERSION, valid, files: results.map((r) => r.report) };
+        process.stdout.write(escapeJsonControl(JSON.stringify(document, null, 2)) + '\n');
+      } else {
+        for (const r of results) {
+          process.stderr.write(r.stderr);
+          process.stdout.write(r.stdout);
+        }
+      }
+      if (!valid) process.exitCode = 1;
     });
 }

@@ -78,7 +78,7 @@ export function registerVerify(program: Command): void {
         'test the live network with short-lived probe pods: pod ↔ pod on a node and across nodes, node ↔ pod, source address kept, MTU with DF, egress (exit 0 only when every check passed)',
       ),
   )
-    .option('--egress-target <address>', 'an address outside the pod CIDR that pods must reach when egress.masquerade is on')
+    .option('--egress-target <address>', 'an address outside the pod CIDR that pods must reach when egress.masquerade is on (default: egress.verifyTarget of cluster.yaml)')
     .action(async (file: string, options: VerifyCommandOptions) => {
       process.exitCode = await verifyCommand(file, options);
     });

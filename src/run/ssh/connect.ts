@@ -2,7 +2,7 @@
 // ProxyCommand / ProxyJump, one deadline for the whole connect, and exec with `become`.
 // Every failure is an SshError naming the node; nothing here throws into another node's flow.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, ClientChannel, HostVerifier, ServerHostKeyAlgorithm } from 'ssh2';
 import type { SshTarget } from '../../model/types.js';
+import { connectHint, identityFileProblem, proxyExitProblem } from '../../model/causes.js';
 import { expandProxyCommand, isSudoPasswordError, parseProxyJump, wrapBecome } from './command.js';
 import { SshError } from './errors.js';
 import { recordHostKey, readKnownHostsFile, type RecordResult } from './known-hosts-file.js';
@@ -41,6 +42,19 @@ export interface ConnectOptions {
   acceptNewHosts?: boolean;
   signal?: AbortSignal;
   onDebug?: (line: string) => void;
+  /** Called for each host key --accept-new-hosts records (the user is told, as ssh's "Permanently added …"). */
+  onHostKeyRecorded?: (recorded: RecordedHostKey) => void;
+}
+
+/** A host key written to known_hosts by acceptNewHosts. */
+export interface RecordedHostKey {
+  /** As known_hosts names it: `192.168.1.11`, `[host]:2222`. */
+  host: string;
+  keyType: string;
+  /** `SHA256:…` */
+  fingerprint: string;
+  file: string;
+  line: number;
 }
 
 /** OpenSSH's default identities, tried (after the agent) when no identityFile is configured. */
@@ -105,7 +119,7 @@ async function readIdentity(path: string): Promise<Buffer> {
   try {
     key = await readFile(path);
   } catch (err) {
-    throw new Error(`cannot read identity file ${path}: ${(err as Error).message}`);
+    throw new Error(identityFileProblem(await fileFacts(path, err)));
   }
   const parsed = utils.parseKey(key);
   if (parsed instanceof Error) {
@@ -113,6 +127,18 @@ async function readIdentity(path: string): Promise<Buffer> {
     throw new Error(`cannot use identity file ${path}: ${parsed.message}${hint}`);
   }
   return key;
+}
+
+/** What the failed read of a local file tells, with its owner and mode when stat can see them. */
+export async function fileFacts(path: string, err: unknown): Promise<Parameters<typeof identityFileProblem>[0]> {
+  const code = (err as NodeJS.ErrnoException).code;
+  const st = await stat(path).catch(() => undefined);
+  return {
+    path,
+    ...(code !== undefined ? { code } : {}),
+    ...(process.getuid !== undefined ? { uid: process.getuid() } : {}),
+    ...(st !== undefined ? { ownerUid: st.uid, mode: st.mode } : {}),
+  };
 }
 
 /** Host key algorithms ssh2 offers, reordered so a key type already known for the host wins. */
@@ -318,6 +344,12 @@ class ConnectAttempt {
   }
 
   private socketError(hop: Hop, err: NodeJS.ErrnoException): SshError {
+    const hint = connectHint(err.code, hop.host, hop.port);
+    const e = this.rawSocketError(hop, err);
+    return hint === undefined ? e : new SshError(e.kind, this.opts.nodeName, `${e.message} — ${hint}`, { cause: err });
+  }
+
+  private rawSocketError(hop: Hop, err: NodeJS.ErrnoException): SshError {
     switch (err.code) {
       case 'ECONNREFUSED':
         return this.error('refused', hop, 'connection refused', err);
@@ -434,12 +466,17 @@ class ConnectAttempt {
   private async closedEarly(hop: Hop, viaProxyCommand: boolean, err?: NodeJS.ErrnoException): Promise<SshError> {
     if (viaProxyCommand) {
       const exit = await Promise.race([this.proxyExit, new Promise<undefined>((r) => setTimeout(() => r(undefined), 300))]);
-      const stderr = this.proxyStderr.trim();
-      const how = exit ? (exit.code !== null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`) : 'closed the connection';
-      const detail = `proxy command \`${this.proxyCommandLine}\` ${how} ${this.phase.startsWith('auth') ? 'during authentication' : 'before the SSH handshake'}${stderr ? `: ${stderr}` : ', no stderr output'}`;
-      // A connector like `nc` that exits non-zero, silently, before the greeting could not connect.
-      if (/refused/i.test(stderr) || (stderr === '' && exit?.code)) return this.error('refused', hop, `connection refused: ${detail}`);
-      return this.error('proxy', hop, detail);
+      // The likely cause and its fix (a silent `nc`: no such host or no sshd; a namespace entered without root …).
+      const { kind, message } = proxyExitProblem({
+        command: this.proxyCommandLine,
+        host: hop.host,
+        port: hop.port,
+        code: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        stderr: this.proxyStderr,
+        when: this.phase.startsWith('auth') ? 'during authentication' : 'before the SSH handshake',
+      });
+      return this.error(kind, hop, message);
     }
     if (err) return this.socketError(hop, err);
     return this.error('disconnected', hop, `connection closed by the server while ${this.phase}`);
@@ -459,6 +496,7 @@ class ConnectAttempt {
       }
       if (recorded.status === 'added') {
         this.debug(`recorded host key ${type} ${fingerprint} for ${knownHostsName(hop.host, hop.port)} in ${file}:${recorded.line}`);
+        this.opts.onHostKeyRecorded?.({ host: knownHostsName(hop.host, hop.port), keyType: type, fingerprint, file, line: recorded.line });
         return;
       }
       found = recorded;

@@ -191,7 +191,7 @@ describe('connectNode on the lab', { skip: requirement }, () => {
     try {
       const err = await connectError(connectNode(target('node3'), { nodeName: 'node3' }));
       assert.equal(err.kind, 'refused');
-      assert.match(err.message, /^node3 \(192\.168\.1\.13:22\): connection refused/);
+      assert.match(err.message, /^node3 \(192\.168\.1\.13:22\): nothing answered at 192\.168\.1\.13:22: .* — check the node's address or host name \(192\.168\.1\.13\) in cluster\.yaml, and that sshd runs there$/);
     } finally {
       await labStartNode(name, 'node3');
     }

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { connectNode } from '../../../src/run/ssh/connect.js';
+import { connectNode, type RecordedHostKey } from '../../../src/run/ssh/connect.js';
 import { classifyError } from '../../../src/run/outcomes.js';
 import { SshTransport } from '../../../src/run/ssh-transport.js';
 import { SshError } from '../../../src/run/ssh/errors.js';
@@ -126,14 +126,18 @@ describe('connectNode (in-process SSH server)', () => {
 
   it('acceptNewHosts records the key (creating dir and file 0600); the next connect needs no flag', async () => {
     const file = join(fake.dir, 'fresh', 'sub', 'known_hosts');
-    const conn = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1', acceptNewHosts: true });
+    const recorded: RecordedHostKey[] = [];
+    const conn = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1', acceptNewHosts: true, onHostKeyRecorded: (r) => recorded.push(r) });
     conn.close();
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const entries = parseKnownHosts(readFileSync(file, 'utf8'));
     assert.equal(entries.length, 1);
     assert.ok(entries[0]?.key.equals(fake.hostKeyBlob));
-    const again = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1' });
+    // The user is told what was recorded, as ssh's "Permanently added …": host, key type, fingerprint, where.
+    assert.deepEqual(recorded, [{ host: '192.0.2.10', keyType: fake.hostKeyType, fingerprint: fingerprintSha256(fake.hostKeyBlob), file, line: 1 }]);
+    const again = await connectNode(fake.target({ knownHostsFile: file }), { nodeName: 'node1', acceptNewHosts: true, onHostKeyRecorded: (r) => recorded.push(r) });
     again.close();
+    assert.equal(recorded.length, 1, 'a known key is not announced again');
   });
 
   it('acceptNewHosts from many parallel connections records each host once', async () => {
@@ -183,7 +187,7 @@ describe('connectNode (in-process SSH server)', () => {
   it('an unreadable identity file is an auth error before any connection', async () => {
     const err = await connectError(connectNode(fake.target({ identityFile: join(fake.dir, 'missing') }), { nodeName: 'node1' }));
     assert.equal(err.kind, 'auth');
-    assert.match(err.message, /cannot read identity file .*missing/);
+    assert.match(err.message, /identity file .*missing does not exist: check identityFile/);
   });
 
   it('a proxy command that never answers times out within the limit and is killed', async () => {
@@ -204,6 +208,17 @@ describe('connectNode (in-process SSH server)', () => {
     const err = await connectError(connectNode(fake.target({ proxyCommand: 'echo "no route to %h:%p" >&2; exit 4' }), { nodeName: 'node1' }));
     assert.equal(err.kind, 'proxy');
     assert.match(err.message, /exited with code 4 before the SSH handshake: no route to 192\.0\.2\.10:22/);
+  });
+
+  it('a proxy command failing as a non-root user entering a namespace, or exiting silently, names the cause and the fix', async () => {
+    const denied = await connectError(
+      connectNode(fake.target({ proxyCommand: 'echo \'setting the network namespace "pnlab-x-sw" failed: Operation not permitted\' >&2; exit 255' }), { nodeName: 'node1' }),
+    );
+    assert.equal(denied.kind, 'proxy');
+    assert.match(denied.message, /Operation not permitted — entering a network namespace needs root: run podnet as root \(e\.g\. with sudo\)$/);
+    const silent = await connectError(connectNode(fake.target({ proxyCommand: 'exit 1' }), { nodeName: 'node2' }));
+    assert.equal(silent.kind, 'refused');
+    assert.match(silent.message, /^node2 \(192\.0\.2\.10:22\): nothing answered at 192\.0\.2\.10:22: .* — check the node's address or host name \(192\.0\.2\.10\) in cluster\.yaml, and that sshd runs there$/);
   });
 
   it('an aborted signal stops the connect', async () => {

@@ -1,0 +1,95 @@
+// Who answered in this run, and who left: the two facts that decide where podnet may point routes.
+// Pure: read from the gathered states.
+//
+// Reached: a host of cluster.yaml (node or router) is reached when it was gathered in this run AND
+// one of its interfaces holds its `address` — the address its peers route via. A host that did not
+// answer, or answered over SSH (ssh.host) without holding its address (a mistyped address), is not
+// one to route to: routes via it wait (plan-routes.ts).
+//
+// Removed: a node that left cluster.yaml has no state file; what it leaves behind is its peers'
+// routes. A podnet route (proto 201) on a host of cluster.yaml, inside the pod CIDR but not the
+// whole pod CIDR, whose gateway is no host's address in cluster.yaml and whose destination is no
+// node's subnet, is the trace of a removed node at that gateway.
+import type { WaitingWhy } from '../model/plan.js';
+import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
+import { isPodnetRoute } from '../state/ownership.js';
+import { allocateSubnets, type SubnetAllocation } from '../state/subnets.js';
+import { parseIpv4Dst } from './values.js';
+
+export interface Unreached {
+  /** The host's name in cluster.yaml. */
+  peer: string;
+  why: WaitingWhy;
+}
+
+/** Every host of cluster.yaml: the nodes, then the router. */
+function fileHosts(cluster: Cluster): NodeSpec[] {
+  return [...cluster.nodes, ...(cluster.router !== undefined ? [cluster.router as NodeSpec] : [])];
+}
+
+/** Whether the gathered host holds `address` on one of its interfaces. */
+export function holdsAddress(observed: ObservedState, address: string): boolean {
+  return observed.addresses.some((a) => a.family === 'inet' && a.local === address);
+}
+
+/** The hosts of cluster.yaml that routes may not point at in this run, by their address. */
+export function unreachedHosts(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): Map<string, Unreached> {
+  const unreached = new Map<string, Unreached>();
+  for (const host of fileHosts(cluster)) {
+    const state = observed.get(host.name);
+    if (state === undefined) unreached.set(host.address, { peer: host.name, why: 'not-reached' });
+    else if (!holdsAddress(state, host.address)) unreached.set(host.address, { peer: host.name, why: 'address-not-held' });
+  }
+  return unreached;
+}
+
+/** A node that left cluster.yaml, known by the routes its peers still hold via its address. */
+export interface RemovedNode {
+  address: string;
+  /** The destinations routed via it (its pod subnet, or more than one). */
+  subnets: string[];
+  /** The hosts of cluster.yaml holding those routes. */
+  routedBy: string[];
+}
+
+/**
+ * The nodes that left cluster.yaml, found in the gathered hosts' routes (see the top of this file).
+ * `subnets` is every node's pod subnet as allocated for this run.
+ */
+export function findRemovedNodes(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, subnets: ReadonlyMap<string, string>): RemovedNode[] {
+  const known = new Set(fileHosts(cluster).map((h) => h.address));
+  const assigned = new Set(subnets.values());
+  const pod = parseIpv4Dst(cluster.podCidr);
+  const found = new Map<string, { subnets: Set<string>; routedBy: Set<string> }>();
+  for (const host of fileHosts(cluster)) {
+    for (const route of observed.get(host.name)?.routes ?? []) {
+      if (!isPodnetRoute(route) || route.gateway === undefined || known.has(route.gateway)) continue;
+      if (route.dst === cluster.podCidr || assigned.has(route.dst)) continue;
+      const dst = parseIpv4Dst(route.dst);
+      if (pod === null || dst === null || !dst.inside(pod)) continue;
+      const entry = found.get(route.gateway) ?? { subnets: new Set<string>(), routedBy: new Set<string>() };
+      entry.subnets.add(route.dst);
+      entry.routedBy.add(host.name);
+      found.set(route.gateway, entry);
+    }
+  }
+  return [...found]
+    .map(([address, entry]) => ({ address, subnets: [...entry.subnets].sort(), routedBy: [...entry.routedBy] }))
+    .sort((a, b) => a.address.localeCompare(b.address, 'en', { numeric: true }));
+}
+
+/**
+ * Subnets for this run: allocateSubnets, with the destinations still routed via an address no
+ * host of cluster.yaml has held back from fresh allocation (a removed node's subnet is not handed
+ * to a new node while its traces — and maybe its pods — are still there).
+ */
+export function planSubnets(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): SubnetAllocation {
+  const explicit = new Set(cluster.nodes.flatMap((n) => (n.subnet !== undefined ? [n.subnet] : [])));
+  const traces = findRemovedNodes(cluster, observed, new Map()).flatMap((r) => r.subnets).filter((dst) => !explicit.has(dst));
+  return allocateSubnets(cluster, observed, traces);
+}
+
+/** The removed nodes as PlanContext.removed wants them: address → the subnets routed via it. */
+export function removedRoutes(removed: readonly RemovedNode[]): Map<string, Set<string>> {
+  return new Map(removed.map((r) => [r.address, new Set(r.subnets)]));
+}
