@@ -9,8 +9,9 @@ import type { Change, NodePlan, Plan } from '../model/plan.js';
 /** What must match for a saved node plan to still hold. */
 function essence(node: NodePlan): { changes: string[]; conflicts: string; refused: string; pods: string; waiting: string } {
   return {
-    pods: canonicalJson(node.disruptedPods ?? []),
-    waiting: canonicalJson(node.waiting ?? []),
+    // Absent and empty are the same (the planner writes neither field when it would be empty).
+    pods: canonicalJson(node.disruptedPods ?? null),
+    waiting: canonicalJson(node.waiting ?? null),
     changes: node.changes.map((c: Change) => canonicalJson({ kind: c.kind, key: c.key, action: c.action, before: c.before, after: c.after, steps: c.steps })),
     conflicts: canonicalJson(node.conflicts),
     refused: canonicalJson(node.refused ?? null),
