@@ -118,6 +118,8 @@ describe('the apply command under sh with a stub ip', () => {
     ];
     const r = runSteps(changes, join(dir, 'failing-mv'));
     assert.equal(r.stdout.trim(), '@@podnet failed-group 0');
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok ? undefined : outcome.change?.key, 'file', 'the failure names the install-file change');
     assert.deepEqual(readdirSync(join(dir, 'blocked')), [], 'no .podnet.* temporary file is left, and no target');
     assert.deepEqual(logged(), []);
   });
@@ -150,6 +152,14 @@ describe('the apply command under sh with a stub ip', () => {
     const outcome = parseApplyOutcome(steps, r.stdout, r.stderr);
     assert.equal(outcome.ok ? undefined : outcome.change?.key, 'l12');
     assert.equal(outcome.ok ? undefined : outcome.message, 'Error: stub failure');
+  });
+
+  it('a failing script step stops the steps and is named as the failure', () => {
+    const changes = [change('a', ip('link', 'set', 'dev', 'a', 'up')), change('s', { run: 'script', script: 'exit 3' }), change('b', ip('link', 'set', 'dev', 'b', 'up'))];
+    const r = runSteps(changes);
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok ? undefined : outcome.change?.key, 's');
+    assert.deepEqual(logged(), ['link set dev a up']);
   });
 });
 
