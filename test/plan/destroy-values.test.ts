@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planDestroyNode } from '../../src/plan/destroy.js';
-import type { ObservedState } from '../../src/model/types.js';
+import type { ObservedState, StoreEntry } from '../../src/model/types.js';
 import type { Change } from '../../src/model/plan.js';
-import { NETWORKD_DROPIN } from '../../src/state/network-managers.js';
+import { NETWORKD_DROPIN, NETWORKMANAGER_DROPIN } from '../../src/state/network-managers.js';
 import { classicCluster } from '../support/classic-cluster.js';
 
 const cluster = classicCluster();
@@ -80,4 +80,34 @@ test('a pod goes through the plugin only when both the plugin and its conflist a
   const dropin = { path: NETWORKD_DROPIN, sha256: 'c'.repeat(64), mentionsPodnet: true };
   assert.equal(reasonOf(applied({ files: [applied().files![1]!, dropin] })), 'destroy-pod-by-hand', 'no plugin');
   assert.equal(reasonOf(applied({ files: [{ path: PLUGIN, sha256: null }, applied().files![1]!] })), 'destroy-pod-by-hand', 'the plugin is missing');
+});
+
+test('a deleted network manager drop-in records its manager’s role', () => {
+  const files = [...applied().files!, { path: NETWORKD_DROPIN, sha256: 'c'.repeat(64), mentionsPodnet: true }, { path: NETWORKMANAGER_DROPIN, sha256: 'd'.repeat(64), mentionsPodnet: true }];
+  const plan = planDestroyNode(cluster, NODE1, applied({ files }));
+  assert.equal((change(plan.changes, NETWORKD_DROPIN).before as { role: string }).role, 'networkd-config');
+  assert.equal((change(plan.changes, NETWORKMANAGER_DROPIN).before as { role: string }).role, 'networkmanager-config');
+});
+
+test('the store: last_reserved_ip.N (any N) and empty or deleted pods’ address files are the plugin’s; other names and other containers’ files keep it', () => {
+  const STORE = '/var/lib/cni/networks/podnet';
+  const withEntries = (storeEntries: StoreEntry[] | undefined): ObservedState =>
+    applied({ pods: { netns: ['pa'], allocations: [{ ip: '10.244.1.2', containerId: 'pa', ifname: 'eth0' }], storeExists: true, ...(storeEntries ? { storeEntries } : {}) } });
+  const plugins: StoreEntry[] = [
+    { name: '10.244.1.2', kind: 'file', firstLine: 'pa' },
+    { name: '10.244.1.3', kind: 'file', firstLine: '' },
+    { name: 'last_reserved_ip.10', kind: 'file', firstLine: '10.244.1.2' },
+    { name: 'lock', kind: 'file', firstLine: '' },
+  ];
+  const plan = planDestroyNode(cluster, NODE1, withEntries(plugins));
+  assert.equal(plan.warnings, undefined);
+  assert.deepEqual(change(plan.changes, STORE).steps.length, 5, 'four rm -f, then rmdir');
+  const foreignOf = (entries: StoreEntry[] | undefined): unknown => planDestroyNode(cluster, NODE1, withEntries(entries)).warnings;
+  for (const name of ['old-last_reserved_ip.0', 'last_reserved_ip.0.bak']) {
+    assert.deepEqual(foreignOf([...plugins, { name, kind: 'file' }]), [{ code: 'store-holds-foreign-entries', store: STORE, entries: [`file ${name}`] }], name);
+  }
+  assert.deepEqual(foreignOf([...plugins, { name: '10.244.1.9', kind: 'file', firstLine: 'someone-else' }]), [
+    { code: 'store-holds-foreign-entries', store: STORE, entries: ['file 10.244.1.9'] },
+  ]);
+  assert.deepEqual(foreignOf(undefined), [{ code: 'store-holds-foreign-entries', store: STORE, entries: ['(entries not listed by the gather)'] }]);
 });

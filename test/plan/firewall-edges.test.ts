@@ -151,3 +151,15 @@ test('a rule with words added after the wanted ones is a different rule: replace
   assert.deepEqual(plan.deletes.map((c) => c.reason.code), ['stale-rule']);
   assert.deepEqual(steps(plan.creates), ['iptables -w -t nat -I PODNET-POSTROUTING 2 -s 10.244.0.0/16 ! -d 10.244.0.0/16 -m comment --comment podnet -j MASQUERADE']);
 });
+
+test('a deleted rule’s position counts the deletes before it in its own chain only', () => {
+  const stale = rule('filter', 'FORWARD', '-s', '10.9.0.0/16', ...TAG, '-j', 'ACCEPT');
+  const fwd = FORWARD_ONLY.rules.filter((r) => r.chain === 'PODNET-FORWARD').map(asObserved);
+  const old = rule('filter', 'PODNET-FORWARD', '-s', '10.9.0.0/16', ...TAG, '-j', 'ACCEPT');
+  const observed = { chains: [chain('filter', 'FORWARD', 'ACCEPT'), chain('filter', 'PODNET-FORWARD')], rules: [JUMP, stale, old, ...fwd] };
+  const plan = planFirewall(FORWARD_ONLY, observed);
+  assert.deepEqual(plan.deletes.map((c) => [c.before && 'chain' in c.before ? c.before.chain : '', c.before && 'position' in c.before ? c.before.position : 0]), [
+    ['FORWARD', 2],
+    ['PODNET-FORWARD', 1],
+  ]);
+});
