@@ -171,10 +171,9 @@ const LAST_RESERVED_NAME = /^last_reserved_ip\.[0-9]+$/;
  * sub-directories, links, IPv6-named files, other names, and an unlisted store.
  */
 function sortStoreEntries(store: string, entries: readonly StoreEntry[] | undefined, deleting: ReadonlySet<string>): { remove: string[]; foreign: string[] } {
-  if (entries === undefined) return { remove: [], foreign: ['(entries not listed by the gather)'] };
   const remove: string[] = [];
-  const foreign: string[] = [];
-  for (const entry of entries) {
+  const foreign: string[] = entries === undefined ? ['(entries not listed by the gather)'] : [];
+  for (const entry of entries ?? []) {
     const path = `${store}/${entry.name}`;
     const pluginWritten =
       entry.kind === 'file' &&

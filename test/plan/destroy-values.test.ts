@@ -53,7 +53,8 @@ const change = (changes: readonly Change[], key: string): Change => {
 test('the header: the subnet from the bridge’s IPv4 address when none is given, else none; no role for a node', () => {
   const plan = planDestroyNode(cluster, NODE1, applied());
   assert.equal(plan.subnet, '10.244.1.1/24');
-  assert.deepEqual(Object.keys(plan).sort(), ['address', 'changes', 'conflicts', 'node', 'subnet'], 'no role, refused or warnings key when there are none');
+  // disruptedPods: the fixture's pod pa, which destroy deletes (src/plan/plan-pods.ts).
+  assert.deepEqual(Object.keys(plan).sort(), ['address', 'changes', 'conflicts', 'disruptedPods', 'node', 'subnet'], 'no role, refused or warnings key when there are none');
   assert.equal(planDestroyNode(cluster, { ...NODE1, subnet: '10.244.7.0/24' }, applied()).subnet, '10.244.7.0/24');
   const bare = applied({ links: applied().links.filter((l) => l.kind !== 'bridge'), addresses: applied().addresses.filter((a) => a.dev === 'eth0') });
   assert.equal(planDestroyNode(cluster, NODE1, bare).subnet, 'none');
