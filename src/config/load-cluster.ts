@@ -62,11 +62,13 @@ interface ExplicitSubnet {
  * address, a span overlaps a predecessor exactly when it starts before the furthest end so far.
  */
 function findOverlaps(subnets: readonly ExplicitSubnet[]): [ExplicitSubnet, ExplicitSubnet][] {
-  const sorted = [...subnets].sort((a, b) => (a.span.first.isLessThan(b.span.first) ? -1 : b.span.first.isLessThan(a.span.first) ? 1 : a.order - b.order));
+  // Stable: subnets that start at the same address stay in file order.
+  const sorted = [...subnets].sort((a, b) => (a.span.first.isLessThan(b.span.first) ? -1 : b.span.first.isLessThan(a.span.first) ? 1 : 0));
   const pairs: [ExplicitSubnet, ExplicitSubnet][] = [];
   let reach: ExplicitSubnet | undefined;
   for (const current of sorted) {
     if (reach && spansOverlap(reach.span, current.span)) {
+      // Stryker disable next-line EqualityOperator: orders are distinct (positions in the file), so > and >= agree
       pairs.push(current.order > reach.order ? [current, reach] : [reach, current]);
     }
     if (!reach || current.span.last.isGreaterThan(reach.span.last)) reach = current;

@@ -6,18 +6,25 @@ import type { Diagnostic } from '../model/types.js';
 import { didYouMean } from './did-you-mean.js';
 import type { JsonPath, YamlLocator } from './yaml-positions.js';
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
-// Shared with editors (yaml-language-server shows it): our message for a failed pattern.
-ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-ajv.addSchema(clusterSchema);
-
 const SCHEMA_ID = clusterSchema.$id;
-const validateCluster = ajv.getSchema(SCHEMA_ID) as ValidateFunction;
+
+// Compiling the schema takes most of a second; it is done on first use, not on import, so that
+// commands and tests that never validate a cluster file do not pay for it.
+let compiled: Ajv2020 | undefined;
+function schemaValidator(ref: string): ValidateFunction {
+  if (compiled === undefined) {
+    compiled = new Ajv2020({ allErrors: true, verbose: true, strict: true });
+    // Shared with editors (yaml-language-server shows it): our message for a failed pattern.
+    compiled.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+    compiled.addSchema(clusterSchema);
+  }
+  return compiled.getSchema(ref) as ValidateFunction;
+}
 
 /** Validator of one `$defs` entry (for values that come from an inventory, not from YAML). */
 export function definitionValidator(name: keyof typeof clusterSchema.$defs): (value: unknown) => string | undefined {
-  const validate = ajv.getSchema(`${SCHEMA_ID}#/$defs/${name}`) as ValidateFunction;
   return (value) => {
+    const validate = schemaValidator(`${SCHEMA_ID}#/$defs/${name}`);
     if (validate(value)) return undefined;
     const error = validate.errors?.[0];
     const custom = (error?.parentSchema as { patternErrorMessage?: string } | undefined)?.patternErrorMessage;
@@ -102,6 +109,7 @@ function describeError(error: ErrorObject, path: JsonPath): string {
 
 /** Every schema violation, each at the YAML node it is about. */
 export function checkSchema(data: unknown, locate: YamlLocator): Diagnostic[] {
+  const validateCluster = schemaValidator(SCHEMA_ID);
   if (validateCluster(data)) return [];
   const diagnostics: Diagnostic[] = [];
   for (const error of validateCluster.errors ?? []) {

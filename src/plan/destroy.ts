@@ -55,12 +55,12 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
     }
     guard.link(link.name, 'delete');
     for (const address of addresses) guard.address(address.local, addressKey(addressValue(address)));
-    const ports = observed.links.filter((l) => l.master === link.name && !(l.alias !== undefined && pods.podLinkAliases.has(l.alias))).map((l) => l.name);
+    const ports = observed.links.filter((l) => l.master === link.name && !pods.podLinkAliases.has(l.alias)).map((l) => l.name);
     bridges.push({
       kind: 'link',
       key: link.name,
       action: 'delete',
-      before: { name: link.name, kind: 'bridge', ...(link.alias !== undefined ? { alias: link.alias } : {}), addresses: addresses.map(addressText), ports },
+      before: { name: link.name, kind: 'bridge', alias: link.alias, addresses: addresses.map(addressText), ports },
       reason: { code: 'destroy' },
       steps: [{ run: 'ip', args: ['link', 'del', 'dev', link.name] }],
     });
@@ -108,8 +108,8 @@ interface PodsPlan {
   changes: Change[];
   /** Removing the address store (after the files: the plugin's DEL writes to it). */
   storeChanges: Change[];
-  /** Aliases of the node ends of the removed pods' veths (`podnet ID IFNAME`: they go with their pod). */
-  podLinkAliases: Set<string>;
+  /** Aliases of the node ends of the removed pods' veths (`podnet ID IFNAME`: they go with their pod); a link without an alias is not one. */
+  podLinkAliases: Set<string | undefined>;
 }
 
 /** Pods podnet made: DEL through the plugin when it is deployed, else the namespace and its addresses by hand. */
@@ -121,13 +121,13 @@ function planPods(cluster: Cluster, observed: ObservedState, warnings: Warning[]
   const byId = new Map<string, string[]>();
   for (const allocation of pods.allocations) byId.set(allocation.containerId, [...(byId.get(allocation.containerId) ?? []), allocation.ip]);
   const ifnames = new Map(pods.allocations.map((a) => [a.containerId, a.ifname]));
-  const present = (path: string): boolean => observed.files?.some((f) => f.path === path && f.sha256 !== null && f.mentionsPodnet === true) ?? false;
+  const present = (path: string): boolean => observed.files?.some((f) => f.path === path && f.mentionsPodnet === true) ?? false; // a missing file has no mentionsPodnet
   const pluginReady = present(pluginPath(cluster)) && present(conflistPath(cluster));
   const netConfig = pluginStdinConfig(cluster);
   for (const pod of pods.netns) {
     const addresses = byId.get(pod);
     if (addresses === undefined || !POD_NAME_PATTERN.test(pod)) continue;
-    result.podLinkAliases.add(`podnet ${pod} ${ifnames.get(pod) ?? ''}`);
+    result.podLinkAliases.add(`podnet ${pod} ${ifnames.get(pod)!}`); // byId and ifnames hold the same containers
     const before = { pod, addresses };
     const steps: Step[] = pluginReady
       ? [{ run: 'script', script: renderPodDelScript({ cni: cluster.cni, pod, netConfig }) }]
@@ -171,10 +171,9 @@ const LAST_RESERVED_NAME = /^last_reserved_ip\.[0-9]+$/;
  * sub-directories, links, IPv6-named files, other names, and an unlisted store.
  */
 function sortStoreEntries(store: string, entries: readonly StoreEntry[] | undefined, deleting: ReadonlySet<string>): { remove: string[]; foreign: string[] } {
-  if (entries === undefined) return { remove: [], foreign: ['(entries not listed by the gather)'] };
   const remove: string[] = [];
-  const foreign: string[] = [];
-  for (const entry of entries) {
+  const foreign: string[] = entries === undefined ? ['(entries not listed by the gather)'] : [];
+  for (const entry of entries ?? []) {
     const path = `${store}/${entry.name}`;
     const pluginWritten =
       entry.kind === 'file' &&

@@ -40,9 +40,9 @@ export function chainKey(chain: ChainValue): string {
   return `${chain.table} ${chain.chain}`;
 }
 
+/** The word after the rule's first `-j`, if any. */
 function jumpTarget(args: readonly string[]): string | undefined {
-  const i = args.indexOf('-j');
-  return i >= 0 ? args[i + 1] : undefined;
+  return args.find((_, i) => args[i - 1] === '-j');
 }
 
 const sameArgs = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((w, i) => w === b[i]);
@@ -147,9 +147,9 @@ export function planFirewall(desired: DesiredFirewall, observed: { chains: Iptab
     }
     const wanted = desired.rules.filter((r) => r.table === chain.table && r.chain === chain.name);
     const kept = new Set<number>();
-    let last = -1;
+    let last = -1; // the last kept index: kept ones only grow, so one after it is never kept yet
     for (const rule of rulesOf(chain.table, chain.name)) {
-      const index = wanted.findIndex((w, i) => i > last && !kept.has(i) && sameArgs(w.args, rule.args));
+      const index = wanted.findIndex((w, i) => i > last && sameArgs(w.args, rule.args));
       if (index >= 0) {
         kept.add(index);
         last = index;

@@ -7,12 +7,13 @@ import { canonicalJson } from '../model/canonical.js';
 import type { Change, NodePlan, Plan } from '../model/plan.js';
 
 /** What must match for a saved node plan to still hold. */
-function essence(node: NodePlan): { changes: string[]; conflicts: string[]; refused: string; pods: string; waiting: string } {
+function essence(node: NodePlan): { changes: string[]; conflicts: string; refused: string; pods: string; waiting: string } {
   return {
-    pods: canonicalJson(node.disruptedPods ?? []),
-    waiting: canonicalJson(node.waiting ?? []),
+    // Absent and empty are the same (the planner writes neither field when it would be empty).
+    pods: canonicalJson(node.disruptedPods ?? null),
+    waiting: canonicalJson(node.waiting ?? null),
     changes: node.changes.map((c: Change) => canonicalJson({ kind: c.kind, key: c.key, action: c.action, before: c.before, after: c.after, steps: c.steps })),
-    conflicts: node.conflicts.map((c) => canonicalJson(c)),
+    conflicts: canonicalJson(node.conflicts),
     refused: canonicalJson(node.refused ?? null),
   };
 }
@@ -26,12 +27,11 @@ export function stalePlanReason(saved: Plan, fresh: Plan): string | null {
     const was = essence(node);
     const now = essence(other);
     const count = `saved: ${node.changes.length} change(s), now: ${other.changes.length}`;
+    // The first change that differs, in the saved plan or, past its end, in the fresh one: a
+    // difference in length is always one of these.
     const differing = node.changes.find((c, j) => was.changes[j] !== now.changes[j]) ?? other.changes.find((_, j) => was.changes[j] !== now.changes[j]);
-    if (differing !== undefined || was.changes.length !== now.changes.length) {
-      const which = differing !== undefined ? `: ${differing.kind} ${differing.key}` : '';
-      return `${node.node} changed since it was planned${which} (${count})`;
-    }
-    if (was.conflicts.join('\n') !== now.conflicts.join('\n')) return `${node.node} has other conflicts than when it was planned (${count})`;
+    if (differing !== undefined) return `${node.node} changed since it was planned: ${differing.kind} ${differing.key} (${count})`;
+    if (was.conflicts !== now.conflicts) return `${node.node} has other conflicts than when it was planned (${count})`;
     if (was.refused !== now.refused) return `${node.node}'s management path changed since it was planned`;
     if (was.pods !== now.pods) return `${node.node}'s running pods that the plan disrupts changed since it was planned (saved: ${node.disruptedPods?.length ?? 0}, now: ${other.disruptedPods?.length ?? 0})`;
     if (was.waiting !== now.waiting) return `${node.node} waits for other hosts than when it was planned`;

@@ -149,15 +149,18 @@ test('YAML: anchors, aliases and merge keys as Ansible reads them; a missing anc
  */
 async function loadInWorker(cluster: string, files: Record<string, string>, ms: number): Promise<{ ok: boolean; diagnostics?: { file: string; line: number; col: number; message: string }[] }> {
   const { Worker } = await import('node:worker_threads');
-  const moduleUrl = new URL('../../src/config/index.js', import.meta.url).href;
+  // Run from src/*.ts through tsx (mutation testing), the worker loads the TypeScript through tsx too.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const moduleUrl = new URL(`../../src/config/index.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
   const worker = new Worker(
     `const { parentPort, workerData: w } = require('node:worker_threads');
-     import(w.moduleUrl).then(({ loadCluster }) => {
+     const tsx = w.fromSource ? import('tsx/esm/api').then((api) => api.register()) : Promise.resolve();
+     tsx.then(() => import(w.moduleUrl)).then(({ loadCluster }) => {
        const io = { readFile: (p) => { if (!(p in w.files)) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' }); return w.files[p]; }, homeDir: '/home/tester' };
        const r = loadCluster(w.cluster, 'cfg/cluster.yaml', io);
        parentPort.postMessage(r.ok ? { ok: true } : { ok: false, diagnostics: r.diagnostics });
      });`,
-    { eval: true, workerData: { moduleUrl, cluster, files } },
+    { eval: true, workerData: { moduleUrl, cluster, files, fromSource } },
   );
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -288,3 +288,26 @@ test('a node written as a bare name says how to write it', () => {
   if (result.ok) return;
   assert.deepEqual(result.diagnostics.map(formatDiagnostic), ['cfg/cluster.yaml:3:5: `nodes` item 1 must be a mapping like {name: node1}, got string "node1"']);
 });
+
+test('every overlapping pair of explicit subnets is reported, whatever their order in the file; the later one is blamed', () => {
+  const result = loadText(
+    [
+      'podCidr: 10.244.0.0/16',
+      'nodes:',
+      '  - { name: a, address: 192.168.1.11, subnet: 10.244.1.0/24 }',
+      '  - { name: b, address: 192.168.1.12, subnet: 10.244.3.0/24 }',
+      '  - { name: c, address: 192.168.1.13, subnet: 10.244.0.0/22 }',
+      '  - { name: d, address: 192.168.1.14, subnet: 10.244.8.0/24 }',
+      '  - { name: e, address: 192.168.1.15, subnet: 10.244.8.0/24 }',
+      '  - { name: f, address: 192.168.1.16, subnet: 10.244.7.0/24 }',
+    ].join('\n') + '\n',
+  );
+  assert.equal(result.ok, false);
+  const messages = result.ok ? [] : result.diagnostics.map((d) => d.message);
+  assert.deepEqual(messages, [
+    'subnet 10.244.0.0/22 of node c overlaps 10.244.1.0/24 of node a (line 3)',
+    'subnet 10.244.0.0/22 of node c overlaps 10.244.3.0/24 of node b (line 4)',
+    'subnet 10.244.8.0/24 of node e overlaps 10.244.8.0/24 of node d (line 6)',
+  ]);
+});
+

@@ -73,3 +73,15 @@ test('validate -o json: one document; a valid file carries its summary, a bad on
   assert.equal(ok.status, 0);
   assert.equal((JSON.parse(ok.stdout) as { valid: boolean }).valid, true);
 });
+
+// A missing identityFile is a config error (test/config/identity-file.test.ts has the loader's side).
+const IDENTITY_MISSING = 'test/fixtures/config/identity/identity-missing.yaml';
+
+test('podnet validate reports a missing key at file:line:col and exits 1; --no-local-files skips the check', () => {
+  const run = podnet('validate', IDENTITY_MISSING);
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /^test\/fixtures\/config\/identity\/identity-missing\.yaml:4:17: identity file \S+\/keys\/cluster_ed25519 does not exist/m);
+  assert.match(run.stderr, /^test\/fixtures\/config\/identity\/identity-missing\.yaml:13:21: identity file \/etc\/podnet\/node3_ed25519 does not exist/m);
+  const skipped = podnet('validate', '--no-local-files', IDENTITY_MISSING);
+  assert.equal(skipped.status, 0, skipped.stderr);
+});

@@ -65,10 +65,10 @@ test('apply then rollback in a real namespace gives back the state before, forei
     }
     const rollback = planRollback(plan.changes, '/nonexistent/rollback');
     assert.deepEqual(rollback.save, []);
-    const applied = spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', renderApplyCommand(plan.changes)], { encoding: 'utf8' });
+    const applied = spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', renderApplyCommand(plan.changes, [])], { encoding: 'utf8' });
     assert.deepEqual(parseApplyOutcome(plan.changes, applied.stdout, applied.stderr), { ok: true });
     assert.notDeepEqual(state(ns), before);
-    const undone = spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', renderApplyCommand(rollback.changes)], { encoding: 'utf8' });
+    const undone = spawnSync('ip', ['netns', 'exec', ns, 'sh', '-c', renderApplyCommand(rollback.changes, [])], { encoding: 'utf8' });
     assert.deepEqual(parseApplyOutcome(rollback.changes, undone.stdout, undone.stderr), { ok: true }, undone.stderr);
     assert.deepEqual(state(ns), before);
   } finally {

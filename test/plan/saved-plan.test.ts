@@ -109,3 +109,23 @@ test('a refusal that appears, goes or changes stales the plan', () => {
   assert.match(stalePlanReason(plan([r]), plan([r], undefined, undefined, refused)) ?? '', /management path changed/);
   assert.match(stalePlanReason(plan([r], undefined, undefined, refused), plan([r], undefined, undefined, { refused: refusal('192.168.0.0/16') })) ?? '', /management path changed/);
 });
+
+test('a plan of no node, or a run of no node, says so', () => {
+  const none: Plan = { ...plan([]), nodes: [] };
+  assert.equal(stalePlanReason(none, plan([])), 'it covers no node, this run covers node1, node2');
+  assert.equal(stalePlanReason(plan([]), none), 'it covers node1, node2, this run covers no node');
+});
+
+test('a route that waits for another host than when the plan was saved stales the plan', () => {
+  const r = route('10.244.2.0/24');
+  const waitingFor = (peer: string): Plan => {
+    const p = plan([r]);
+    (p.nodes[0] as Plan['nodes'][number]).waiting = [{ kind: 'route', key: '10.244.3.0/24', peer, why: 'not-reached' }];
+    return p;
+  };
+  assert.equal(stalePlanReason(waitingFor('node3'), waitingFor('node3')), null);
+  assert.equal(stalePlanReason(waitingFor('node3'), waitingFor('node2')), 'node1 waits for other hosts than when it was planned');
+  assert.equal(stalePlanReason(plan([r]), waitingFor('node3')), 'node1 waits for other hosts than when it was planned');
+  assert.equal(stalePlanReason(waitingFor('node3'), plan([r])), 'node1 waits for other hosts than when it was planned');
+});
+

@@ -42,7 +42,7 @@ test('sh runs every step in order, then gathers the new state', { skip: requirem
       link('v-net-0', ip('link', 'add', 'v-net-0', 'type', 'bridge'), ip('link', 'set', 'dev', 'v-net-0', 'up')),
       address('10.244.1.1/24 on v-net-0', ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')),
     ];
-    const r = runInNetns(ns, renderApplyCommand(changes));
+    const r = runInNetns(ns, renderApplyCommand(changes, []));
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(parseApplyOutcome(changes, r.stdout, r.stderr), { ok: true });
     const observed = parseGatherOutput(r.stdout, 'n1', '192.168.1.11');
@@ -59,7 +59,7 @@ test('a failing batch line stops the steps, names that step, and the gather stil
       address('10.244.1.1/24 on v-net-0 again', ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')),
       link('v-net-0 up', ip('link', 'set', 'dev', 'v-net-0', 'up')),
     ];
-    const r = runInNetns(ns, renderApplyCommand(changes));
+    const r = runInNetns(ns, renderApplyCommand(changes, []));
     const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
@@ -78,7 +78,7 @@ test('a failure in the middle of a change of several steps names that change and
       link('v-net-0', ip('link', 'add', 'v-net-0', 'type', 'bridge'), ip('link', 'set', 'dev', 'v-net-0', 'mtu', '99999999'), ip('link', 'set', 'dev', 'v-net-0', 'up')),
       address('10.244.1.1/24 on v-net-0', ip('address', 'add', '10.244.1.1/24', 'dev', 'v-net-0')),
     ];
-    const r = runInNetns(ns, renderApplyCommand(changes));
+    const r = runInNetns(ns, renderApplyCommand(changes, []));
     const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
     assert.equal(outcome.ok, false, r.stderr);
     if (outcome.ok) return;

@@ -39,7 +39,7 @@ describe('the apply command under sh with a stub ip', () => {
   /** Runs the steps part of the command (the gather after it is cut off: it would read the host). */
   function runSteps(changes: Change[], extraBin?: string): { status: number | null; stdout: string; stderr: string } {
     writeFileSync(log, '');
-    const command = renderApplyCommand(changes);
+    const command = renderApplyCommand(changes, []);
     const end = command.indexOf('\n)\n');
     assert.ok(command.startsWith('(\n') && end > 0, 'the steps run in a subshell before the gather');
     const r = spawnSync('sh', ['-c', command.slice(0, end + 3)], {
@@ -118,7 +118,48 @@ describe('the apply command under sh with a stub ip', () => {
     ];
     const r = runSteps(changes, join(dir, 'failing-mv'));
     assert.equal(r.stdout.trim(), '@@podnet failed-group 0');
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok ? undefined : outcome.change?.key, 'file', 'the failure names the install-file change');
     assert.deepEqual(readdirSync(join(dir, 'blocked')), [], 'no .podnet.* temporary file is left, and no target');
     assert.deepEqual(logged(), []);
   });
+
+  it('install-file writes an empty file empty, and a file with non-ASCII text byte for byte', () => {
+    const empty = join(dir, 'files', 'empty');
+    const text = join(dir, 'files', 'text');
+    const content = 'réseau — 网络\n';
+    const r = runSteps([change('e', { run: 'install-file', path: empty, mode: '600', content: '' }), change('t', { run: 'install-file', path: text, mode: '644', content })]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(empty, 'utf8'), '');
+    assert.equal(readFileSync(text, 'utf8'), content);
+  });
+
+  it('a script step runs under sh in its place, between the batches around it', () => {
+    const marker = join(dir, 'script-ran');
+    const r = runSteps([
+      change('a', ip('link', 'set', 'dev', 'a', 'up')),
+      change('s', { run: 'script', script: `printf '%s\\n' "$(wc -l < "$STUB_LOG" | tr -d ' ')" > '${marker}'` }),
+      change('b', ip('link', 'set', 'dev', 'b', 'up')),
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(marker, 'utf8'), '1\n', 'the script ran after the first batch, before the second');
+    assert.deepEqual(logged(), ['link set dev a up', 'link set dev b up']);
+  });
+
+  it('a failure on line 12 of a batch names the twelfth step', () => {
+    const steps = Array.from({ length: 14 }, (_, i) => change(`l${i + 1}`, ip('link', 'set', 'dev', i === 11 ? 'pnfail' : `l${i + 1}`, 'up')));
+    const r = runSteps(steps);
+    const outcome = parseApplyOutcome(steps, r.stdout, r.stderr);
+    assert.equal(outcome.ok ? undefined : outcome.change?.key, 'l12');
+    assert.equal(outcome.ok ? undefined : outcome.message, 'Error: stub failure');
+  });
+
+  it('a failing script step stops the steps and is named as the failure', () => {
+    const changes = [change('a', ip('link', 'set', 'dev', 'a', 'up')), change('s', { run: 'script', script: 'exit 3' }), change('b', ip('link', 'set', 'dev', 'b', 'up'))];
+    const r = runSteps(changes);
+    const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
+    assert.equal(outcome.ok ? undefined : outcome.change?.key, 's');
+    assert.deepEqual(logged(), ['link set dev a up']);
+  });
 });
+

@@ -82,7 +82,7 @@ test('a non-ip step between ip steps splits the batch', () => {
 });
 
 test('the apply command carries the batch as a here-document and gathers afterwards', () => {
-  const command = renderApplyCommand(changes);
+  const command = renderApplyCommand(changes, []);
   assert.match(command, /ip -batch - <<'PODNET_BATCH_END'\nlink add v-net-0 type bridge\nlink set dev v-net-0 up\naddress add/);
   assert.match(command, /sysctl -w net.ipv4.ip_forward=1/);
   assert.match(command, /@@podnet ip'/);
@@ -137,4 +137,23 @@ test('steps as people read them', () => {
   assert.equal(describeStep(ip('route', 'replace', '10.244.2.0/24', 'via', '192.168.1.12', 'proto', '201')), 'ip route replace 10.244.2.0/24 via 192.168.1.12 proto 201');
   assert.equal(describeStep({ run: 'install-file', path: '/opt/cni/bin/podnet', mode: '755', content: '#!/bin/sh' }), 'install-file /opt/cni/bin/podnet 755');
   assert.equal(describeStep({ run: 'script', script: 'echo hi' }), 'sh -c <script>');
+  assert.equal(describeStep({ run: 'command', argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'] }), 'sysctl -w net.ipv4.ip_forward=1');
 });
+
+test("the failure message is the output's lines, trimmed and joined, without the batch line number", () => {
+  const outcome = parseApplyOutcome(changes, '@@podnet failed-group 1\n', '  Error: one  \n\nRTNETLINK answers: two\nCommand failed -:1\n');
+  assert.equal(outcome.ok ? undefined : outcome.message, 'Error: one; RTNETLINK answers: two');
+});
+
+test('a failure with no output says a step failed', () => {
+  const named = parseApplyOutcome(changes, '@@podnet failed-group 0\n', '');
+  assert.equal(named.ok ? undefined : named.message, 'the step failed');
+  const unnamed = parseApplyOutcome(changes, '@@podnet failed-group 9\n', ' \n');
+  assert.equal(unnamed.ok ? undefined : unnamed.message, 'a step failed');
+});
+
+test('a file at the root of the file system is written from /', () => {
+  const [group] = groupSteps([withStep({ run: 'install-file', path: '/podnet.conf', mode: '644', content: 'x' })]);
+  assert.match(group?.lines[0] ?? '', /^mkdir -p \/ && podnet_tmp=\$\(mktemp \/\.podnet\.XXXXXX\)/);
+});
+

@@ -27,19 +27,19 @@ export type HostKeyLookup =
 /** Parses known_hosts text; malformed lines are skipped, as OpenSSH does. */
 export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const fields = (lines[i] ?? '').trim().split(/[ \t]+/);
-    if (fields[0] === undefined || fields[0] === '' || fields[0].startsWith('#')) continue;
+  for (const [i, line] of text.split('\n').entries()) {
+    // A blank line splits into [''] and is dropped below, for want of a key type.
+    const fields = line.trim().split(/[ \t]+/);
+    if (fields[0]?.startsWith('#')) continue;
     let marker: KnownHostMarker | undefined;
-    if (fields[0].startsWith('@')) {
+    if (fields[0]?.startsWith('@')) {
       const name = fields.shift();
       if (name === '@revoked') marker = 'revoked';
       else if (name === '@cert-authority') marker = 'cert-authority';
       else continue;
     }
-    const [hosts, keyType, keyBase64] = fields;
-    if (hosts === undefined || keyType === undefined || keyBase64 === undefined) continue;
+    if (fields.length < 3) continue;
+    const [hosts, keyType, keyBase64] = fields as [string, string, string];
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(keyBase64)) continue;
     const key = Buffer.from(keyBase64, 'base64');
     if (key.length === 0) continue;
@@ -62,7 +62,8 @@ export function hostFieldMatches(hostsField: string, host: string, port: number)
   for (const raw of hostsField.split(',')) {
     const negated = raw.startsWith('!');
     const pattern = (negated ? raw.slice(1) : raw).toLowerCase();
-    if (pattern === '' || !wildcardMatches(pattern, name)) continue;
+    // An empty pattern (`a,,b`) matches no name: wildcardMatches('') is /^$/.
+    if (!wildcardMatches(pattern, name)) continue;
     // A matching negation vetoes the whole line, whatever else matched.
     if (negated) return false;
     matched = true;
@@ -101,7 +102,8 @@ export function keyTypeOfBlob(keyBlob: Buffer): string {
  * only keys of another type are known: refusing is the safe reading).
  */
 export function lookupHostKey(entries: KnownHostEntry[], host: string, port: number, keyBlob: Buffer): HostKeyLookup {
-  const forHost = entries.filter((e) => e.marker !== 'cert-authority' && hostFieldMatches(e.hosts, host, port));
+  // @cert-authority lines hold CA keys, never host keys: neither revoked nor known below.
+  const forHost = entries.filter((e) => hostFieldMatches(e.hosts, host, port));
   const revoked = forHost.find((e) => e.marker === 'revoked' && e.key.equals(keyBlob));
   if (revoked) return { status: 'revoked', entry: revoked };
   const known = forHost.filter((e) => e.marker === undefined);
@@ -121,7 +123,8 @@ export function knownKeyTypes(entries: KnownHostEntry[], host: string, port: num
 
 /** `SHA256:<base64 without padding>`, as `ssh-keygen -l` and `ssh` print it. */
 export function fingerprintSha256(keyBlob: Buffer): string {
-  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').replace(/=+$/, '')}`;
+  // 32 bytes are 43 base64 characters and one '=' of padding, which ssh leaves out.
+  return `SHA256:${createHash('sha256').update(keyBlob).digest('base64').slice(0, 43)}`;
 }
 
 /** A known_hosts line (no newline). Hashed lines use a fresh random salt unless one is given. */

@@ -1,6 +1,7 @@
 // known_hosts rules, checked against OpenSSH's own ssh-keygen where it has an opinion.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,5 +157,55 @@ describe('known_hosts', () => {
     assert.match(sshKeygen(['-F', 'node9', '-f', file]), /found: line 2/);
     const entries = parseKnownHosts(readFileSync(file, 'utf8'));
     assert.equal(lookupHostKey(entries, '192.168.1.11', 2222, keyA.blob).status, 'match');
+  });
+
+  it('reads fields split by runs of spaces and tabs; skips commented-out entries, short lines and empty keys', () => {
+    const entries = parseKnownHosts(
+      [
+        `node1 \t ${keyA.type}\t\t${keyA.base64}`, // runs of blanks between fields
+        `#node2 ${keyA.type} ${keyA.base64}`, // an entry commented out, no space after '#'
+        `node3 ${keyA.type}`, // no key
+        '@revoked', // a marker and nothing else
+        'node4 ssh-ed25519 A', // base64 of zero bytes
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      entries.map((e) => [e.line, e.hosts, e.keyType, e.keyBase64]),
+      [[1, 'node1', keyA.type, keyA.base64]],
+    );
+  });
+
+  it('a hashed field must be exactly |1|salt|hash with both parts', () => {
+    const name = 'node1';
+    const salt = Buffer.alloc(20, 3);
+    const hash = createHmac('sha1', salt).update(name).digest('base64');
+    assert.equal(hostFieldMatches(`|1|${salt.toString('base64')}|${hash}`, name, 22), true);
+    assert.equal(hostFieldMatches(`|1|${salt.toString('base64')}|${hash}|x`, name, 22), false, 'a fifth part');
+    const unsalted = createHmac('sha1', Buffer.alloc(0)).update(name).digest('base64');
+    assert.equal(hostFieldMatches(`|1||${unsalted}`, name, 22), false, 'an empty salt');
+    assert.equal(hostFieldMatches(`|1|${salt.toString('base64')}|`, name, 22), false, 'an empty hash');
+  });
+
+  it('an empty pattern in a list matches nothing', () => {
+    assert.equal(hostFieldMatches('a,,b', 'node1', 22), false);
+    assert.equal(hostFieldMatches('!,node1', 'node1', 22), true, 'an empty negation vetoes nothing');
+  });
+
+  it('a revoked key of this host does not make the host known; only plain entries of this host give key types', () => {
+    const entries = parseKnownHosts(
+      [`@revoked node1 ${keyB.type} ${keyB.base64}`, line('node2', keyRsa), `@cert-authority node1 ${keyRsa.type} ${keyRsa.base64}`].join('\n'),
+    );
+    assert.equal(lookupHostKey(entries, 'node1', 22, keyA.blob).status, 'unknown', 'only a revoked key: still unknown');
+    assert.deepEqual(knownKeyTypes(entries, 'node1', 22), []);
+    assert.deepEqual(knownKeyTypes(parseKnownHosts([line('node1', keyA), line('node1', keyB)].join('\n')), 'node1', 22), ['ssh-ed25519']);
+  });
+
+  it('reads the key type of short or truncated blobs as unknown, and an empty type as empty', () => {
+    const blob = (...bytes: number[]): Buffer => Buffer.from(bytes);
+    assert.equal(keyTypeOfBlob(blob(0, 0, 0)), 'unknown', 'shorter than a length');
+    assert.equal(keyTypeOfBlob(blob(0, 0, 0, 0)), '', 'a zero length');
+    assert.equal(keyTypeOfBlob(blob(0, 0, 0, 2, 0x61, 0x62)), 'ab', 'the length is exactly what is left');
+    assert.equal(keyTypeOfBlob(blob(0, 0, 0, 3, 0x61, 0x62)), 'unknown', 'one byte short');
+    assert.equal(keyTypeOfBlob(blob(0, 0, 0, 5, 0x61, 0x62)), 'unknown', 'three bytes short');
   });
 });
