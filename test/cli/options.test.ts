@@ -10,6 +10,7 @@ import type { PlanCommandOptions } from '../../src/cli/plan-command.js';
 import { readCluster } from '../../src/cli/read-cluster.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, emptyNodeStdout } from '../support/gather-output.js';
+import { captureJson } from '../support/capture.js';
 
 function program(): Command {
   const p = new Command('podnet').exitOverride();
@@ -73,19 +74,6 @@ test('validate and lab status take -o/--output text|json like the other commands
 
 const FILE = 'examples/seed-3-nodes/cluster.yaml';
 const options: PlanCommandOptions = { forks: 10, output: 'json', verbose: false, acceptNewHosts: false };
-
-async function captureJson(run: () => Promise<number>): Promise<{ code: number; report: Record<string, unknown> }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-    typeof chunk === 'string' ? chunks.push(chunk) > 0 : write(chunk, ...rest)) as typeof process.stdout.write;
-  try {
-    const code = await run();
-    return { code, report: JSON.parse(chunks.join('')) as Record<string, unknown> };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 test('destroy --check plans the removal and sends nothing after the gather: exit 2 with something to remove, 0 with nothing', async () => {
   const cluster = readCluster(FILE);

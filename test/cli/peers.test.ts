@@ -10,28 +10,16 @@ import type { Plan } from '../../src/model/plan.js';
 import { SshError } from '../../src/run/ssh/errors.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, emptyNodeStdout } from '../support/gather-output.js';
+import { captureJson } from '../support/capture.js';
 
 const FILE = 'examples/seed-3-nodes/cluster.yaml';
 const options: PlanCommandOptions = { forks: 10, output: 'json', verbose: false, acceptNewHosts: false, confirm: false };
-
-async function capture(run: () => Promise<number>): Promise<{ code: number; report: Record<string, unknown> }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-    typeof chunk === 'string' ? chunks.push(chunk) > 0 : write(chunk, ...rest)) as typeof process.stdout.write;
-  try {
-    const code = await run();
-    return { code, report: JSON.parse(chunks.join('')) as Record<string, unknown> };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 const refused = (node: string): { connectError: SshError } => ({ connectError: new SshError('refused', node, `${node}: connection refused`) });
 
 test('diff --limit node1: node2 is still asked; it does not answer, so node1 waits for it and diff exits 1', async () => {
   const fake = new FakeTransport({ node1: { replies: [ok(emptyNodeStdout(1))] }, node2: refused('node2'), node3: { replies: [ok(emptyNodeStdout(3))] } });
-  const { code, report } = await capture(() => runPlanCommand(FILE, { ...options, limit: ['node1'] }, 'diff', fake));
+  const { code, report } = await captureJson(() => runPlanCommand(FILE, { ...options, limit: ['node1'] }, 'diff', fake));
   assert.equal(code, 1);
   const plan = report.plan as Plan;
   assert.deepEqual(plan.nodes.map((n) => n.node), ['node1']);
@@ -45,7 +33,7 @@ test('apply with node2 unreachable: node1 and node3 converge, their recap says w
   const cluster = readCluster(FILE);
   const fake = new FakeTransport({ node2: refused('node2') });
   for (const n of [1, 3]) fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n))] });
-  const { code, report } = await capture(() => runPlanCommand(FILE, options, 'apply', fake));
+  const { code, report } = await captureJson(() => runPlanCommand(FILE, options, 'apply', fake));
   assert.equal(code, 1);
   const results = report.results as { node: string; status: string; waiting?: { key: string; peer: string }[] }[];
   assert.deepEqual(results.map((r) => [r.node, r.status, (r.waiting ?? []).map((w) => `${w.key} ${w.peer}`)]), [
@@ -63,7 +51,7 @@ test('destroy --limit node3: node1 and node2 are gathered and lose only their ro
   const cluster = readCluster(FILE);
   const fake = new FakeTransport();
   for (const n of [1, 2, 3]) fake.on(`node${n}`, { replies: [ok(convergedNodeStdout(cluster, n)), ok(emptyNodeStdout(n))] });
-  const { report } = await capture(() => runDestroy(FILE, { ...options, limit: ['node3'] }, fake));
+  const { report } = await captureJson(() => runDestroy(FILE, { ...options, limit: ['node3'] }, fake));
   const plan = report.plan as Plan;
   assert.deepEqual(plan.nodes.map((n) => n.node), ['node3', 'node1', 'node2']);
   for (const peer of plan.nodes.slice(1)) assert.deepEqual(peer.changes.map((c) => `${c.action} ${c.kind} ${c.key}`), ['delete route 10.244.3.0/24'], peer.node);
@@ -77,7 +65,7 @@ test('apply --limit node1 with node2 silent: node1 converges, yet the run exits 
     node2: refused('node2'),
     node3: { replies: [ok(emptyNodeStdout(3))] },
   });
-  const { code, report } = await capture(() => runPlanCommand(FILE, { ...options, limit: ['node1'] }, 'apply', fake));
+  const { code, report } = await captureJson(() => runPlanCommand(FILE, { ...options, limit: ['node1'] }, 'apply', fake));
   const results = report.results as { node: string; status: string }[];
   assert.deepEqual(results.map((r) => [r.node, r.status]), [['node1', 'converged']]);
   assert.equal(code, 1);

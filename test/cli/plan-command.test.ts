@@ -6,26 +6,10 @@ import { readCluster } from '../../src/cli/read-cluster.js';
 import { SshError } from '../../src/run/ssh/errors.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, emptyNodeStdout } from '../support/gather-output.js';
+import { captureJson } from '../support/capture.js';
 
 const FILE = 'examples/seed-3-nodes/cluster.yaml';
 const options: PlanCommandOptions = { forks: 10, output: 'json', verbose: false, acceptNewHosts: false };
-
-/**
- * Runs the command with the text it writes to stdout captured (progress is off for JSON). The test
- * runner reports on the same stream in binary chunks while the command awaits: those pass through.
- */
-async function capture(run: () => Promise<number>): Promise<{ code: number; report: Record<string, unknown> }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-    typeof chunk === 'string' ? chunks.push(chunk) > 0 : write(chunk, ...rest)) as typeof process.stdout.write;
-  try {
-    const code = await run();
-    return { code, report: JSON.parse(chunks.join('')) as Record<string, unknown> };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 test('diff -o json: an unreachable node, a node whose gather failed and a bug are reported apart; exit 1', async () => {
   const fake = new FakeTransport({
@@ -33,7 +17,7 @@ test('diff -o json: an unreachable node, a node whose gather failed and a bug ar
     node2: { replies: [ok('half an output\n')] },
     node3: { replies: [{ throws: new TypeError('undefined is not iterable') }] },
   });
-  const { code, report } = await capture(() => runPlanCommand(FILE, options, 'diff', fake));
+  const { code, report } = await captureJson(() => runPlanCommand(FILE, options, 'diff', fake));
   assert.equal(code, 1);
   assert.deepEqual(report.unreachable, { node1: 'node1: connection refused' });
   assert.deepEqual(Object.keys(report.failed as object), ['node2']);
@@ -46,14 +30,14 @@ test('apply -o json: two execs per empty node, every node converged, exit 0; the
   const fake = new FakeTransport();
   for (const n of [1, 2, 3]) fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n))] });
   const plain: PlanCommandOptions = { ...options, confirm: false };
-  const applied = await capture(() => runPlanCommand(FILE, plain, 'apply', fake));
+  const applied = await captureJson(() => runPlanCommand(FILE, plain, 'apply', fake));
   assert.equal(applied.code, 0);
   assert.deepEqual(applied.report.execs, { node1: 2, node2: 2, node3: 2 });
 
   const broken = new FakeTransport();
   for (const n of [1, 2]) broken.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n))] });
   broken.on('node3', { replies: [ok(emptyNodeStdout(3)), { throws: new RangeError('Invalid array length') }] });
-  const failed = await capture(() => runPlanCommand(FILE, plain, 'apply', broken));
+  const failed = await captureJson(() => runPlanCommand(FILE, plain, 'apply', broken));
   assert.equal(failed.code, 1);
   const results = failed.report.results as { node: string; status: string; error?: string }[];
   assert.deepEqual(results.map((r) => r.status), ['converged', 'converged', 'error']);
@@ -65,7 +49,7 @@ test('apply --confirm is on by default when routes and links change: lock, timer
   const fake = new FakeTransport();
   const confirmed = ok('@@podnet confirmed\n');
   for (const n of [1, 2, 3]) fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n)), ok(convergedNodeStdout(cluster, n)), confirmed] });
-  const applied = await capture(() => runPlanCommand(FILE, options, 'apply', fake));
+  const applied = await captureJson(() => runPlanCommand(FILE, options, 'apply', fake));
   assert.equal(applied.code, 0, JSON.stringify(applied.report.results));
   const results = applied.report.results as { node: string; confirm?: { outcome: string } }[];
   assert.deepEqual(results.map((r) => r.confirm?.outcome), ['confirmed', 'confirmed', 'confirmed']);
@@ -86,7 +70,7 @@ test('apply --confirm: a node whose rollback came first is reported rolled back,
     const last = n === 2 ? ok('@@podnet rolled-back before\n') : ok('@@podnet confirmed\n');
     fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n)), ok(convergedNodeStdout(cluster, n)), last] });
   }
-  const applied = await capture(() => runPlanCommand(FILE, { ...options, confirm: 5 }, 'apply', fake));
+  const applied = await captureJson(() => runPlanCommand(FILE, { ...options, confirm: 5 }, 'apply', fake));
   assert.equal(applied.code, 1);
   const results = applied.report.results as { node: string; status: string; confirm?: { outcome: string } }[];
   assert.deepEqual(results.map((r) => [r.status, r.confirm?.outcome]), [['converged', 'confirmed'], ['failed', 'rolled-back'], ['converged', 'confirmed']]);
@@ -98,7 +82,7 @@ test('a node locked by another run fails fast and names the holder; nothing is a
   const fake = new FakeTransport();
   for (const n of [1, 3]) fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok(convergedNodeStdout(cluster, n)), ok(convergedNodeStdout(cluster, n)), ok('@@podnet confirmed\n')] });
   fake.on('node2', { replies: [ok(emptyNodeStdout(2)), ok('@@podnet locked\napply by ctl-a pid 4242 since 2026-12-03T10:00:00.000Z\n')] });
-  const applied = await capture(() => runPlanCommand(FILE, options, 'apply', fake));
+  const applied = await captureJson(() => runPlanCommand(FILE, options, 'apply', fake));
   assert.equal(applied.code, 1);
   const results = applied.report.results as { node: string; status: string; changed: number; error?: string; confirm?: unknown }[];
   assert.equal(results[1]?.status, 'failed');
@@ -115,7 +99,7 @@ test('with --lock-timeout a node whose lock came free after a wait is planned ag
     // The other run converged the node while this one waited: the new plan is empty, nothing runs.
     fake.on(`node${n}`, { replies: [ok(emptyNodeStdout(n)), ok('@@podnet lock-waited\n'), ok(convergedNodeStdout(cluster, n))] });
   }
-  const applied = await capture(() => runPlanCommand(FILE, { ...options, confirm: false, lockTimeout: 30 }, 'apply', fake));
+  const applied = await captureJson(() => runPlanCommand(FILE, { ...options, confirm: false, lockTimeout: 30 }, 'apply', fake));
   assert.equal(applied.code, 0, JSON.stringify(applied.report.results));
   assert.match(fake.commandsTo('node1')[1] ?? '', /flock -w 30 9/);
   assert.deepEqual(applied.report.execs, { node1: 3, node2: 3, node3: 3 });

@@ -13,6 +13,7 @@ import { UserError } from '../../src/model/errors.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, desiredFilesOn, emptyNodeStdout } from '../support/gather-output.js';
 import { gatherFixture, gatherFixtureCluster } from '../support/gather-fixtures.js';
+import { captureBoth } from '../support/capture.js';
 
 const MOVED = 'test/fixtures/gather/cluster-moved.yaml';
 const ORIGINAL = 'test/fixtures/gather/cluster.yaml';
@@ -20,19 +21,6 @@ const moved = gatherFixtureCluster('cluster-moved');
 const options: PlanCommandOptions = { forks: 10, output: 'json', verbose: false, acceptNewHosts: false, confirm: false };
 const dir = mkdtempSync(join(tmpdir(), 'podnet-pods-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs the command with its stdout captured (the test runner's own binary chunks pass through). */
-async function capture(run: () => Promise<number>): Promise<{ code: number; stdout: string }> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
-    typeof chunk === 'string' ? chunks.push(chunk) > 0 : write(chunk, ...rest)) as typeof process.stdout.write;
-  try {
-    return { code: await run(), stdout: chunks.join('') };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 /** node1 and node3 converged as before the move; node2 with its pods, then (if applied) as the apply left it. */
 function lab(): FakeTransport {
@@ -51,7 +39,7 @@ const refusal = (pattern: RegExp) => (err: unknown): boolean => {
 
 test('diff gathers the pods in its one exec per node and lists those the move strands; exit 2 (changes pending)', async () => {
   const fake = lab();
-  const { code, stdout } = await capture(() => runPlanCommand(MOVED, options, 'diff', fake));
+  const { code, stdout } = await captureBoth(() => runPlanCommand(MOVED, options, 'diff', fake));
   assert.equal(code, 2);
   const report = JSON.parse(stdout) as { plan: { summary: { disruptedPods?: number }; nodes: { node: string; disruptedPods?: { pod: string }[] }[] }; execs: Record<string, number> };
   assert.deepEqual(report.execs, { node1: 1, node2: 1, node3: 1 });
@@ -63,7 +51,7 @@ test('diff gathers the pods in its one exec per node and lists those the move st
 test('apply refuses a plan that strands pods, naming them and both ways out; no node gets more than its gather', async () => {
   const fake = lab();
   await assert.rejects(
-    capture(() => runPlanCommand(MOVED, options, 'apply', fake)),
+    captureBoth(() => runPlanCommand(MOVED, options, 'apply', fake)),
     refusal(/^refusing to apply: the plan leaves 3 running pods without a network:\n[^]*node2: pod p2 \(10\.244\.2\.2\)[^]*podnet pod del test\/fixtures\/gather\/cluster-moved\.yaml node2 p2\n[^]*--allow-pod-disruption/),
   );
   assert.deepEqual(Object.fromEntries(await fake.execCounts()), { node1: 1, node2: 1, node3: 1 });
@@ -72,7 +60,7 @@ test('apply refuses a plan that strands pods, naming them and both ways out; no 
 
 test('apply --allow-pod-disruption applies the move and converges', async () => {
   const fake = lab();
-  const { code, stdout } = await capture(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], allowPodDisruption: true }, 'apply', fake));
+  const { code, stdout } = await captureBoth(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], allowPodDisruption: true }, 'apply', fake));
   assert.equal(code, 0, stdout);
   const [, applied] = fake.commandsTo('node2');
   assert.match(applied ?? '', /address add 10\.244\.20\.1\/24 dev v-net-0/);
@@ -81,16 +69,16 @@ test('apply --allow-pod-disruption applies the move and converges', async () => 
 
 test('a saved plan that strands pods is refused by apply --plan without the flag, and applied with it', async () => {
   const out = join(dir, 'plan.json');
-  const diff = await capture(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], out }, 'diff', lab()));
+  const diff = await captureBoth(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], out }, 'diff', lab()));
   assert.equal(diff.code, 2);
   assert.match(readFileSync(out, 'utf8'), /"disruptedPods": \[/);
 
   const refused = lab();
-  await assert.rejects(capture(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], plan: out }, 'apply', refused)), refusal(/refusing to apply[^]*pod p3/));
+  await assert.rejects(captureBoth(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], plan: out }, 'apply', refused)), refusal(/refusing to apply[^]*pod p3/));
   assert.equal(refused.commandsTo('node2').length, 1, 'nothing was applied');
 
   const allowed = lab();
-  const applied = await capture(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], plan: out, allowPodDisruption: true }, 'apply', allowed));
+  const applied = await captureBoth(() => runPlanCommand(MOVED, { ...options, limit: ['node2'], plan: out, allowPodDisruption: true }, 'apply', allowed));
   assert.equal(applied.code, 0, applied.stdout);
   assert.equal(allowed.commandsTo('node2').length, 2);
 });
@@ -100,11 +88,11 @@ test('destroy refuses while pods run, and deletes them with --allow-pod-disrupti
   const peers = () => ({ node1: { replies: [ok(emptyNodeStdout(1))] }, node3: { replies: [ok(emptyNodeStdout(3))] } });
   const refused = new FakeTransport({ ...peers(), node2: { replies: [ok(gatherFixture('node2-pods'))] } });
   const destroyOptions: PlanCommandOptions = { ...options, limit: ['node2'] };
-  await assert.rejects(capture(() => runDestroy(ORIGINAL, destroyOptions, refused)), refusal(/^refusing to destroy: the plan deletes or cuts off 3 running pods:[^]*destroy deletes its bridge v-net-0/));
+  await assert.rejects(captureBoth(() => runDestroy(ORIGINAL, destroyOptions, refused)), refusal(/^refusing to destroy: the plan deletes or cuts off 3 running pods:[^]*destroy deletes its bridge v-net-0/));
   assert.equal(refused.commandsTo('node2').length, 1);
 
   const allowed = new FakeTransport({ ...peers(), node2: { replies: [ok(gatherFixture('node2-pods')), ok(emptyNodeStdout(2))] } });
-  const { code, stdout } = await capture(() => runDestroy(ORIGINAL, { ...destroyOptions, allowPodDisruption: true }, allowed));
+  const { code, stdout } = await captureBoth(() => runDestroy(ORIGINAL, { ...destroyOptions, allowPodDisruption: true }, allowed));
   assert.equal(code, 0, stdout);
   assert.match(allowed.commandsTo('node2')[1] ?? '', /CNI_COMMAND="\$1"/, 'the pods are deleted through the plugin');
 });
@@ -125,7 +113,7 @@ test('a node planned again after waiting for its lock is refused when pods start
     });
   const waitOptions: PlanCommandOptions = { ...options, limit: ['node2'], lockTimeout: 30 };
   const refused = script();
-  const first = await capture(() => runPlanCommand(MOVED, waitOptions, 'apply', refused));
+  const first = await captureBoth(() => runPlanCommand(MOVED, waitOptions, 'apply', refused));
   assert.equal(first.code, 1);
   const result = (JSON.parse(first.stdout) as { results: { status: string; error?: string }[] }).results[0];
   assert.equal(result?.status, 'failed');
@@ -133,7 +121,7 @@ test('a node planned again after waiting for its lock is refused when pods start
   assert.equal(refused.commandsTo('node2').length, 3, 'gather, the apply that waited, the gather after it: no second apply');
 
   const allowed = script();
-  const second = await capture(() => runPlanCommand(MOVED, { ...waitOptions, allowPodDisruption: true }, 'apply', allowed));
+  const second = await captureBoth(() => runPlanCommand(MOVED, { ...waitOptions, allowPodDisruption: true }, 'apply', allowed));
   assert.equal(second.code, 0, second.stdout);
   assert.equal(allowed.commandsTo('node2').length, 4);
 });

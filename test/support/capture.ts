@@ -18,3 +18,9 @@ export async function captureBoth(run: () => Promise<number>): Promise<{ code: n
     process.stderr.write = writeErr;
   }
 }
+
+/** Runs a command with `-o json` and parses the one document it writes to stdout. */
+export async function captureJson(run: () => Promise<number>): Promise<{ code: number; report: Record<string, unknown> }> {
+  const { code, stdout } = await captureBoth(run);
+  return { code, report: JSON.parse(stdout) as Record<string, unknown> };
+}
