@@ -8,7 +8,7 @@ import type { Plan } from '../../src/model/plan.js';
 import { buildClusterState, planCluster } from '../../src/plan/node-state.js';
 import { planNode } from '../../src/plan/plan-node.js';
 import { describeChange, describeReason, describeRefusal } from '../../src/render/sentences.js';
-import { argvOf, convergenceOf } from '../support/plan-helpers.js';
+import { argvOf, convergenceOf, observedHost } from '../support/plan-helpers.js';
 import { parsePlanJson, renderPlanJson, renderPlanText } from '../../src/render/render-plan.js';
 import { allocateSubnets } from '../../src/state/subnets.js';
 import { targetHosts } from '../../src/run/targets.js';
@@ -29,28 +29,6 @@ function hostGwWithRouter(): Cluster {
 }
 
 const podnetRoute = (dst: string, gateway: string): ObservedRoute => ({ dst, gateway, protocol: '201' });
-
-/** A host as gather sees it: eth0 on the node network, podnet's bridge when it is a node, forwarding on. */
-function observedHost(name: string, address: string, subnet: string | undefined, routes: ObservedRoute[]): ObservedState {
-  const state: ObservedState = {
-    node: name,
-    links: [
-      { ifindex: 1, name: 'lo', kind: null, up: true, operstate: 'UNKNOWN', mtu: 65536 },
-      { ifindex: 2, name: 'eth0', kind: 'veth', up: true, operstate: 'UP', mtu: 1500 },
-    ],
-    addresses: [{ dev: 'eth0', family: 'inet', local: address, prefixlen: 24 }],
-    routes: [{ dst: '192.168.1.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link' }, ...routes],
-    ipForward: true,
-    management: { localAddress: address, peerAddress: '192.168.1.1', dev: 'eth0' },
-  };
-  if (subnet !== undefined) {
-    state.links.push({ ifindex: 3, name: 'v-net-0', kind: 'bridge', up: true, operstate: 'UP', mtu: 1500, alias: 'podnet' });
-    const gateway = subnet.replace(/0\/24$/, '1');
-    state.addresses.push({ dev: 'v-net-0', family: 'inet', local: gateway, prefixlen: 24 });
-    state.routes.push({ dst: subnet, dev: 'v-net-0', protocol: 'kernel', scope: 'link' });
-  }
-  return state;
-}
 
 const NODES = [
   { name: 'node1', address: '192.168.1.11', subnet: '10.244.1.0/24' },

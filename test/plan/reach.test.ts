@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Cluster, ObservedRoute, ObservedState, RouterSpec } from '../../src/model/types.js';
+import { observedHost } from '../support/plan-helpers.js';
 import type { NodePlan, Plan } from '../../src/model/plan.js';
 import { buildClusterState, removedHost, type BuildOptions } from '../../src/plan/node-state.js';
 import { checkConverged, countOk } from '../../src/plan/converged.js';
@@ -19,30 +20,12 @@ const ROUTER: RouterSpec = {
 
 const route = (dst: string, gateway: string): ObservedRoute => ({ dst, gateway, dev: 'eth0', protocol: '201' });
 
-/** A host as gather sees it: eth0 holding `address`, podnet's bridge with its subnet, forwarding on. */
-function host(name: string, address: string, subnet: string | undefined, routes: ObservedRoute[]): ObservedState {
-  const state: ObservedState = {
-    node: name,
-    links: [{ ifindex: 2, name: 'eth0', kind: 'veth', up: true, operstate: 'UP', mtu: 1500 }],
-    addresses: [{ dev: 'eth0', family: 'inet', local: address, prefixlen: 24 }],
-    routes: [{ dst: '192.168.1.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link' }, ...routes],
-    ipForward: true,
-    management: { localAddress: address, peerAddress: '192.168.1.1', dev: 'eth0' },
-  };
-  if (subnet !== undefined) {
-    state.links.push({ ifindex: 3, name: 'v-net-0', kind: 'bridge', up: true, operstate: 'UP', mtu: 1500, alias: 'podnet' });
-    state.addresses.push({ dev: 'v-net-0', family: 'inet', local: subnet.replace(/0\/24$/, '1'), prefixlen: 24 });
-    state.routes.push({ dst: subnet, dev: 'v-net-0', protocol: 'kernel', scope: 'link' });
-  }
-  return state;
-}
-
 /** The classic three nodes as they stand after an apply: every route in place. */
 function converged(): Map<string, ObservedState> {
   return new Map([
-    ['node1', host('node1', '192.168.1.11', '10.244.1.0/24', [route('10.244.2.0/24', '192.168.1.12'), route('10.244.3.0/24', '192.168.1.13')])],
-    ['node2', host('node2', '192.168.1.12', '10.244.2.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.3.0/24', '192.168.1.13')])],
-    ['node3', host('node3', '192.168.1.13', '10.244.3.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.2.0/24', '192.168.1.12')])],
+    ['node1', observedHost('node1', '192.168.1.11', '10.244.1.0/24', [route('10.244.2.0/24', '192.168.1.12'), route('10.244.3.0/24', '192.168.1.13')])],
+    ['node2', observedHost('node2', '192.168.1.12', '10.244.2.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.3.0/24', '192.168.1.13')])],
+    ['node3', observedHost('node3', '192.168.1.13', '10.244.3.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.2.0/24', '192.168.1.12')])],
   ]);
 }
 
@@ -110,7 +93,7 @@ test('a new node not reached yet: peers wait for it; once it answers, its routes
     assert.deepEqual(waitingOf(first, name), ['10.244.4.0/24 node4 not-reached want=192.168.1.14 found=-'], name);
   }
   const observed = converged();
-  observed.set('node4', host('node4', '192.168.1.14', undefined, []));
+  observed.set('node4', observedHost('node4', '192.168.1.14', undefined, []));
   const second = buildClusterState(cluster, observed).plan;
   for (const name of ['node1', 'node2', 'node3']) assert.deepEqual(routeLines(second, name), ['+ route 10.244.4.0/24 via 192.168.1.14 (missing)'], name);
   assert.equal(second.summary.waiting, undefined);
@@ -151,7 +134,7 @@ test('gateway mode: nodes wait for a router not reached and keep their host-gw r
   }
   const observed = converged();
   observed.delete('node3');
-  observed.set('router', host('router', '192.168.1.254', undefined, []));
+  observed.set('router', observedHost('router', '192.168.1.254', undefined, []));
   const second = buildClusterState(cluster, observed).plan;
   assert.deepEqual(routeLines(second, 'router'), ['+ route 10.244.1.0/24 via 192.168.1.11 (missing)', '+ route 10.244.2.0/24 via 192.168.1.12 (missing)']);
   assert.deepEqual(waitingOf(second, 'router'), ['10.244.3.0/24 node3 not-reached want=192.168.1.13 found=-']);
@@ -203,7 +186,7 @@ test('without --prune-removed the routes to a removed node are left alone and th
 });
 
 test('--prune-removed, the removed node answered: its podnet state is destroyed and its peers\' routes to it go', () => {
-  const node3 = host('192.168.1.13', '192.168.1.13', '10.244.3.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.2.0/24', '192.168.1.12')]);
+  const node3 = observedHost('192.168.1.13', '192.168.1.13', '10.244.3.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.2.0/24', '192.168.1.12')]);
   const options: BuildOptions = { pruneRemoved: { hosts: new Map([['192.168.1.13', { observed: node3 }]]) } };
   const { plan, states } = buildClusterState(withoutNode3(), observedWithout3(), 'present', options);
   assert.deepEqual(routeLines(plan, 'node1'), ['- route 10.244.3.0/24 via 192.168.1.13 (stale: 192.168.1.13 left cluster.yaml (--prune-removed))']);
@@ -219,7 +202,7 @@ test('--prune-removed, the removed node answered: its podnet state is destroyed 
   // its convergence check is destroy's: nothing of podnet left
   const state = states.find((s) => s.role === 'removed');
   assert.ok(state);
-  assert.equal(checkConverged(withoutNode3(), state, host('x', '192.168.1.13', undefined, [])).converged, true);
+  assert.equal(checkConverged(withoutNode3(), state, observedHost('x', '192.168.1.13', undefined, [])).converged, true);
 });
 
 test('--prune-removed, the removed node did not answer: only the peers\' routes go, and the plan says so', () => {
@@ -237,12 +220,12 @@ test('--prune-removed does nothing while a host of cluster.yaml is not reached (
   const base = withAddress(classicCluster(), 'node2', '192.168.1.22');
   const cluster = { ...base, nodes: base.nodes.map((n) => (n.name === 'node2' ? { ...n, subnet: undefined } : n)) };
   const observed = new Map([
-    ['node1', host('node1', '192.168.1.11', '10.244.1.0/24', [route('10.244.5.0/24', '192.168.1.12'), route('10.244.3.0/24', '192.168.1.13')])],
-    ['node3', host('node3', '192.168.1.13', '10.244.3.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.5.0/24', '192.168.1.12')])],
+    ['node1', observedHost('node1', '192.168.1.11', '10.244.1.0/24', [route('10.244.5.0/24', '192.168.1.12'), route('10.244.3.0/24', '192.168.1.13')])],
+    ['node3', observedHost('node3', '192.168.1.13', '10.244.3.0/24', [route('10.244.1.0/24', '192.168.1.11'), route('10.244.5.0/24', '192.168.1.12')])],
   ]);
   const removed = findRemovedNodes(cluster, observed, allocateSubnets(cluster, observed).subnets);
   assert.deepEqual(removed.map((r) => r.address), ['192.168.1.12']);
-  const options: BuildOptions = { pruneRemoved: { hosts: new Map([['192.168.1.12', { observed: host('x', '192.168.1.12', '10.244.5.0/24', []) }]]) } };
+  const options: BuildOptions = { pruneRemoved: { hosts: new Map([['192.168.1.12', { observed: observedHost('x', '192.168.1.12', '10.244.5.0/24', []) }]]) } };
   const { plan } = buildClusterState(cluster, observed, 'present', options);
   assert.deepEqual(plan.nodes.map((n) => n.node), ['node1', 'node3']);
   assert.deepEqual(routeLines(plan, 'node1').filter((l) => l.includes('192.168.1.12')), []);
@@ -285,7 +268,7 @@ test('destroy --limit: a peer not reached keeps its route, and the plan warns', 
 test('destroy --limit in gateway mode: the router loses its route to the destroyed node', () => {
   const cluster = classicCluster({ routing: 'gateway', router: ROUTER });
   const observed = converged();
-  observed.set('router', host('router', '192.168.1.254', undefined, [route('10.244.1.0/24', '192.168.1.11'), route('10.244.3.0/24', '192.168.1.13')]));
+  observed.set('router', observedHost('router', '192.168.1.254', undefined, [route('10.244.1.0/24', '192.168.1.11'), route('10.244.3.0/24', '192.168.1.13')]));
   const { plan } = buildClusterState(cluster, observed, 'absent', { targets: new Set(['node3']) });
   assert.deepEqual(nodePlan(plan, 'router').changes.map((c) => `${c.action} ${c.key}`), ['delete 10.244.3.0/24']);
 });
@@ -296,7 +279,7 @@ test('a removed node\'s subnet is not handed to a new node while its peers still
   const node4 = { ...base.nodes[2]!, name: 'node4', address: '192.168.1.14', subnet: undefined, ssh: { ...base.nodes[2]!.ssh, host: '192.168.1.14' } };
   const cluster = { ...base, nodes: [...base.nodes.filter((n) => n.name !== 'node3').map((n) => ({ ...n, subnet: undefined })), node4] };
   const observed = observedWithout3();
-  observed.set('node4', host('node4', '192.168.1.14', undefined, []));
+  observed.set('node4', observedHost('node4', '192.168.1.14', undefined, []));
   const { plan } = buildClusterState(cluster, observed);
   assert.equal(nodePlan(plan, 'node4').subnet, '10.244.4.0/24');
   assert.deepEqual(routeLines(plan, 'node1'), ['+ route 10.244.4.0/24 via 192.168.1.14 (missing)']);
@@ -307,7 +290,7 @@ test('gateway mode: a removed node is found on the router, and --prune-removed d
   const cluster = { ...withoutNode3(), routing: 'gateway' as const, router: ROUTER };
   const observed = observedWithout3();
   for (const name of ['node1', 'node2']) observed.get(name)!.routes = observed.get(name)!.routes.filter((r) => r.protocol !== '201').concat(route('10.244.0.0/16', '192.168.1.254'));
-  observed.set('router', host('router', '192.168.1.254', undefined, [route('10.244.1.0/24', '192.168.1.11'), route('10.244.2.0/24', '192.168.1.12'), route('10.244.3.0/24', '192.168.1.13')]));
+  observed.set('router', observedHost('router', '192.168.1.254', undefined, [route('10.244.1.0/24', '192.168.1.11'), route('10.244.2.0/24', '192.168.1.12'), route('10.244.3.0/24', '192.168.1.13')]));
   const warned = buildClusterState(cluster, observed).plan;
   assert.deepEqual(warned.warnings, [{ code: 'node-removed', address: '192.168.1.13', subnets: ['10.244.3.0/24'], routedBy: ['router'], cluster: 'cluster.yaml' }]);
   assert.deepEqual(routeLines(warned, 'router'), []);
@@ -317,7 +300,7 @@ test('gateway mode: a removed node is found on the router, and --prune-removed d
 });
 
 test('--prune-removed never destroys a listed host that also answers at the removed address', () => {
-  const twoAddresses = host('192.168.1.13', '192.168.1.13', '10.244.3.0/24', []);
+  const twoAddresses = observedHost('192.168.1.13', '192.168.1.13', '10.244.3.0/24', []);
   twoAddresses.addresses.push({ dev: 'eth0', family: 'inet', local: '192.168.1.12', prefixlen: 24 });
   const options: BuildOptions = { pruneRemoved: { hosts: new Map([['192.168.1.13', { observed: twoAddresses }]]) } };
   const { plan } = buildClusterState(withoutNode3(), observedWithout3(), 'present', options);

@@ -1,7 +1,7 @@
 // Small views of plan values for assertions: a change's object as people name it and its steps as
 // command lines, and node states built for one host of a cluster.
 import type { Change, Step } from '../../src/model/plan.js';
-import type { Cluster, ObservedState } from '../../src/model/types.js';
+import type { Cluster, ObservedRoute, ObservedState } from '../../src/model/types.js';
 import { checkConverged, type Convergence } from '../../src/plan/converged.js';
 import type { NodeState } from '../../src/plan/node-state.js';
 import { planNode } from '../../src/plan/plan-node.js';
@@ -49,4 +49,26 @@ export function nodeStateOf(cluster: Cluster, nodeName: string, observed: Observ
 export function convergenceOf(cluster: Cluster, state: NodeState, observed: ObservedState): Convergence & { lines: string[] } {
   const convergence = checkConverged(cluster, state, observed);
   return { ...convergence, lines: convergence.unmet.map(describeChange) };
+}
+
+/** A host as gather sees it: eth0 on the node network, podnet's bridge when it is a node, forwarding on. */
+export function observedHost(name: string, address: string, subnet: string | undefined, routes: ObservedRoute[]): ObservedState {
+  const state: ObservedState = {
+    node: name,
+    links: [
+      { ifindex: 1, name: 'lo', kind: null, up: true, operstate: 'UNKNOWN', mtu: 65536 },
+      { ifindex: 2, name: 'eth0', kind: 'veth', up: true, operstate: 'UP', mtu: 1500 },
+    ],
+    addresses: [{ dev: 'eth0', family: 'inet', local: address, prefixlen: 24 }],
+    routes: [{ dst: '192.168.1.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link' }, ...routes],
+    ipForward: true,
+    management: { localAddress: address, peerAddress: '192.168.1.1', dev: 'eth0' },
+  };
+  if (subnet !== undefined) {
+    state.links.push({ ifindex: 3, name: 'v-net-0', kind: 'bridge', up: true, operstate: 'UP', mtu: 1500, alias: 'podnet' });
+    const gateway = subnet.replace(/0\/24$/, '1');
+    state.addresses.push({ dev: 'v-net-0', family: 'inet', local: gateway, prefixlen: 24 });
+    state.routes.push({ dst: subnet, dev: 'v-net-0', protocol: 'kernel', scope: 'link' });
+  }
+  return state;
 }
