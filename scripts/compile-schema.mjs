@@ -8,7 +8,8 @@
 // Run by `npm run build`, `npm run typecheck`, `npm run test:unit` and `npm run prepare` before tsc,
 // as scripts/embed-node-scripts.mjs is; the output is git-ignored and written only when its text
 // changes. `--check` writes nothing: exit 1 when the module is missing or differs from what the
-// schema gives now (test/config/schema-generated.test.ts runs it).
+// schema gives now (test/config/schema-generated.test.ts runs it; `--schema FILE` compiles another
+// schema file instead, to show that the check sees a change).
 //
 // Ajv's standalone code may `require` a few runtime helpers (ajv/dist/runtime/*). The module is
 // ESM and must not load ajv at run time, so each helper it names is copied in as source (only the
@@ -31,9 +32,9 @@ const INLINE_HELPERS = {
   equal: equal.default,
 };
 
-/** The text of the generated module for the schema as it is now. */
-export function generatedValidatorSource() {
-  const schema = JSON.parse(readFileSync(join(root, SCHEMA), 'utf8'));
+/** The text of the generated module for the schema as it is now (schemaFile: another schema, for tests). */
+export function generatedValidatorSource(schemaFile = join(root, SCHEMA)) {
+  const schema = JSON.parse(readFileSync(schemaFile, 'utf8'));
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, code: { source: true, esm: true } });
   // Shared with editors (yaml-language-server shows it): our message for a failed pattern.
   ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
@@ -64,7 +65,8 @@ export function generatedValidatorSource() {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const content = generatedValidatorSource();
+  const schemaAt = process.argv.indexOf('--schema');
+  const content = schemaAt === -1 ? generatedValidatorSource() : generatedValidatorSource(process.argv[schemaAt + 1]);
   const target = join(root, OUT);
   const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
   if (process.argv.includes('--check')) {

@@ -3,6 +3,19 @@
 // version; everything else starts in ./program.ts, and each command loads its work when it runs.
 import { VERSION } from './version.js';
 
+type Program = typeof import('./program.js');
+
+/** The build's bundle of ./program.js (scripts/bundle-cli.mjs), else the modules themselves (tsx, a tsc-only build). */
+async function loadProgram(): Promise<Program> {
+  const bundled = './bundle/program.js'; // a variable: tsc neither resolves nor checks it
+  try {
+    return (await import(bundled)) as Program;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes('/bundle/program.js')) throw err;
+    return import('./program.js');
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   // Commander prints the version as soon as it meets the option among the program's options; the
   // first word is the only place it can be without an error before it: same output, same exit.
@@ -10,7 +23,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const { main } = await import('./program.js');
+  const { main } = await loadProgram();
   return main(argv);
 }
 
