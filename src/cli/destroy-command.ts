@@ -1,7 +1,8 @@
-// `podnet destroy FILE` (its options: ./commands/destroy.ts): gather every node (with its pods), plan the removal of everything podnet
-// owns (pure: the node states with goal `absent`, src/plan/destroy.ts), print it, run it through apply's machinery, and check that
-// nothing podnet owns is left (its convergence check). net.ipv4.ip_forward stays as it is. With
-// --limit, the other hosts only lose their routes to the destroyed nodes' pod subnets.
+// `podnet destroy FILE` (its options: ./commands/destroy.ts): gather every node (with its pods),
+// plan the removal of everything podnet owns (pure: the node states with goal `absent`,
+// src/plan/destroy.ts), print it, run it through apply's machinery, and check that nothing podnet
+// owns is left (its convergence check). net.ipv4.ip_forward stays as it is. With --limit, the other
+// hosts only lose their routes to the destroyed nodes' pod subnets.
 import type { EventEmitter } from 'node:events';
 import type { Cluster } from '../model/types.js';
 import { buildClusterState } from '../plan/node-state.js';
