@@ -7,13 +7,8 @@ type Program = typeof import('./program.js');
 
 /** The build's bundle of ./program.js (scripts/bundle-cli.mjs), else the modules themselves (tsx, a tsc-only build). */
 async function loadProgram(): Promise<Program> {
-  const bundled = './bundle/program.js'; // a variable: tsc neither resolves nor checks it
-  try {
-    return (await import(bundled)) as Program;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes('/bundle/program.js')) throw err;
-    return import('./program.js');
-  }
+  const { loadBundle } = await import('./load-bundle.js');
+  return loadBundle()?.program ?? import('./program.js');
 }
 
 async function run(argv: string[]): Promise<number> {

@@ -3,10 +3,11 @@
 // is compiled at build time) nor SSH; diff reads cluster.yaml before loading the planner and SSH.
 // Which modules a run loads is logged by a module hook (test/support/module-log.ts); the module
 // graph is checked on the modules tsc wrote (test/support/run-unbundled.ts), and the real
-// executable on the bundle it loads (scripts/bundle-cli.mjs).
+// executable on the bundle it loads (scripts/bundle-cli.mjs: one file and V8's code cache).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadedModules } from '../support/cli.js';
+import { loadBundle } from '../../src/cli/load-bundle.js';
 
 const MAIN = 'dist/src/cli/main.js';
 const UNBUNDLED = 'dist/test/support/run-unbundled.js';
@@ -63,11 +64,16 @@ test('diff of a missing or invalid file fails before the planner and SSH are loa
   }
 });
 
-test('the executable runs the bundle: validate loads its chunks and no package (ssh2, the one left outside, is not needed)', () => {
+test('the executable runs the bundle: validate loads main.js, version.js and load-bundle.js, not the modules', () => {
   const run = loadedModules(MAIN, 'validate', FILE);
   assert.equal(run.code, 0, run.stderr);
-  assert.ok(run.modules.includes('dist/src/cli/bundle/program.js'), run.modules.join(' '));
-  assert.deepEqual(packages(run.modules), []);
-  assert.deepEqual(folders(run.modules), ['cli']);
+  assert.deepEqual(run.modules.filter((m) => !m.startsWith('node:')), ['dist/src/cli/load-bundle.js', 'dist/src/cli/main.js', 'dist/src/cli/version.js']);
   assert.deepEqual(loadedModules(UNBUNDLED, 'validate', FILE).stdout, run.stdout, 'the same output as the modules');
+});
+
+test('the build\'s code cache fits this node: V8 takes it', () => {
+  const loaded = loadBundle();
+  assert.ok(loaded !== undefined, 'dist/src/cli/bundle/program.cjs (npm run build makes it)');
+  assert.equal(typeof loaded.program.main, 'function');
+  assert.equal(loaded.script.cachedDataRejected, false, 'the cache is missing, or V8 refused it (made by another node, or for another text)');
 });
