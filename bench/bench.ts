@@ -9,10 +9,11 @@
 // (connect to every node at once with the same key and ProxyCommand, exec `true`).
 // It prints medians with the spread (min–max), the ratio of the medians, and the pair-by-pair ratios.
 //
-//   node dist/bench/bench.js [SIZES…] [--runs N] [--cli PATH] [--lab PREFIX] [--smoke]
+//   node dist/bench/bench.js [SIZES…] [--runs N] [--cli PATH] [--baseline PATH] [--lab PREFIX] [--smoke]
 //
-// --smoke: 3 nodes, 1 round (the test run's check that the bench still works). --cli: another
-// build's dist/src/cli/main.js (a before/after comparison with the same harness and floor).
+// --smoke: 3 nodes, 1 round (the test run's check that the bench still works). --cli: the podnet
+// CLI to time (default: this build's). --baseline: another build's dist/src/cli/main.js, timed in the
+// same rounds (its own floor runs beside it): before and after side by side, interleaved.
 // --lab: the lab name prefix (default `bench`; the lab of N nodes is PREFIX + N).
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +23,7 @@ interface Options {
   sizes: number[];
   runs: number;
   cli: string;
+  baseline?: string;
   lab: string;
 }
 
@@ -38,9 +40,10 @@ function parseArgs(argv: string[]): Options {
     if (a === '--smoke') smoke = true;
     else if (a === '--runs') opts.runs = Number(value());
     else if (a === '--cli') opts.cli = value();
+    else if (a === '--baseline') opts.baseline = value();
     else if (a === '--lab') opts.lab = value();
     else if (/^\d+$/.test(a)) opts.sizes.push(Number(a));
-    else throw new Error(`unknown argument ${a} (want SIZES…, --runs N, --cli PATH, --lab PREFIX, --smoke)`);
+    else throw new Error(`unknown argument ${a} (want SIZES…, --runs N, --cli PATH, --baseline PATH, --lab PREFIX, --smoke)`);
   }
   if (smoke) {
     opts.sizes = [3];
@@ -107,39 +110,48 @@ async function benchOne(nodes: number, opts: Options): Promise<string[]> {
   await labDown(name);
   const lab = await labUp({ name, nodes });
   try {
-    const cli = (args: string[], ok?: number[]): Run => timed(opts.cli, [...args, lab.clusterFile, '--forks', String(nodes), '--output', 'json'], ok);
+    const builds = [{ label: 'podnet', cli: opts.cli }, ...(opts.baseline !== undefined ? [{ label: 'baseline', cli: opts.baseline }] : [])];
+    const run = (cli: string, args: string[], ok?: number[]): Run => timed(cli, [...args, lab.clusterFile, '--forks', String(nodes), '--output', 'json'], ok);
     const floor = (): number => timed('dist/bench/fan-out.js', [floorTargets(lab)]).ms;
     // What a fresh lab's apply plans: every from-scratch run must plan the same (else it did not start from scratch).
-    const fresh = summaryOf(cli(['apply', '--check'], [2]).stdout);
-    const reset = async (): Promise<void> => {
-      cli(['destroy']);
+    const fresh = summaryOf(run(opts.cli, ['apply', '--check'], [2]).stdout);
+    const reset = async (cli: string): Promise<void> => {
+      run(cli, ['destroy']);
       // destroy leaves ip_forward as it is (other software may rely on it); a fresh node has it at 0.
       await Promise.all(lab.nodes.map((n) => labNodeExec(name, n.name, ['sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward'])));
     };
-    const scratch = async (extra: string[]): Promise<number> => {
-      await reset();
-      const run = cli(['apply', ...extra]);
-      const planned = summaryOf(run.stdout);
+    const scratch = async (cli: string, extra: string[]): Promise<number> => {
+      await reset(cli);
+      const r = run(cli, ['apply', ...extra]);
+      const planned = summaryOf(r.stdout);
       if (planned !== fresh) throw new Error(`${nodes} nodes: a from-scratch apply planned ${planned}, a fresh lab ${fresh}: the reset left something behind`);
-      return run.ms;
+      return r.ms;
     };
-    const pairs = Object.fromEntries(MEASURES.map((m) => [m.key, { podnet: [], floor: [] }])) as unknown as Record<Key, Pairs>;
-    const add = (key: Key, podnetMs: number): void => {
-      pairs[key].podnet.push(podnetMs);
-      pairs[key].floor.push(floor());
+    const pairs = builds.map(() => Object.fromEntries(MEASURES.map((m) => [m.key, { podnet: [], floor: [] }])) as unknown as Record<Key, Pairs>);
+    const add = (b: number, key: Key, podnetMs: number): void => {
+      pairs[b]![key].podnet.push(podnetMs);
+      pairs[b]![key].floor.push(floor());
     };
     for (let i = 0; i < opts.runs; i++) {
-      add('scratch', await scratch(['--no-confirm']));
-      add('confirm', await scratch(['--confirm', '60s']));
-      add('applyConverged', cli(['apply']).ms);
-      add('diff', cli(['diff']).ms);
+      // With a baseline, the builds take turns going first.
+      const order = builds.map((_, b) => b);
+      if (i % 2 === 1) order.reverse();
+      for (const b of order) {
+        const { cli } = builds[b]!;
+        add(b, 'scratch', await scratch(cli, ['--no-confirm']));
+        add(b, 'confirm', await scratch(cli, ['--confirm', '60s']));
+        add(b, 'applyConverged', run(cli, ['apply']).ms);
+        add(b, 'diff', run(cli, ['diff']).ms);
+      }
       process.stderr.write(`# ${nodes} nodes: round ${i + 1}/${opts.runs} done\n`);
     }
-    return MEASURES.map(({ key, label }) => {
-      const { podnet, floor: fl } = pairs[key];
-      const pairRatios = podnet.map((p, i) => p / fl[i]!);
-      return `| ${nodes} | ${label} | ${spread(podnet, sec)} | ${spread(fl, sec)} | ${ratio(median(podnet) / median(fl))} | ${spread(pairRatios, ratio)} |`;
-    });
+    return MEASURES.flatMap(({ key, label }) =>
+      builds.map((build, b) => {
+        const { podnet, floor: fl } = pairs[b]![key];
+        const pairRatios = podnet.map((p, i) => p / fl[i]!);
+        return `| ${nodes} | ${label} | ${build.label} | ${spread(podnet, sec)} | ${spread(fl, sec)} | ${ratio(median(podnet) / median(fl))} | ${spread(pairRatios, ratio)} |`;
+      }),
+    );
   } finally {
     await labDown(name);
   }
@@ -147,10 +159,10 @@ async function benchOne(nodes: number, opts: Options): Promise<string[]> {
 
 const opts = parseArgs(process.argv.slice(2));
 const rows = [
-  `| nodes | podnet command | podnet, s: median (min–max) | floor, s: median (min–max) | ratio of medians | ratio pair by pair: median (min–max) |`,
-  '|---|---|---|---|---|---|',
+  `| nodes | podnet command | build | podnet, s: median (min–max) | floor, s: median (min–max) | ratio of medians | ratio pair by pair: median (min–max) |`,
+  '|---|---|---|---|---|---|---|',
 ];
-console.log(`# ${opts.cli}, ${opts.runs} interleaved round${opts.runs === 1 ? '' : 's'} per size; floor: dist/bench/fan-out.js (ssh2 only)`);
+console.log(`# podnet: ${opts.cli}${opts.baseline !== undefined ? `, baseline: ${opts.baseline}` : ''}; ${opts.runs} interleaved round${opts.runs === 1 ? '' : 's'} per size; floor: dist/bench/fan-out.js (ssh2 only)`);
 for (const n of opts.sizes) {
   const lines = await benchOne(n, opts);
   rows.push(...lines);

@@ -24,19 +24,19 @@ test('npm run bench --smoke: 3 nodes, 1 round, every measure against the floor',
     const rows = r.stdout.split('\n\n').at(-1)!.trim().split('\n');
     const measures = rows.slice(2).map((row) => row.split('|').map((c) => c.trim()));
     assert.deepEqual(
-      measures.map((cells) => [cells[1], cells[2]]),
+      measures.map((cells) => [cells[1], cells[2], cells[3]]),
       [
-        ['3', 'apply from scratch, --no-confirm'],
-        ['3', 'apply from scratch, --confirm 60s'],
-        ['3', 'apply, converged'],
-        ['3', 'diff, converged'],
+        ['3', 'apply from scratch, --no-confirm', 'podnet'],
+        ['3', 'apply from scratch, --confirm 60s', 'podnet'],
+        ['3', 'apply, converged', 'podnet'],
+        ['3', 'diff, converged', 'podnet'],
       ],
     );
     for (const cells of measures) {
       // podnet, floor: "median (min–max)" in seconds, both above zero; the ratios follow.
-      for (const cell of [cells[3], cells[4]]) assert.match(cell ?? '', /^\d+\.\d{3} \(\d+\.\d{3}–\d+\.\d{3}\)$/);
-      assert.ok(Number(cells[4]?.split(' ')[0]) > 0);
-      assert.match(cells[5] ?? '', /^\d+\.\d{3}×$/);
+      for (const cell of [cells[4], cells[5]]) assert.match(cell ?? '', /^\d+\.\d{3} \(\d+\.\d{3}–\d+\.\d{3}\)$/);
+      assert.ok(Number(cells[5]?.split(' ')[0]) > 0);
+      assert.match(cells[6] ?? '', /^\d+\.\d{3}×$/);
     }
   } finally {
     await labDown(`${prefix}3`);
