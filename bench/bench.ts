@@ -16,7 +16,9 @@
 // same rounds (its own floor runs beside it): before and after side by side, interleaved.
 // --lab: the lab name prefix (default `bench`; the lab of N nodes is PREFIX + N).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { labDown, labNodeExec, labUp, type LabInfo } from '../src/lab/lab.js';
 
@@ -60,13 +62,22 @@ interface Run {
   stdout: string;
 }
 
-/** One fresh Node process; its exit code must be one of `ok`. */
+const OUT = join(mkdtempSync(join(tmpdir(), 'podnet-bench-')), 'stdout');
+
+/**
+ * One fresh Node process; its exit code must be one of `ok`. Its stdout goes to a file, as a user's
+ * `> plan.json` would (through a pipe, a JSON plan of 30 nodes came back cut short: the CLI exits
+ * before a pipe has taken all of it).
+ */
 function timed(script: string, args: string[], ok: number[] = [0]): Run {
+  const fd = openSync(OUT, 'w');
   const start = performance.now();
-  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'], maxBuffer: 1 << 30 });
   const ms = performance.now() - start;
-  if (r.status === null || !ok.includes(r.status)) throw new Error(`${script} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
-  return { ms, stdout: r.stdout };
+  closeSync(fd);
+  const stdout = readFileSync(OUT, 'utf8');
+  if (r.status === null || !ok.includes(r.status)) throw new Error(`${script} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${stdout}${r.stderr}`);
+  return { ms, stdout };
 }
 
 /** The floor's one argument: every node, the key, user, port, known_hosts and ProxyCommand. */
