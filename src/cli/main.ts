@@ -22,11 +22,31 @@ async function run(argv: string[]): Promise<number> {
   return main(argv);
 }
 
-run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    const { escapeControlKeepNewlines } = await import('../render/terminal-safe.js');
-    process.stderr.write(`podnet: internal error: ${escapeControlKeepNewlines(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Exit once stdout and stderr are written out. Into a pipe, what the reader has not taken yet (beyond
+ * the pipe's 64 KiB) waits in Node's queue, and process.exit would drop it: `podnet diff -o json | jq`
+ * of a few dozen nodes got a cut plan. An empty write's callback runs after every earlier write.
+ * A reader that went away (EPIPE, `| head`) ends the wait as well.
+ */
+function exitWhenWritten(code: number): void {
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    let settled = false;
+    const once = (): void => {
+      if (settled) return;
+      settled = true;
+      done();
+    };
+    stream.on('error', once);
+    stream.write('', once);
+  }
+}
+
+run(process.argv.slice(2)).then(exitWhenWritten, async (err: unknown) => {
+  const { escapeControlKeepNewlines } = await import('../render/terminal-safe.js');
+  process.stderr.write(`podnet: internal error: ${escapeControlKeepNewlines(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+  exitWhenWritten(1);
+});
