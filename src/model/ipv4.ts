@@ -10,18 +10,31 @@ export interface Ipv4Range {
   readonly prefix: number;
 }
 
-const OCTET = /^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
-
-/** `a.b.c.d` → its 32-bit value (unsigned); null for anything else. */
+/** `a.b.c.d` → its 32-bit value (unsigned); null for anything else. Read character by character: no regex, no array. */
 export function ipv4ToInt(text: string): number | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
   let value = 0;
-  for (const part of parts) {
-    if (!OCTET.test(part)) return null;
-    value = value * 256 + Number(part);
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      // '.'
+      if (digits === 0 || dots === 3) return null;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      // A leading zero is allowed only alone ("0", not "01").
+      if (digits === 1 && octet === 0) return null;
+      octet = octet * 10 + (c - 48);
+      digits++;
+      if (octet > 255) return null;
+    } else return null;
   }
-  return value;
+  if (dots !== 3 || digits === 0) return null;
+  return value * 256 + octet;
 }
 
 /** A 32-bit value → `a.b.c.d`. */
@@ -31,8 +44,10 @@ export function intToIpv4(value: number): string {
 
 /** The number of addresses in a /prefix: 2^(32 - prefix) (2^32 for /0). */
 export function rangeSize(prefix: number): number {
-  return 2 ** (32 - prefix);
+  return SIZES[prefix] as number;
 }
+
+const SIZES: readonly number[] = Array.from({ length: 33 }, (_, prefix) => 2 ** (32 - prefix));
 
 /** The /prefix range holding `address` (its host bits cleared). */
 export function ipv4Range(address: number, prefix: number): Ipv4Range {

@@ -29,12 +29,39 @@ export function escapeControlKeepNewlines(text: string): string {
   return text.replace(CONTROL_BUT_NEWLINE, escapeChar);
 }
 
-/** A value with every string in it (object keys too) escaped: what a text renderer reads from nodes. */
+// Without the g flag: test() keeps no lastIndex between calls.
+// eslint-disable-next-line no-control-regex -- as above
+const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * A value with every string in it (object keys too) escaped: what a text renderer reads from nodes.
+ * Parts without a control character are returned as they are (not copied): a plan of a million
+ * routes is read, not rebuilt.
+ */
 export function escapeStrings<T>(value: T): T {
-  if (typeof value === 'string') return escapeControl(value) as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => escapeStrings(v)) as T;
+  if (typeof value === 'string') return (HAS_CONTROL.test(value) ? escapeControl(value) : value) as T;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const escaped = escapeStrings(item);
+      if (escaped !== item && copy === undefined) copy = value.slice(0, i);
+      copy?.push(escaped);
+    }
+    return (copy ?? value) as T;
+  }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapeControl(k), escapeStrings(v)])) as T;
+    const source = value as Record<string, unknown>;
+    // Only a part that changes is copied; reading the rest allocates nothing.
+    let changed = false;
+    for (const key of Object.keys(source)) {
+      if (HAS_CONTROL.test(key) || escapeStrings(source[key]) !== source[key]) {
+        changed = true;
+        break;
+      }
+    }
+    if (!changed) return value;
+    return Object.fromEntries(Object.entries(source).map(([k, v]) => [escapeControl(k), escapeStrings(v)])) as T;
   }
   return value;
 }

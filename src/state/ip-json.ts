@@ -147,16 +147,16 @@ export function parseIpRoutes(json: string): ObservedRoute[] {
     const r = EntryReader.of(ROUTE_COMMAND, index, value);
     const route: ObservedRoute = {
       dst: normaliseRouteDst(r.string('dst'), r),
-      protocol: r.optionalString('protocol') ?? 'boot',
+      protocol: intern(r.optionalString('protocol') ?? 'boot'),
     };
     const gateway = r.optionalString('gateway');
-    if (gateway !== undefined) route.gateway = gateway;
+    if (gateway !== undefined) route.gateway = intern(gateway);
     const dev = r.optionalString('dev');
-    if (dev !== undefined) route.dev = dev;
+    if (dev !== undefined) route.dev = intern(dev);
     const metric = r.optionalNumber('metric');
     if (metric !== undefined) route.metric = metric;
     const scope = r.optionalString('scope');
-    if (scope !== undefined) route.scope = scope;
+    if (scope !== undefined) route.scope = intern(scope);
     const type = r.optionalString('type');
     if (type !== undefined && type !== 'unicast') route.type = type;
     const nexthops = r.objectArray('nexthops');
@@ -186,6 +186,17 @@ export function parseIpForward(text: string): boolean | null {
 
 function isIpAddress(text: string, family: 'inet' | 'inet6'): boolean {
   return family === 'inet' ? Validator.isValidIPv4String(text)[0] : Validator.isValidIPv6String(text)[0];
+}
+
+// Every node lists the same gateways, devices and protocols: one string each, shared by every
+// route that names it, not one per route (a 1,000-node cluster gathers a million routes).
+const interned = new Map<string, string>();
+
+function intern(text: string): string {
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  interned.set(text, text);
+  return text;
 }
 
 // Every node lists the same peer subnets: each destination text is normalised once per process.
