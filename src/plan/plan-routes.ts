@@ -8,7 +8,7 @@
 // they are (the same destination, one overlapping it, or a stale route via that host), so traffic
 // keeps its old path until the host answers. Routes to a node that left cluster.yaml (ctx.removed)
 // are left alone unless --prune-removed asks to delete them.
-import type { Reason, RouteValue, Waiting } from '../model/plan.js';
+import type { Reason, RouteValue, Step, Waiting } from '../model/plan.js';
 import { rangeInside, rangesOverlap, type Ipv4Range } from '../model/ipv4.js';
 import type { DesiredRoute, ObservedRoute } from '../model/types.js';
 import { PODNET_PROTO, isPodnetRoute } from '../state/ownership.js';
@@ -99,6 +99,23 @@ export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean 
   return route.type === undefined && route.nexthops === undefined && route.gateway === want.gateway;
 }
 
+// A route to a peer is planned the same on every node that lacks it: its value and its step are
+// made once per desired route (shared by every node: see desired.ts) and frozen, like the reasons.
+const MISSING: Reason = Object.freeze({ code: 'missing' });
+const DIFFERS: Reason = Object.freeze({ code: 'differs' });
+const routeSets = new WeakMap<DesiredRoute, { after: RouteValue; steps: Step[] }>();
+
+function routeSetValues(want: DesiredRoute): { after: RouteValue; steps: Step[] } {
+  let values = routeSets.get(want);
+  if (values === undefined) {
+    const args = Object.freeze(['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO]) as string[];
+    const step: Step = Object.freeze({ run: 'ip' as const, args });
+    values = { after: Object.freeze(desiredRouteValue(want)), steps: Object.freeze([step]) as Step[] };
+    routeSets.set(want, values);
+  }
+  return values;
+}
+
 /** Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned). */
 function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes): 'planned' | 'waiting' {
   const wantRange = parseIpv4Dst(want.dst);
@@ -116,7 +133,7 @@ function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRou
   }
   if (foreign.length > 0) return 'planned';
   const mine = observed.mine.get(want.dst);
-  const after = desiredRouteValue(want);
+  const { after, steps } = routeSetValues(want);
   const away = p.ctx.unreached?.get(want.gateway);
   if (away !== undefined && !(mine !== undefined && routeIsRight(mine, want))) {
     const waiting: Waiting = { kind: 'route', key: want.dst, peer: away.peer, why: away.why, want: after };
@@ -124,15 +141,14 @@ function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRou
     p.wait(waiting);
     return 'waiting';
   }
-  const steps = [{ run: 'ip' as const, args: ['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO] }];
   if (mine === undefined) {
     p.guard.route(want.dst, 'create');
-    p.add('route-set', { kind: 'route', key: want.dst, action: 'create', after, reason: { code: 'missing' }, steps });
+    p.add('route-set', { kind: 'route', key: want.dst, action: 'create', after, reason: MISSING, steps });
     return 'planned';
   }
   if (routeIsRight(mine, want)) return 'planned';
   p.guard.route(want.dst, 'update');
-  p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: { code: 'differs' }, steps });
+  p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: DIFFERS, steps });
   return 'planned';
 }
 
