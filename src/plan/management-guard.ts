@@ -13,7 +13,7 @@
 // or masquerade pod traffic; its files are the CNI plugin and conflist).
 import type { Action, Offence, Refusal } from '../model/plan.js';
 import type { ObservedState } from '../model/types.js';
-import { ipv4ToInt, rangeHolds, rangeText } from '../model/ipv4.js';
+import { ipv4ToInt, rangeHolds, rangeText, type Ipv4Range } from '../model/ipv4.js';
 import { parseIpv4Dst } from './values.js';
 
 type Takes = NonNullable<Offence['takes']>;
@@ -72,12 +72,12 @@ export class ManagementGuard {
     if (taken !== undefined) this.offences.push({ kind: 'address', key, action, takes: takes(taken), connectedRoute: network });
   }
 
-  route(dst: string, action: Action): void {
+  /** A route podnet sets or deletes; `range` is dst's range when the caller has it already. */
+  route(dst: string, action: Action, range: Ipv4Range | null = parseIpv4Dst(dst)): void {
     if (this.unknown) {
       this.offences.push({ kind: 'route', key: dst, action });
       return;
     }
-    const range = parseIpv4Dst(dst);
     if (range === null) return;
     const taken = this.protectedAddresses().find(({ value }) => value !== null && rangeHolds(range, value));
     if (taken !== undefined) this.offences.push({ kind: 'route', key: dst, action, takes: takes(taken) });

@@ -103,14 +103,21 @@ export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean 
 // made once per desired route (shared by every node: see desired.ts) and frozen, like the reasons.
 const MISSING: Reason = Object.freeze({ code: 'missing' });
 const DIFFERS: Reason = Object.freeze({ code: 'differs' });
-const routeSets = new WeakMap<DesiredRoute, { after: RouteValue; steps: Step[] }>();
+const routeSets = new WeakMap<DesiredRoute, RouteSet>();
 
-function routeSetValues(want: DesiredRoute): { after: RouteValue; steps: Step[] } {
+interface RouteSet {
+  after: RouteValue;
+  steps: Step[];
+  /** The destination's range (null: not IPv4). */
+  range: Ipv4Range | null;
+}
+
+function routeSetValues(want: DesiredRoute): RouteSet {
   let values = routeSets.get(want);
   if (values === undefined) {
     const args = Object.freeze(['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO]) as string[];
     const step: Step = Object.freeze({ run: 'ip' as const, args });
-    values = { after: Object.freeze(desiredRouteValue(want)), steps: Object.freeze([step]) as Step[] };
+    values = { after: Object.freeze(desiredRouteValue(want)), steps: Object.freeze([step]) as Step[], range: parseIpv4Dst(want.dst) };
     routeSets.set(want, values);
   }
   return values;
@@ -118,7 +125,7 @@ function routeSetValues(want: DesiredRoute): { after: RouteValue; steps: Step[] 
 
 /** Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned). */
 function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes): 'planned' | 'waiting' {
-  const wantRange = parseIpv4Dst(want.dst);
+  const { after, steps, range: wantRange } = routeSetValues(want);
   const foreign = observed.foreignByDst.get(want.dst) ?? [];
   for (const route of foreign) {
     p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
@@ -133,7 +140,6 @@ function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRou
   }
   if (foreign.length > 0) return 'planned';
   const mine = observed.mine.get(want.dst);
-  const { after, steps } = routeSetValues(want);
   const away = p.ctx.unreached?.get(want.gateway);
   if (away !== undefined && !(mine !== undefined && routeIsRight(mine, want))) {
     const waiting: Waiting = { kind: 'route', key: want.dst, peer: away.peer, why: away.why, want: after };
@@ -142,12 +148,12 @@ function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRou
     return 'waiting';
   }
   if (mine === undefined) {
-    p.guard.route(want.dst, 'create');
+    p.guard.route(want.dst, 'create', wantRange);
     p.add('route-set', { kind: 'route', key: want.dst, action: 'create', after, reason: MISSING, steps });
     return 'planned';
   }
   if (routeIsRight(mine, want)) return 'planned';
-  p.guard.route(want.dst, 'update');
+  p.guard.route(want.dst, 'update', wantRange);
   p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: DIFFERS, steps });
   return 'planned';
 }
