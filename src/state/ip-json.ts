@@ -1,7 +1,8 @@
 // Parsers of real `ip -j` output (iproute2 6.x) into observed state. Input is the text exactly as
 // the command printed it; malformed input throws an Error whose message names the command and the
 // entry, so the gather step can report it per node.
-import { IPv4CidrRange, Validator } from 'ip-num';
+import { Validator } from 'ip-num';
+import { parseIpv4Cidr, rangeText } from '../model/ipv4.js';
 import type { ObservedAddress, ObservedLink, ObservedRoute } from '../model/types.js';
 
 type JsonObject = Record<string, unknown>;
@@ -219,7 +220,7 @@ function normaliseRouteDstOnce(dst: string, r: EntryReader): string {
     return prefix === undefined ? `${address}/128` : dst;
   }
   const cidr = prefix === undefined ? `${address}/32` : dst;
-  if (!Validator.isValidIPv4CidrNotation(cidr)[0]) r.fail(`"dst" is not a route destination: ${dst}`);
-  const range = IPv4CidrRange.fromCidr(cidr);
-  return `${range.getFirst().toString()}/${range.cidrPrefix.getValue().toString()}`;
+  const range = parseIpv4Cidr(cidr);
+  if (range === null) return r.fail(`"dst" is not a route destination: ${dst}`);
+  return rangeText(range);
 }
