@@ -15,7 +15,7 @@ test('bench:plan --smoke: 100 nodes, every route planned from scratch, none when
   assert.equal(cells[1], '100');
   assert.equal(cells[5], '9,900', 'routes planned from scratch: 100 × 99');
   assert.match(cells[6] ?? '', /^[0-9.]+ µs$/);
-  assert.match(cells[7] ?? '', /^[0-9.]+ ms \([0-9.]+–[0-9.]+\)$/, 'converged timed');
+  assert.match(cells[7] ?? '', /^[0-9.]+ ms \([0-9.]+–[0-9.]+; cpu [0-9.]+\)$/, 'converged timed');
 });
 
 test('bench plan-memory: podnet diff of 3 simulated nodes through the CLI pipeline, converged, exit 0, peak RSS printed', () => {
