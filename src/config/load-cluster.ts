@@ -1,7 +1,7 @@
 // cluster.yaml → Cluster, or every problem at once, each at file:line:col. Pure: files are read
 // through io, paths are plain strings.
 import { LineCounter, parseDocument } from 'yaml';
-import { IPv4CidrRange, type IPv4 } from 'ip-num';
+import { intToIpv4, parseIpv4Cidr, rangeHolds, rangeInside, rangeText, type Ipv4Range } from '../model/ipv4.js';
 import { DEFAULT_CNI, type BridgeSpec, type CniSpec, type Cluster, type Diagnostic, type NodeSpec, type RoutingMode } from '../model/types.js';
 import { allocateSubnets, cidrSpan, spansOverlap, type CidrSpan } from '../state/subnets.js';
 import { didYouMean } from './did-you-mean.js';
@@ -63,7 +63,7 @@ interface ExplicitSubnet {
  */
 function findOverlaps(subnets: readonly ExplicitSubnet[]): [ExplicitSubnet, ExplicitSubnet][] {
   // Stable: subnets that start at the same address stay in file order.
-  const sorted = [...subnets].sort((a, b) => (a.span.first.isLessThan(b.span.first) ? -1 : b.span.first.isLessThan(a.span.first) ? 1 : 0));
+  const sorted = [...subnets].sort((a, b) => a.span.first - b.span.first);
   const pairs: [ExplicitSubnet, ExplicitSubnet][] = [];
   let reach: ExplicitSubnet | undefined;
   for (const current of sorted) {
@@ -71,7 +71,7 @@ function findOverlaps(subnets: readonly ExplicitSubnet[]): [ExplicitSubnet, Expl
       // Stryker disable next-line EqualityOperator: orders are distinct (positions in the file), so > and >= agree
       pairs.push(current.order > reach.order ? [current, reach] : [reach, current]);
     }
-    if (!reach || current.span.last.isGreaterThan(reach.span.last)) reach = current;
+    if (!reach || current.span.last > reach.span.last) reach = current;
   }
   return pairs;
 }
@@ -125,30 +125,30 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
   const baseDir = dirnamePosix(file);
 
   // ── pod CIDR, subnet size, routing, bridge
-  let pod: IPv4CidrRange | undefined;
+  let pod: Ipv4Range | undefined;
   if (typeof root.podCidr === 'string') {
     const checked = checkIpv4Cidr(root.podCidr);
     if (checked.ok) pod = checked.value;
     else report(locate.at(['podCidr'], `podCidr ${checked.message}`));
   }
-  if (pod && !PRIVATE_RANGES.some((range) => (pod as IPv4CidrRange).inside(IPv4CidrRange.fromCidr(range)))) {
-    warnings.push(locate.at(['podCidr'], `warning: pod CIDR ${pod.toCidrString()} is not private address space (${PRIVATE_RANGES.join(', ')}): pods would use addresses that belong to someone on the Internet`));
+  if (pod && !PRIVATE_RANGES.some((range) => rangeInside(pod as Ipv4Range, parseIpv4Cidr(range) as Ipv4Range))) {
+    warnings.push(locate.at(['podCidr'], `warning: pod CIDR ${rangeText(pod)} is not private address space (${PRIVATE_RANGES.join(', ')}): pods would use addresses that belong to someone on the Internet`));
   }
   // A pod CIDR smaller than the smallest subnet holds none; the subnetPrefix checks below would not help.
   const podTooSmall = pod !== undefined && prefixLength(pod) > SMALLEST_SUBNET_PREFIX;
   if (pod && podTooSmall) {
-    report(locate.at(['podCidr'], `pod CIDR ${pod.toCidrString()} is too small: a pod subnet needs a gateway and a pod (/${SMALLEST_SUBNET_PREFIX} at least), and the pod CIDR's first subnet is reserved`));
+    report(locate.at(['podCidr'], `pod CIDR ${rangeText(pod)} is too small: a pod subnet needs a gateway and a pod (/${SMALLEST_SUBNET_PREFIX} at least), and the pod CIDR's first subnet is reserved`));
   }
-  const smallestUsefulPrefix = (range: IPv4CidrRange): number => Math.max(prefixLength(range), LARGEST_SUBNET_PREFIX);
+  const smallestUsefulPrefix = (range: Ipv4Range): number => Math.max(prefixLength(range), LARGEST_SUBNET_PREFIX);
   let subnetPrefix = DEFAULT_SUBNET_PREFIX;
   if (typeof root.subnetPrefix === 'number' && Number.isInteger(root.subnetPrefix)) {
     subnetPrefix = root.subnetPrefix;
     // Below LARGEST_SUBNET_PREFIX and above SMALLEST_SUBNET_PREFIX the schema has reported it.
     if (pod && !podTooSmall && subnetPrefix >= LARGEST_SUBNET_PREFIX && subnetPrefix < prefixLength(pod)) {
-      report(locate.at(['subnetPrefix'], `subnetPrefix /${subnetPrefix} is larger than the pod CIDR ${pod.toCidrString()}; use /${smallestUsefulPrefix(pod)} to /${SMALLEST_SUBNET_PREFIX}`));
+      report(locate.at(['subnetPrefix'], `subnetPrefix /${subnetPrefix} is larger than the pod CIDR ${rangeText(pod)}; use /${smallestUsefulPrefix(pod)} to /${SMALLEST_SUBNET_PREFIX}`));
     }
   } else if (root.subnetPrefix === undefined && pod && !podTooSmall && prefixLength(pod) > DEFAULT_SUBNET_PREFIX) {
-    report(locate.at(['podCidr'], `pod CIDR ${pod.toCidrString()} is smaller than the default subnetPrefix /${DEFAULT_SUBNET_PREFIX}; set \`subnetPrefix\` (/${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX})`));
+    report(locate.at(['podCidr'], `pod CIDR ${rangeText(pod)} is smaller than the default subnetPrefix /${DEFAULT_SUBNET_PREFIX}; set \`subnetPrefix\` (/${prefixLength(pod)} to /${SMALLEST_SUBNET_PREFIX})`));
   }
   const routing: RoutingMode = root.routing === 'gateway' ? 'gateway' : 'host-gw';
   const bridgeRaw = isDict(root.bridge) ? root.bridge : {};
@@ -268,7 +268,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
         report(entry.blameName(`node \`${name}\` has no \`address\`, and its inventory host has no ansible_host`));
       }
     }
-    let ipv4: IPv4 | undefined;
+    let ipv4: number | undefined;
     if (address) {
       const checked = checkIpv4Address(address.value);
       const fromInventory = raw.address === undefined;
@@ -277,7 +277,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
       } else if (!checked.ok) report(address.blame(`node address ${checked.message}`));
       else {
         ipv4 = checked.value;
-        if (pod?.contains(ipv4)) report(address.blame(`node address ${address.value} is inside the pod CIDR ${pod.toCidrString()}`));
+        if (pod !== undefined && rangeHolds(pod, ipv4)) report(address.blame(`node address ${address.value} is inside the pod CIDR ${rangeText(pod)}`));
         const same = firstByAddress.get(address.value);
         if (same) {
           const there = same.blame('');
@@ -297,8 +297,8 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
         const range = checked.value;
         const prefix = prefixLength(range);
         let usable = true;
-        if (pod && !range.inside(pod)) {
-          report(blame(`subnet ${raw.subnet} is outside the pod CIDR ${pod.toCidrString()}`));
+        if (pod && !rangeInside(range, pod)) {
+          report(blame(`subnet ${raw.subnet} is outside the pod CIDR ${rangeText(pod)}`));
           usable = false;
         }
         if (prefix < LARGEST_SUBNET_PREFIX) {
@@ -328,16 +328,16 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
       report,
     });
 
-    nodes.push({ name, address: ipv4 ? ipv4.toString() : (address?.value ?? ''), ssh });
+    nodes.push({ name, address: ipv4 !== undefined ? intToIpv4(ipv4) : (address?.value ?? ''), ssh });
   }
 
   // ── overlapping explicit subnets; the usable ones go into the nodes
   for (const [later, earlier] of findOverlaps(subnetsSeen)) {
     later.usable = false;
     const line = earlier.blame('').line;
-    report(later.blame(`subnet ${later.span.range.toCidrString()} of node ${later.node} overlaps ${earlier.span.range.toCidrString()} of node ${earlier.node} (line ${line})`));
+    report(later.blame(`subnet ${rangeText(later.span.range)} of node ${later.node} overlaps ${rangeText(earlier.span.range)} of node ${earlier.node} (line ${line})`));
   }
-  const usableSubnets = new Map(subnetsSeen.filter((seen) => seen.usable).map((seen) => [seen.node, seen.span.range.toCidrString()]));
+  const usableSubnets = new Map(subnetsSeen.filter((seen) => seen.usable).map((seen) => [seen.node, rangeText(seen.span.range)]));
   for (const spec of nodes) {
     const subnet = usableSubnets.get(spec.name);
     if (subnet !== undefined) spec.subnet = subnet;
@@ -359,7 +359,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     warn: (warning) => warnings.push(warning),
   });
 
-  const cluster: Cluster = { sourcePath: file, podCidr: pod?.toCidrString() ?? '', subnetPrefix, routing, bridge, cni, nodes };
+  const cluster: Cluster = { sourcePath: file, podCidr: pod !== undefined ? rangeText(pod) : '', subnetPrefix, routing, bridge, cni, nodes };
   // Egress NAT is off unless asked for (the schema has checked the type).
   cluster.egress = { masquerade: isDict(root.egress) && root.egress.masquerade === true };
   const verifyTarget = isDict(root.egress) && typeof root.egress.verifyTarget === 'string' ? root.egress.verifyTarget : undefined;
@@ -367,8 +367,8 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     const blame = (message: string): Diagnostic => locate.at(['egress', 'verifyTarget'], message);
     const checked = checkIpv4Address(verifyTarget);
     if (!checked.ok) report(blame(`egress.verifyTarget ${checked.message}`));
-    else if (pod?.contains(checked.value)) report(blame(`egress.verifyTarget ${verifyTarget} is inside the pod CIDR ${pod.toCidrString()}: egress is traffic leaving it`));
-    else cluster.egress.verifyTarget = checked.value.toString();
+    else if (pod !== undefined && rangeHolds(pod, checked.value)) report(blame(`egress.verifyTarget ${verifyTarget} is inside the pod CIDR ${rangeText(pod)}: egress is traffic leaving it`));
+    else cluster.egress.verifyTarget = intToIpv4(checked.value);
   }
   if (router !== undefined) cluster.router = router;
   // How `apply --prune-removed` reaches a node that left the file: the `ssh:` defaults alone.
@@ -394,7 +394,7 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     const free = nodes.filter((node) => !subnets.has(node.name) && !written.has(node.name));
     for (const node of free) {
       const blame = nodeBlame.get(node.name) ?? at(['nodes']);
-      report(blame(`no free /${subnetPrefix} subnet left in pod CIDR ${pod.toCidrString()} for node \`${node.name}\` (${nodes.length} nodes; the first /${subnetPrefix} is reserved)`));
+      report(blame(`no free /${subnetPrefix} subnet left in pod CIDR ${rangeText(pod)} for node \`${node.name}\` (${nodes.length} nodes; the first /${subnetPrefix} is reserved)`));
     }
   }
 

@@ -1,6 +1,6 @@
 // `router:` in cluster.yaml: the central router of routing mode `gateway`, validated like a node
 // (name, IPv4 address outside the pod CIDR and unlike every node's, SSH merged like a node's).
-import type { IPv4CidrRange } from 'ip-num';
+import { rangeHolds, rangeText, type Ipv4Range } from '../model/ipv4.js';
 import type { Diagnostic, RouterSpec, RoutingMode } from '../model/types.js';
 import { resolveHostVars, type Inventory, type InventoryVar } from './inventory.js';
 import { checkIpv4Address } from './ipv4.js';
@@ -13,7 +13,7 @@ export interface RouterSources {
   /** The `router:` value as parsed (the schema checked its shape). */
   raw: unknown;
   routing: RoutingMode;
-  pod: IPv4CidrRange | undefined;
+  pod: Ipv4Range | undefined;
   /** Each node's name → where it is named (for "also a node" messages). */
   nodeNames: ReadonlyMap<string, Blame>;
   /** Each node address → the node's name and where the address is written. */
@@ -53,8 +53,8 @@ export function loadRouter(sources: RouterSources): RouterSpec | undefined {
     report(blameAddress(`router address ${checked.message}`));
     valid = false;
   } else {
-    if (sources.pod?.contains(checked.value)) {
-      report(blameAddress(`router address ${raw.address} is inside the pod CIDR ${sources.pod.toCidrString()}`));
+    if (sources.pod !== undefined && rangeHolds(sources.pod, checked.value)) {
+      report(blameAddress(`router address ${raw.address} is inside the pod CIDR ${rangeText(sources.pod)}`));
       valid = false;
     }
     const node = sources.nodeAddresses.get(raw.address);

@@ -9,7 +9,7 @@
 // Order: pods first (their DEL needs the plugin), then the jumps, rules and chains, podnet's routes,
 // its bridges, and last the files. net.ipv4.ip_forward is left as it is: other software may rely on it.
 // The management path is guarded exactly as for apply: a node whose SSH path would be cut is refused.
-import { IPv4CidrRange, Validator } from 'ip-num';
+import { parseIpv4Cidr } from '../model/ipv4.js';
 import type { Change, ConflictDetail, Conflict, FileRole, NodePlan, Step, Warning } from '../model/plan.js';
 import type { Cluster, HostRole, NodeSpec, ObservedState, StoreEntry } from '../model/types.js';
 import { ABSOLUTE_PATH_PATTERN, IPV4_PATTERN } from '../model/names.js';
@@ -32,7 +32,7 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
   const conflict = (detail: ConflictDetail): void => {
     conflicts.push({ node: host.name, ...detail });
   };
-  const podCidr = Validator.isValidIPv4CidrNotation(cluster.podCidr)[0] ? IPv4CidrRange.fromCidr(cluster.podCidr) : undefined;
+  const podCidr = parseIpv4Cidr(cluster.podCidr) ?? undefined;
   const inPodCidr = (address: string): boolean => podCidr !== undefined && rangeContains(podCidr, address);
 
   const pods = planPods(cluster, observed, warnings);

@@ -13,10 +13,19 @@
 // or masquerade pod traffic; its files are the CNI plugin and conflist).
 import type { Action, Offence, Refusal } from '../model/plan.js';
 import type { ObservedState } from '../model/types.js';
-import { parseIpv4Dst, rangeContains } from './values.js';
+import { ipv4ToInt, rangeHolds, rangeText, type Ipv4Range } from '../model/ipv4.js';
+import { parseIpv4Dst } from './values.js';
+
+type Takes = NonNullable<Offence['takes']>;
+type Protected = Takes & { value: number | null };
+
+function takes(p: Protected): Takes {
+  return { address: p.address, what: p.what };
+}
 
 export class ManagementGuard {
   private readonly offences: Offence[] = [];
+  private protectedList: Protected[] | undefined;
 
   constructor(
     private readonly observed: Pick<ObservedState, 'management'>,
@@ -58,23 +67,29 @@ export class ManagementGuard {
     if (this.observed.management?.dev === address.dev) return;
     const range = parseIpv4Dst(`${address.local}/${address.prefixlen}`);
     if (range === null) return;
-    const network = `${range.getFirst().toString()}/${address.prefixlen}`;
-    const taken = this.protectedAddresses().find((p) => p.address !== address.local && rangeContains(range, p.address));
-    if (taken !== undefined) this.offences.push({ kind: 'address', key, action, takes: taken, connectedRoute: network });
+    const network = rangeText(range);
+    const taken = this.protectedAddresses().find((p) => p.address !== address.local && p.value !== null && rangeHolds(range, p.value));
+    if (taken !== undefined) this.offences.push({ kind: 'address', key, action, takes: takes(taken), connectedRoute: network });
   }
 
-  route(dst: string, action: Action): void {
+  /** A route podnet sets or deletes; `range` is dst's range when the caller has it already. */
+  route(dst: string, action: Action, range: Ipv4Range | null = parseIpv4Dst(dst)): void {
     if (this.unknown) {
       this.offences.push({ kind: 'route', key: dst, action });
       return;
     }
-    const range = parseIpv4Dst(dst);
     if (range === null) return;
-    const taken = this.protectedAddresses().find(({ address }) => rangeContains(range, address));
-    if (taken !== undefined) this.offences.push({ kind: 'route', key: dst, action, takes: taken });
+    const taken = this.protectedAddresses().find(({ value }) => value !== null && rangeHolds(range, value));
+    if (taken !== undefined) this.offences.push({ kind: 'route', key: dst, action, takes: takes(taken) });
   }
 
-  private protectedAddresses(): NonNullable<Offence['takes']>[] {
+  /** The protected addresses, each with its value as an integer (null: not IPv4), computed once. */
+  private protectedAddresses(): Protected[] {
+    this.protectedList ??= this.protectedTakes().map((p) => ({ ...p, value: ipv4ToInt(p.address) }));
+    return this.protectedList;
+  }
+
+  private protectedTakes(): Takes[] {
     const management = this.observed.management;
     return [
       { address: this.nodeAddress, what: 'node-address' },

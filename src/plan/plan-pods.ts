@@ -14,7 +14,7 @@
 // a warning (`pod-stranded`), which this plan neither causes nor cures.
 // destroy (goal absent): every running pod on a node whose podnet bridge goes: podnet's pods are
 // deleted by the plan (`pod-deleted`), other runtimes' pods lose their bridge (`bridge-deleted`).
-import { IPv4CidrRange, Validator } from 'ip-num';
+import { parseIpv4Cidr, rangeText, type Ipv4Range } from '../model/ipv4.js';
 import type { PodDisruption, Warning } from '../model/plan.js';
 import { PROBE_ID_PATTERN } from '../model/names.js';
 import type { DesiredState, ObservedState } from '../model/types.js';
@@ -61,20 +61,18 @@ export function runningPods(observed: ObservedState): RunningPod[] {
   return [...pods.values()].sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
 }
 
-function cidrRange(text: string): IPv4CidrRange | undefined {
-  if (!Validator.isValidIPv4CidrNotation(text)[0]) return undefined;
-  const written = IPv4CidrRange.fromCidr(text);
-  return new IPv4CidrRange(written.getFirst(), written.getPrefix());
+function cidrRange(text: string): Ipv4Range | undefined {
+  return parseIpv4Cidr(text) ?? undefined;
 }
 
 /** The pod subnets of podnet's bridges as found (`10.244.2.0/24` for the address 10.244.2.1/24). */
-function observedBridgeSubnets(observed: ObservedState): { subnet: string; range: IPv4CidrRange }[] {
+function observedBridgeSubnets(observed: ObservedState): { subnet: string; range: Ipv4Range }[] {
   const bridges = new Set(observed.links.filter(isPodnetBridge).map((l) => l.name));
-  const subnets: { subnet: string; range: IPv4CidrRange }[] = [];
+  const subnets: { subnet: string; range: Ipv4Range }[] = [];
   for (const address of observed.addresses) {
     if (address.family !== 'inet' || !bridges.has(address.dev)) continue;
     const range = cidrRange(`${address.local}/${address.prefixlen}`);
-    if (range !== undefined) subnets.push({ subnet: range.toCidrString(), range });
+    if (range !== undefined) subnets.push({ subnet: rangeText(range), range });
   }
   return subnets;
 }

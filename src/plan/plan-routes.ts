@@ -8,23 +8,60 @@
 // they are (the same destination, one overlapping it, or a stale route via that host), so traffic
 // keeps its old path until the host answers. Routes to a node that left cluster.yaml (ctx.removed)
 // are left alone unless --prune-removed asks to delete them.
-import type { Reason, RouteValue, Waiting } from '../model/plan.js';
+import type { Reason, RouteValue, Step, Waiting } from '../model/plan.js';
+import { rangeInside, rangesOverlap, type Ipv4Range } from '../model/ipv4.js';
 import type { DesiredRoute, ObservedRoute } from '../model/types.js';
 import { PODNET_PROTO, isPodnetRoute } from '../state/ownership.js';
 import type { Planning } from './planning.js';
-import { hasMetric, ipv4DstSpan, parseIpv4Dst, routeDeleteStep, routeKey, routeValue } from './values.js';
+import { hasMetric, parseIpv4Dst, routeDeleteStep, routeKey, routeValue } from './values.js';
+
+/**
+ * The node's observed routes, indexed once: a plan of a 1,000-node cluster looks up a thousand
+ * destinations on each node, and must not scan every route for each.
+ */
+interface ObservedRoutes {
+  /** podnet's route (metric 0) to each destination, the first one found. */
+  mine: Map<string, ObservedRoute>;
+  /** Foreign routes by destination, in the order found. */
+  foreignByDst: Map<string, ObservedRoute[]>;
+  /** Every foreign route, in the order found, with its IPv4 range (null: not an IPv4 destination). */
+  foreign: { route: ObservedRoute; range: Ipv4Range | null }[];
+}
+
+function indexRoutes(routes: readonly ObservedRoute[]): ObservedRoutes {
+  const index: ObservedRoutes = { mine: new Map(), foreignByDst: new Map(), foreign: [] };
+  for (const route of routes) {
+    if (isPodnetRoute(route)) {
+      if (!hasMetric(route) && !index.mine.has(route.dst)) index.mine.set(route.dst, route);
+      continue;
+    }
+    index.foreign.push({ route, range: parseIpv4Dst(route.dst) });
+    const same = index.foreignByDst.get(route.dst);
+    if (same === undefined) index.foreignByDst.set(route.dst, [route]);
+    else same.push(route);
+  }
+  return index;
+}
 
 export function planRoutes(p: Planning): void {
   const desiredByDst = new Map(p.desired.routes.map((r) => [r.dst, r]));
-  const held: string[] = [];
+  const observed = indexRoutes(p.observed.routes);
+  const held = new Set<string>();
+  const heldRanges: { dst: string; range: Ipv4Range | null }[] = [];
   for (const want of p.desired.routes) {
-    if (planDesiredRoute(p, want) === 'waiting') held.push(want.dst);
+    if (planDesiredRoute(p, want, observed) === 'waiting') {
+      held.add(want.dst);
+      heldRanges.push({ dst: want.dst, range: parseIpv4Dst(want.dst) });
+    }
   }
   for (const route of p.observed.routes) {
     if (!isPodnetRoute(route)) continue;
-    if (desiredByDst.has(route.dst) && !hasMetric(route) && !held.includes(route.dst)) continue; // planned above
+    if (desiredByDst.has(route.dst) && !hasMetric(route) && !held.has(route.dst)) continue; // planned above
     // A route that a waiting one would replace stays until that one can be set.
-    if (held.some((dst) => overlaps(dst, route.dst))) continue;
+    if (heldRanges.length > 0) {
+      const range = parseIpv4Dst(route.dst);
+      if (heldRanges.some((h) => overlaps(h, { dst: route.dst, range }))) continue;
+    }
     const away = route.gateway !== undefined ? p.ctx.unreached?.get(route.gateway) : undefined;
     if (away !== undefined) {
       p.wait({ kind: 'route', key: routeKey(route), peer: away.peer, why: away.why, found: routeValue(route) });
@@ -44,11 +81,9 @@ export function planRoutes(p: Planning): void {
   }
 }
 
-function overlaps(a: string, b: string): boolean {
-  const x = ipv4DstSpan(a);
-  const y = ipv4DstSpan(b);
-  if (x === null || y === null) return a === b;
-  return x.first <= y.last && y.first <= x.last;
+function overlaps(a: { dst: string; range: Ipv4Range | null }, b: { dst: string; range: Ipv4Range | null }): boolean {
+  if (a.range === null || b.range === null) return a.dst === b.dst;
+  return rangesOverlap(a.range, b.range);
 }
 
 /** The route podnet wants for a destination, as a value. */
@@ -64,25 +99,47 @@ export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean 
   return route.type === undefined && route.nexthops === undefined && route.gateway === want.gateway;
 }
 
+// A route to a peer is planned the same on every node that lacks it: its value and its step are
+// made once per desired route (shared by every node: see desired.ts) and frozen, like the reasons.
+const MISSING: Reason = Object.freeze({ code: 'missing' });
+const DIFFERS: Reason = Object.freeze({ code: 'differs' });
+const routeSets = new WeakMap<DesiredRoute, RouteSet>();
+
+interface RouteSet {
+  after: RouteValue;
+  steps: Step[];
+  /** The destination's range (null: not IPv4). */
+  range: Ipv4Range | null;
+}
+
+function routeSetValues(want: DesiredRoute): RouteSet {
+  let values = routeSets.get(want);
+  if (values === undefined) {
+    const args = Object.freeze(['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO]) as string[];
+    const step: Step = Object.freeze({ run: 'ip' as const, args });
+    values = { after: Object.freeze(desiredRouteValue(want)), steps: Object.freeze([step]) as Step[], range: parseIpv4Dst(want.dst) };
+    routeSets.set(want, values);
+  }
+  return values;
+}
+
 /** Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned). */
-function planDesiredRoute(p: Planning, want: DesiredRoute): 'planned' | 'waiting' {
-  const wantSpan = ipv4DstSpan(want.dst);
-  const foreign = p.observed.routes.filter((r) => !isPodnetRoute(r) && r.dst === want.dst);
+function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes): 'planned' | 'waiting' {
+  const { after, steps, range: wantRange } = routeSetValues(want);
+  const foreign = observed.foreignByDst.get(want.dst) ?? [];
   for (const route of foreign) {
     p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
   }
   // A foreign more specific route would take part of the peer's pods away from podnet's route.
   // The node's own subnet on its bridge is inside the gateway-mode pod-CIDR route, and meant to be.
-  for (const route of p.observed.routes) {
-    if (isPodnetRoute(route) || route.dst === want.dst || isOwnSubnetRoute(p, route)) continue;
-    const span = ipv4DstSpan(route.dst);
-    if (span !== null && wantSpan !== null && wantSpan.first <= span.first && span.last <= wantSpan.last) {
+  for (const { route, range } of observed.foreign) {
+    if (route.dst === want.dst || isOwnSubnetRoute(p, route)) continue;
+    if (range !== null && wantRange !== null && rangeInside(range, wantRange)) {
       p.conflict({ code: 'foreign-route-inside-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer, subnet: want.dst });
     }
   }
   if (foreign.length > 0) return 'planned';
-  const mine = p.observed.routes.find((r) => isPodnetRoute(r) && r.dst === want.dst && !hasMetric(r));
-  const after = desiredRouteValue(want);
+  const mine = observed.mine.get(want.dst);
   const away = p.ctx.unreached?.get(want.gateway);
   if (away !== undefined && !(mine !== undefined && routeIsRight(mine, want))) {
     const waiting: Waiting = { kind: 'route', key: want.dst, peer: away.peer, why: away.why, want: after };
@@ -90,15 +147,14 @@ function planDesiredRoute(p: Planning, want: DesiredRoute): 'planned' | 'waiting
     p.wait(waiting);
     return 'waiting';
   }
-  const steps = [{ run: 'ip' as const, args: ['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO] }];
   if (mine === undefined) {
-    p.guard.route(want.dst, 'create');
-    p.add('route-set', { kind: 'route', key: want.dst, action: 'create', after, reason: { code: 'missing' }, steps });
+    p.guard.route(want.dst, 'create', wantRange);
+    p.add('route-set', { kind: 'route', key: want.dst, action: 'create', after, reason: MISSING, steps });
     return 'planned';
   }
   if (routeIsRight(mine, want)) return 'planned';
-  p.guard.route(want.dst, 'update');
-  p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: { code: 'differs' }, steps });
+  p.guard.route(want.dst, 'update', wantRange);
+  p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: DIFFERS, steps });
   return 'planned';
 }
 
@@ -114,7 +170,7 @@ function staleReason(p: Planning, route: ObservedRoute, want: DesiredRoute | und
   if (desired.role === 'router' && desired.routes.length === 0) return { code: 'stale-route-router-host-gw' };
   if (route.dst === desired.subnet && desired.role !== 'router') return { code: 'stale-route-own-subnet' };
   const range = parseIpv4Dst(route.dst);
-  if (range === null || !p.podCidr.contains(range)) return { code: 'stale-route-outside-pod-cidr', podCidr: ctx.podCidr };
+  if (range === null || !rangeInside(range, p.podCidr)) return { code: 'stale-route-outside-pod-cidr', podCidr: ctx.podCidr };
   if (route.dst === ctx.podCidr) return { code: 'stale-route-pod-cidr' };
   const viaRouter = desired.routes.find((r) => r.dst === ctx.podCidr);
   if (viaRouter !== undefined) return { code: 'stale-route-via-router', router: viaRouter.peer, gateway: viaRouter.gateway };

@@ -7,7 +7,7 @@
 //   before the right one is added (deleting a primary address drops the secondaries added after
 //   it) — then creations: the bridge, its address, routes, iptables rules, and last the CNI plugin
 //   and its conflist (a runtime that reads the conflist finds the bridge ready).
-import { IPv4CidrRange } from 'ip-num';
+import { parseIpv4Cidr, type Ipv4Range } from '../model/ipv4.js';
 import type { Change, ConflictDetail, Conflict, Waiting, WaitingWhy, Warning } from '../model/plan.js';
 import type { DesiredState, ObservedState } from '../model/types.js';
 import { ManagementGuard } from './management-guard.js';
@@ -44,7 +44,7 @@ export interface PlanContext {
 }
 
 export class Planning {
-  readonly podCidr: IPv4CidrRange;
+  readonly podCidr: Ipv4Range;
   readonly guard: ManagementGuard;
   readonly conflicts: Conflict[] = [];
   readonly warnings: Warning[] = [];
@@ -56,7 +56,9 @@ export class Planning {
     readonly observed: ObservedState,
     readonly ctx: PlanContext,
   ) {
-    this.podCidr = IPv4CidrRange.fromCidr(ctx.podCidr);
+    const podCidr = parseIpv4Cidr(ctx.podCidr);
+    if (podCidr === null) throw new Error(`not an IPv4 CIDR: ${ctx.podCidr}`);
+    this.podCidr = podCidr;
     this.guard = new ManagementGuard(observed, ctx.nodeAddress);
   }
 

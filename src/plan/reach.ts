@@ -14,6 +14,7 @@ import type { WaitingWhy } from '../model/plan.js';
 import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { isPodnetRoute } from '../state/ownership.js';
 import { allocateSubnets, type SubnetAllocation } from '../state/subnets.js';
+import { rangeInside } from '../model/ipv4.js';
 import { parseIpv4Dst } from './values.js';
 
 export interface Unreached {
@@ -66,7 +67,7 @@ export function findRemovedNodes(cluster: Cluster, observed: ReadonlyMap<string,
       if (!isPodnetRoute(route) || route.gateway === undefined || known.has(route.gateway)) continue;
       if (route.dst === cluster.podCidr || assigned.has(route.dst)) continue;
       const dst = parseIpv4Dst(route.dst);
-      if (pod === null || dst === null || !dst.inside(pod)) continue;
+      if (pod === null || dst === null || !rangeInside(dst, pod)) continue;
       const entry = found.get(route.gateway) ?? { subnets: new Set<string>(), routedBy: new Set<string>() };
       entry.subnets.add(route.dst);
       entry.routedBy.add(host.name);

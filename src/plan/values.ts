@@ -1,5 +1,6 @@
 // Observed objects as the plain values a change carries (before/after) and their keys.
-import { IPv4, IPv4CidrRange, IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import { IPv6, IPv6CidrRange, Validator } from 'ip-num';
+import { ipv4ToInt, parseIpv4Cidr, rangeHolds, type Ipv4Range } from '../model/ipv4.js';
 import type { AddressValue, RouteValue, Step } from '../model/plan.js';
 import type { ObservedAddress, ObservedRoute } from '../model/types.js';
 import { PODNET_PROTO } from '../state/ownership.js';
@@ -50,33 +51,14 @@ export function addressKey(address: AddressValue): string {
 }
 
 /** An IPv4 route destination as a range (`default` is 0.0.0.0/0); null for anything else. */
-export function parseIpv4Dst(dst: string): IPv4CidrRange | null {
-  const cidr = dst === 'default' ? '0.0.0.0/0' : dst;
-  return Validator.isValidIPv4CidrNotation(cidr)[0] ? IPv4CidrRange.fromCidr(cidr) : null;
-}
-
-export interface Span {
-  first: bigint;
-  last: bigint;
-}
-
-// ip-num's range checks cost tens of µs; a cluster plan compares every peer route with every
-// foreign route on every node, so each destination's first and last address are computed once.
-const dstSpans = new Map<string, Span | null>();
-
-export function ipv4DstSpan(dst: string): Span | null {
-  let span = dstSpans.get(dst);
-  if (span === undefined) {
-    const range = parseIpv4Dst(dst);
-    span = range === null ? null : { first: range.getFirst().getValue(), last: range.getLast().getValue() };
-    dstSpans.set(dst, span);
-  }
-  return span;
+export function parseIpv4Dst(dst: string): Ipv4Range | null {
+  return parseIpv4Cidr(dst === 'default' ? '0.0.0.0/0' : dst);
 }
 
 /** Whether an IPv4 address (text) lies inside `range`; false for anything that is not IPv4. */
-export function rangeContains(range: IPv4CidrRange, address: string): boolean {
-  return Validator.isValidIPv4String(address)[0] && range.contains(IPv4.fromString(address));
+export function rangeContains(range: Ipv4Range, address: string): boolean {
+  const value = ipv4ToInt(address);
+  return value !== null && rangeHolds(range, value);
 }
 
 const IPV6_LINK_LOCAL = IPv6CidrRange.fromCidr('fe80::/10');

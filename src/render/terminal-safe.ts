@@ -29,14 +29,35 @@ export function escapeControlKeepNewlines(text: string): string {
   return text.replace(CONTROL_BUT_NEWLINE, escapeChar);
 }
 
-/** A value with every string in it (object keys too) escaped: what a text renderer reads from nodes. */
+// Without the g flag: test() keeps no lastIndex between calls.
+// eslint-disable-next-line no-control-regex -- as above
+const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Whether any string in the value (object keys too) holds a control character. Reads, allocates nothing. */
+function holdsControl(value: unknown): boolean {
+  if (typeof value === 'string') return HAS_CONTROL.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsControl(value[i])) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (Object.hasOwn(record, key) && (HAS_CONTROL.test(key) || holdsControl(record[key]))) return true;
+  }
+  return false;
+}
+
+/**
+ * A value with every string in it (object keys too) escaped: what a text renderer reads from nodes.
+ * A part without a control character is returned as it is (not copied): a plan of a million routes
+ * is read once, not rebuilt.
+ */
 export function escapeStrings<T>(value: T): T {
+  if (!holdsControl(value)) return value;
   if (typeof value === 'string') return escapeControl(value) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => escapeStrings(v)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapeControl(k), escapeStrings(v)])) as T;
-  }
-  return value;
+  return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [escapeControl(k), escapeStrings(v)])) as T;
 }
 
 /** JSON text (from JSON.stringify) with DEL and the C1 controls written as `\u007f` … `\u009f`: the same JSON value. */

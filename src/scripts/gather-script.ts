@@ -91,11 +91,20 @@ export function parseObservedFiles(paths: readonly string[], sections: ReadonlyM
     const digest = sha256.get(path);
     if (!existing.has(path) || digest === undefined) return { path, sha256: null };
     const mode = modes.get(path);
-    return { path, sha256: digest, ...(mode !== undefined ? { mode } : {}), mentionsPodnet: namingPodnet.has(path) };
+    return { path, sha256: detached(digest), ...(mode !== undefined ? { mode } : {}), mentionsPodnet: namingPodnet.has(path) };
   });
 }
 
 export class GatherOutputError extends Error {}
+
+/**
+ * A copy of a piece of the gather output that does not keep the whole output alive: V8 keeps a
+ * substring of 13 characters or more as a view into its parent, so one kept peer address would
+ * hold a node's whole output (100 KB with a thousand routes) for the rest of the run.
+ */
+export function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
 
 /** The gather's sections in order, and the body of each by name (the first, for names that repeat). */
 export function splitGatherOutput(stdout: string): { list: Section[]; byName: Map<string, string> } {
@@ -124,8 +133,8 @@ function section(sections: Map<string, string>, name: string): string {
 export function parseManagementPath(sshConnection: string, nodeAddress: string, state: Pick<ObservedState, 'addresses'>): ManagementPath {
   const parts = sshConnection.trim().split(/\s+/);
   const known = parts.length === 4 && parts[0] !== '' && parts[2] !== '';
-  const localAddress = known ? (parts[2] as string) : nodeAddress;
-  const peerAddress = known ? (parts[0] as string) : '';
+  const localAddress = known ? detached(parts[2] as string) : nodeAddress;
+  const peerAddress = known ? detached(parts[0] as string) : '';
   const dev = state.addresses.find((a) => a.local === localAddress)?.dev;
   return { localAddress, peerAddress, ...(dev ? { dev } : {}), ...(known ? {} : { unknown: true as const }) };
 }

@@ -1,7 +1,8 @@
 // Parsers of real `ip -j` output (iproute2 6.x) into observed state. Input is the text exactly as
 // the command printed it; malformed input throws an Error whose message names the command and the
 // entry, so the gather step can report it per node.
-import { IPv4CidrRange, Validator } from 'ip-num';
+import { Validator } from 'ip-num';
+import { parseIpv4Cidr, rangeText } from '../model/ipv4.js';
 import type { ObservedAddress, ObservedLink, ObservedRoute } from '../model/types.js';
 
 type JsonObject = Record<string, unknown>;
@@ -147,16 +148,16 @@ export function parseIpRoutes(json: string): ObservedRoute[] {
     const r = EntryReader.of(ROUTE_COMMAND, index, value);
     const route: ObservedRoute = {
       dst: normaliseRouteDst(r.string('dst'), r),
-      protocol: r.optionalString('protocol') ?? 'boot',
+      protocol: intern(r.optionalString('protocol') ?? 'boot'),
     };
     const gateway = r.optionalString('gateway');
-    if (gateway !== undefined) route.gateway = gateway;
+    if (gateway !== undefined) route.gateway = intern(gateway);
     const dev = r.optionalString('dev');
-    if (dev !== undefined) route.dev = dev;
+    if (dev !== undefined) route.dev = intern(dev);
     const metric = r.optionalNumber('metric');
     if (metric !== undefined) route.metric = metric;
     const scope = r.optionalString('scope');
-    if (scope !== undefined) route.scope = scope;
+    if (scope !== undefined) route.scope = intern(scope);
     const type = r.optionalString('type');
     if (type !== undefined && type !== 'unicast') route.type = type;
     const nexthops = r.objectArray('nexthops');
@@ -188,6 +189,17 @@ function isIpAddress(text: string, family: 'inet' | 'inet6'): boolean {
   return family === 'inet' ? Validator.isValidIPv4String(text)[0] : Validator.isValidIPv6String(text)[0];
 }
 
+// Every node lists the same gateways, devices and protocols: one string each, shared by every
+// route that names it, not one per route (a 1,000-node cluster gathers a million routes).
+const interned = new Map<string, string>();
+
+function intern(text: string): string {
+  const known = interned.get(text);
+  if (known !== undefined) return known;
+  interned.set(text, text);
+  return text;
+}
+
 // Every node lists the same peer subnets: each destination text is normalised once per process.
 const normalisedDsts = new Map<string, string>();
 
@@ -208,7 +220,7 @@ function normaliseRouteDstOnce(dst: string, r: EntryReader): string {
     return prefix === undefined ? `${address}/128` : dst;
   }
   const cidr = prefix === undefined ? `${address}/32` : dst;
-  if (!Validator.isValidIPv4CidrNotation(cidr)[0]) r.fail(`"dst" is not a route destination: ${dst}`);
-  const range = IPv4CidrRange.fromCidr(cidr);
-  return `${range.getFirst().toString()}/${range.cidrPrefix.getValue().toString()}`;
+  const range = parseIpv4Cidr(cidr);
+  if (range === null) return r.fail(`"dst" is not a route destination: ${dst}`);
+  return rangeText(range);
 }

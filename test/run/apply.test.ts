@@ -156,7 +156,8 @@ test('a guard of the apply renderer (a bug upstream) is an internal error of tha
   const route = plan.plan.nodes[0]!.changes.find((c) => c.kind === 'route')!;
   const step = route.steps[0]!;
   if (step.run !== 'ip') assert.fail('a route change is an ip step');
-  step.args = [...step.args.slice(0, -1), 'x;reboot'];
+  // A new step, not an edit: the planner shares a route's step between the nodes that plan it (frozen).
+  route.steps = [{ ...step, args: [...step.args.slice(0, -1), 'x;reboot'] }];
   const results = await applyPlan(plan, cluster.nodes, gathered, fake, runOptions);
   assert.equal(results[0]!.status, 'error');
   assert.equal(results[0]!.error, 'refusing unsafe word in an ip step: "x;reboot"');
