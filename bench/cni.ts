@@ -11,6 +11,8 @@
 //
 // A run: PODS pods ADDed one after the other, then DELeted one after the other; for each pod the
 // plugins take turns, and who goes first alternates from pod to pod (interleaved). RUNS runs.
+// Container ids are 64 hex digits, as runtimes make them; DEL's configuration carries the ADD's
+// result as prevResult, as libcni sends it.
 // Printed per plugin: ADD and DEL medians over every call, their spread (p10–p90 of the calls
 // and the range of the per-run medians), the ratio podnet / reference of the medians, and the
 // processes each plugin starts per ADD and DEL (strace -f -z: execve that succeed and fork/clone
@@ -233,7 +235,10 @@ async function main(): Promise<number> {
     }
 
     for (let run = 0; run < opts.runs; run++) {
-      const pods = plugins.map((p) => Array.from({ length: opts.pods }, (_, k) => ({ id: `${p.label}r${run}p${k}`, ns: `${bench.prefix}-${p.label.slice(0, 3)}${k}` })));
+      // Container ids as runtimes make them (64 hex digits); DEL gets the ADD's result as prevResult, as libcni sends it.
+      const pods = plugins.map((p) =>
+        Array.from({ length: opts.pods }, (_, k) => ({ id: randomBytes(32).toString('hex'), ns: `${bench.prefix}-${p.label.slice(0, 3)}${k}`, result: '' })),
+      );
       for (const list of pods) for (const pod of list) bench.addNamespace(pod.ns);
       const runTimes = plugins.map(() => ({ add: [] as number[], del: [] as number[] }));
       for (const phase of ['ADD', 'DEL'] as const) {
@@ -243,11 +248,13 @@ async function main(): Promise<number> {
             const which = (k + run + t) % plugins.length;
             const p = plugins[which]!;
             const pod = pods[which]![k]!;
-            const r = await bench.call({ argv: p.argv, env: env(phase, pod.id, pod.ns), stdin: p.config });
+            const stdin = phase === 'ADD' ? p.config : withPrevResult(p.config, pod.result);
+            const r = await bench.call({ argv: p.argv, env: env(phase, pod.id, pod.ns), stdin });
             if (r.status !== 0) throw new Error(`${p.label} ${phase} of pod ${k} failed (${r.status}): ${r.stdout}${r.stderr}`);
             if (phase === 'ADD' && !addressOf(r.stdout)?.startsWith('10.244.1.')) {
               throw new Error(`${p.label} ADD of pod ${k} answered without an address: ${r.stdout}`);
             }
+            if (phase === 'ADD') pod.result = r.stdout;
             (phase === 'ADD' ? runTimes[which]!.add : runTimes[which]!.del).push(r.ms);
           }
         }
@@ -292,6 +299,11 @@ async function main(): Promise<number> {
   } finally {
     bench.cleanUp();
   }
+}
+
+/** The network configuration with prevResult set to a result (compact JSON, as libcni sends it). */
+function withPrevResult(config: string, result: string): string {
+  return JSON.stringify({ ...(JSON.parse(config) as object), prevResult: JSON.parse(result) as unknown });
 }
 
 /** The address of a CNI result's ips[0], or undefined when the text is not such a result. */
