@@ -566,17 +566,20 @@ add_failed() {
   fail "$@"
 }
 
-# mac_of TEXT: sets MAC to the word after link/ether in "ip -o link show" output.
+# mac_of NAME TEXT: sets MAC to the address of link NAME in TEXT, the output of an
+# `ip -br link show` ("NAME@ifN  STATE  MAC  <FLAGS>"). Brief, because the full form names the
+# peer's namespace, which ip finds by opening every namespace in /run/netns.
 mac_of() {
   MAC=''
-  previous=''
+  rest="$NL$2"
+  case $rest in *"$NL$1@"*) ;; *) return 0 ;; esac
+  rest=${rest#*"$NL$1@"}
+  rest=${rest%%"$NL"*}
   set -f
   # shellcheck disable=SC2086 # split into words on purpose (globbing is off)
-  for word in $1; do
-    [ "$previous" = link/ether ] && [ -z "$MAC" ] && MAC=$word
-    previous=$word
-  done
+  set -- $rest
   set +f
+  MAC=$3
 }
 
 # pod_batch LINES: runs LINES with one `ip -batch` inside the pod's namespace; sets POD_LINK to its
@@ -584,12 +587,12 @@ mac_of() {
 # directory with .. reaches any absolute path, so no nsenter is needed. When ip cannot enter that
 # way (no NETNS_RUN_DIR, an ip that reads -n otherwise: it fails before running any line), nsenter.
 pod_batch() {
-  POD_LINK=$(ip -n "../../../../../../../..$CNI_NETNS" -o -batch - 2>&1 << EOF_BATCH
+  POD_LINK=$(ip -n "../../../../../../../..$CNI_NETNS" -br -batch - 2>&1 << EOF_BATCH
 $1
 EOF_BATCH
   ) && return 0
   case $POD_LINK in *"Command failed -:"*) return 1 ;; esac
-  POD_LINK=$(nsenter --net="$CNI_NETNS" ip -o -batch - 2>&1 << EOF_BATCH
+  POD_LINK=$(nsenter --net="$CNI_NETNS" ip -br -batch - 2>&1 << EOF_BATCH
 $1
 EOF_BATCH
   )
@@ -635,7 +638,7 @@ cmd_add() {
   # The first "link show" proves the veth was made, whichever later line fails (ip -batch reports
   # a bad argument without its line number).
   if [ "$create" != failed ]; then
-    if HOST_LINK=$(ip -o -batch - 2>&1 << EOF_HOST
+    if HOST_LINK=$(ip -br -batch - 2>&1 << EOF_HOST
 $create
 link show dev $HOST_IF
 link set dev $HOST_IF master $BRIDGE alias "$HOST_ALIAS" up
@@ -644,7 +647,7 @@ EOF_HOST
       HOST_IF_CREATED=1
     else
       case $HOST_LINK in
-        *": $HOST_IF@"*) HOST_IF_CREATED=1; add_failed 100 "cannot attach $HOST_IF to bridge $BRIDGE" "$HOST_LINK" ;;
+        "$HOST_IF@"* | *"$NL$HOST_IF@"*) HOST_IF_CREATED=1; add_failed 100 "cannot attach $HOST_IF to bridge $BRIDGE" "$HOST_LINK" ;;
       esac
       create=failed
       ERR=$HOST_LINK
@@ -677,9 +680,9 @@ link show dev $CNI_IFNAME"; then
     *[!A-Za-z0-9_./+-]*) sandbox=$(json_string "$CNI_NETNS") ;;
     *) sandbox="\"$CNI_NETNS\"" ;;
   esac
-  mac_of "$HOST_LINK"
+  mac_of "$HOST_IF" "$HOST_LINK"
   host_mac=$MAC
-  mac_of "$POD_LINK"
+  mac_of "$CNI_IFNAME" "$POD_LINK"
   printf '{"cniVersion":"%s","interfaces":[{"name":"%s","mac":"%s"},{"name":"%s","mac":"%s","sandbox":%s}],' \
     "$REPLY_VERSION" "$HOST_IF" "$host_mac" "$CNI_IFNAME" "$MAC" "$sandbox"
   printf '"ips":[{%s"address":"%s/%s","gateway":"%s","interface":1}],"routes":[{"dst":"0.0.0.0/0","gw":"%s"}],"dns":{}}\n' \
@@ -732,13 +735,13 @@ cmd_check() {
   esac
   prev_mac=$(printf '%s' "$prev" | awk '{ print $3 }')
 
-  link=$(nsenter --net="$CNI_NETNS" ip -o link show dev "$CNI_IFNAME" 2> /dev/null) ||
+  link=$(nsenter --net="$CNI_NETNS" ip -br link show dev "$CNI_IFNAME" 2> /dev/null) ||
     check_failed "interface $CNI_IFNAME is missing from the network namespace"
   case $link in
     *"<"*UP*">"*) ;;
     *) check_failed "interface $CNI_IFNAME is down" ;;
   esac
-  mac_of "$link"
+  mac_of "$CNI_IFNAME" "$link"
   [ -z "$prev_mac" ] || [ "$prev_mac" = "$MAC" ] ||
     check_failed "interface $CNI_IFNAME has MAC $MAC, prevResult says $prev_mac"
   addresses=$(nsenter --net="$CNI_NETNS" ip -o -4 address show dev "$CNI_IFNAME" | awk '{ print $4 }')

@@ -19,7 +19,7 @@ printf 'ip %s\\n' "$*" >> "$STUB_LOG"
 case "$*" in
   *-batch*) while IFS= read -r line; do
       printf 'ip-batch %s\\n' "$line" >> "$STUB_LOG"
-      case $line in "link show dev "*) printf '7: %s@if2: <UP> mtu 1500 link/ether 02:00:00:00:00:07 brd ff:ff:ff:ff:ff:ff\\n' "\${line#link show dev }" ;; esac
+      case $line in "link show dev "*) printf '%s@if2 UP 02:00:00:00:00:07 <BROADCAST,MULTICAST,UP,LOWER_UP>\\n' "\${line#link show dev }" ;; esac
     done ;;
 esac
 exit 0
