@@ -159,9 +159,14 @@ json_scan() {
 }
 
 # ───────────── JSON out ─────────────
-# json_string TEXT: TEXT as a JSON string literal, quotes included.
+# json_string TEXT: sets JSON_STR to TEXT as a JSON string literal, quotes included. Text without
+# a quote, backslash or control character is one already; the awk escapes the rest.
 json_string() {
-  JSON_TEXT=$1 awk 'BEGIN {
+  case $1 in
+    *[\"\\[:cntrl:]]*) ;;
+    *) JSON_STR="\"$1\""; return 0 ;;
+  esac
+  JSON_STR=$(JSON_TEXT=$1 awk 'BEGIN {
     x = ENVIRON["JSON_TEXT"]; o = ""
     for (k = 1; k <= length(x); k++) {
       c = substr(x, k, 1)
@@ -174,15 +179,18 @@ json_string() {
       else o = o c
     }
     printf "\"%s\"", o
-  }'
+  }')
 }
 
 # fail CODE MESSAGE [DETAILS]: print a CNI error on stdout and exit non-zero.
 fail() {
+  json_string "$2"
   if [ -n "$3" ]; then
-    printf '{"cniVersion":"%s","code":%s,"msg":%s,"details":%s}\n' "$REPLY_VERSION" "$1" "$(json_string "$2")" "$(json_string "$3")"
+    msg=$JSON_STR
+    json_string "$3"
+    printf '{"cniVersion":"%s","code":%s,"msg":%s,"details":%s}\n' "$REPLY_VERSION" "$1" "$msg" "$JSON_STR"
   else
-    printf '{"cniVersion":"%s","code":%s,"msg":%s}\n' "$REPLY_VERSION" "$1" "$(json_string "$2")"
+    printf '{"cniVersion":"%s","code":%s,"msg":%s}\n' "$REPLY_VERSION" "$1" "$JSON_STR"
   fi
   printf 'podnet: %s\n' "$2" >&2
   exit 1
@@ -398,20 +406,15 @@ has_alias() {
   esac
 }
 
-# remove_host_link CONTAINERID IFNAME: deletes the node end of that pod's veth if it is there and
-# is that pod's (the pod end goes with it); exit 1 with ERR set when the kernel refuses.
-# The alias is read from sysfs first (no process: the runtime's /sys, or the one `ip netns exec`
-# mounts, shows this namespace's links); when sysfs does not show it, ip is asked.
-remove_host_link() {
+# owned_host_link CONTAINERID IFNAME: sets HOST_IF and HOST_ALIAS (host_link); whether that link
+# is on the node with that alias, i.e. is that pod's to delete. The alias is read from sysfs first
+# (no process: the runtime's /sys, or the one `ip netns exec` mounts, shows this namespace's
+# links); when sysfs does not show it, ip is asked.
+owned_host_link() {
   host_link "$1" "$2"
   alias=''
   { IFS= read -r alias < "/sys/class/net/$HOST_IF/ifalias"; } 2> /dev/null
-  if [ "$alias" != "$HOST_ALIAS" ]; then
-    has_alias "$HOST_IF" "$HOST_ALIAS" || return 0
-  fi
-  ERR=$(ip link del dev "$HOST_IF" 2>&1) && return 0
-  ip link show dev "$HOST_IF" > /dev/null 2>&1 || return 0
-  return 1
+  [ "$alias" = "$HOST_ALIAS" ] || has_alias "$HOST_IF" "$HOST_ALIAS"
 }
 
 # ───────────── the address store, laid out like host-local's ─────────────
@@ -498,6 +501,7 @@ store_release() {
   ref_lookup
   if [ -n "$REF_IP" ]; then
     rm -f -- "$STORE/$REF_IP" "$REF"
+    released=$REF_IP
     return
   fi
   release=''
@@ -676,10 +680,8 @@ link show dev $CNI_IFNAME"; then
   trap - HUP INT TERM
   version_field=''
   [ "$REPLY_VERSION" = 0.4.0 ] && version_field='"version":"4",'
-  case $CNI_NETNS in
-    *[!A-Za-z0-9_./+-]*) sandbox=$(json_string "$CNI_NETNS") ;;
-    *) sandbox="\"$CNI_NETNS\"" ;;
-  esac
+  json_string "$CNI_NETNS"
+  sandbox=$JSON_STR
   mac_of "$HOST_IF" "$HOST_LINK"
   host_mac=$MAC
   mac_of "$CNI_IFNAME" "$POD_LINK"
@@ -690,19 +692,41 @@ link show dev $CNI_IFNAME"; then
 }
 
 # ───────────── DEL ─────────────
-# One ip (the veth, when sysfs shows it is there and ours), one flock, one rm.
+# One ip, one flock, one rm; the kernel takes longest (deleting a veth waits for the network
+# stack to let go of it), so the store is released while it works, and DEL answers once both are
+# done. Should the kernel refuse, the address is taken back before DEL fails: the pod still holds it.
 cmd_del() {
   require_env CNI_CONTAINERID CNI_IFNAME CNI_PATH
   check_container_id
   check_ifname
   read_config
   # The netns may already be gone (its veth with it); DEL still releases the address.
-  remove_host_link "$CNI_CONTAINERID" "$CNI_IFNAME" || fail 100 "cannot remove $HOST_IF" "$ERR"
+  deleting=''
+  if owned_host_link "$CNI_CONTAINERID" "$CNI_IFNAME"; then
+    ip link del dev "$HOST_IF" 2> /dev/null &
+    deleting=$!
+  fi
+  released=''
   if [ -d "$STORE" ]; then
     lock_store
     store_release
     unlock_store
   fi
+  [ -n "$deleting" ] || return 0
+  wait "$deleting" && return 0
+  # Refused, or gone meanwhile: ask again for the kernel's reason.
+  ERR=$(ip link del dev "$HOST_IF" 2>&1) && return 0
+  ip link show dev "$HOST_IF" > /dev/null 2>&1 || return 0
+  if [ -n "$released" ]; then
+    lock_store
+    restored=''
+    set -C
+    if { printf '%s\r\n%s' "$CNI_CONTAINERID" "$CNI_IFNAME" > "$STORE/$released"; } 2> /dev/null; then restored=1; fi
+    set +C
+    [ -z "$restored" ] || [ -z "$REF" ] || printf '%s' "$released" > "$REF"
+    unlock_store
+  fi
+  fail 100 "cannot remove $HOST_IF" "$ERR"
 }
 
 # ───────────── CHECK ─────────────
