@@ -13,8 +13,12 @@
 // plugins take turns, and who goes first alternates from pod to pod (interleaved). RUNS runs.
 // Container ids are 64 hex digits, as runtimes make them; DEL's configuration carries the ADD's
 // result as prevResult, as libcni sends it.
+// A third row, the floor, does the kernel work of podnet's ADD with bare ip processes (the same
+// two ip -batch, node side and pod side, no shell, store or lock) and DEL's one ip link del: what
+// no plugin built on ip can go below.
 // Printed per plugin: ADD and DEL medians over every call, their spread (p10–p90 of the calls
-// and the range of the per-run medians), the ratio podnet / reference of the medians, and the
+// and the range of the per-run medians), the ratio podnet / reference of the medians, the distance
+// to the floor, and the
 // processes each plugin starts per ADD and DEL (strace -f -z: execve that succeed and fork/clone
 // without CLONE_THREAD, the plugin's own process excluded).
 //
@@ -40,10 +44,10 @@ const GATEWAY = '10.244.1.1';
 const MTU = 1500;
 const PLUGIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** Processes to run one after the other (stopping at the first failure), timed together. */
 interface Request {
-  argv: string[];
+  steps: Array<{ argv: string[]; stdin: string }>;
   env: Record<string, string>;
-  stdin: string;
 }
 interface Reply {
   status: number;
@@ -58,17 +62,25 @@ function driver(): void {
   lines.on('line', (line) => {
     const req = JSON.parse(line) as Request;
     const started = process.hrtime.bigint();
-    const child = spawn(req.argv[0]!, req.argv.slice(1), { env: req.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (status) => {
+    const reply = (status: number): void => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      process.stdout.write(JSON.stringify({ status: status ?? -1, stdout, stderr, ms } satisfies Reply) + '\n');
-    });
-    child.on('error', (e) => process.stdout.write(JSON.stringify({ status: -1, stdout: '', stderr: String(e), ms: 0 }) + '\n'));
-    child.stdin.end(req.stdin);
+      process.stdout.write(JSON.stringify({ status, stdout, stderr, ms } satisfies Reply) + '\n');
+    };
+    const step = (k: number): void => {
+      const { argv, stdin } = req.steps[k]!;
+      const child = spawn(argv[0]!, argv.slice(1), { env: req.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('close', (status) => (status === 0 && k + 1 < req.steps.length ? step(k + 1) : reply(status ?? -1)));
+      child.on('error', (e) => {
+        stderr += String(e);
+        reply(-1);
+      });
+      child.stdin.end(stdin);
+    };
+    step(0);
   });
 }
 
@@ -165,6 +177,8 @@ interface Plugin {
   label: string;
   argv: string[];
   config: string;
+  /** The floor: the kernel work of an ADD or DEL done by bare ip processes, no plugin around them. */
+  floor?: (phase: 'ADD' | 'DEL', k: number, ns: string) => Request['steps'];
 }
 
 const quantile = (xs: number[], q: number): number => {
@@ -205,6 +219,21 @@ async function main(): Promise<number> {
         ipam: { type: 'host-local', subnet: SUBNET, gateway: GATEWAY, dataDir: bench.dataDir },
       }),
     });
+    // The floor: what podnet's ADD asks of the kernel, through the same two ip -batch (node side,
+    // pod side), and DEL's one ip link del; no shell, no store, no lock. Addresses from .200 up
+    // (each pod has its own namespace: they meet nowhere).
+    plugins.push({
+      label: 'floor',
+      argv: [],
+      config: '',
+      floor: (phase, k, ns) =>
+        phase === 'DEL'
+          ? [{ argv: ['ip', 'link', 'del', 'dev', `pnf${k}`], stdin: '' }]
+          : [
+              { argv: ['ip', '-br', '-batch', '-'], stdin: `link add pnf${k} mtu ${MTU} type veth peer name eth0 mtu ${MTU} netns /run/netns/${ns}\nlink show dev pnf${k}\nlink set dev pnf${k} master ${BRIDGE} up\n` },
+              { argv: ['ip', '-n', ns, '-br', '-batch', '-'], stdin: `address add 10.244.1.${200 + (k % 50)}/24 dev eth0\nlink set dev eth0 up\nlink set dev lo up\nroute add default via ${GATEWAY} dev eth0\nlink show dev eth0\n` },
+            ],
+    });
     if (opts.before !== undefined) {
       const old = (await import(pathToFileURL(opts.before).href)) as { renderPlugin: typeof renderPlugin };
       plugins.push({ label: 'before', argv: [write('podnet-before', old.renderPlugin(constants))], config: podnetConfig });
@@ -219,13 +248,14 @@ async function main(): Promise<number> {
     const forks = new Map<string, { add: string; del: string }>();
     const strace = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
     if (strace) {
-      for (const p of plugins) {
+      for (const p of plugins.filter((q) => !q.floor)) {
         const ns = `${bench.prefix}-count-${p.label}`;
         bench.addNamespace(ns);
         const counted: Record<string, string> = {};
         for (const command of ['ADD', 'DEL']) {
           const log = join(bench.tmp, `strace-${p.label}-${command}`);
-          const r = await bench.call({ argv: ['strace', '-f', '-qq', '-z', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', log, ...p.argv], env: env(command, `count${p.label}`, ns), stdin: p.config });
+          const argv = ['strace', '-f', '-qq', '-z', '-e', 'trace=execve,clone,clone3,fork,vfork', '-o', log, ...p.argv];
+          const r = await bench.call({ steps: [{ argv, stdin: p.config }], env: env(command, `count${p.label}`, ns) });
           if (r.status !== 0) throw new Error(`${p.label} ${command} under strace failed (${r.status}): ${r.stdout}${r.stderr}`);
           counted[command] = countProcesses(readFileSync(log, 'utf8'));
         }
@@ -248,13 +278,15 @@ async function main(): Promise<number> {
             const which = (k + run + t) % plugins.length;
             const p = plugins[which]!;
             const pod = pods[which]![k]!;
-            const stdin = phase === 'ADD' ? p.config : withPrevResult(p.config, pod.result);
-            const r = await bench.call({ argv: p.argv, env: env(phase, pod.id, pod.ns), stdin });
+            const steps = p.floor
+              ? p.floor(phase, k, pod.ns)
+              : [{ argv: p.argv, stdin: phase === 'ADD' ? p.config : withPrevResult(p.config, pod.result) }];
+            const r = await bench.call({ steps, env: env(phase, pod.id, pod.ns) });
             if (r.status !== 0) throw new Error(`${p.label} ${phase} of pod ${k} failed (${r.status}): ${r.stdout}${r.stderr}`);
-            if (phase === 'ADD' && !addressOf(r.stdout)?.startsWith('10.244.1.')) {
+            if (phase === 'ADD' && !p.floor && !addressOf(r.stdout)?.startsWith('10.244.1.')) {
               throw new Error(`${p.label} ADD of pod ${k} answered without an address: ${r.stdout}`);
             }
-            if (phase === 'ADD') pod.result = r.stdout;
+            if (phase === 'ADD' && !p.floor) pod.result = r.stdout;
             (phase === 'ADD' ? runTimes[which]!.add : runTimes[which]!.del).push(r.ms);
           }
         }
@@ -276,6 +308,7 @@ async function main(): Promise<number> {
     console.log(`CNI plugin ADD/DEL, ${opts.pods} sequential pods per run, ${opts.runs} run(s), interleaved; ms from spawn to exit, inside namespace ${bench.node}`);
     console.log('(medians over every call; spread = p10–p90 of the calls and the range of the per-run medians; the machine is shared: figures are noisy)');
     const ref = times.get('reference')!;
+    const floor = times.get('floor')!;
     for (const p of plugins) {
       const t = times.get(p.label)!;
       const ratio = (a: number[], b: number[]): string => (median(a) / median(b)).toFixed(2);
@@ -283,12 +316,13 @@ async function main(): Promise<number> {
       console.log(
         `${p.label.padEnd(9)} ADD ${fmt(median(t.add)).padStart(5)} ms (p10–p90 ${fmt(quantile(t.add, 0.1))}–${fmt(quantile(t.add, 0.9))}, runs ${runRange(t.addRuns)})` +
           `  DEL ${fmt(median(t.del)).padStart(5)} ms (p10–p90 ${fmt(quantile(t.del, 0.1))}–${fmt(quantile(t.del, 0.9))}, runs ${runRange(t.delRuns)})` +
-          (p.label === 'reference' ? '' : `  ratio to reference: ADD ${ratio(t.add, ref.add)}×, DEL ${ratio(t.del, ref.del)}×`),
+          (p.label === 'reference' || p.floor ? '' : `  ratio to reference: ADD ${ratio(t.add, ref.add)}×, DEL ${ratio(t.del, ref.del)}×`) +
+          (p.floor ? '' : `  above the floor: ADD +${fmt(median(t.add) - median(floor.add))} ms, DEL +${fmt(median(t.del) - median(floor.del))} ms`),
       );
     }
     if (strace) {
       console.log('processes started per call (strace -f: successful execve, and fork/clone without CLONE_THREAD; the plugin itself not counted):');
-      for (const p of plugins) console.log(`${p.label.padEnd(9)} ADD ${forks.get(p.label)!.add}; DEL ${forks.get(p.label)!.del}`);
+      for (const p of plugins.filter((q) => !q.floor)) console.log(`${p.label.padEnd(9)} ADD ${forks.get(p.label)!.add}; DEL ${forks.get(p.label)!.del}`);
     } else {
       console.log('processes per call: not counted (strace is not installed)');
     }

@@ -349,27 +349,30 @@ CRC_248=2947551409 CRC_249=2876312838 CRC_250=2788305887 CRC_251=2733848168 CRC_
 # The byte values of the characters names may hold ([A-Za-z0-9_.-]), from 45 (-) on: # is a gap.
 ORDS='-.#0123456789#######ABCDEFGHIJKLMNOPQRSTUVWXYZ####_#abcdefghijklmnopqrstuvwxyz'
 
+# crc_of TEXT: runs the CRC in crc on through the bytes of TEXT (characters of ORDS only).
+crc_of() {
+  text=$1
+  while [ -n "$text" ]; do
+    rest=${text#?}
+    before=${ORDS%%"${text%"$rest"}"*}
+    text=$rest
+    entry=CRC_$((((crc >> 24) ^ (45 + ${#before})) & 255))
+    # shellcheck disable=SC2004 # $entry names the table entry; arithmetic reads that variable
+    crc=$((((crc << 8) & 4294967295) ^ $entry))
+  done
+}
+
 # host_link CONTAINERID IFNAME: sets HOST_IF (pn + 8 hex digits of the CRC of both, the number
 # `printf '%s\n%s' ID IFNAME | cksum` prints, so the same pod always gets the same name) and
 # HOST_ALIAS (the link alias that proves the veth is this pod's). In the shell: both names are
 # checked ([A-Za-z0-9_.-]) before this runs.
 host_link() {
-  text="$1$NL$2"
   crc=0
-  while [ -n "$text" ]; do
-    rest=${text#?}
-    char=${text%"$rest"}
-    text=$rest
-    if [ "$char" = "$NL" ]; then
-      byte=10
-    else
-      before=${ORDS%%"$char"*}
-      byte=$((45 + ${#before}))
-    fi
-    entry=CRC_$((((crc >> 24) ^ byte) & 255))
-    # shellcheck disable=SC2004 # $entry names the table entry; arithmetic reads that variable
-    crc=$((((crc << 8) & 4294967295) ^ $entry))
-  done
+  crc_of "$1"
+  entry=CRC_$((((crc >> 24) ^ 10) & 255))
+  # shellcheck disable=SC2004 # $entry names the table entry; arithmetic reads that variable
+  crc=$((((crc << 8) & 4294967295) ^ $entry))
+  crc_of "$2"
   # Then the length, least significant byte first, then the complement.
   length=$((${#1} + 1 + ${#2}))
   while [ "$length" -gt 0 ]; do
@@ -729,6 +732,16 @@ cmd_del() {
   fail 100 "cannot remove $HOST_IF" "$ERR"
 }
 
+# ───────────── dispatch: ADD and DEL ─────────────
+# The shell parses a script as it runs it: ADD and DEL leave before CHECK, GC and STATUS are read.
+umask 022
+PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+export PATH
+case $CNI_COMMAND in
+  ADD) cmd_add; exit 0 ;;
+  DEL) cmd_del; exit 0 ;;
+esac
+
 # ───────────── CHECK ─────────────
 check_failed() {
   fail 102 "CHECK: $1" "container $CNI_CONTAINERID, interface $CNI_IFNAME, network namespace $CNI_NETNS"
@@ -850,13 +863,8 @@ cmd_status() {
     fail 50 "bridge $BRIDGE does not exist on this node: the plugin cannot add pods" "podnet apply creates it"
 }
 
-# ───────────── dispatch ─────────────
-umask 022
-PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
-export PATH
+# ───────────── dispatch: the rest ─────────────
 case $CNI_COMMAND in
-  ADD) cmd_add ;;
-  DEL) cmd_del ;;
   CHECK) cmd_check ;;
   GC) cmd_gc ;;
   STATUS) cmd_status ;;
