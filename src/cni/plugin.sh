@@ -108,14 +108,16 @@ json_scan() {
   REQUESTED=''
   HAS_NAME=0
   CONFIG_NAME=''
-  while skip_ws; do
+  while :; do
+    case $s in [[:space:]]*) skip_ws || return 1 ;; esac
     case $expect in
       end) [ -z "$s" ]; return ;;
       key | 'key}')
         case $s in
           '}'*) [ "$expect" = 'key}' ] || return 1; s=${s#?}; stack=${stack%?} ;;
           '"'*)
-            scan_string && skip_ws || return 1
+            scan_string || return 1
+            case $s in [[:space:]]*) skip_ws || return 1 ;; esac
             key=$STR
             case $s in :*) s=${s#:}; expect=value; continue ;; *) return 1 ;; esac ;;
           *) return 1 ;;
@@ -409,12 +411,20 @@ has_alias() {
   esac
 }
 
-# owned_host_link CONTAINERID IFNAME: sets HOST_IF and HOST_ALIAS (host_link); whether that link
-# is on the node with that alias, i.e. is that pod's to delete. The alias is read from sysfs first
-# (no process: the runtime's /sys, or the one `ip netns exec` mounts, shows this namespace's
-# links); when sysfs does not show it, ip is asked.
+# owned_host_link: sets HOST_IF and HOST_ALIAS of this attachment; whether that link is on the
+# node with that alias, i.e. is this pod's to delete. The name comes from the podnet+ file when
+# there is one (ADD wrote it there), else from host_link. The alias is read from sysfs first (no
+# process: the runtime's /sys, or the one `ip netns exec` mounts, shows this namespace's links);
+# when sysfs does not show it, ip is asked.
 owned_host_link() {
-  host_link "$1" "$2"
+  HOST_IF=''
+  if [ ${#CNI_CONTAINERID} -le 200 ]; then
+    { IFS= read -r _ && IFS= read -r HOST_IF; } < "$STORE/podnet+$CNI_CONTAINERID+$CNI_IFNAME" 2> /dev/null
+  fi
+  case $HOST_IF in
+    pn[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) HOST_ALIAS="podnet $CNI_CONTAINERID $CNI_IFNAME" ;;
+    *) host_link "$CNI_CONTAINERID" "$CNI_IFNAME" ;;
+  esac
   alias=''
   { IFS= read -r alias < "/sys/class/net/$HOST_IF/ifalias"; } 2> /dev/null
   [ "$alias" = "$HOST_ALIAS" ] || has_alias "$HOST_IF" "$HOST_ALIAS"
@@ -423,9 +433,9 @@ owned_host_link() {
 # ───────────── the address store, laid out like host-local's ─────────────
 # $STORE/<ip> holds "<containerid>\r\n<ifname>"; last_reserved_ip.0 the last address handed out;
 # every read-modify-write runs under flock on $STORE/lock (the lock host-local takes too).
-# podnet also keeps $STORE/podnet+<containerid>+<ifname> holding the address, so DEL and a second
-# ADD find an attachment's address without reading the whole store (+ is in no container id or
-# ifname). host-local ignores these files (it looks for its container id in each file's text).
+# podnet also keeps $STORE/podnet+<containerid>+<ifname> holding the address and the node end's
+# name (a line each), so DEL and a second ADD find an attachment's address without reading the
+# whole store, and DEL its veth without computing its name (+ is in no container id or ifname). host-local ignores these files (it looks for its container id in each file's text).
 # Allocations without one (host-local's, an older podnet's) are found by reading the store.
 open_store() {
   [ -d "$STORE" ] || mkdir -p "$STORE" 2> /dev/null || fail 5 "cannot create the address store $STORE"
@@ -624,7 +634,7 @@ cmd_add() {
     fail 11 "no free address left in $SUBNET on network $NETWORK_NAME" \
       "all $((LAST_INT - FIRST_INT)) usable addresses are allocated (see $STORE); try again once pods are deleted"
   fi
-  [ -z "$REF" ] || printf '%s' "$POD_IP" > "$REF"
+  [ -z "$REF" ] || printf '%s\n%s\n' "$POD_IP" "$HOST_IF" > "$REF"
   unlock_store
   # A runtime that gives up kills the plugin: undo on the way out rather than leak the address.
   trap 'add_failed 100 "ADD interrupted by a signal"' HUP INT TERM
@@ -705,7 +715,7 @@ cmd_del() {
   read_config
   # The netns may already be gone (its veth with it); DEL still releases the address.
   deleting=''
-  if owned_host_link "$CNI_CONTAINERID" "$CNI_IFNAME"; then
+  if owned_host_link; then
     ip link del dev "$HOST_IF" 2> /dev/null &
     deleting=$!
   fi
@@ -726,7 +736,7 @@ cmd_del() {
     set -C
     if { printf '%s\r\n%s' "$CNI_CONTAINERID" "$CNI_IFNAME" > "$STORE/$released"; } 2> /dev/null; then restored=1; fi
     set +C
-    [ -z "$restored" ] || [ -z "$REF" ] || printf '%s' "$released" > "$REF"
+    [ -z "$restored" ] || [ -z "$REF" ] || printf '%s\n%s\n' "$released" "$HOST_IF" > "$REF"
     unlock_store
   fi
   fail 100 "cannot remove $HOST_IF" "$ERR"

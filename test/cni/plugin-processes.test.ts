@@ -128,7 +128,8 @@ describe('processes the plugin starts per call (counting wrappers on PATH, no ro
     assert.equal(added.status, 0, added.stdout);
     const address = (added.json?.ips as Array<{ address: string }>)[0]!.address.split('/')[0]!;
     assert.ok(readdirSync(store).includes('podnet+gone+eth0'));
-    assert.equal(readFileSync(join(store, 'podnet+gone+eth0'), 'utf8'), address);
+    const hostIf = (added.json?.interfaces as Array<{ name: string }>)[0]!.name;
+    assert.equal(readFileSync(join(store, 'podnet+gone+eth0'), 'utf8'), `${address}\n${hostIf}\n`);
     writeFileSync(log, '');
     // No sysfs here: the alias comes from `ip link show` (on a node sysfs gives it, without a process).
     const r = run('DEL', 'gone', config({ prevResult: added.json }), { STUB_ALIAS: 'podnet gone eth0' });
@@ -138,6 +139,22 @@ describe('processes the plugin starts per call (counting wrappers on PATH, no ro
     assert.ok(lines().some((l) => /^ip link del dev pn[0-9a-f]{8}$/.test(l)));
     assert.ok(!readdirSync(store).includes(address));
     assert.ok(!readdirSync(store).includes('podnet+gone+eth0'));
+  });
+
+  it("DEL takes the node end's name from the podnet+ file (no CRC to compute) and still checks its alias", () => {
+    writeFileSync(join(store, '10.244.1.201'), 'named\r\neth0');
+    writeFileSync(join(store, 'podnet+named+eth0'), '10.244.1.201\npn0000abcd\n');
+    const r = run('DEL', 'named', config(), { STUB_ALIAS: 'podnet named eth0' });
+    assert.equal(r.status, 0, r.stdout);
+    assert.ok(lines().includes('ip link del dev pn0000abcd'), lines().join('\n'));
+    assert.ok(!readdirSync(store).includes('10.244.1.201'));
+    assert.ok(!readdirSync(store).includes('podnet+named+eth0'));
+    // A link of that name whose alias names another attachment is left alone.
+    writeFileSync(join(store, '10.244.1.202'), 'other\r\neth0');
+    writeFileSync(join(store, 'podnet+other+eth0'), '10.244.1.202\npn0000abce\n');
+    writeFileSync(log, '');
+    assert.equal(run('DEL', 'other', config(), { STUB_ALIAS: 'podnet someone-else eth0' }).status, 0);
+    assert.ok(!lines().some((l) => l.startsWith('ip link del')), lines().join('\n'));
   });
 
   it('DEL of an allocation without a podnet+ file (host-local, an older podnet) finds it by reading the store', () => {
