@@ -21,6 +21,7 @@ case "$*" in
       printf 'ip-batch %s\\n' "$line" >> "$STUB_LOG"
       case $line in "link show dev "*) printf '%s@if2 UP 02:00:00:00:00:07 <BROADCAST,MULTICAST,UP,LOWER_UP>\\n' "\${line#link show dev }" ;; esac
     done ;;
+  "link del dev "*) [ -z "$STUB_DEL_FAILS" ] || { echo 'RTNETLINK answers: Operation not permitted' >&2; exit 2; } ;;
   "link show dev "*) [ -n "$STUB_ALIAS" ] || exit 1
     printf '7: %s@if2: <UP> mtu 1500\\n    link/ether 02:00:00:00:00:07 brd ff:ff:ff:ff:ff:ff\\n    alias %s\\n' "\${3}" "$STUB_ALIAS" ;;
 esac
@@ -155,6 +156,22 @@ describe('processes the plugin starts per call (counting wrappers on PATH, no ro
     writeFileSync(log, '');
     assert.equal(run('DEL', 'other', config(), { STUB_ALIAS: 'podnet someone-else eth0' }).status, 0);
     assert.ok(!lines().some((l) => l.startsWith('ip link del')), lines().join('\n'));
+  });
+
+  it('DEL that the kernel refuses fails with code 100 and takes the address back (the pod still holds it)', () => {
+    const added = run('ADD', 'stuck', config());
+    assert.equal(added.status, 0, added.stdout);
+    const address = (added.json?.ips as Array<{ address: string }>)[0]!.address.split('/')[0]!;
+    const ref = readFileSync(join(store, 'podnet+stuck+eth0'), 'utf8');
+    const r = run('DEL', 'stuck', config(), { STUB_ALIAS: 'podnet stuck eth0', STUB_DEL_FAILS: '1' });
+    assert.notEqual(r.status, 0);
+    assert.equal(r.json?.code, 100, r.stdout);
+    assert.match(String(r.json?.details), /Operation not permitted/);
+    assert.equal(readFileSync(join(store, address), 'utf8'), 'stuck\r\neth0');
+    assert.equal(readFileSync(join(store, 'podnet+stuck+eth0'), 'utf8'), ref);
+    // Once the kernel lets go, DEL releases it.
+    assert.equal(run('DEL', 'stuck', config(), { STUB_ALIAS: 'podnet stuck eth0' }).status, 0);
+    assert.ok(!readdirSync(store).includes(address));
   });
 
   it('DEL of an allocation without a podnet+ file (host-local, an older podnet) finds it by reading the store', () => {
