@@ -187,6 +187,7 @@ const quantile = (xs: number[], q: number): number => {
 };
 const median = (xs: number[]): number => quantile(xs, 0.5);
 const fmt = (ms: number): string => ms.toFixed(1);
+const signed = (ms: number): string => (ms < 0 ? '−' : '+') + fmt(Math.abs(ms));
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
@@ -317,7 +318,7 @@ async function main(): Promise<number> {
         `${p.label.padEnd(9)} ADD ${fmt(median(t.add)).padStart(5)} ms (p10–p90 ${fmt(quantile(t.add, 0.1))}–${fmt(quantile(t.add, 0.9))}, runs ${runRange(t.addRuns)})` +
           `  DEL ${fmt(median(t.del)).padStart(5)} ms (p10–p90 ${fmt(quantile(t.del, 0.1))}–${fmt(quantile(t.del, 0.9))}, runs ${runRange(t.delRuns)})` +
           (p.label === 'reference' || p.floor ? '' : `  ratio to reference: ADD ${ratio(t.add, ref.add)}×, DEL ${ratio(t.del, ref.del)}×`) +
-          (p.floor ? '' : `  above the floor: ADD +${fmt(median(t.add) - median(floor.add))} ms, DEL +${fmt(median(t.del) - median(floor.del))} ms`),
+          (p.floor ? '' : `  above the floor: ADD ${signed(median(t.add) - median(floor.add))} ms, DEL ${signed(median(t.del) - median(floor.del))} ms`),
       );
     }
     if (strace) {

@@ -16,6 +16,10 @@ const REAL_TOOLS = ['flock', 'awk', 'cksum', 'rm', 'mkdir', 'cat', 'tr', 'sed', 
 
 const STUB_IP = `#!/bin/sh
 printf 'ip %s\\n' "$*" >> "$STUB_LOG"
+if [ "$1" = -n ] && [ -n "$STUB_NO_NETNS_DIR" ]; then
+  echo "Cannot open network namespace \\"$2\\": No such file or directory" >&2
+  exit 1
+fi
 case "$*" in
   *-batch*) while IFS= read -r line; do
       printf 'ip-batch %s\\n' "$line" >> "$STUB_LOG"
@@ -103,6 +107,14 @@ describe('processes the plugin starts per call (counting wrappers on PATH, no ro
     const reply = r.json as { interfaces: Array<{ mac: string }>; ips: Array<{ address: string }> };
     assert.deepEqual(reply.interfaces.map((i) => i.mac), ['02:00:00:00:00:07', '02:00:00:00:00:07']);
     assert.equal(reply.ips[0]!.address, '10.244.1.2/24');
+  });
+
+  it('ADD falls back to nsenter when ip -n cannot enter the pod by path (no /run/netns)', () => {
+    const r = run('ADD', 'nonetnsdir', config(), { STUB_NO_NETNS_DIR: '1' });
+    assert.equal(r.status, 0, r.stdout);
+    assert.deepEqual(started(), ['flock', 'ip', 'ip', 'nsenter', 'ip']);
+    assert.ok(lines().includes(`nsenter --net=${join(dir, 'netns')} ip -br -batch -`), lines().join('\n'));
+    assert.equal((r.json?.interfaces as Array<{ mac: string }>)[1]!.mac, '02:00:00:00:00:07');
   });
 
   it('names the node end of the veth pn + the cksum CRC of "ID\\nIFNAME", as earlier plugins did (their pods DEL cleanly)', () => {
