@@ -780,10 +780,22 @@ cmd_check() {
     noip*) check_failed "prevResult does not list the allocated address $want" ;;
     *" noif"*) check_failed "prevResult does not list the interface $CNI_IFNAME" ;;
   esac
-  prev_mac=$(printf '%s' "$prev" | awk '{ print $3 }')
+  # shellcheck disable=SC2086 # "ip|noip if|noif MAC": split into words on purpose
+  set -- $prev
+  prev_mac=$3
 
-  link=$(nsenter --net="$CNI_NETNS" ip -br link show dev "$CNI_IFNAME" 2> /dev/null) ||
+  # The pod side in one ip: its addresses, its interface, its default routes (a line each, the
+  # routes one or more). Addresses first: in one ip -batch, an "address show" after a "link show"
+  # prints the link again instead (iproute2 6.1).
+  pod_batch "address show dev $CNI_IFNAME
+link show dev $CNI_IFNAME
+route show default" ||
     check_failed "interface $CNI_IFNAME is missing from the network namespace"
+  address_line=${POD_LINK%%"$NL"*}
+  rest=${POD_LINK#*"$NL"}
+  link=${rest%%"$NL"*}
+  routes=${rest#*"$NL"}
+  [ "$routes" != "$rest" ] || routes=''
   case $link in
     *"<"*UP*">"*) ;;
     *) check_failed "interface $CNI_IFNAME is down" ;;
@@ -791,26 +803,32 @@ cmd_check() {
   mac_of "$CNI_IFNAME" "$link"
   [ -z "$prev_mac" ] || [ "$prev_mac" = "$MAC" ] ||
     check_failed "interface $CNI_IFNAME has MAC $MAC, prevResult says $prev_mac"
-  addresses=$(nsenter --net="$CNI_NETNS" ip -o -4 address show dev "$CNI_IFNAME" | awk '{ print $4 }')
-  case "
-$addresses
-" in
-    *"
-$want
-"*) ;;
-    *) check_failed "interface $CNI_IFNAME does not carry its address $want (it has: $(printf '%s ' "$addresses" | tr '\n' ' '))" ;;
+  # "eth0@if5  UP  10.244.1.2/24 fe80::…/64": the IPv4 ones, from the third word on.
+  addresses=''
+  set -f
+  # shellcheck disable=SC2086 # split into words on purpose (globbing is off)
+  set -- $address_line
+  set +f
+  [ $# -lt 2 ] || shift 2
+  for address in "$@"; do
+    case $address in *.*.*.*/*) addresses="$addresses $address" ;; esac
+  done
+  case "$addresses " in
+    *" $want "*) ;;
+    *) check_failed "interface $CNI_IFNAME does not carry its address $want (it has:$addresses)" ;;
   esac
-  routes=$(nsenter --net="$CNI_NETNS" ip -4 route show default)
   case "
-$routes
-" in
+$routes" in
     *"
 default via $GATEWAY dev $CNI_IFNAME"*) ;;
     *) check_failed "no default route via $GATEWAY dev $CNI_IFNAME (routes: $routes)" ;;
   esac
   host_link "$CNI_CONTAINERID" "$CNI_IFNAME"
-  ip -o link show dev "$HOST_IF" 2> /dev/null | grep -q " master $BRIDGE " ||
-    check_failed "node interface $HOST_IF is missing or not attached to bridge $BRIDGE"
+  node_port=$(ip -o link show dev "$HOST_IF" 2> /dev/null)
+  case $node_port in
+    *" master $BRIDGE "*) ;;
+    *) check_failed "node interface $HOST_IF is missing or not attached to bridge $BRIDGE" ;;
+  esac
 }
 
 # ───────────── GC (1.1.0) ─────────────
