@@ -664,7 +664,16 @@ EOF_HOST
       HOST_IF_CREATED=1
     else
       case $HOST_LINK in
-        "$HOST_IF@"* | *"$NL$HOST_IF@"*) HOST_IF_CREATED=1; add_failed 100 "cannot attach $HOST_IF to bridge $BRIDGE" "$HOST_LINK" ;;
+        "$HOST_IF@"* | *"$NL$HOST_IF@"*)
+          # The details: ip's error, without the "link show" line that proved the veth was made.
+          HOST_IF_CREATED=1
+          details=''
+          while IFS= read -r line; do
+            case $line in "$HOST_IF@"*) ;; *) details=${details:+$details$NL}$line ;; esac
+          done << EOF_DETAILS
+$HOST_LINK
+EOF_DETAILS
+          add_failed 100 "cannot attach $HOST_IF to bridge $BRIDGE" "$details" ;;
       esac
       create=failed
       ERR=$HOST_LINK
