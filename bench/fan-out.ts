@@ -1,47 +1,52 @@
-// The floor for `npm run bench`: a bare ssh2 fan-out — read the cluster file, connect to every node at
-// once, run one trivial exec on each, close. A process of its own, like the podnet CLI it is compared
-// with, and none of podnet's code: only yaml and ssh2, with the cluster's top-level `ssh:` settings
-// (user, port, identityFile, proxyCommand with %h and %p) and the host key checked against the
-// known_hosts file's plain `host` / `[host]:port` entries (what the lab writes).
+// The floor for `npm run bench`: a bare ssh2 fan-out — connect to every node at once, run `true` on
+// each, close. A process of its own, like the podnet CLI it is compared with, and it loads nothing
+// but Node's own modules and ssh2: no YAML, no schema, no podnet code. The harness (bench.ts) hands
+// it everything as one JSON argument:
+//
+//   node dist/bench/fan-out.js '{"hosts":["192.168.1.11",…],"port":22,"user":"root",
+//     "identityFile":"/…/id_ed25519","knownHostsFile":"/…/known_hosts","proxyCommand":"… %h %p"}'
+//
+// The same key and ProxyCommand (run by /bin/sh, %h and %p expanded) as podnet, and the host key
+// checked against the known_hosts file's plain `host` / `[host]:port` entries (what the lab writes).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Duplex } from 'node:stream';
-import { Client, type ConnectConfig } from 'ssh2';
-import { parse } from 'yaml';
+import ssh2 from 'ssh2';
 
-interface SshSettings {
-  user?: string;
+interface Targets {
+  hosts: string[];
   port?: number;
-  identityFile?: string;
+  user?: string;
+  identityFile: string;
   knownHostsFile?: string;
   proxyCommand?: string;
 }
 
-const file = process.argv[2];
-if (!file) throw new Error('usage: fan-out.js CLUSTER_FILE');
-const cluster = parse(readFileSync(file, 'utf8')) as { ssh?: SshSettings; nodes: { name: string; address: string }[] };
-const ssh = cluster.ssh ?? {};
-const port = ssh.port ?? 22;
-const privateKey = readFileSync(ssh.identityFile ?? `${process.env.HOME}/.ssh/id_ed25519`);
-const knownHosts = ssh.knownHostsFile === undefined ? [] : readFileSync(ssh.knownHostsFile, 'utf8').split('\n').map((l) => l.trim().split(/\s+/));
+const arg = process.argv[2];
+if (arg === undefined) throw new Error('usage: fan-out.js \'{"hosts":[…],"identityFile":…,"user":…,"port":…,"knownHostsFile":…,"proxyCommand":…}\'');
+const targets = JSON.parse(arg) as Targets;
+const port = targets.port ?? 22;
+const privateKey = readFileSync(targets.identityFile);
+const knownHosts = targets.knownHostsFile === undefined ? [] : readFileSync(targets.knownHostsFile, 'utf8').split('\n').map((l) => l.trim().split(/\s+/));
 
 function hostKeyKnown(host: string, key: Buffer): boolean {
   const name = port === 22 ? host : `[${host}]:${port}`;
   return knownHosts.some(([hosts, , base64]) => base64 !== undefined && hosts?.split(',').includes(name) && Buffer.from(base64, 'base64').equals(key));
 }
 
-function exec(node: { name: string; address: string }): Promise<void> {
+function run(host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
-    const config: ConnectConfig = {
-      host: node.address,
+    const client = new ssh2.Client();
+    const config: ssh2.ConnectConfig = {
+      host,
       port,
-      username: ssh.user ?? 'root',
+      username: targets.user ?? 'root',
       privateKey,
-      ...(ssh.knownHostsFile !== undefined ? { hostVerifier: (key: Buffer) => hostKeyKnown(node.address, key) } : {}),
+      ...(targets.knownHostsFile !== undefined ? { hostVerifier: (key: Buffer) => hostKeyKnown(host, key) } : {}),
     };
-    if (ssh.proxyCommand !== undefined) {
-      const proxy = spawn('sh', ['-c', ssh.proxyCommand.replaceAll('%h', node.address).replaceAll('%p', String(port))], { stdio: ['pipe', 'pipe', 'inherit'] });
+    if (targets.proxyCommand !== undefined) {
+      const command = targets.proxyCommand.replaceAll('%h', host).replaceAll('%p', String(port));
+      const proxy = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'] });
       config.sock = Duplex.from({ readable: proxy.stdout, writable: proxy.stdin });
       client.on('close', () => proxy.kill());
     }
@@ -49,7 +54,7 @@ function exec(node: { name: string; address: string }): Promise<void> {
       .on('ready', () =>
         client.exec('true', (err, stream) => {
           if (err) return reject(err);
-          stream.on('exit', (code: number) => (code === 0 ? resolve() : reject(new Error(`${node.name}: exit ${code}`)))).on('close', () => client.end());
+          stream.on('exit', (code: number) => (code === 0 ? resolve() : reject(new Error(`${host}: exit ${code}`)))).on('close', () => client.end());
           stream.resume();
           stream.stderr.resume();
         }),
@@ -59,4 +64,4 @@ function exec(node: { name: string; address: string }): Promise<void> {
   });
 }
 
-await Promise.all(cluster.nodes.map(exec));
+await Promise.all(targets.hosts.map(run));

@@ -17,7 +17,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const INCREMENTAL = 'reports/stryker-incremental.json';
+const INCREMENTAL = process.env.STRYKER_INCREMENTAL_FILE ?? 'reports/stryker-incremental.json';
 const config = (await import(pathToFileURL(resolve('stryker.config.mjs')).href)).default;
 
 /** Whether path is one of the mutated pure files (stryker.config.mjs PURE: folders and negations). */

@@ -1,35 +1,52 @@
 #!/usr/bin/env node
-// The podnet command line: wires values together, one catch at the boundary.
-import { Command, CommanderError } from 'commander';
-import { UserError } from '../model/errors.js';
-import { registerCommands } from './commands/index.js';
-import { escapeControlKeepNewlines } from '../render/terminal-safe.js';
+// The podnet executable. Start-up counts (issue 12): `podnet --version` loads nothing but the
+// version; everything else starts in ./program.ts, and each command loads its work when it runs.
+import { VERSION } from './version.js';
 
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command('podnet')
-    .description('Declarative pod networking for hand-built clusters: no overlay, no NAT.')
-    .version('0.1.0')
-    .exitOverride()
-    .showHelpAfterError('(run podnet --help for usage)');
-  registerCommands(program);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof UserError) {
-      // A UserError may quote a node (a plugin's error, stderr): its control characters are escaped.
-      process.stderr.write(`podnet: ${escapeControlKeepNewlines(err.message)}\n`);
-      return err.exitCode;
-    }
-    throw err;
+type Program = typeof import('./program.js');
+
+/** The build's bundle of ./program.js (scripts/bundle-cli.mjs), else the modules themselves (tsx, a tsc-only build). */
+async function loadProgram(): Promise<Program> {
+  const { loadBundle } = await import('./load-bundle.js');
+  return loadBundle()?.program ?? import('./program.js');
+}
+
+async function run(argv: string[]): Promise<number> {
+  // Commander prints the version as soon as it meets the option among the program's options; the
+  // first word is the only place it can be without an error before it: same output, same exit.
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { main } = await loadProgram();
+  return main(argv);
+}
+
+/**
+ * Exit once stdout and stderr are written out. Into a pipe, what the reader has not taken yet (beyond
+ * the pipe's 64 KiB) waits in Node's queue, and process.exit would drop it: `podnet diff -o json | jq`
+ * of a few dozen nodes got a cut plan. An empty write's callback runs after every earlier write.
+ * A reader that went away (EPIPE, `| head`) ends the wait as well.
+ */
+function exitWhenWritten(code: number): void {
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    let settled = false;
+    const once = (): void => {
+      if (settled) return;
+      settled = true;
+      done();
+    };
+    stream.on('error', once);
+    stream.write('', once);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`podnet: internal error: ${escapeControlKeepNewlines(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
-    process.exit(1);
-  },
-);
+run(process.argv.slice(2)).then(exitWhenWritten, async (err: unknown) => {
+  const { escapeControlKeepNewlines } = await import('../render/terminal-safe.js');
+  process.stderr.write(`podnet: internal error: ${escapeControlKeepNewlines(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+  exitWhenWritten(1);
+});

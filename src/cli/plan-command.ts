@@ -1,8 +1,7 @@
 // diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and
-// check that every node converged.
+// check that every node converged. Imported when such a command runs (their options: ./options.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { buildClusterState, removedHost, type BuildOptions } from '../plan/node-state.js';
@@ -28,52 +27,12 @@ import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 import type { EventEmitter } from 'node:events';
 import { INTERRUPTED_EXIT_CODE, watchInterrupt, type Interrupt } from './interrupt.js';
+import type { PlanCommandOptions } from './options.js';
 
-export interface PlanCommandOptions {
-  limit?: string[];
-  forks: number;
-  output: 'text' | 'json';
-  verbose: boolean;
-  acceptNewHosts: boolean;
-  /** Seconds; overrides ssh.execTimeout of every node. */
-  execTimeout?: number;
-  check?: boolean;
-  /** Write the plan (renderPlanJson) to this file. */
-  out?: string;
-  /** Apply only if a fresh plan equals the plan saved in this file. */
-  plan?: string;
-  /** apply: seconds of the confirm window; false: --no-confirm; undefined: on when the plan needs it. */
-  confirm?: number | false;
-  /** Seconds to wait for a node's lock (0: fail at once). */
-  lockTimeout?: number;
-  /** apply, destroy: go ahead although the plan leaves running pods without a network. */
-  allowPodDisruption?: boolean;
-  /** Hidden, for tests: pause between the apply exec and the confirmation (ms). */
-  confirmDelay?: number;
-  /** diff/apply: remove what nodes that left cluster.yaml left behind (their state, their peers' routes). */
-  pruneRemoved?: boolean;
-}
+export type { PlanCommandOptions } from './options.js';
 
 /** The confirm window when --confirm is on by default. */
 export const DEFAULT_CONFIRM_SECONDS = 60;
-
-/** `60s`, `2m`, `90` (seconds), `1h` → seconds. */
-export function parseDuration(value: string): number {
-  const m = /^(\d+)(s|m|h)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('must be a duration like 60s, 2m or 90');
-  const seconds = Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1);
-  if (seconds > 86400) throw new InvalidArgumentError('must be at most a day');
-  return seconds;
-}
-
-/** --allow-pod-disruption, shared by apply and destroy. */
-export function addAllowPodDisruptionOption(command: Command): Command {
-  return command.option(
-    '--allow-pod-disruption',
-    'go ahead although the plan leaves running pods without a network (their address leaves the node\'s subnet, or their bridge goes); without it such a plan is refused: drain those pods first',
-    false,
-  );
-}
 
 /**
  * apply and destroy refuse a plan that disrupts running pods unless --allow-pod-disruption: the
@@ -82,11 +41,6 @@ export function addAllowPodDisruptionOption(command: Command): Command {
 export function refusePodDisruption(plan: Plan, options: Pick<PlanCommandOptions, 'allowPodDisruption'>, command: 'apply' | 'destroy', file: string): void {
   if (plan.summary.disruptedPods === undefined || options.allowPodDisruption === true) return;
   throw new UserError(describePodDisruptionRefusal(plan, command, file));
-}
-
-/** --lock-timeout, shared by apply and destroy. */
-export function addLockOption(command: Command): Command {
-  return command.option('--lock-timeout <duration>', "wait this long for a node's lock held by another podnet run (default: fail at once)", parseDuration, 0);
 }
 
 /** Who takes the node locks in this run (lock.info on the node). */
@@ -108,18 +62,6 @@ function readSavedPlan(path: string): Plan {
   }
 }
 
-function parsePositive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
-  return n;
-}
-
-function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 86400) throw new InvalidArgumentError('must be a number of seconds from more than 0 to 86400');
-  return n;
-}
-
 /** The SSH transport of a run: --accept-new-hosts and --exec-timeout. */
 export function sshTransport(options: Pick<PlanCommandOptions, 'acceptNewHosts' | 'execTimeout'>): SshTransport {
   return new SshTransport({
@@ -128,29 +70,6 @@ export function sshTransport(options: Pick<PlanCommandOptions, 'acceptNewHosts' 
     ...(options.execTimeout !== undefined ? { execTimeoutMs: Math.round(options.execTimeout * 1000) } : {}),
   });
 }
-
-function parseLimit(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-export function addRunOptions(command: Command): Command {
-  return command
-    .argument('<file>', 'the cluster.yaml')
-    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names); the other hosts are gathered too: routes point only at hosts that answer, and destroy removes their routes to these nodes', parseLimit)
-    .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('-v, --verbose', 'show every command sent to a node', false)
-    .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
-    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds);
-}
-
-/** --out: only on the commands that make a plan apply --plan can take (diff, apply). */
-export function addOutOption(command: Command): Command {
-  return command.option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
-}
-
-/** The exit codes of diff, apply --check and destroy --check, for their --help. */
-export const PLAN_EXIT_CODES = '0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error)';
 
 function useColor(): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
@@ -225,35 +144,6 @@ export function progressHooks(options: Pick<PlanCommandOptions, 'verbose'>, prog
   };
 }
 
-/** A paragraph of `--help`, wrapped to 80 columns. */
-export function helpParagraph(text: string): string {
-  return wrapText(text, DEFAULT_WIDTH, '', '').join('\n');
-}
-
-/** `--help` of diff, apply and destroy: what the counts count (the README says the same). */
-export const COUNTS_HELP = `
-What the numbers count: objects (a sysctl, the bridge, an address, a route, a
-chain, a rule, a file, a pod); one change is one object, however many commands
-it takes. Plan, progress, recap and JSON count the same way.
-  Plan: A to add, C to change, D to destroy
-                 objects the plan creates, updates and deletes
-  Plan incomplete: N of M nodes not reached
-                 N nodes could not be read, so nothing is planned for them
-Recap, per node (apply, destroy):
-  ok=N           desired objects that were already right and were left alone
-  changed=N      objects this run added, changed or destroyed (the node's
-                 add + change + destroy; after a failed step, those before it)
-  failed=1       the node answered, but a step failed or it did not converge
-  unreachable=1  the node could not be reached, or the connection broke
-  status         converged, failed, unreachable, error (a bug in podnet); after
-                 Ctrl-C: not started (nothing changed) or unknown (in flight)`;
-
-/** `--help` of apply and destroy: Ctrl-C. */
-export const INTERRUPT_HELP = `
-Ctrl-C: no further node is started; the nodes in flight are waited for (at most
-the exec timeout; Ctrl-C again stops waiting); then the recap says per node:
-done, not started or unknown, and the exit code is 130.`;
-
 /** The exec timeout when neither --exec-timeout nor ssh.execTimeout says (seconds). */
 const DEFAULT_EXEC_TIMEOUT_MS = 120_000;
 
@@ -323,8 +213,8 @@ export async function runPlanCommand(
   mode: 'diff' | 'apply',
   transport: Transport = sshTransport(options),
   signals?: EventEmitter,
+  cluster: Cluster = readCluster(file),
 ): Promise<number> {
-  const cluster = readCluster(file);
   const saved = options.plan !== undefined ? readSavedPlan(options.plan) : undefined;
   const nodes = [...targetHosts(cluster, options.limit)];
   // Every host is gathered, also outside --limit: routes point only at hosts that answer.

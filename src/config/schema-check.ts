@@ -1,30 +1,32 @@
-// Schema validation with ajv against schemas/cluster.schema.json, errors turned into messages
-// that say what to write instead.
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import clusterSchema from '../../schemas/cluster.schema.json' with { type: 'json' };
+// Schema validation against schemas/cluster.schema.json, errors turned into messages that say what
+// to write instead. The validators are Ajv standalone code compiled at build time
+// (scripts/compile-schema.mjs writes cluster-schema.generated.ts): ajv itself is not loaded here.
+import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../model/types.js';
+import * as compiled from './cluster-schema.generated.js';
 import { didYouMean } from './did-you-mean.js';
 import type { JsonPath, YamlLocator } from './yaml-positions.js';
 
-const SCHEMA_ID = clusterSchema.$id;
+/** A compiled validator, as Ajv's ValidateFunction: true when valid, else its `errors`. */
+interface CompiledValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
 
-// Compiling the schema takes most of a second; it is done on first use, not on import, so that
-// commands and tests that never validate a cluster file do not pay for it.
-let compiled: Ajv2020 | undefined;
-function schemaValidator(ref: string): ValidateFunction {
-  if (compiled === undefined) {
-    compiled = new Ajv2020({ allErrors: true, verbose: true, strict: true });
-    // Shared with editors (yaml-language-server shows it): our message for a failed pattern.
-    compiled.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    compiled.addSchema(clusterSchema);
-  }
-  return compiled.getSchema(ref) as ValidateFunction;
+type DefinitionName = keyof (typeof import('../../schemas/cluster.schema.json'))['$defs'];
+
+const validators = compiled as unknown as Record<string, CompiledValidator | undefined>;
+
+function compiledValidator(name: string): CompiledValidator {
+  const validate = validators[name];
+  if (validate === undefined) throw new Error(`no compiled schema validator ${name} (run node scripts/compile-schema.mjs)`);
+  return validate;
 }
 
 /** Validator of one `$defs` entry (for values that come from an inventory, not from YAML). */
-export function definitionValidator(name: keyof typeof clusterSchema.$defs): (value: unknown) => string | undefined {
+export function definitionValidator(name: DefinitionName): (value: unknown) => string | undefined {
+  const validate = compiledValidator(`def_${name}`);
   return (value) => {
-    const validate = schemaValidator(`${SCHEMA_ID}#/$defs/${name}`);
     if (validate(value)) return undefined;
     const error = validate.errors?.[0];
     const custom = (error?.parentSchema as { patternErrorMessage?: string } | undefined)?.patternErrorMessage;
@@ -109,7 +111,7 @@ function describeError(error: ErrorObject, path: JsonPath): string {
 
 /** Every schema violation, each at the YAML node it is about. */
 export function checkSchema(data: unknown, locate: YamlLocator): Diagnostic[] {
-  const validateCluster = schemaValidator(SCHEMA_ID);
+  const validateCluster = compiledValidator('validateCluster');
   if (validateCluster(data)) return [];
   const diagnostics: Diagnostic[] = [];
   for (const error of validateCluster.errors ?? []) {

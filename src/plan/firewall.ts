@@ -40,9 +40,9 @@ export function chainKey(chain: ChainValue): string {
   return `${chain.table} ${chain.chain}`;
 }
 
-/** The word after the rule's first `-j`, if any. */
+/** The chain the rule sends packets to: the word after its first `-j` (jump) or `-g` (goto), if any. */
 function jumpTarget(args: readonly string[]): string | undefined {
-  return args.find((_, i) => args[i - 1] === '-j');
+  return args.find((_, i) => args[i - 1] === '-j' || args[i - 1] === '-g');
 }
 
 const sameArgs = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((w, i) => w === b[i]);

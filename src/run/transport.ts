@@ -16,7 +16,11 @@ export interface ExecOptions {
 }
 
 export interface Connection {
-  /** Runs `command` through the host's shell. Rejects with a TransportError when the connection breaks. */
+  /**
+   * Runs `command`, a POSIX sh script, on the host (the SSH transport sends it on stdin to `sh -s`).
+   * With `options.stdin`, `command` is a command line run through the host's shell, fed that text.
+   * Rejects with a TransportError when the connection breaks.
+   */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
 }
 

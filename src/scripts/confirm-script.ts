@@ -153,9 +153,10 @@ export function renderConfirmCommand(applyId: string, rollbackNow = false): stri
   const unit = `podnet-rollback-${applyId}`;
   const disarm =
     `  if [ "$(cat ${dir}/timer 2>/dev/null)" = systemd ]; then systemctl stop ${unit}.timer ${unit}.service 2>/dev/null; ` +
-    `[ -s ${dir}/holder ] && kill -TERM -- "-$(cat ${dir}/holder)" 2>/dev/null; ` +
+    `[ -s ${dir}/holder ] && kill -TERM "-$(cat ${dir}/holder)" 2>/dev/null; ` +
     // The detached timer leads its own process group (setsid): its sleep goes with it, and so does the lock it holds.
-    `elif [ -s ${dir}/pid ]; then kill -TERM -- "-$(cat ${dir}/pid)" 2>/dev/null; fi\n`;
+    // `kill -TERM -PGID`, without `--`: dash's kill takes `--` for a pid and signals nothing.
+    `elif [ -s ${dir}/pid ]; then kill -TERM "-$(cat ${dir}/pid)" 2>/dev/null; fi\n`;
   if (rollbackNow) {
     return (
       `if [ -d ${dir} ] && ! [ -d ${dir}/running ]; then\n${disarm}` +

@@ -7,19 +7,25 @@ import { sectionMarker, type Section } from './sections.js';
 /** Sections the iptables command prints after its own when the node has no iptables-save, or when it failed. */
 export const IPTABLES_MISSING = 'iptables-missing';
 export const IPTABLES_FAILED = 'iptables-failed';
+/** The section after a successful iptables-save: its output, even empty, is every table there is. */
+export const IPTABLES_READ = 'iptables-read';
 
 /**
- * The sh of the `iptables` section: both tables, or (a section of its own) why they could not be
- * read: `iptables-missing`, or `iptables-failed` with iptables-save's message as its body.
+ * The sh of the `iptables` section: every table in ONE iptables-save (podnet reads filter and nat),
+ * printed as it comes (no subshell, no capture); then, as a section of its own, how it went:
+ * `iptables-read`, `iptables-missing`, or `iptables-failed` (iptables-save's message is then in the
+ * `iptables` section). It appends /usr/sbin and /sbin to PATH for the rest of the script.
  */
 export function iptablesGatherCommand(): string {
   return (
-    `( PATH="$PATH:/usr/sbin:/sbin"; ` +
+    `PATH="$PATH:/usr/sbin:/sbin"; ` +
     `if ! command -v iptables-save >/dev/null 2>&1; then ${sectionMarker(IPTABLES_MISSING)}; ` +
-    `elif out=$(iptables-save -t filter 2>&1 && iptables-save -t nat 2>&1); then printf '%s\\n' "$out"; ` +
-    `else ${sectionMarker(IPTABLES_FAILED)}; printf '%s\\n' "$out"; fi )`
+    `elif iptables-save 2>&1; then ${sectionMarker(IPTABLES_READ)}; else ${sectionMarker(IPTABLES_FAILED)}; fi`
   );
 }
+
+/** The tables podnet reads and writes; another table's chains are none of its business. */
+const PODNET_TABLES: ReadonlySet<string> = new Set(['filter', 'nat']);
 
 /** The `iptables` section (and the status section after it) as an ObservedFirewall; undefined when absent. */
 export function parseFirewallSections(sections: readonly Section[]): ObservedFirewall | undefined {
@@ -28,11 +34,20 @@ export function parseFirewallSections(sections: readonly Section[]): ObservedFir
   const status = sections[at + 1];
   if (status?.name === IPTABLES_MISSING) return { available: false, reason: 'iptables is not installed (no iptables-save on PATH)' };
   if (status?.name === IPTABLES_FAILED) {
-    const message = status.body.trim().split('\n').slice(0, 3).join('; ');
+    // The message: in the failed section (gathers before one iptables-save), else in the iptables one.
+    const message = (status.body.trim() || (sections[at]?.body ?? '').trim()).split('\n').slice(0, 3).join('; ');
     return { available: false, reason: `iptables-save failed: ${message || 'no output'}` };
   }
   const text = sections[at]?.body ?? '';
-  if (text.trim() === '') return { available: false, reason: 'iptables-save printed nothing' };
-  return parseFirewallText(text);
+  // After `iptables-read`, nothing printed means no table exists (nf_tables lists only those): no rules.
+  // Without it (an output cut off, or a gather of before), nothing printed says nothing.
+  if (status?.name !== IPTABLES_READ && text.trim() === '') return { available: false, reason: 'iptables-save printed nothing' };
+  const firewall = parseFirewallText(text);
+  if (!firewall.available) return firewall;
+  return {
+    ...firewall,
+    chains: firewall.chains.filter((c) => PODNET_TABLES.has(c.table)),
+    rules: firewall.rules.filter((r) => PODNET_TABLES.has(r.table)),
+  };
 }
 

@@ -10,6 +10,8 @@ import { sectionMarker, splitSections, type Section } from './sections.js';
 import { NETWORK_MANAGERS } from '../state/network-managers.js';
 import type { NetworkManagerName } from '../model/types.js';
 
+const IP_BATCH_END = 'PODNET_IP_END';
+
 const NETWORK_MANAGERS_GATHER_COMMAND =
   `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then systemctl is-active ${NETWORK_MANAGERS.map((m) => `${m}.service`).join(' ')} 2>/dev/null; fi; true`;
 
@@ -22,8 +24,9 @@ export function parseNetworkManagers(text: string): NetworkManagerName[] | undef
 
 /** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */
 const SECTIONS: ReadonlyArray<readonly [string, string]> = [
-  // One `ip` process prints the three JSON documents, one per line (links, addresses, routes).
-  ['ip', "printf 'link show\\naddr show\\nroute show table main\\n' | ip -j -d -batch -"],
+  // One `ip` process prints the three JSON documents, one per line (links, addresses, routes); its
+  // commands come in a here-document (no `printf |`: a pipe forks a subshell).
+  ['ip', `ip -j -d -batch - <<'${IP_BATCH_END}'\nlink show\naddr show\nroute show table main\n${IP_BATCH_END}`],
   // `read` is a builtin (no process); sysctl files end without a newline when read byte-wise, so its status is ignored.
   ['ip_forward', 'v=; read -r v < /proc/sys/net/ipv4/ip_forward; echo "$v"'],
   // Which of the node's addresses this SSH session came in on (protects the management path).
@@ -36,18 +39,19 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /**
- * The managed files, in four sections from three processes (a gather of many nodes is bounded by
- * the processes it starts on each): which exist (shell builtins), `sha256sum`, `stat` modes, and
- * which name podnet (`grep -l`). Paths are validated upstream (no blanks) and quoted.
+ * The managed files, in four sections: which exist (shell builtins; they become the positional
+ * parameters), then for those only `sha256sum`, `stat` modes and which name podnet (`grep -l`), none
+ * of the three started when no file exists (a node podnet never touched). Paths are validated
+ * upstream (no blanks) and quoted.
  */
 function filesSections(paths: readonly string[]): Array<readonly [string, string]> {
   if (paths.length === 0) return [['files', 'true']];
   const quoted = paths.map(shellQuote).join(' ');
   return [
-    ['files', `for f in ${quoted}; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`],
-    ['files_sha256', `sha256sum -- ${quoted} 2>/dev/null; true`],
-    ['files_mode', `stat -c '%a %n' -- ${quoted} 2>/dev/null; true`],
-    ['files_podnet', `grep -l podnet -- ${quoted} 2>/dev/null; true`],
+    ['files', `set --; for f in ${quoted}; do [ -f "$f" ] && set -- "$@" "$f"; done; [ $# -eq 0 ] || printf '%s\\n' "$@"`],
+    ['files_sha256', `[ $# -eq 0 ] || sha256sum -- "$@" 2>/dev/null; true`],
+    ['files_mode', `[ $# -eq 0 ] || stat -c '%a %n' -- "$@" 2>/dev/null; true`],
+    ['files_podnet', `[ $# -eq 0 ] || grep -l podnet -- "$@" 2>/dev/null; true`],
   ];
 }
 
@@ -63,7 +67,7 @@ export function renderGatherCommand(filePaths: readonly string[] = [], options: 
     ...(options.cni !== undefined ? [['pods', podsGatherCommand(options.cni)] as const] : []),
     ...filesSections(filePaths),
   ];
-  return sections.map(([name, cmd]) => `${sectionMarker(name)}; ${cmd}`).join('; ') + `; ${sectionMarker('end')}`;
+  return [...sections.map(([name, cmd]) => `${sectionMarker(name)}; ${cmd}`), sectionMarker('end')].join('\n');
 }
 
 /** Lines of `<value> <path>` (sha256sum's two spaces, stat's one) as path → value. */

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPlanCommand, type PlanCommandOptions } from '../../src/cli/plan-command.js';
-import { runDestroy } from '../../src/cli/commands/destroy.js';
+import { runDestroy } from '../../src/cli/destroy-command.js';
 import { readCluster } from '../../src/cli/read-cluster.js';
 import { desiredObjectKeys } from '../../src/plan/converged.js';
 import { buildClusterState } from '../../src/plan/node-state.js';

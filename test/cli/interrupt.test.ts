@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { runPlanCommand, type PlanCommandOptions } from '../../src/cli/plan-command.js';
-import { runDestroy } from '../../src/cli/commands/destroy.js';
+import { runDestroy } from '../../src/cli/destroy-command.js';
 import { readCluster } from '../../src/cli/read-cluster.js';
 import { FakeTransport, ok, type FakeReply } from '../support/fake-transport.js';
 import { convergedNodeStdout, emptyNodeStdout } from '../support/gather-output.js';

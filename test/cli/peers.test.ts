@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPlanCommand, type PlanCommandOptions } from '../../src/cli/plan-command.js';
-import { runDestroy } from '../../src/cli/commands/destroy.js';
+import { runDestroy } from '../../src/cli/destroy-command.js';
 import { readCluster } from '../../src/cli/read-cluster.js';
 import type { Plan } from '../../src/model/plan.js';
 import { SshError } from '../../src/run/ssh/errors.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPlanCommand, type PlanCommandOptions } from '../../src/cli/plan-command.js';
-import { runDestroy } from '../../src/cli/commands/destroy.js';
+import { runDestroy } from '../../src/cli/destroy-command.js';
 import { UserError } from '../../src/model/errors.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, desiredFilesOn, emptyNodeStdout } from '../support/gather-output.js';

@@ -50,6 +50,16 @@ test('same chain name in two tables: each table’s rules, chains and foreign ju
   assert.deepEqual(plan.creates, []);
 });
 
+test('a foreign rule that goes to (`-g`) an old podnet chain keeps it, as a jump does: -X would fail on it', () => {
+  const observed = {
+    chains: [chain('filter', 'FORWARD', 'ACCEPT'), chain('filter', 'PODNET-OLD')],
+    rules: [rule('filter', 'FORWARD', '-i', 'eth9', '-g', 'PODNET-OLD'), rule('filter', 'PODNET-OLD', '-j', 'ACCEPT')],
+  };
+  const plan = planFirewall(NO_FIREWALL, observed);
+  assert.deepEqual(plan.conflicts.map((c) => [c.code, c.key]), [['foreign-jump-to-old-chain', 'filter PODNET-OLD']]);
+  assert.deepEqual(plan.deletes, []);
+});
+
 test('a foreign rule jumping from another table to a chain of that name keeps nothing alive', () => {
   const observed = {
     chains: [chain('nat', 'PODNET-OLD')],

@@ -11,7 +11,7 @@ import { escapeControl, escapeJsonControl } from '../../src/render/terminal-safe
 import { renderVerifyJson, renderVerifyText, summarizeChecks } from '../../src/render/verify-render.js';
 import type { VerifyCheck } from '../../src/model/verify.js';
 import { createProgress } from '../../src/cli/progress.js';
-import { renderPodList } from '../../src/cli/commands/pod.js';
+import { renderPodList } from '../../src/cli/pod-command.js';
 import { renderProblems } from '../../src/cli/plan-command.js';
 
 const ESC = String.fromCharCode(0x1b);

@@ -67,8 +67,8 @@ describe('confirm-script', () => {
   it('confirms by disarming the timer it armed (by its PID), or reports that the rollback came first', () => {
     const confirm = renderConfirmCommand('abc123');
     assert.match(confirm, /^if mkdir \/run\/podnet\/apply\/rollback\/abc123\/running 2>\/dev\/null; then/);
-    assert.match(confirm, /systemctl stop podnet-rollback-abc123.timer podnet-rollback-abc123.service 2>\/dev\/null; \[ -s \S+\/holder \] && kill -TERM -- "-\$\(cat \/run\/podnet\/apply\/rollback\/abc123\/holder\)"/);
-    assert.match(confirm, /kill -TERM -- "-\$\(cat \/run\/podnet\/apply\/rollback\/abc123\/pid\)"/);
+    assert.match(confirm, /systemctl stop podnet-rollback-abc123.timer podnet-rollback-abc123.service 2>\/dev\/null; \[ -s \S+\/holder \] && kill -TERM "-\$\(cat \/run\/podnet\/apply\/rollback\/abc123\/holder\)"/);
+    assert.match(confirm, /kill -TERM "-\$\(cat \/run\/podnet\/apply\/rollback\/abc123\/pid\)"/);
     assert.equal(parseConfirmOutcome('@@podnet confirmed\n'), 'confirmed');
     assert.equal(parseConfirmOutcome('@@podnet rolled-back before\n'), 'rolled-back');
     assert.equal(parseConfirmOutcome(''), 'unknown');

@@ -50,3 +50,30 @@ test('the pods section lists every entry of the store, with the first line of ea
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('the pods section starts no process per entry (it runs with an empty PATH), and a first line cannot fake a marker', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pngather-'));
+  try {
+    const store = join(dataDir, 'podnet');
+    mkdirSync(store, { recursive: true });
+    writeFileSync(join(store, '10.244.1.2'), 'c0ffee\r\neth0');
+    writeFileSync(join(store, '10.244.1.4'), 'pod4\r\r\neth1\n');
+    writeFileSync(join(store, 'x'), '@@podnet end\nmore');
+    const out = execFileSync('/bin/sh', ['-c', `echo '@@podnet pods'; ${podsGatherCommand({ ...DEFAULT_CNI, dataDir })}`], {
+      encoding: 'utf8',
+      env: { PATH: '/nonexistent' },
+    });
+    const pods = parseObservedPods(splitSections(out));
+    assert.deepEqual(pods?.allocations, [
+      { ip: '10.244.1.2', containerId: 'c0ffee', ifname: 'eth0' },
+      { ip: '10.244.1.4', containerId: 'pod4', ifname: 'eth1' },
+    ]);
+    assert.deepEqual(pods?.storeEntries, [
+      { name: '10.244.1.2', kind: 'file', firstLine: 'c0ffee' },
+      { name: '10.244.1.4', kind: 'file', firstLine: 'pod4' },
+      { name: 'x', kind: 'file', firstLine: '??podnet?end' },
+    ]);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

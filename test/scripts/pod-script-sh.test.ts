@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CniSpec } from '../../src/model/types.js';
-import { renderPodList } from '../../src/cli/commands/pod.js';
+import { renderPodList } from '../../src/cli/pod-command.js';
 import {
   POD_EXIT,
   parsePodDelOutput,

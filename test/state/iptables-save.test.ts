@@ -63,3 +63,25 @@ test('garbage is an error; the gather section reports a missing or failing iptab
   assert.equal(parseFirewallText(iptablesFixture('empty')).available, true);
   assert.equal(parseFirewallText('*filter\n-X\n').available, false);
 });
+
+test('one iptables-save of every table: after iptables-read, nothing printed is no table at all; only filter and nat are podnet\'s', () => {
+  const sections = (stdout: string) => parseFirewallSections(splitSections(stdout));
+  assert.deepEqual(sections('@@podnet iptables\n@@podnet iptables-read\n@@podnet rp_filter\n'), { available: true, chains: [], rules: [] });
+  assert.deepEqual(sections('@@podnet iptables\n@@podnet rp_filter\n'), { available: false, reason: 'iptables-save printed nothing' }, 'cut off: unknown');
+  const all =
+    '*mangle\n:PREROUTING ACCEPT [0:0]\n:PODNET-OLD - [0:0]\n-A PREROUTING -m comment --comment podnet -j PODNET-OLD\nCOMMIT\n' +
+    '*filter\n:FORWARD DROP [0:0]\n-A FORWARD -m comment --comment podnet -j PODNET-FORWARD\nCOMMIT\n' +
+    '*raw\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' +
+    '*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n';
+  const firewall = sections(`@@podnet iptables\n${all}@@podnet iptables-read\n`);
+  assert.deepEqual(firewall, {
+    available: true,
+    chains: [
+      { table: 'filter', name: 'FORWARD', policy: 'DROP' },
+      { table: 'nat', name: 'POSTROUTING', policy: 'ACCEPT' },
+    ],
+    rules: [{ table: 'filter', chain: 'FORWARD', args: ['-m', 'comment', '--comment', 'podnet', '-j', 'PODNET-FORWARD'] }],
+  });
+  const failed = sections('@@podnet iptables\niptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied\n@@podnet iptables-failed\n');
+  assert.match(failed?.available === false ? failed.reason : '', /^iptables-save failed: .*Permission denied$/, 'the message printed before the marker');
+});

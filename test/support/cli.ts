@@ -1,5 +1,9 @@
 // Running the built podnet CLI from tests, as a user would (a fresh process, the repo root as cwd).
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface CliResult {
   code: number | null;
@@ -19,5 +23,27 @@ export function runPodnetJson<T>(...args: string[]): { code: number | null; repo
     return { code: r.code, report: JSON.parse(r.stdout) as T, stderr: r.stderr };
   } catch {
     throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/**
+ * `node SCRIPT …args` with every module URL it resolves logged (test/support/module-log.ts): its
+ * result and those URLs, made relative to the repository (`dist/src/…`, `node_modules/…`, `node:fs`).
+ */
+export function loadedModules(script: string, ...args: string[]): CliResult & { modules: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'podnet-modules-'));
+  try {
+    const log = join(dir, 'modules.log');
+    const r = spawnSync(process.execPath, ['--import', './dist/test/support/module-log.js', script, ...args], {
+      encoding: 'utf8',
+      timeout: 90_000,
+      env: { ...process.env, PODNET_MODULE_LOG: log },
+    });
+    const root = pathToFileURL(process.cwd()).href + '/';
+    const urls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+    const modules = [...new Set(urls.map((url) => (url.startsWith(root) ? url.slice(root.length) : url)))].sort();
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr, modules };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,7 @@
+// `podnet apply FILE`: its options and --help; the work is in ../plan-command.ts, loaded when it runs.
 import { Option, type Command } from 'commander';
-import { addAllowPodDisruptionOption, addLockOption, addOutOption, addRunOptions, COUNTS_HELP, helpParagraph, INTERRUPT_HELP, parseDuration, PLAN_EXIT_CODES, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
+import { addAllowPodDisruptionOption, addLockOption, addOutOption, addRunOptions, COUNTS_HELP, helpParagraph, INTERRUPT_HELP, parseDuration, PLAN_EXIT_CODES, type PlanCommandOptions } from '../options.js';
+import { readClusterFirst } from './load.js';
 
 export function registerApply(program: Command): void {
   addAllowPodDisruptionOption(addOutOption(addLockOption(
@@ -17,6 +19,8 @@ export function registerApply(program: Command): void {
     .option('--plan <plan.json>', 'apply only if a fresh plan is exactly the one saved by diff --out (refused as stale otherwise)')
     .addHelpText('after', `${COUNTS_HELP}\n${INTERRUPT_HELP}\n\n${helpParagraph(`Exit codes: 0 when every targeted node converged, 1 otherwise, 130 interrupted by Ctrl-C. With --check: ${PLAN_EXIT_CODES}.`)}`)
     .action(async (file: string, options: PlanCommandOptions) => {
-      process.exitCode = await runPlanCommand(file, options, 'apply');
+      const cluster = await readClusterFirst(file);
+      const { runPlanCommand } = await import('../plan-command.js');
+      process.exitCode = await runPlanCommand(file, options, 'apply', undefined, undefined, cluster);
     });
 }

@@ -1,5 +1,7 @@
+// `podnet diff FILE`: its options and --help; the work is in ../plan-command.ts, loaded when it runs.
 import type { Command } from 'commander';
-import { addOutOption, addRunOptions, COUNTS_HELP, helpParagraph, PLAN_EXIT_CODES, runPlanCommand, type PlanCommandOptions } from '../plan-command.js';
+import { addOutOption, addRunOptions, COUNTS_HELP, helpParagraph, PLAN_EXIT_CODES, type PlanCommandOptions } from '../options.js';
+import { readClusterFirst } from './load.js';
 
 export function registerDiff(program: Command): void {
   addOutOption(addRunOptions(
@@ -10,6 +12,8 @@ export function registerDiff(program: Command): void {
     .option('--prune-removed', 'also plan the removal of nodes that left cluster.yaml: their podnet state and their peers\' routes to them')
     .addHelpText('after', `${COUNTS_HELP}\n\n${helpParagraph(`Exit codes: ${PLAN_EXIT_CODES}.`)}`)
     .action(async (file: string, options: PlanCommandOptions) => {
-    process.exitCode = await runPlanCommand(file, options, 'diff');
+    const cluster = await readClusterFirst(file);
+    const { runPlanCommand } = await import('../plan-command.js');
+    process.exitCode = await runPlanCommand(file, options, 'diff', undefined, undefined, cluster);
   });
 }

@@ -1,16 +1,8 @@
-// `podnet pod add|del|list`: pods by hand on a node, through the deployed CNI plugin, exactly as a
-// container runtime would run it.
+// `podnet pod add|del|list`: their options and --help; the work is in ../pod-command.ts, loaded when
+// one runs.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { PodEntry } from '../../scripts/pod-script.js';
-import { readCluster } from '../read-cluster.js';
-import { escapeControl, escapeJsonControl, escapeStrings } from '../../render/terminal-safe.js';
-import { addPod, deletePod, listPods, type NodePods, type PodOptions } from '../../run/pods.js';
-import { SshTransport } from '../../run/ssh-transport.js';
-import { renderHostKeyRecorded } from '../../render/ssh-notices.js';
-import { notice } from '../progress.js';
-import type { Transport } from '../../run/transport.js';
 
-interface PodCommandOptions {
+export interface PodCommandOptions {
   output: 'text' | 'json';
   verbose: boolean;
   acceptNewHosts: boolean;
@@ -24,59 +16,10 @@ function withCommonOptions(command: Command): Command {
     .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false);
 }
 
-/** Runs `work` over an SSH transport that is closed afterwards. */
-async function withTransport<T>(options: PodCommandOptions, work: (transport: Transport) => Promise<T>): Promise<T> {
-  const transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts, onHostKeyRecorded: (node, recorded) => notice(renderHostKeyRecorded(node, recorded)) });
-  try {
-    return await work(transport);
-  } finally {
-    await transport.close();
-  }
-}
-
-function podOptions(options: PodCommandOptions): PodOptions {
-  return {
-    ...(options.forks !== undefined ? { forks: options.forks } : {}),
-    ...(options.verbose ? { onCommand: (node: string, script: string) => process.stderr.write(`[${node}] $ sh <<'EOF'\n${script}EOF\n`) } : {}),
-  };
-}
-
 function parseForks(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
   return n;
-}
-
-function renderPodLine(pod: PodEntry, width: number): string {
-  const name = pod.name.padEnd(width);
-  if (!pod.netns) return `  ${name}  ${pod.allocated.join(', ')} (allocated; no namespace of that name on this node)`;
-  const addresses = pod.addresses.length > 0 ? pod.addresses.join(', ') : '(no IPv4 address)';
-  return `  ${name}  ${addresses}`;
-}
-
-/** Text for `pod list`: a block per node. */
-export function renderPodList(nodeTextNodes: readonly NodePods[]): string {
-  const nodes = escapeStrings(nodeTextNodes); // names and errors from nodes reach the terminal escaped
-  const lines: string[] = [];
-  for (const entry of nodes) {
-    if ('error' in entry) {
-      lines.push(`${entry.node}: UNREACHABLE: ${entry.error}`);
-      continue;
-    }
-    const pods = entry.pods.filter((p) => p.podnet);
-    // Namespaces podnet did not make (containerd's cni-<uuid>, say): named apart, never podnet's pods.
-    const others = entry.pods.filter((p) => !p.podnet).map((p) => p.name);
-    const notPodnets = others.length > 0 ? [`  not podnet's (left alone): ${others.join(', ')}`] : [];
-    if (pods.length === 0) {
-      lines.push(`${entry.node}: no pods`, ...notPodnets);
-      continue;
-    }
-    lines.push(`${entry.node}:`);
-    const width = Math.max(...pods.map((p) => p.name.length));
-    for (const pod of pods) lines.push(renderPodLine(pod, width));
-    lines.push(...notPodnets);
-  }
-  return lines.join('\n') + '\n';
 }
 
 export function registerPod(program: Command): void {
@@ -92,14 +35,7 @@ export function registerPod(program: Command): void {
       .argument('<node>', 'a node of the cluster')
       .argument('<name>', 'the pod (namespace and container id): a-z, 0-9, -'),
   ).action(async (file: string, node: string, name: string, options: PodCommandOptions) => {
-    const cluster = readCluster(file);
-    const added = await withTransport(options, (transport) => addPod(transport, cluster, node, name, podOptions(options)));
-    if (options.output === 'json') {
-      process.stdout.write(escapeJsonControl(JSON.stringify(added.result, null, 2)) + '\n');
-      return;
-    }
-    const addresses = added.addresses.map((a) => `${a.address}${a.gateway ? ` (gateway ${a.gateway})` : ''}`).join(', ');
-    process.stdout.write(`pod ${added.pod} on ${added.node}: ${escapeControl(addresses) || 'no address in the result'}\n`);
+    await (await import('../pod-command.js')).podAddAction(file, node, name, options);
   });
 
   withCommonOptions(
@@ -110,13 +46,7 @@ export function registerPod(program: Command): void {
       .argument('<node>', 'a node of the cluster')
       .argument('<name>', 'the pod'),
   ).action(async (file: string, node: string, name: string, options: PodCommandOptions) => {
-    const cluster = readCluster(file);
-    const deleted = await withTransport(options, (transport) => deletePod(transport, cluster, node, name, podOptions(options)));
-    if (options.output === 'json') {
-      process.stdout.write(JSON.stringify(deleted, null, 2) + '\n');
-      return;
-    }
-    process.stdout.write(`pod ${deleted.pod} on ${deleted.node}: ${deleted.existed ? 'deleted' : 'already gone'}\n`);
+    await (await import('../pod-command.js')).podDelAction(file, node, name, options);
   });
 
   withCommonOptions(
@@ -127,10 +57,6 @@ export function registerPod(program: Command): void {
       .argument('[node]', 'only this node')
       .option('-f, --forks <n>', 'how many nodes to work on at once', parseForks, 10),
   ).action(async (file: string, node: string | undefined, options: PodCommandOptions) => {
-    const cluster = readCluster(file);
-    const nodes = await withTransport(options, (transport) => listPods(transport, cluster, node, podOptions(options)));
-    if (options.output === 'json') process.stdout.write(escapeJsonControl(JSON.stringify({ nodes }, null, 2)) + '\n');
-    else process.stdout.write(renderPodList(nodes));
-    process.exitCode = nodes.some((n) => 'error' in n) ? 1 : 0;
+    await (await import('../pod-command.js')).podListAction(file, node, options);
   });
 }

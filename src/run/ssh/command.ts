@@ -13,6 +13,15 @@ export function wrapBecome(command: string): string {
   return `sudo -n -- env "SSH_CONNECTION=$SSH_CONNECTION" sh -c ${shellQuote(command)}`;
 }
 
+/**
+ * A script as one exec sends it: the command `sh -s`, the script on its stdin. The script is one
+ * brace group read whole before it runs, with /dev/null as its stdin: a command in it that reads
+ * stdin (as the command line's commands did, given none) cannot swallow the rest of the script.
+ */
+export function scriptOnStdin(script: string): { command: string; stdin: string } {
+  return { command: 'sh -s', stdin: `{\n${script}\n} </dev/null\n` };
+}
+
 /** sudo -n prints one of these when it would have to ask for a password. */
 export function isSudoPasswordError(stderr: string): boolean {
   return /sudo: (a password is required|a terminal is required to read the password)/.test(stderr);

@@ -11,7 +11,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, ClientChannel, HostVerifier, ServerHostKeyAlgorithm } from 'ssh2';
 import type { SshTarget } from '../../model/types.js';
 import { connectHint, identityFileProblem, proxyExitProblem } from '../../model/causes.js';
-import { expandProxyCommand, isSudoPasswordError, parseProxyJump, wrapBecome } from './command.js';
+import { expandProxyCommand, isSudoPasswordError, parseProxyJump, scriptOnStdin, wrapBecome } from './command.js';
 import { SshError } from './errors.js';
 import { recordHostKey, readKnownHostsFile, type RecordResult } from './known-hosts-file.js';
 import {
@@ -571,8 +571,11 @@ class ConnectAttempt {
       exec(command, execOpts = {}) {
         if (closed) return Promise.reject(new SshError('disconnected', node, `${where}: the connection is closed`));
         execCount++;
-        const remote = target.become ? wrapBecome(command) : command;
-        debug(`exec: ${remote}${execOpts.stdin !== undefined ? ` (stdin: ${Buffer.byteLength(execOpts.stdin)} bytes)` : ''}`);
+        // A script goes on stdin (`sh -s`), not in the command line: no length limit, nothing of it in the
+        // node's process list, and the same POSIX sh whatever the user's login shell is.
+        const shipped = execOpts.stdin !== undefined ? { command, stdin: execOpts.stdin } : scriptOnStdin(command);
+        const remote = target.become ? wrapBecome(shipped.command) : shipped.command;
+        debug(`exec: ${remote} (stdin: ${Buffer.byteLength(shipped.stdin)} bytes)`);
         return new Promise<ExecResult>((resolve, reject) => {
           const started = Date.now();
           // The deadline: a node that keeps answering keepalives but never finishes the command.
@@ -638,7 +641,7 @@ class ConnectAttempt {
                 );
               } else resolve(result);
             });
-            stream.end(execOpts.stdin);
+            stream.end(shipped.stdin);
           };
           try {
             client.exec(remote, onChannel);

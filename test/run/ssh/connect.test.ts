@@ -41,18 +41,18 @@ describe('connectNode (in-process SSH server)', () => {
     writeKnownHosts(fake, `${fake.knownHostsLine('192.0.2.10', 22)}\n`);
   });
 
-  it('runs a command and returns stdout, stderr and the exit code; counts execs', async () => {
-    fake.reply = (cmd) => ({ code: 3, stdout: `ran ${cmd}\n`, stderr: 'warn\n' });
+  it('runs a script as `sh -s` with the script on stdin, returns stdout, stderr and the exit code; counts execs', async () => {
+    fake.reply = (cmd, stdin) => ({ code: 3, stdout: `ran ${cmd} <<${JSON.stringify(stdin.toString())}\n`, stderr: 'warn\n' });
     const conn = await connectNode(fake.target(), { nodeName: 'node1' });
     try {
       const r = await conn.exec('ip -j link');
-      assert.deepEqual(r, { code: 3, stdout: 'ran ip -j link\n', stderr: 'warn\n' });
+      assert.deepEqual(r, { code: 3, stdout: 'ran sh -s <<"{\\nip -j link\\n} </dev/null\\n"\n', stderr: 'warn\n' });
       assert.equal(conn.execCount, 1);
       await conn.exec('true');
       assert.equal(conn.execCount, 2);
       assert.deepEqual(
         fake.execs.map((e) => e.command),
-        ['ip -j link', 'true'],
+        ['sh -s', 'sh -s'],
       );
     } finally {
       conn.close();
@@ -74,8 +74,11 @@ describe('connectNode (in-process SSH server)', () => {
   it('become wraps every command in sudo -n -- env SSH_CONNECTION=… sh -c with correct quoting', async () => {
     const conn = await connectNode(fake.target({ user: 'root', become: true }), { nodeName: 'node1' });
     try {
-      await conn.exec(`echo 'it''s' "$HOME"`);
+      await conn.exec(`echo 'it''s' "$HOME"`, { stdin: '' });
       assert.equal(fake.execs[0]?.command, `sudo -n -- env "SSH_CONNECTION=$SSH_CONNECTION" sh -c 'echo '\\''it'\\'''\\''s'\\'' "$HOME"'`);
+      await conn.exec(`echo 'it''s' "$HOME"`);
+      assert.equal(fake.execs[1]?.command, `sudo -n -- env "SSH_CONNECTION=$SSH_CONNECTION" sh -c 'sh -s'`, 'a script goes on stdin under sudo too');
+      assert.equal(fake.execs[1]?.stdinBytes, Buffer.byteLength(`{\necho 'it''s' "$HOME"\n} </dev/null\n`));
     } finally {
       conn.close();
     }
@@ -236,7 +239,7 @@ describe('connectNode (in-process SSH server)', () => {
     const fine = await connectNode(fake.target(settings), { nodeName: 'node2' });
     try {
       const started = Date.now();
-      const [frozenExec, fineExec] = await Promise.allSettled([quiet.exec('apply node1'), fine.exec('apply node2')]);
+      const [frozenExec, fineExec] = await Promise.allSettled([quiet.exec('apply node1', { stdin: '' }), fine.exec('apply node2', { stdin: '' })]);
       const took = Date.now() - started;
       assert.equal(fineExec.status, 'fulfilled');
       assert.equal(frozenExec.status, 'rejected');

@@ -1,0 +1,125 @@
+// The options and --help words of diff, apply, destroy and verify: what commander needs to parse a
+// command line and print --help, and nothing else. Start-up (issue 12): this module and the command
+// declarations in ./commands/ load commander and a few words; the work of a command (SSH, the
+// planner, the renderers) lives in the *-command.ts modules beside this one, imported when an action
+// runs.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DEFAULT_WIDTH, wrapText } from '../render/wrap.js';
+
+export interface PlanCommandOptions {
+  limit?: string[];
+  forks: number;
+  output: 'text' | 'json';
+  verbose: boolean;
+  acceptNewHosts: boolean;
+  /** Seconds; overrides ssh.execTimeout of every node. */
+  execTimeout?: number;
+  check?: boolean;
+  /** Write the plan (renderPlanJson) to this file. */
+  out?: string;
+  /** Apply only if a fresh plan equals the plan saved in this file. */
+  plan?: string;
+  /** apply: seconds of the confirm window; false: --no-confirm; undefined: on when the plan needs it. */
+  confirm?: number | false;
+  /** Seconds to wait for a node's lock (0: fail at once). */
+  lockTimeout?: number;
+  /** apply, destroy: go ahead although the plan leaves running pods without a network. */
+  allowPodDisruption?: boolean;
+  /** Hidden, for tests: pause between the apply exec and the confirmation (ms). */
+  confirmDelay?: number;
+  /** diff/apply: remove what nodes that left cluster.yaml left behind (their state, their peers' routes). */
+  pruneRemoved?: boolean;
+}
+
+/** verify: the options of a run and --egress-target. */
+export interface VerifyCommandOptions extends PlanCommandOptions {
+  egressTarget?: string;
+}
+
+/** `60s`, `2m`, `90` (seconds), `1h` → seconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+)(s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('must be a duration like 60s, 2m or 90');
+  const seconds = Number(m[1]) * (m[2] === 'm' ? 60 : m[2] === 'h' ? 3600 : 1);
+  if (seconds > 86400) throw new InvalidArgumentError('must be at most a day');
+  return seconds;
+}
+
+/** --allow-pod-disruption, shared by apply and destroy. */
+export function addAllowPodDisruptionOption(command: Command): Command {
+  return command.option(
+    '--allow-pod-disruption',
+    'go ahead although the plan leaves running pods without a network (their address leaves the node\'s subnet, or their bridge goes); without it such a plan is refused: drain those pods first',
+    false,
+  );
+}
+
+/** --lock-timeout, shared by apply and destroy. */
+export function addLockOption(command: Command): Command {
+  return command.option('--lock-timeout <duration>', "wait this long for a node's lock held by another podnet run (default: fail at once)", parseDuration, 0);
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('must be a whole number from 1 to 1000');
+  return n;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86400) throw new InvalidArgumentError('must be a number of seconds from more than 0 to 86400');
+  return n;
+}
+
+function parseLimit(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function addRunOptions(command: Command): Command {
+  return command
+    .argument('<file>', 'the cluster.yaml')
+    .option('-l, --limit <nodes>', 'only these nodes (comma-separated names); the other hosts are gathered too: routes point only at hosts that answer, and destroy removes their routes to these nodes', parseLimit)
+    .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-v, --verbose', 'show every command sent to a node', false)
+    .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
+    .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds);
+}
+
+/** --out: only on the commands that make a plan apply --plan can take (diff, apply). */
+export function addOutOption(command: Command): Command {
+  return command.option('--out <plan.json>', 'also save the plan as JSON (for apply --plan)');
+}
+
+/** The exit codes of diff, apply --check and destroy --check, for their --help. */
+export const PLAN_EXIT_CODES = '0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error)';
+
+/** A paragraph of `--help`, wrapped to 80 columns. */
+export function helpParagraph(text: string): string {
+  return wrapText(text, DEFAULT_WIDTH, '', '').join('\n');
+}
+
+/** `--help` of diff, apply and destroy: what the counts count (the README says the same). */
+export const COUNTS_HELP = `
+What the numbers count: objects (a sysctl, the bridge, an address, a route, a
+chain, a rule, a file, a pod); one change is one object, however many commands
+it takes. Plan, progress, recap and JSON count the same way.
+  Plan: A to add, C to change, D to destroy
+                 objects the plan creates, updates and deletes
+  Plan incomplete: N of M nodes not reached
+                 N nodes could not be read, so nothing is planned for them
+Recap, per node (apply, destroy):
+  ok=N           desired objects that were already right and were left alone
+  changed=N      objects this run added, changed or destroyed (the node's
+                 add + change + destroy; after a failed step, those before it)
+  failed=1       the node answered, but a step failed or it did not converge
+  unreachable=1  the node could not be reached, or the connection broke
+  status         converged, failed, unreachable, error (a bug in podnet); after
+                 Ctrl-C: not started (nothing changed) or unknown (in flight)`;
+
+/** `--help` of apply and destroy: Ctrl-C. */
+export const INTERRUPT_HELP = `
+Ctrl-C: no further node is started; the nodes in flight are waited for (at most
+the exec timeout; Ctrl-C again stops waiting); then the recap says per node:
+done, not started or unknown, and the exit code is 130.`;
+
