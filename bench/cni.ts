@@ -78,6 +78,7 @@ function driver(): void {
         stderr += String(e);
         reply(-1);
       });
+      child.stdin.on('error', () => undefined); // a plugin that exits before reading its config
       child.stdin.end(stdin);
     };
     step(0);
