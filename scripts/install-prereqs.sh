@@ -13,6 +13,7 @@ have ip /usr/sbin/ip || need+=(iproute2)
 have sysctl /usr/sbin/sysctl || need+=(procps)
 have iptables /usr/sbin/iptables || need+=(iptables)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+have strace /usr/bin/strace || need+=(strace) # npm run bench:cni counts processes with it
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "podnet needs these Debian packages (run as root): apt-get install -y --no-install-recommends ${need[*]}" >&2

@@ -75,7 +75,7 @@ export function renderPlugin(constants: PluginConstants): string {
   const header = [
     '#!/bin/sh',
     '# podnet CNI plugin, rendered by podnet for one node: edits are overwritten by `podnet apply`.',
-    `# Speaks CNI ${SUPPORTED_CNI_VERSIONS.join(', ')}; needs sh, iproute2, flock, nsenter, awk, cksum.`,
+    `# Speaks CNI ${SUPPORTED_CNI_VERSIONS.join(', ')}; needs sh, iproute2, flock, rm, mkdir, awk (GC: also tr, xargs; at times nsenter).`,
     `NETWORK_NAME='${constants.networkName}'`,
     `BRIDGE='${constants.bridge}'`,
     `SUBNET='${constants.subnet}'`,

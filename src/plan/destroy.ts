@@ -162,24 +162,31 @@ function planPods(cluster: Cluster, observed: ObservedState, warnings: Warning[]
 
 /** `last_reserved_ip.<range index>`, as the plugin and host-local write it. */
 const LAST_RESERVED_NAME = /^last_reserved_ip\.[0-9]+$/;
+/** `podnet+<container id>+<ifname>`: the plugin's note of an attachment's address and veth. */
+const ATTACHMENT_NOTE_NAME = /^podnet\+([A-Za-z0-9][A-Za-z0-9_.-]*)\+[A-Za-z0-9_.-]{1,15}$/;
 
 /**
  * The store's entries split into the plugin's files (their paths, to remove) and anything else
  * (`KIND NAME`, for the warning). The plugin writes: `lock`, `last_reserved_ip.N`, and one file per
  * IPv4 address whose first line is the container id: those of the pods being deleted, and empty
- * ones (an ADD killed between creating and writing the file). Everything else is someone else's:
+ * ones (an ADD killed between creating and writing the file); and a `podnet+<id>+<ifname>` note per
+ * attachment: those of the pods being deleted, and those whose container holds no address file
+ * (left over). Everything else is someone else's:
  * sub-directories, links, IPv6-named files, other names, and an unlisted store.
  */
 function sortStoreEntries(store: string, entries: readonly StoreEntry[] | undefined, deleting: ReadonlySet<string>): { remove: string[]; foreign: string[] } {
   const remove: string[] = [];
   const foreign: string[] = entries === undefined ? ['(entries not listed by the gather)'] : [];
+  const holders = new Set((entries ?? []).filter((e) => e.kind === 'file' && IPV4_PATTERN.test(e.name) && e.firstLine).map((e) => e.firstLine));
   for (const entry of entries ?? []) {
     const path = `${store}/${entry.name}`;
+    const noteOf = ATTACHMENT_NOTE_NAME.exec(entry.name)?.[1];
     const pluginWritten =
       entry.kind === 'file' &&
       ABSOLUTE_PATH_PATTERN.test(path) &&
       (entry.name === 'lock' ||
         LAST_RESERVED_NAME.test(entry.name) ||
+        (noteOf !== undefined && (deleting.has(noteOf) || !holders.has(noteOf))) ||
         (IPV4_PATTERN.test(entry.name) && (entry.firstLine === undefined || entry.firstLine === '' || deleting.has(entry.firstLine))));
     if (pluginWritten) remove.push(path);
     else foreign.push(`${entry.kind} ${entry.name}`);

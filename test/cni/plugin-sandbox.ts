@@ -1,6 +1,6 @@
 // Runs the rendered CNI plugin without root: `sh` with stub `ip` and `nsenter` first on its PATH
 // and a temporary address store. The stubs accept every command, report no existing link and
-// print one `link/ether` line for the `-batch` calls, so ADD, DEL, CHECK-less flows and GC run
+// print one `ip -br` line ("NAME@if2 UP MAC <…>") per "link show" of the `-batch` calls, so ADD, DEL, CHECK-less flows and GC run
 // their store logic for real (flock is the real one). Nothing touches the network.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,9 @@ import { renderPlugin, type PluginConstants } from '../../src/cni/render-plugin.
 const STUB_IP = `#!/bin/sh
 case "$*" in
   "link show dev "*|"-o link show dev "*) exit 1 ;;
-  *"-batch -"*) cat > /dev/null; echo "3: x: <BROADCAST,UP> mtu 1500 link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff" ;;
+  *"-batch -"*) while IFS= read -r line; do
+      case $line in "link show dev "*) echo "\${line#link show dev }@if2 UP 02:00:00:00:00:01 <BROADCAST,UP>" ;; esac
+    done ;;
 esac
 exit 0
 `;

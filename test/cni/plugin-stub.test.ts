@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import { renderPlugin } from '../../src/cni/render-plugin.js';
 
 const STUBS: Record<string, string> = {
-  // `ip -o -batch -` prints one link per "link show" line, with a MAC; everything else succeeds.
+  // `ip -o -batch -` logs each line it is given ("ip-batch LINE") and prints one link per
+  // "link show" line, with a MAC; everything else succeeds.
   ip: `#!/bin/sh
 printf 'ip %s\\n' "$*" >> "$STUB_LOG"
 case "$*" in
   *-batch*) while IFS= read -r line; do
-      case $line in "link show dev "*) printf '7: %s: <UP> mtu 1500 link/ether 02:00:00:00:00:07 brd ff:ff:ff:ff:ff:ff\\n' "\${line#link show dev }" ;; esac
+      printf 'ip-batch %s\\n' "$line" >> "$STUB_LOG"
+      case $line in "link show dev "*) printf '%s@if2 UP 02:00:00:00:00:07 <BROADCAST,MULTICAST,UP,LOWER_UP>\\n' "\${line#link show dev }" ;; esac
     done ;;
 esac
 exit 0
@@ -88,7 +90,7 @@ describe('the plugin under sh with stub ip, nsenter and flock', () => {
     const flock = calls.findIndex((l) => l.startsWith('flock '));
     assert.ok(flock >= 0, `flock was never called:\n${calls.join('\n')}`);
     assert.equal(calls[flock], `flock -w 60 9 ${join(store, 'lock')}`);
-    const veth = calls.findIndex((l) => l.startsWith('ip link add '));
+    const veth = calls.findIndex((l) => l.startsWith('ip-batch link add '));
     assert.ok(veth > flock, 'the address was reserved under the lock, before the veth was made');
     assert.deepEqual(allocations(), ['10.244.1.1']);
     assert.equal(readFileSync(join(store, '10.244.1.1'), 'utf8'), 'c0\r\neth0');

@@ -111,4 +111,15 @@ test('the store: last_reserved_ip.N (any N) and empty or deleted pods’ address
     { code: 'store-holds-foreign-entries', store: STORE, entries: ['file 10.244.1.9'] },
   ]);
   assert.deepEqual(foreignOf(undefined), [{ code: 'store-holds-foreign-entries', store: STORE, entries: ['(entries not listed by the gather)'] }]);
+  // The plugin's podnet+<id>+<ifname> notes: a deleted pod's, and a left-over one (no address file
+  // names its container), are the plugin's; one of a container that keeps its address is not.
+  const notes: StoreEntry[] = [
+    { name: 'podnet+pa+eth0', kind: 'file', firstLine: '10.244.1.2' },
+    { name: 'podnet+gone+eth0', kind: 'file', firstLine: '10.244.1.7' },
+  ];
+  assert.equal(planDestroyNode(cluster, NODE1, withEntries([...plugins, ...notes])).warnings, undefined);
+  assert.equal(change(planDestroyNode(cluster, NODE1, withEntries([...plugins, ...notes])).changes, STORE).steps.length, 7);
+  assert.deepEqual(foreignOf([...plugins, { name: '10.244.1.9', kind: 'file', firstLine: 'other' }, { name: 'podnet+other+eth0', kind: 'file', firstLine: '10.244.1.9' }]), [
+    { code: 'store-holds-foreign-entries', store: STORE, entries: ['file 10.244.1.9', 'file podnet+other+eth0'] },
+  ]);
 });
