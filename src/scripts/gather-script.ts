@@ -40,8 +40,8 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
 
 /**
  * The managed files, in four sections: which exist (shell builtins; they become the positional
- * parameters), then for those only `sha256sum`, `stat` modes and which name podnet (`grep -l`), none
- * of the three started when no file exists (a node podnet never touched). Paths are validated
+ * parameters), then for those only `sha256sum`, `stat` modes and which name podnet (builtins, like
+ * `grep -l podnet`), neither process started when no file exists (a node podnet never touched). Paths are validated
  * upstream (no blanks) and quoted.
  */
 function filesSections(paths: readonly string[]): Array<readonly [string, string]> {
@@ -51,7 +51,10 @@ function filesSections(paths: readonly string[]): Array<readonly [string, string
     ['files', `set --; for f in ${quoted}; do [ -f "$f" ] && set -- "$@" "$f"; done; [ $# -eq 0 ] || printf '%s\\n' "$@"`],
     ['files_sha256', `[ $# -eq 0 ] || sha256sum -- "$@" 2>/dev/null; true`],
     ['files_mode', `[ $# -eq 0 ] || stat -c '%a %n' -- "$@" 2>/dev/null; true`],
-    ['files_podnet', `[ $# -eq 0 ] || grep -l podnet -- "$@" 2>/dev/null; true`],
+    // What `grep -l podnet` printed, with builtins only (no process): a line at a time, stopping at
+    // the first that names podnet (podnet's own files do in their first lines); the last line counts
+    // without its newline; a file that cannot be read names nothing.
+    ['files_podnet', `for f do l=; while IFS= read -r l || [ -n "$l" ]; do case $l in *podnet*) printf '%s\\n' "$f"; break ;; esac; l=; done < "$f"; done 2>/dev/null; true`],
   ];
 }
 
