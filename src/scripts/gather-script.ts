@@ -24,9 +24,10 @@ export function parseNetworkManagers(text: string): NetworkManagerName[] | undef
 
 /** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */
 const SECTIONS: ReadonlyArray<readonly [string, string]> = [
-  // One `ip` process prints the three JSON documents, one per line (links, addresses, routes); its
-  // commands come in a here-document (no `printf |`: a pipe forks a subshell).
-  ['ip', `ip -j -d -batch - <<'${IP_BATCH_END}'\nlink show\naddr show\nroute show table main\n${IP_BATCH_END}`],
+  // One `ip` process prints two JSON documents, one per line: every link with its details and its
+  // addresses (`-d addr show` carries all `-d link show` does: printing both sent every link twice),
+  // then the main table's routes. Its commands come in a here-document (no `printf |`: a pipe forks).
+  ['ip', `ip -j -d -batch - <<'${IP_BATCH_END}'\naddr show\nroute show table main\n${IP_BATCH_END}`],
   // `read` is a builtin (no process); sysctl files end without a newline when read byte-wise, so its status is ignored.
   ['ip_forward', 'v=; read -r v < /proc/sys/net/ipv4/ip_forward; echo "$v"'],
   // Which of the node's addresses this SSH session came in on (protects the management path).
@@ -145,12 +146,12 @@ export function parseManagementPath(sshConnection: string, nodeAddress: string, 
 /** The gathered state of a node; `filePaths` are the managed files the command was rendered with. */
 export function parseGatherOutput(stdout: string, node: string, nodeAddress: string, filePaths: readonly string[] = []): ObservedState {
   const { list, byName: sections } = splitGatherOutput(stdout);
-  const [linksJson, addrsJson, routesJson] = section(sections, 'ip').split('\n').filter((line) => line.trim() !== '');
-  if (linksJson === undefined || addrsJson === undefined || routesJson === undefined) {
-    throw new GatherOutputError('ip printed fewer than three JSON documents (links, addresses, routes)');
+  const [linksJson, routesJson, extra] = section(sections, 'ip').split('\n').filter((line) => line.trim() !== '');
+  if (linksJson === undefined || routesJson === undefined || extra !== undefined) {
+    throw new GatherOutputError('ip did not print two JSON documents (links with their addresses, routes)');
   }
   const links = parseIpLinks(linksJson);
-  const addresses = parseIpAddrs(addrsJson);
+  const addresses = parseIpAddrs(linksJson);
   const routes = parseIpRoutes(routesJson);
   const ipForward = parseIpForward(sections.get('ip_forward') ?? '');
   const management = parseManagementPath(sections.get('ssh_connection') ?? '', nodeAddress, { addresses });
