@@ -49,7 +49,8 @@ function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'instal
   if (!FILE_MODE_PATTERN.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
   const dir = path.slice(0, path.lastIndexOf('/') + 1); // with its trailing slash: `/` for a file at the root
   return (
-    `mkdir -p ${dir} && podnet_tmp=$(mktemp ${dir}.podnet.XXXXXX) && ` +
+    // `[ -d ]` is a builtin: mkdir runs only when the directory is missing (one process fewer per file).
+    `{ [ -d ${dir} ] || mkdir -p ${dir}; } && podnet_tmp=$(mktemp ${dir}.podnet.XXXXXX) && ` +
     `{ base64 -d > "$podnet_tmp" <<'${FILE_END}' && chmod ${mode} "$podnet_tmp" && mv -f "$podnet_tmp" ${path}; } || { rm -f "$podnet_tmp"; false; }\n` +
     `${base64Lines(content)}\n${FILE_END}`
   );
