@@ -73,8 +73,8 @@ export function gatherText(s: Synth, i: number, converged: boolean): string {
   const node = s.cluster.nodes[i]!;
   const subnet = s.subnets.get(node.name)!;
   const gateway = subnet.replace(/0\/24$/, '1');
-  const links = converged ? [LO_LINK, ETH0_LINK, BRIDGE_LINK] : [LO_LINK, ETH0_LINK];
-  const addrs = [
+  // What `ip -j -d addr show` prints: every link with its details and its addresses.
+  const links = [
     { ...LO_LINK, addr_info: [addrInfo('127.0.0.1', 8, 'lo')] },
     { ...ETH0_LINK, addr_info: [addrInfo(node.address, 16, 'eth0')] },
     ...(converged ? [{ ...BRIDGE_LINK, addr_info: [addrInfo(gateway, 24, 'v-net-0')] }] : []),
@@ -89,7 +89,7 @@ export function gatherText(s: Synth, i: number, converged: boolean): string {
   routes.push({ dst: '172.16.0.0/16', dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: node.address, flags: [] });
   const files = converged ? s.files(node.name) : [];
   const sections: [string, string][] = [
-    ['ip', [links, addrs, routes].map((doc) => JSON.stringify(doc)).join('\n')],
+    ['ip', [links, routes].map((doc) => JSON.stringify(doc)).join('\n')],
     ['ip_forward', converged ? '1' : '0'],
     ['ssh_connection', `172.16.255.254 50000 ${node.address} 22`],
     ['iptables', (converged ? IPTABLES_CONVERGED : IPTABLES_EMPTY).join('\n')],

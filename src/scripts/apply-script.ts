@@ -25,6 +25,8 @@ export interface PlacedStep {
 export interface StepGroup {
   steps: PlacedStep[];
   batch: boolean;
+  /** For the apply (applyGroups): several iptables steps in one `iptables-restore`, one transaction each (`lines` holds its input). */
+  restore?: true;
   /** For a batch: one `ip` argv (without the leading `ip`) per line. Otherwise the single shell command. */
   lines: string[];
 }
@@ -47,7 +49,8 @@ function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'instal
   if (!FILE_MODE_PATTERN.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
   const dir = path.slice(0, path.lastIndexOf('/') + 1); // with its trailing slash: `/` for a file at the root
   return (
-    `mkdir -p ${dir} && podnet_tmp=$(mktemp ${dir}.podnet.XXXXXX) && ` +
+    // `[ -d ]` is a builtin: mkdir runs only when the directory is missing (one process fewer per file).
+    `{ [ -d ${dir} ] || mkdir -p ${dir}; } && podnet_tmp=$(mktemp ${dir}.podnet.XXXXXX) && ` +
     `{ base64 -d > "$podnet_tmp" <<'${FILE_END}' && chmod ${mode} "$podnet_tmp" && mv -f "$podnet_tmp" ${path}; } || { rm -f "$podnet_tmp"; false; }\n` +
     `${base64Lines(content)}\n${FILE_END}`
   );
@@ -91,15 +94,58 @@ export function groupSteps(changes: readonly Change[]): StepGroup[] {
   return groups;
 }
 
+const RESTORE_END = 'PODNET_RESTORE_END';
+// A word iptables-restore reads as it is (it splits on blanks and honours quotes).
+const RESTORE_WORD = /^[A-Za-z0-9_.:/=@+,!-]+$/;
+/** Lines per step in an iptables-restore group: `*TABLE`, the command, `COMMIT`. */
+const RESTORE_LINES_PER_STEP = 3;
+
+/** `iptables -w -t TABLE ARGS…` as the iptables-restore lines of a transaction of its own, or undefined. */
+function restoreLines(step: Step): string | undefined {
+  if (step.run !== 'command') return undefined;
+  const [command, wait, t, table, ...args] = step.argv;
+  if (command !== 'iptables' || wait !== '-w' || t !== '-t' || table === undefined || args.length === 0) return undefined;
+  if (![table, ...args].every((word) => RESTORE_WORD.test(word))) return undefined;
+  return `*${table}\n${args.join(' ')}\nCOMMIT`;
+}
+
+/**
+ * The groups the apply runs: groupSteps, with each run of consecutive iptables steps in ONE
+ * `iptables-restore --noflush` (one process instead of one per step). Each step is a transaction of
+ * its own (`*TABLE`, the command, `COMMIT`): like the single commands, the steps before a failing
+ * one stay done, the rest are not run, and iptables-restore names the failing line.
+ */
+export function applyGroups(changes: readonly Change[]): StepGroup[] {
+  const groups: StepGroup[] = [];
+  for (const group of groupSteps(changes)) {
+    const lines = group.batch ? undefined : restoreLines(group.steps[0]!.step);
+    const last = groups[groups.length - 1];
+    if (lines === undefined) groups.push(group);
+    else if (last?.restore) {
+      last.steps.push(...group.steps);
+      last.lines.push(lines);
+    } else groups.push({ steps: [...group.steps], batch: false, restore: true, lines: [lines] });
+  }
+  // A run of one stays the plain command people read in -v output.
+  return groups.map((g) => (g.restore && g.steps.length === 1 ? plainGroup(g) : g));
+}
+
+function plainGroup(group: StepGroup): StepGroup {
+  const step = group.steps[0]!;
+  return { steps: [step], batch: false, lines: [shellJoin((step.step as Extract<Step, { run: 'command' }>).argv)] };
+}
+
 /**
  * The shell command applying `changes` in order, stopping at the first failure, then gathering state.
  * `preamble` runs first in the exec's own shell (the node lock and the confirm timer: confirm-script.ts).
  */
 export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[], gather: GatherOptions = {}, preamble = ''): string {
-  const parts = groupSteps(changes).map((group, g) => {
+  const parts = applyGroups(changes).map((group, g) => {
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`
-      : `${group.lines[0]}\n`;
+      : group.restore
+        ? `iptables-restore -w --noflush <<'${RESTORE_END}'\n${group.lines.join('\n')}\n${RESTORE_END}\n`
+        : `${group.lines[0]}\n`;
     return `{ ${body}} || { ${sectionMarker(FAILED, String(g))}; exit 0; }\n`;
   });
   // The steps run in a subshell so a failure stops them but not the gather that follows.
@@ -120,14 +166,20 @@ export type ApplyOutcome =
 export function parseApplyOutcome(changes: readonly Change[], stdout: string, stderr: string): ApplyOutcome {
   const failed = splitSections(stdout).find((section) => section.name === FAILED);
   if (!failed) return { ok: true };
-  const groups = groupSteps(changes);
+  const groups = applyGroups(changes);
   const group = groups[Number(failed.args[0])];
   if (!group) return { ok: false, step: undefined, change: undefined, message: stderr.trim() || 'a step failed' };
   const batchLine = /Command failed -:(\d+)/.exec(stderr);
-  const step = group.batch && batchLine ? group.steps[Number(batchLine[1]) - 1] : group.steps[0];
+  const restoreLine = /iptables-restore(?: v[^:]*)?: line (\d+) failed/.exec(stderr);
+  const step =
+    group.batch && batchLine
+      ? group.steps[Number(batchLine[1]) - 1]
+      : group.restore && restoreLine
+        ? group.steps[Math.floor((Number(restoreLine[1]) - 1) / RESTORE_LINES_PER_STEP)]
+        : group.steps[0];
   const message = stderr
     .split('\n')
-    .map((l) => l.trim())
+    .map((l) => l.trim().replace(/^iptables-restore(?: v[^:]*)?: line \d+ failed: /, 'iptables: '))
     .filter((l) => l && !l.startsWith('Command failed -:'))
     .join('; ');
   return { ok: false, step, change: step === undefined ? undefined : changes[step.change], message: message || 'the step failed' };

@@ -61,7 +61,7 @@ export function renderLockPreamble(lock: LockOptions): string {
       ? `if flock -w ${Math.ceil(lock.timeoutSeconds)} ${LOCK_FD}; then ${sectionMarker(LOCK_WAITED)}; exit 0; fi; `
       : '';
   return (
-    `mkdir -p ${NODE_APPLY_DIR} && exec ${LOCK_FD}>>${LOCK_FILE} || exit 1\n` +
+    `{ [ -d ${NODE_APPLY_DIR} ] || mkdir -p ${NODE_APPLY_DIR}; } && exec ${LOCK_FD}>>${LOCK_FILE} || exit 1\n` +
     `if ! flock -n ${LOCK_FD}; then ${wait}${sectionMarker(LOCKED)}; cat ${LOCK_INFO_FILE} 2>/dev/null; exit 0; fi\n` +
     `printf '%s\\n' ${shellQuote(holderLine(lock.holder))} > ${LOCK_INFO_FILE}\n`
   );

@@ -24,9 +24,10 @@ export function parseNetworkManagers(text: string): NetworkManagerName[] | undef
 
 /** Section name → the POSIX sh that prints it. Errors go to stderr; an empty section is reported. */
 const SECTIONS: ReadonlyArray<readonly [string, string]> = [
-  // One `ip` process prints the three JSON documents, one per line (links, addresses, routes); its
-  // commands come in a here-document (no `printf |`: a pipe forks a subshell).
-  ['ip', `ip -j -d -batch - <<'${IP_BATCH_END}'\nlink show\naddr show\nroute show table main\n${IP_BATCH_END}`],
+  // One `ip` process prints two JSON documents, one per line: every link with its details and its
+  // addresses (`-d addr show` carries all `-d link show` does: printing both sent every link twice),
+  // then the main table's routes. Its commands come in a here-document (no `printf |`: a pipe forks).
+  ['ip', `ip -j -d -batch - <<'${IP_BATCH_END}'\naddr show\nroute show table main\n${IP_BATCH_END}`],
   // `read` is a builtin (no process); sysctl files end without a newline when read byte-wise, so its status is ignored.
   ['ip_forward', 'v=; read -r v < /proc/sys/net/ipv4/ip_forward; echo "$v"'],
   // Which of the node's addresses this SSH session came in on (protects the management path).
@@ -40,8 +41,8 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
 
 /**
  * The managed files, in four sections: which exist (shell builtins; they become the positional
- * parameters), then for those only `sha256sum`, `stat` modes and which name podnet (`grep -l`), none
- * of the three started when no file exists (a node podnet never touched). Paths are validated
+ * parameters), then for those only `sha256sum`, `stat` modes and which name podnet (builtins, like
+ * `grep -l podnet`), neither process started when no file exists (a node podnet never touched). Paths are validated
  * upstream (no blanks) and quoted.
  */
 function filesSections(paths: readonly string[]): Array<readonly [string, string]> {
@@ -51,7 +52,10 @@ function filesSections(paths: readonly string[]): Array<readonly [string, string
     ['files', `set --; for f in ${quoted}; do [ -f "$f" ] && set -- "$@" "$f"; done; [ $# -eq 0 ] || printf '%s\\n' "$@"`],
     ['files_sha256', `[ $# -eq 0 ] || sha256sum -- "$@" 2>/dev/null; true`],
     ['files_mode', `[ $# -eq 0 ] || stat -c '%a %n' -- "$@" 2>/dev/null; true`],
-    ['files_podnet', `[ $# -eq 0 ] || grep -l podnet -- "$@" 2>/dev/null; true`],
+    // What `grep -l podnet` printed, with builtins only (no process): a line at a time, stopping at
+    // the first that names podnet (podnet's own files do in their first lines); the last line counts
+    // without its newline; a file that cannot be read names nothing.
+    ['files_podnet', `for f do l=; while IFS= read -r l || [ -n "$l" ]; do case $l in *podnet*) printf '%s\\n' "$f"; break ;; esac; l=; done < "$f"; done 2>/dev/null; true`],
   ];
 }
 
@@ -142,12 +146,12 @@ export function parseManagementPath(sshConnection: string, nodeAddress: string, 
 /** The gathered state of a node; `filePaths` are the managed files the command was rendered with. */
 export function parseGatherOutput(stdout: string, node: string, nodeAddress: string, filePaths: readonly string[] = []): ObservedState {
   const { list, byName: sections } = splitGatherOutput(stdout);
-  const [linksJson, addrsJson, routesJson] = section(sections, 'ip').split('\n').filter((line) => line.trim() !== '');
-  if (linksJson === undefined || addrsJson === undefined || routesJson === undefined) {
-    throw new GatherOutputError('ip printed fewer than three JSON documents (links, addresses, routes)');
+  const [linksJson, routesJson, extra] = section(sections, 'ip').split('\n').filter((line) => line.trim() !== '');
+  if (linksJson === undefined || routesJson === undefined || extra !== undefined) {
+    throw new GatherOutputError('ip did not print two JSON documents (links with their addresses, routes)');
   }
   const links = parseIpLinks(linksJson);
-  const addresses = parseIpAddrs(addrsJson);
+  const addresses = parseIpAddrs(linksJson);
   const routes = parseIpRoutes(routesJson);
   const ipForward = parseIpForward(sections.get('ip_forward') ?? '');
   const management = parseManagementPath(sections.get('ssh_connection') ?? '', nodeAddress, { addresses });

@@ -36,10 +36,22 @@ function oneLine(json: string): string {
   return JSON.stringify(JSON.parse(json));
 }
 
+/**
+ * What `ip -j -d addr show` prints for a captured case: its `ip -j -d link show` entries, each with
+ * the `addr_info` its `ip -j addr show` entry has (matched by ifindex).
+ */
+export function linksWithAddresses(ipCase: string): string {
+  type Entry = { ifindex?: number; addr_info?: unknown };
+  const links = JSON.parse(readFixtureFile(ipCase, 'links.json')) as Entry[];
+  const addrs = JSON.parse(readFixtureFile(ipCase, 'addrs.json')) as Entry[];
+  const infoByIndex = new Map(addrs.map((a) => [a.ifindex, a.addr_info]));
+  return JSON.stringify(links.map((l) => ({ ...l, addr_info: infoByIndex.get(l.ifindex) ?? [] })));
+}
+
 export function gatherStdout(options: GatherStdoutOptions): string {
   const files = options.files ?? [];
   const sections: Array<[string, string]> = [
-    ['ip', ['links.json', 'addrs.json', 'routes.json'].map((f) => oneLine(readFixtureFile(options.ipCase, f))).join('\n')],
+    ['ip', [linksWithAddresses(options.ipCase), oneLine(readFixtureFile(options.ipCase, 'routes.json'))].join('\n')],
     ['ip_forward', (options.ipForward ?? readFixtureFile(options.ipCase, 'ip_forward')).trim()],
     ['ssh_connection', `192.168.1.1 50000 ${options.address} 22`],
     ...(options.iptables !== undefined ? [['iptables', iptablesFixture(options.iptables)] as [string, string]] : []),
