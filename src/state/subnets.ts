@@ -229,7 +229,8 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
       diagnostics.push(`node ${node.name}: no free /${cluster.subnetPrefix} left in pod CIDR ${cluster.podCidr} (its first /${cluster.subnetPrefix} is reserved)`);
       continue;
     }
-    claim(node.name, candidate);
+    // Past the taken ones (checked against `blocked`), and nothing reads `taken` after this loop.
+    subnets.set(node.name, rangeText(candidate.range));
     candidate = candidate.last < MAX ? spanFrom(candidate.last + 1) : undefined;
   }
   return { subnets, diagnostics };
