@@ -35,6 +35,8 @@ interface ObservedRoutes {
   foreign: { route: ObservedRoute; range: Ipv4Range | null }[];
   /** The foreign routes that a peer's route may hold inside it: an IPv4 range, not the node's own subnet on its bridge. */
   foreignRanged: { route: ObservedRoute; range: Ipv4Range }[];
+  /** The longest prefix in foreignRanged (-1: none): a desired route of a longer prefix holds none of them. */
+  foreignMaxPrefix: number;
 }
 
 function indexRoutes(p: Planning, routes: readonly ObservedRoute[]): ObservedRoutes {
@@ -46,6 +48,7 @@ function indexRoutes(p: Planning, routes: readonly ObservedRoute[]): ObservedRou
     foreignByDst: new Map(),
     foreign: [],
     foreignRanged: [],
+    foreignMaxPrefix: -1,
   };
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i] as ObservedRoute;
@@ -58,7 +61,10 @@ function indexRoutes(p: Planning, routes: readonly ObservedRoute[]): ObservedRou
     }
     const range = parseIpv4Dst(route.dst);
     index.foreign.push({ route, range });
-    if (range !== null && !isOwnSubnetRoute(p, route)) index.foreignRanged.push({ route, range });
+    if (range !== null && !isOwnSubnetRoute(p, route)) {
+      index.foreignRanged.push({ route, range });
+      if (range.prefix > index.foreignMaxPrefix) index.foreignMaxPrefix = range.prefix;
+    }
     const same = index.foreignByDst.get(route.dst);
     if (same === undefined) index.foreignByDst.set(route.dst, [route]);
     else same.push(route);
@@ -71,12 +77,7 @@ export function planRoutes(p: Planning): void {
   const observed = indexRoutes(p, routes);
   const heldRanges: { dst: string; range: Ipv4Range | null }[] = [];
   for (const want of p.desired.routes) {
-    const result = planDesiredRoute(p, want, observed);
-    const mine = observed.mine.get(want.dst);
-    if (result === 'waiting') {
-      if (mine !== undefined) observed.held[mine] = 1;
-      heldRanges.push({ dst: want.dst, range: parseIpv4Dst(want.dst) });
-    } else if (mine !== undefined) observed.planned[mine] = 1;
+    if (planDesiredRoute(p, want, observed) === 'waiting') heldRanges.push({ dst: want.dst, range: parseIpv4Dst(want.dst) });
   }
   let desiredByDst: Map<string, DesiredRoute> | undefined;
   for (let i = 0; i < routes.length; i++) {
@@ -151,24 +152,34 @@ function routeSetValues(want: DesiredRoute): RouteSet {
   return values;
 }
 
-/** Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned). */
+/**
+ * Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned).
+ * Marks podnet's observed route to its destination as planned or held (see planRoutes).
+ */
 function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes): 'planned' | 'waiting' {
+  const mineAt = observed.mine.get(want.dst);
+  const result = planDesiredRouteAt(p, want, observed, mineAt === undefined ? undefined : p.observed.routes[mineAt]);
+  if (mineAt !== undefined) (result === 'waiting' ? observed.held : observed.planned)[mineAt] = 1;
+  return result;
+}
+
+function planDesiredRouteAt(p: Planning, want: DesiredRoute, observed: ObservedRoutes, mine: ObservedRoute | undefined): 'planned' | 'waiting' {
   const { after, steps, range: wantRange } = routeSetValues(want);
-  const foreign = observed.foreignByDst.get(want.dst) ?? [];
+  const foreign = observed.foreignByDst.size > 0 ? (observed.foreignByDst.get(want.dst) ?? []) : [];
   for (const route of foreign) {
     p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
   }
   // A foreign more specific route would take part of the peer's pods away from podnet's route.
   // The node's own subnet on its bridge is inside the gateway-mode pod-CIDR route, and meant to be.
-  for (const { route, range } of observed.foreignRanged) {
-    if (route.dst === want.dst) continue;
-    if (wantRange !== null && rangeInside(range, wantRange)) {
-      p.conflict({ code: 'foreign-route-inside-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer, subnet: want.dst });
+  if (wantRange !== null && wantRange.prefix <= observed.foreignMaxPrefix) {
+    for (const { route, range } of observed.foreignRanged) {
+      if (route.dst === want.dst) continue;
+      if (rangeInside(range, wantRange)) {
+        p.conflict({ code: 'foreign-route-inside-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer, subnet: want.dst });
+      }
     }
   }
   if (foreign.length > 0) return 'planned';
-  const mineAt = observed.mine.get(want.dst);
-  const mine = mineAt === undefined ? undefined : p.observed.routes[mineAt];
   const away = p.ctx.unreached?.get(want.gateway);
   if (away !== undefined && !(mine !== undefined && routeIsRight(mine, want))) {
     const waiting: Waiting = { kind: 'route', key: want.dst, peer: away.peer, why: away.why, want: after };
