@@ -7,8 +7,8 @@ import type { EventEmitter } from 'node:events';
 import type { Cluster } from '../model/types.js';
 import { buildClusterState } from '../plan/node-state.js';
 import { countChanges, withReach } from '../plan/summary.js';
-import { renderPlanJson, renderPlanText } from '../render/render-plan.js';
-import { escapeJsonControl } from '../render/terminal-safe.js';
+import { canonicalPlan, renderPlanText, reportJsonPieces } from '../render/render-plan.js';
+import { writePieces } from './write-pieces.js';
 import { readCluster } from './read-cluster.js';
 import { applyPlan, type RunOptions } from '../run/apply.js';
 import { gatherCluster } from '../run/gather.js';
@@ -76,8 +76,8 @@ export async function runDestroy(
       // Plan only, as diff: nothing is sent to a node after the gather.
       progress.done();
       if (json) {
-        const report = { plan: JSON.parse(renderPlanJson(plan)) as unknown, ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
-        process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
+        const report = { plan: canonicalPlan(plan), ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
+        await writePieces(process.stdout, reportJsonPieces(report));
       } else {
         process.stdout.write(renderPlanText(plan, text));
         process.stdout.write(renderProblems(gathered, text.width));

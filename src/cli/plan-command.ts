@@ -1,6 +1,6 @@
 // diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and
 // check that every node converged. Imported when such a command runs (their options: ./options.ts).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
@@ -10,10 +10,11 @@ import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { countChanges, withReach } from '../plan/summary.js';
 import { DEFAULT_WIDTH, outputWidth, wrapText } from '../render/wrap.js';
 import { needsConfirm } from '../plan/rollback.js';
-import { parsePlanJson, renderPlanJson, renderPlanText } from '../render/render-plan.js';
+import { canonicalPlan, parsePlanJson, planJsonPieces, renderPlanText, reportJsonPieces } from '../render/render-plan.js';
+import { writePieces, writePiecesToFile } from './write-pieces.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderInterrupted, renderRecap, type NodeResult } from '../render/recap.js';
-import { escapeControl, escapeControlKeepNewlines, escapeJsonControl } from '../render/terminal-safe.js';
+import { escapeControl, escapeControlKeepNewlines } from '../render/terminal-safe.js';
 import { describePodDisruptionRefusal } from '../render/sentences.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
@@ -176,12 +177,12 @@ export function interruptedBeforeApply(nodes: readonly NodeSpec[], gathered: Gat
 export async function finishRun(plan: Plan | undefined, results: NodeResult[], transport: Transport, json: boolean, interrupted: boolean, waiting = false): Promise<number> {
   if (json) {
     const report = {
-      ...(plan !== undefined ? { plan: JSON.parse(renderPlanJson(plan)) as unknown } : {}),
+      ...(plan !== undefined ? { plan: canonicalPlan(plan) } : {}),
       results,
       ...(interrupted ? { interrupted: true } : {}),
       execs: Object.fromEntries(await transport.execCounts()),
     };
-    process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
+    await writePieces(process.stdout, reportJsonPieces(report));
   } else {
     process.stdout.write(renderRecap(results, textOptions()));
     if (interrupted) process.stdout.write(renderInterrupted(results, textOptions().width));
@@ -256,7 +257,7 @@ export async function runPlanCommand(
     // Targeted nodes not gathered are not in the plan: its summary says how many.
     const clusterPlan = { ...built, plan: withReach(built.plan, nodes.length, notGathered) };
     for (const nodePlan of clusterPlan.plan.nodes) progress.update(nodePlan.node, { kind: 'planned', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
-    if (options.out !== undefined) writeFileSync(options.out, renderPlanJson(clusterPlan.plan));
+    if (options.out !== undefined) writePiecesToFile(options.out, planJsonPieces(clusterPlan.plan));
     const stale = saved !== undefined ? stalePlanReason(saved, clusterPlan.plan) : null;
     if (stale !== null) {
       progress.done();
@@ -267,11 +268,11 @@ export async function runPlanCommand(
       const code = planExitCode(clusterPlan.plan, notGathered);
       if (json) {
         const report = {
-          plan: JSON.parse(renderPlanJson(clusterPlan.plan)) as unknown,
+          plan: canonicalPlan(clusterPlan.plan),
           ...problemsJson(gathered),
           execs: Object.fromEntries(await transport.execCounts()),
         };
-        process.stdout.write(escapeJsonControl(JSON.stringify(report, null, 2)) + '\n');
+        await writePieces(process.stdout, reportJsonPieces(report));
       } else {
         process.stdout.write(renderPlanText(clusterPlan.plan, textOptions()));
         process.stdout.write(renderProblems(gathered, textOptions().width));

@@ -7,7 +7,7 @@
 // the awk text replaces the @@json-flatten.awk@@ placeholder inside JSON_FLATTEN_AWK='...'.
 // Every constant is validated strictly before it is baked in, so the script never has to quote or
 // re-check them.
-import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+import { ipv4ToInt, parseIpv4Cidr, rangeLast } from '../model/ipv4.js';
 import { JSON_FLATTEN_AWK, PLUGIN_SH } from './plugin-source.generated.js';
 import { CNI_NETWORK_NAME_PATTERN, INTERFACE_NAME_PATTERN, IPV4_PATTERN, isSafeDirectory } from '../model/names.js';
 
@@ -42,19 +42,19 @@ export function validatePluginConstants(constants: PluginConstants): void {
   }
   const [subnetIp, prefixText, ...rest] = subnet.split('/');
   if (subnetIp === undefined || prefixText === undefined || rest.length > 0 || !IPV4_PATTERN.test(subnetIp) ||
-    !/^[0-9]{1,2}$/.test(prefixText) || !Validator.isValidIPv4CidrRange(subnet)[0]) {
+    !/^[0-9]{1,2}$/.test(prefixText) || parseIpv4Cidr(subnet)?.base !== ipv4ToInt(subnetIp)) {
     throw new Error(`pod subnet ${JSON.stringify(subnet)} must be an IPv4 CIDR whose address is the network address`);
   }
   const prefix = Number(prefixText);
   if (prefix < 8 || prefix > 30) {
     throw new Error(`pod subnet ${subnet} must have a prefix length from /8 to /30`);
   }
-  if (!IPV4_PATTERN.test(gateway) || !Validator.isValidIPv4String(gateway)[0]) {
+  const gw = IPV4_PATTERN.test(gateway) ? ipv4ToInt(gateway) : null;
+  if (gw === null) {
     throw new Error(`gateway ${JSON.stringify(gateway)} must be an IPv4 address`);
   }
-  const range = IPv4CidrRange.fromCidr(subnet);
-  const gw = IPv4.fromDecimalDottedString(gateway).getValue();
-  if (gw <= range.getFirst().getValue() || gw >= range.getLast().getValue()) {
+  const range = parseIpv4Cidr(subnet) as { base: number; prefix: number };
+  if (gw <= range.base || gw >= rangeLast(range)) {
     throw new Error(`gateway ${gateway} must be a host address inside ${subnet}`);
   }
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
@@ -68,9 +68,10 @@ export function validatePluginConstants(constants: PluginConstants): void {
 /** The plugin script for one node, with its constants baked in. Throws on invalid constants. */
 export function renderPlugin(constants: PluginConstants): string {
   validatePluginConstants(constants);
-  const range = IPv4CidrRange.fromCidr(constants.subnet);
-  const network = range.getFirst().getValue();
-  const broadcast = range.getLast().getValue();
+  // Integer IPv4 (src/model/ipv4.ts): the planner renders this for every node of the cluster.
+  const range = parseIpv4Cidr(constants.subnet) as { base: number; prefix: number };
+  const network = range.base;
+  const broadcast = rangeLast(range);
   const dataDir = (constants.dataDir ?? DEFAULT_CNI_DATA_DIR).replace(/(.)\/$/, '$1');
   const header = [
     '#!/bin/sh',
@@ -79,12 +80,12 @@ export function renderPlugin(constants: PluginConstants): string {
     `NETWORK_NAME='${constants.networkName}'`,
     `BRIDGE='${constants.bridge}'`,
     `SUBNET='${constants.subnet}'`,
-    `PREFIX_LEN=${range.getPrefix().getValue()}`,
+    `PREFIX_LEN=${range.prefix}`,
     `GATEWAY='${constants.gateway}'`,
-    `GATEWAY_INT=${IPv4.fromDecimalDottedString(constants.gateway).getValue()}`,
+    `GATEWAY_INT=${ipv4ToInt(constants.gateway) as number}`,
     '# First and last addresses handed out: network + 1 and broadcast - 1.',
-    `FIRST_INT=${network + 1n}`,
-    `LAST_INT=${broadcast - 1n}`,
+    `FIRST_INT=${network + 1}`,
+    `LAST_INT=${broadcast - 1}`,
     `MTU=${constants.mtu}`,
     `DATA_DIR='${dataDir}'`,
     `SUPPORTED_VERSIONS='${SUPPORTED_CNI_VERSIONS.map((v) => `"${v}"`).join(',')}'`,

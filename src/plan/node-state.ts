@@ -9,7 +9,7 @@ import { desiredState, routerDesiredState } from '../state/desired.js';
 import { planDestroyNode, type DestroyHost } from './destroy.js';
 import { ManagementGuard } from './management-guard.js';
 import { planNode, type PlanContext } from './plan-node.js';
-import { findRemovedNodes, holdsAddress, planSubnets, removedRoutes, unreachedHosts, type RemovedNode } from './reach.js';
+import { findRemovedNodes, holdsAddress, planSubnets, podnetGatewayRoutes, removedRoutes, removedTraces, unreachedHosts, type RemovedNode } from './reach.js';
 import { summarisePlan } from './summary.js';
 import { isPodnetRoute } from '../state/ownership.js';
 import { routeDeleteStep, routeKey, routeValue } from './values.js';
@@ -84,13 +84,15 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
     if (options.targets !== undefined) states.push(...peerRouteRemovals(cluster, observed, states, warnings));
     return { cluster, goal, states, plan: assemblePlan(cluster, states, warnings) };
   }
-  const { subnets, diagnostics } = planSubnets(cluster, observed);
+  const routes = podnetGatewayRoutes(cluster, observed);
+  const traces = removedTraces(cluster, observed, routes);
+  const { subnets, diagnostics } = planSubnets(cluster, observed, routes, traces);
   if (cluster.nodes.some((node) => !subnets.has(node.name))) {
     throw new UserError(`${cluster.sourcePath}: cannot plan:\n${diagnostics.map((d) => `  ${d}`).join('\n')}`);
   }
   const warnings: Warning[] = diagnostics.map((message) => ({ code: 'subnet', message }));
   const unreached = unreachedHosts(cluster, observed);
-  const removed = findRemovedNodes(cluster, observed, subnets);
+  const removed = findRemovedNodes(cluster, observed, subnets, traces);
   const incomplete = options.pruneRemoved !== undefined && removed.length > 0 && unreached.size > 0;
   const pruning = options.pruneRemoved !== undefined && !incomplete;
   const base: PlanContext = { podCidr: cluster.podCidr, nodeAddress: '' };

@@ -17,25 +17,54 @@ import { hasMetric, parseIpv4Dst, routeDeleteStep, routeKey, routeValue } from '
 
 /**
  * The node's observed routes, indexed once: a plan of a 1,000-node cluster looks up a thousand
- * destinations on each node, and must not scan every route for each.
+ * destinations on each node, and must not scan every route for each (nor build a map of the
+ * desired ones per node: the desired routes mark the observed ones they account for, by index).
  */
 interface ObservedRoutes {
-  /** podnet's route (metric 0) to each destination, the first one found. */
-  mine: Map<string, ObservedRoute>;
+  /** podnet's route (metric 0) to each destination, the first one found: its index in the routes. */
+  mine: Map<string, number>;
+  /** For each podnet route without a metric, the index of the first one to its destination (`mine`); -1 for the others. */
+  first: Int32Array;
+  /** By index of a `mine` route: 1 when a desired route to its destination was planned (not waiting). */
+  planned: Uint8Array;
+  /** By index of a `mine` route: 1 when a desired route to its destination waits. */
+  held: Uint8Array;
   /** Foreign routes by destination, in the order found. */
   foreignByDst: Map<string, ObservedRoute[]>;
   /** Every foreign route, in the order found, with its IPv4 range (null: not an IPv4 destination). */
   foreign: { route: ObservedRoute; range: Ipv4Range | null }[];
+  /** The foreign routes that a peer's route may hold inside it: an IPv4 range, not the node's own subnet on its bridge. */
+  foreignRanged: { route: ObservedRoute; range: Ipv4Range }[];
+  /** The longest prefix in foreignRanged (-1: none): a desired route of a longer prefix holds none of them. */
+  foreignMaxPrefix: number;
 }
 
-function indexRoutes(routes: readonly ObservedRoute[]): ObservedRoutes {
-  const index: ObservedRoutes = { mine: new Map(), foreignByDst: new Map(), foreign: [] };
-  for (const route of routes) {
+function indexRoutes(p: Planning, routes: readonly ObservedRoute[]): ObservedRoutes {
+  const index: ObservedRoutes = {
+    mine: new Map(),
+    first: new Int32Array(routes.length).fill(-1),
+    planned: new Uint8Array(routes.length),
+    held: new Uint8Array(routes.length),
+    foreignByDst: new Map(),
+    foreign: [],
+    foreignRanged: [],
+    foreignMaxPrefix: -1,
+  };
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i] as ObservedRoute;
     if (isPodnetRoute(route)) {
-      if (!hasMetric(route) && !index.mine.has(route.dst)) index.mine.set(route.dst, route);
+      if (hasMetric(route)) continue;
+      const first = index.mine.get(route.dst);
+      if (first === undefined) index.mine.set(route.dst, i);
+      index.first[i] = first ?? i;
       continue;
     }
-    index.foreign.push({ route, range: parseIpv4Dst(route.dst) });
+    const range = parseIpv4Dst(route.dst);
+    index.foreign.push({ route, range });
+    if (range !== null && !isOwnSubnetRoute(p, route)) {
+      index.foreignRanged.push({ route, range });
+      if (range.prefix > index.foreignMaxPrefix) index.foreignMaxPrefix = range.prefix;
+    }
     const same = index.foreignByDst.get(route.dst);
     if (same === undefined) index.foreignByDst.set(route.dst, [route]);
     else same.push(route);
@@ -44,19 +73,18 @@ function indexRoutes(routes: readonly ObservedRoute[]): ObservedRoutes {
 }
 
 export function planRoutes(p: Planning): void {
-  const desiredByDst = new Map(p.desired.routes.map((r) => [r.dst, r]));
-  const observed = indexRoutes(p.observed.routes);
-  const held = new Set<string>();
+  const routes = p.observed.routes;
+  const observed = indexRoutes(p, routes);
   const heldRanges: { dst: string; range: Ipv4Range | null }[] = [];
   for (const want of p.desired.routes) {
-    if (planDesiredRoute(p, want, observed) === 'waiting') {
-      held.add(want.dst);
-      heldRanges.push({ dst: want.dst, range: parseIpv4Dst(want.dst) });
-    }
+    if (planDesiredRoute(p, want, observed) === 'waiting') heldRanges.push({ dst: want.dst, range: parseIpv4Dst(want.dst) });
   }
-  for (const route of p.observed.routes) {
+  let desiredByDst: Map<string, DesiredRoute> | undefined;
+  for (let i = 0; i < routes.length; i++) {
+    const route = routes[i] as ObservedRoute;
     if (!isPodnetRoute(route)) continue;
-    if (desiredByDst.has(route.dst) && !hasMetric(route) && !held.has(route.dst)) continue; // planned above
+    const first = observed.first[i] as number;
+    if (first >= 0 && observed.planned[first] === 1 && observed.held[first] === 0) continue; // planned above
     // A route that a waiting one would replace stays until that one can be set.
     if (heldRanges.length > 0) {
       const range = parseIpv4Dst(route.dst);
@@ -70,6 +98,7 @@ export function planRoutes(p: Planning): void {
     const removed = route.gateway !== undefined && p.ctx.removed?.get(route.gateway)?.has(route.dst) === true;
     if (removed && p.ctx.pruneRemoved !== true) continue; // the plan's warning names the command that removes it
     p.guard.route(route.dst, 'delete');
+    desiredByDst ??= new Map(p.desired.routes.map((r) => [r.dst, r]));
     p.add('route-delete', {
       kind: 'route',
       key: routeKey(route),
@@ -100,7 +129,7 @@ export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean 
 }
 
 // A route to a peer is planned the same on every node that lacks it: its value and its step are
-// made once per desired route (shared by every node: see desired.ts) and frozen, like the reasons.
+// made once per desired route (shared by every node: see desired.ts), like the reasons.
 const MISSING: Reason = Object.freeze({ code: 'missing' });
 const DIFFERS: Reason = Object.freeze({ code: 'differs' });
 const routeSets = new WeakMap<DesiredRoute, RouteSet>();
@@ -115,31 +144,42 @@ interface RouteSet {
 function routeSetValues(want: DesiredRoute): RouteSet {
   let values = routeSets.get(want);
   if (values === undefined) {
-    const args = Object.freeze(['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO]) as string[];
-    const step: Step = Object.freeze({ run: 'ip' as const, args });
-    values = { after: Object.freeze(desiredRouteValue(want)), steps: Object.freeze([step]) as Step[], range: parseIpv4Dst(want.dst) };
+    // Shared by every node's change, never changed (not frozen: Object.freeze costs more than the rest).
+    const step: Step = { run: 'ip', args: ['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO] };
+    values = { after: desiredRouteValue(want), steps: [step], range: parseIpv4Dst(want.dst) };
     routeSets.set(want, values);
   }
   return values;
 }
 
-/** Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned). */
+/**
+ * Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned).
+ * Marks podnet's observed route to its destination as planned or held (see planRoutes).
+ */
 function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes): 'planned' | 'waiting' {
+  const mineAt = observed.mine.get(want.dst);
+  const result = planDesiredRouteAt(p, want, observed, mineAt === undefined ? undefined : p.observed.routes[mineAt]);
+  if (mineAt !== undefined) (result === 'waiting' ? observed.held : observed.planned)[mineAt] = 1;
+  return result;
+}
+
+function planDesiredRouteAt(p: Planning, want: DesiredRoute, observed: ObservedRoutes, mine: ObservedRoute | undefined): 'planned' | 'waiting' {
   const { after, steps, range: wantRange } = routeSetValues(want);
-  const foreign = observed.foreignByDst.get(want.dst) ?? [];
+  const foreign = observed.foreignByDst.size > 0 ? (observed.foreignByDst.get(want.dst) ?? []) : [];
   for (const route of foreign) {
     p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
   }
   // A foreign more specific route would take part of the peer's pods away from podnet's route.
   // The node's own subnet on its bridge is inside the gateway-mode pod-CIDR route, and meant to be.
-  for (const { route, range } of observed.foreign) {
-    if (route.dst === want.dst || isOwnSubnetRoute(p, route)) continue;
-    if (range !== null && wantRange !== null && rangeInside(range, wantRange)) {
-      p.conflict({ code: 'foreign-route-inside-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer, subnet: want.dst });
+  if (wantRange !== null && wantRange.prefix <= observed.foreignMaxPrefix) {
+    for (const { route, range } of observed.foreignRanged) {
+      if (route.dst === want.dst) continue;
+      if (rangeInside(range, wantRange)) {
+        p.conflict({ code: 'foreign-route-inside-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer, subnet: want.dst });
+      }
     }
   }
   if (foreign.length > 0) return 'planned';
-  const mine = observed.mine.get(want.dst);
   const away = p.ctx.unreached?.get(want.gateway);
   if (away !== undefined && !(mine !== undefined && routeIsRight(mine, want))) {
     const waiting: Waiting = { kind: 'route', key: want.dst, peer: away.peer, why: away.why, want: after };

@@ -11,9 +11,9 @@
 // whole pod CIDR, whose gateway is no host's address in cluster.yaml and whose destination is no
 // node's subnet, is the trace of a removed node at that gateway.
 import type { WaitingWhy } from '../model/plan.js';
-import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
+import type { Cluster, NodeSpec, ObservedRoute, ObservedState } from '../model/types.js';
 import { isPodnetRoute } from '../state/ownership.js';
-import { allocateSubnets, type SubnetAllocation } from '../state/subnets.js';
+import { allocateSubnets, type HostRoutes, type SubnetAllocation } from '../state/subnets.js';
 import { rangeInside } from '../model/ipv4.js';
 import { parseIpv4Dst } from './values.js';
 
@@ -53,26 +53,74 @@ export interface RemovedNode {
   routedBy: string[];
 }
 
+/** A podnet route on a host of cluster.yaml that may be the trace of a removed node (see removedTraces). */
+export interface RouteTrace {
+  host: string;
+  route: ObservedRoute & { gateway: string };
+}
+
+/**
+ * podnet's routes with a gateway on each gathered host of cluster.yaml (the nodes, then the router),
+ * in host order; hosts without one are left out. Read once per plan — it walks every route of
+ * every host — for removedTraces and the subnet allocation (routes pointing at a node).
+ */
+export function podnetGatewayRoutes(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): HostRoutes[] {
+  const found: HostRoutes[] = [];
+  for (const host of fileHosts(cluster)) {
+    const routes = observed.get(host.name)?.routes;
+    if (routes === undefined) continue;
+    let mine: ObservedRoute[] | undefined;
+    for (const route of routes) {
+      if (route.gateway === undefined || !isPodnetRoute(route)) continue;
+      (mine ??= []).push(route);
+    }
+    if (mine !== undefined) found.push({ host: host.name, routes: mine });
+  }
+  return found;
+}
+
+/**
+ * Every podnet route on the gathered hosts of cluster.yaml, in host order, whose gateway is no host's
+ * address in cluster.yaml and whose destination lies inside the pod CIDR without being it: the
+ * traces of removed nodes, before the nodes' subnets are known (findRemovedNodes drops those
+ * routed to a node's subnet).
+ */
+export function removedTraces(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, routes: readonly HostRoutes[] = podnetGatewayRoutes(cluster, observed)): RouteTrace[] {
+  const traces: RouteTrace[] = [];
+  const pod = parseIpv4Dst(cluster.podCidr);
+  if (pod === null || routes.length === 0) return traces;
+  const known = new Set(fileHosts(cluster).map((h) => h.address));
+  for (const { host, routes: hostRoutes } of routes) {
+    for (const route of hostRoutes) {
+      if (known.has(route.gateway as string) || route.dst === cluster.podCidr) continue;
+      const dst = parseIpv4Dst(route.dst);
+      if (dst === null || !rangeInside(dst, pod)) continue;
+      traces.push({ host, route: route as RouteTrace['route'] });
+    }
+  }
+  return traces;
+}
+
 /**
  * The nodes that left cluster.yaml, found in the gathered hosts' routes (see the top of this file).
- * `subnets` is every node's pod subnet as allocated for this run.
+ * `subnets` is every node's pod subnet as allocated for this run; `traces`, removedTraces when the
+ * caller has it already.
  */
-export function findRemovedNodes(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, subnets: ReadonlyMap<string, string>): RemovedNode[] {
-  const known = new Set(fileHosts(cluster).map((h) => h.address));
+export function findRemovedNodes(
+  cluster: Cluster,
+  observed: ReadonlyMap<string, ObservedState>,
+  subnets: ReadonlyMap<string, string>,
+  traces: readonly RouteTrace[] = removedTraces(cluster, observed),
+): RemovedNode[] {
+  if (traces.length === 0) return [];
   const assigned = new Set(subnets.values());
-  const pod = parseIpv4Dst(cluster.podCidr);
   const found = new Map<string, { subnets: Set<string>; routedBy: Set<string> }>();
-  for (const host of fileHosts(cluster)) {
-    for (const route of observed.get(host.name)?.routes ?? []) {
-      if (!isPodnetRoute(route) || route.gateway === undefined || known.has(route.gateway)) continue;
-      if (route.dst === cluster.podCidr || assigned.has(route.dst)) continue;
-      const dst = parseIpv4Dst(route.dst);
-      if (pod === null || dst === null || !rangeInside(dst, pod)) continue;
-      const entry = found.get(route.gateway) ?? { subnets: new Set<string>(), routedBy: new Set<string>() };
-      entry.subnets.add(route.dst);
-      entry.routedBy.add(host.name);
-      found.set(route.gateway, entry);
-    }
+  for (const { host, route } of traces) {
+    if (assigned.has(route.dst)) continue;
+    const entry = found.get(route.gateway) ?? { subnets: new Set<string>(), routedBy: new Set<string>() };
+    entry.subnets.add(route.dst);
+    entry.routedBy.add(host);
+    found.set(route.gateway, entry);
   }
   return [...found]
     .map(([address, entry]) => ({ address, subnets: [...entry.subnets].sort(), routedBy: [...entry.routedBy] }))
@@ -84,10 +132,15 @@ export function findRemovedNodes(cluster: Cluster, observed: ReadonlyMap<string,
  * host of cluster.yaml has held back from fresh allocation (a removed node's subnet is not handed
  * to a new node while its traces — and maybe its pods — are still there).
  */
-export function planSubnets(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): SubnetAllocation {
+export function planSubnets(
+  cluster: Cluster,
+  observed: ReadonlyMap<string, ObservedState>,
+  routes: readonly HostRoutes[] = podnetGatewayRoutes(cluster, observed),
+  traces: readonly RouteTrace[] = removedTraces(cluster, observed, routes),
+): SubnetAllocation {
   const explicit = new Set(cluster.nodes.flatMap((n) => (n.subnet !== undefined ? [n.subnet] : [])));
-  const traces = findRemovedNodes(cluster, observed, new Map()).flatMap((r) => r.subnets).filter((dst) => !explicit.has(dst));
-  return allocateSubnets(cluster, observed, traces);
+  const reserved = findRemovedNodes(cluster, observed, new Map(), traces).flatMap((r) => r.subnets).filter((dst) => !explicit.has(dst));
+  return allocateSubnets(cluster, observed, reserved, routes);
 }
 
 /** The removed nodes as PlanContext.removed wants them: address → the subnets routed via it. */

@@ -28,6 +28,7 @@ import {
   describeWarning,
 } from './sentences.js';
 import { escapeJsonControl, escapeStrings } from './terminal-safe.js';
+import { prettyJsonPieces } from './json-pieces.js';
 import type { Paint } from './paint.js';
 import { DEFAULT_WIDTH, wrapText } from './wrap.js';
 
@@ -160,7 +161,32 @@ function plural(n: number, word: string): string {
 
 /** The plan as pretty JSON with a stable key order (format version 2); `parsePlanJson` reads it back. */
 export function renderPlanJson(plan: Plan): string {
-  const canonical = {
+  return `${escapeJsonControl(collapseStringArrays(JSON.stringify(canonicalPlan(plan), null, 2)))}\n`;
+}
+
+/**
+ * renderPlanJson in pieces (their concatenation is its text, byte for byte): a plan of a million
+ * routes is more JSON than one string holds. One piece per host's plan (see json-pieces.ts).
+ */
+export function* planJsonPieces(plan: Plan): Generator<string> {
+  // plan → nodes → each node's plan: its fields are stringified whole.
+  for (const piece of prettyJsonPieces(canonicalPlan(plan), 3)) yield escapeJsonControl(collapseStringArrays(piece));
+  yield '\n';
+}
+
+/**
+ * A JSON report holding the plan (`diff -o json`, `apply -o json`) in pieces: exactly
+ * escapeJsonControl(JSON.stringify(report, null, 2)) + newline, with `report.plan` a value of
+ * canonicalPlan (one piece per host's plan when the plan sits at the report's top level).
+ */
+export function* reportJsonPieces(report: object): Generator<string> {
+  for (const piece of prettyJsonPieces(report, 4)) yield escapeJsonControl(piece);
+  yield '\n';
+}
+
+/** The plan as the plain value its JSON writes: stable key order, absent fields left out. */
+export function canonicalPlan(plan: Plan): object {
+  return {
     formatVersion: plan.formatVersion,
     cluster: plan.cluster,
     summary: {
@@ -195,7 +221,6 @@ export function renderPlanJson(plan: Plan): string {
       ...(node.waiting !== undefined ? { waiting: node.waiting.map(sortKeys) } : {}),
     })),
   };
-  return `${escapeJsonControl(collapseStringArrays(JSON.stringify(canonical, null, 2)))}\n`;
 }
 
 /** Puts arrays of plain strings (argv) on one line: `"argv": ["ip", "link", "add", …]`. */

@@ -77,14 +77,14 @@ export function routerDesiredState(cluster: Cluster, subnets: ReadonlyMap<string
   return { node: router.name, role: 'router', subnet: cluster.podCidr, ipForward: true, routes, files, firewall };
 }
 
-// The route to a peer is the same value on every other node: one frozen object per peer, shared by
+// The route to a peer is the same value on every other node: one object per peer (never changed), shared by
 // every node's desired state (a 1,000-node cluster wants a million routes, but of a thousand kinds).
 const routesToPeers = new WeakMap<ReadonlyMap<string, string>, { cluster: Cluster; routes: readonly DesiredRoute[] }>();
 
 function allPeerRoutes(cluster: Cluster, subnets: ReadonlyMap<string, string>): readonly DesiredRoute[] {
   const known = routesToPeers.get(subnets);
   if (known !== undefined && known.cluster === cluster) return known.routes;
-  const routes = cluster.nodes.map((peer): DesiredRoute => Object.freeze({ dst: subnetOf(subnets, peer.name), gateway: peer.address, peer: peer.name }));
+  const routes = cluster.nodes.map((peer): DesiredRoute => ({ dst: subnetOf(subnets, peer.name), gateway: peer.address, peer: peer.name }));
   routesToPeers.set(subnets, { cluster, routes });
   return routes;
 }

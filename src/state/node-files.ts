@@ -39,7 +39,20 @@ export function desiredFiles(cluster: Cluster, subnet: string, gateway: string):
     mtu: cluster.bridge.mtu ?? DEFAULT_MTU,
     dataDir: cluster.cni.dataDir,
   });
-  return [file(pluginPath(cluster), '755', plugin, 'cni-plugin'), file(conflistPath(cluster), '644', desiredConflist(cluster), 'cni-config')];
+  return [file(pluginPath(cluster), '755', plugin, 'cni-plugin'), conflistFile(cluster)];
+}
+
+// The conflist is the same on every node: rendered and hashed once per cluster.yaml's cni settings
+// (a plan of 1,000 nodes asks for it 1,000 times). The file value is shared, never changed.
+const conflists = new WeakMap<Cluster['cni'], DesiredFile>();
+
+function conflistFile(cluster: Cluster): DesiredFile {
+  let found = conflists.get(cluster.cni);
+  if (found === undefined || found.path !== conflistPath(cluster)) {
+    found = file(conflistPath(cluster), '644', desiredConflist(cluster), 'cni-config');
+    conflists.set(cluster.cni, found);
+  }
+  return found;
 }
 
 /** The conflist every node should have; the pod commands and destroy hand its network config to the plugin. */

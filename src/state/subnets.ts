@@ -56,15 +56,23 @@ function observedBridgeSubnet(observed: ObservedState, bridgeName: string, pod: 
   return undefined;
 }
 
+/** podnet's routes with a gateway on one host (see podnetGatewayRoutes in src/plan/reach.ts). */
+export interface HostRoutes {
+  host: string;
+  routes: readonly ObservedRoute[];
+}
+
 /**
  * podnet's routes on every host (the nodes, then the router), by gateway, in host order: what
- * routedSubnets reads for each node, indexed once instead of scanned once per node.
+ * routedSubnets reads for each node, indexed once instead of scanned once per node. `scanned`:
+ * those routes, host by host, when the caller has read them already.
  */
-function podnetRoutesByGateway(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): Map<string, { host: string; route: ObservedRoute }[]> {
+function podnetRoutesByGateway(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, scanned?: readonly HostRoutes[]): Map<string, { host: string; route: ObservedRoute }[]> {
   const byGateway = new Map<string, { host: string; route: ObservedRoute }[]>();
   const hosts = [...cluster.nodes.map((n) => n.name), ...(cluster.router !== undefined ? [cluster.router.name] : [])];
-  for (const host of hosts) {
-    for (const route of observed.get(host)?.routes ?? []) {
+  const perHost = scanned ?? hosts.map((host) => ({ host, routes: observed.get(host)?.routes ?? [] }));
+  for (const { host, routes } of perHost) {
+    for (const route of routes) {
       if (!isPodnetRoute(route) || route.gateway === undefined) continue;
       const list = byGateway.get(route.gateway);
       if (list === undefined) byGateway.set(route.gateway, [{ host, route }]);
@@ -140,8 +148,9 @@ class TakenSpans {
  * Observed subnets that overlap one already taken are ignored (with a diagnostic), so given
  * observed state, adding a node never moves another node's subnet. `reserved` subnets (still routed
  * to a node that left cluster.yaml) are not handed out by step 4 while anything routes to them.
+ * `podnetRoutes`: podnet's routes with a gateway, host by host, when the caller has read them.
  */
-export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string, ObservedState>, reserved: readonly string[] = []): SubnetAllocation {
+export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string, ObservedState>, reserved: readonly string[] = [], podnetRoutes?: readonly HostRoutes[]): SubnetAllocation {
   const subnets = new Map<string, string>();
   const diagnostics: string[] = [];
   const pod = parseCidr(cluster.podCidr);
@@ -164,7 +173,7 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
       if (subnets.has(node.name)) continue;
       const state = observed.get(node.name);
       const onBridge = state ? observedBridgeSubnet(state, cluster.bridge.name, pod) : undefined;
-      const candidates = onBridge ? [onBridge] : routedSubnets(node.name, node.address, (byGateway ??= podnetRoutesByGateway(cluster, observed)), pod);
+      const candidates = onBridge ? [onBridge] : routedSubnets(node.name, node.address, (byGateway ??= podnetRoutesByGateway(cluster, observed, podnetRoutes)), pod);
       for (const candidate of candidates.map(cidrSpan)) {
         const clash = overlapsTaken(candidate);
         if (clash) {
@@ -220,7 +229,8 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
       diagnostics.push(`node ${node.name}: no free /${cluster.subnetPrefix} left in pod CIDR ${cluster.podCidr} (its first /${cluster.subnetPrefix} is reserved)`);
       continue;
     }
-    claim(node.name, candidate);
+    // Past the taken ones (checked against `blocked`), and nothing reads `taken` after this loop.
+    subnets.set(node.name, rangeText(candidate.range));
     candidate = candidate.last < MAX ? spanFrom(candidate.last + 1) : undefined;
   }
   return { subnets, diagnostics };
