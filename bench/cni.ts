@@ -15,7 +15,10 @@
 // result as prevResult, as libcni sends it.
 // A third row, the floor, does the kernel work of podnet's ADD with bare ip processes (the same
 // two ip -batch, node side and pod side, no shell, store or lock) and DEL's one ip link del: what
-// no plugin built on ip can go below.
+// no plugin built on ip can go below while it waits for ip to return. podnet's DEL does not wait
+// for that: it answers once the veth has left the node (unregistered, its names free) and lets ip
+// return on its own while the kernel frees the device (docs/cni.md), so its DEL can be below the
+// floor's.
 // Printed per plugin: ADD and DEL medians over every call, their spread (p10–p90 of the calls
 // and the range of the per-run medians), the ratio podnet / reference of the medians, the distance
 // to the floor, and the

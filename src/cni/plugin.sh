@@ -414,8 +414,9 @@ has_alias() {
 # owned_host_link: sets HOST_IF and HOST_ALIAS of this attachment; whether that link is on the
 # node with that alias, i.e. is this pod's to delete. The name comes from the podnet+ file when
 # there is one (ADD wrote it there), else from host_link. The alias is read from sysfs first (no
-# process: the runtime's /sys, or the one `ip netns exec` mounts, shows this namespace's links);
-# when sysfs does not show it, ip is asked.
+# process: the runtime's /sys, or the one `ip netns exec` mounts, shows this namespace's links;
+# then ALIAS_FROM_SYSFS=1, and DEL may watch the link leave sysfs); when sysfs does not show it,
+# ip is asked.
 owned_host_link() {
   HOST_IF=''
   if [ ${#CNI_CONTAINERID} -le 200 ]; then
@@ -426,8 +427,10 @@ owned_host_link() {
     *) host_link "$CNI_CONTAINERID" "$CNI_IFNAME" ;;
   esac
   alias=''
+  ALIAS_FROM_SYSFS=''
   { IFS= read -r alias < "/sys/class/net/$HOST_IF/ifalias"; } 2> /dev/null
-  [ "$alias" = "$HOST_ALIAS" ] || has_alias "$HOST_IF" "$HOST_ALIAS"
+  [ "$alias" = "$HOST_ALIAS" ] && ALIAS_FROM_SYSFS=1 && return 0
+  has_alias "$HOST_IF" "$HOST_ALIAS"
 }
 
 # ───────────── the address store, laid out like host-local's ─────────────
@@ -714,9 +717,19 @@ link show dev $CNI_IFNAME"; then
 }
 
 # ───────────── DEL ─────────────
-# One ip, one flock, one rm; the kernel takes longest (deleting a veth waits for the network
-# stack to let go of it), so the store is released while it works, and DEL answers once both are
-# done. Should the kernel refuse, the address is taken back before DEL fails: the pod still holds it.
+# DEL answers once the veth is gone from the node, without waiting for the kernel to free it.
+# Deleting a veth takes the kernel two steps: it unregisters both ends (off the bridge, addresses
+# and routes gone, both names free: a millisecond or two), then, with its own lock released, waits
+# for the network stack to let go of the devices (RCU grace periods: 10-40 ms here) before
+# `ip link del` returns. Nothing anyone can see or meet is left in the second step, so DEL waits
+# for the first only: it starts ip, releases the address under the store's lock meanwhile (one
+# flock, one rm), then watches the node end leave sysfs (builtins) and answers; ip finishes on its
+# own, holding nothing (neither the lock nor the runtime's stdout and stderr). DEL keeps the lock
+# until the veth is gone, so whoever takes it next (an ADD that could get this address, an ADD of
+# this very pod again) meets neither the old veth nor its name. Should ip end with the veth still
+# there, the kernel refused: the address is taken back before DEL fails with code 100 (the pod
+# still holds it). When sysfs does not show this namespace's links (the alias came from ip, see
+# owned_host_link), DEL waits for ip itself.
 cmd_del() {
   require_env CNI_CONTAINERID CNI_IFNAME CNI_PATH
   check_container_id
@@ -725,28 +738,31 @@ cmd_del() {
   # The netns may already be gone (its veth with it); DEL still releases the address.
   deleting=''
   if owned_host_link; then
-    ip link del dev "$HOST_IF" 2> /dev/null &
+    ip link del dev "$HOST_IF" > /dev/null 2>&1 &
     deleting=$!
   fi
   released=''
   if [ -d "$STORE" ]; then
     lock_store
     store_release
-    unlock_store
   fi
   [ -n "$deleting" ] || return 0
+  if [ -n "$ALIAS_FROM_SYSFS" ]; then
+    # Until the node end has left sysfs, or ip has ended (its /proc/PID/exe goes when it exits;
+    # kill -0 would find it until it is waited for).
+    while [ -e "/sys/class/net/$HOST_IF" ] && [ -e "/proc/$deleting/exe" ]; do :; done
+    [ -e "/sys/class/net/$HOST_IF" ] || return 0
+  fi
   wait "$deleting" && return 0
   # Refused, or gone meanwhile: ask again for the kernel's reason.
   ERR=$(ip link del dev "$HOST_IF" 2>&1) && return 0
   ip link show dev "$HOST_IF" > /dev/null 2>&1 || return 0
   if [ -n "$released" ]; then
-    lock_store
     restored=''
     set -C
     if { printf '%s\r\n%s' "$CNI_CONTAINERID" "$CNI_IFNAME" > "$STORE/$released"; } 2> /dev/null; then restored=1; fi
     set +C
     [ -z "$restored" ] || [ -z "$REF" ] || printf '%s\n%s\n' "$released" "$HOST_IF" > "$REF"
-    unlock_store
   fi
   fail 100 "cannot remove $HOST_IF" "$ERR"
 }

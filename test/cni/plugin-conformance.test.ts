@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderPlugin } from '../../src/cni/render-plugin.js';
 import { CniLab, ip, ipOk, pluginConfig, type CniCall, type PluginRun } from './cni-harness.js';
@@ -274,6 +274,90 @@ describe('podnet CNI plugin: conformance', { skip: requirement }, () => {
     const second = await del(pod);
     assert.equal(second.status, 0, second.stdout);
     assert.equal(second.stdout, '');
+  });
+
+  it('an ADD of the same container and ifname right after its DEL gets a fresh veth and address', async () => {
+    // DEL answers before ip has returned (the kernel is still freeing the old veth): the ADD that
+    // follows at once must neither meet the old veth's name (code 101) nor lose its own veth to the
+    // old deletion.
+    const pod = newPod();
+    for (let round = 0; round < 5; round++) {
+      const added = await add(pod);
+      assert.equal(added.status, 0, `round ${round}: ${added.stdout}${added.stderr}`);
+      const deleted = await del(pod);
+      assert.equal(deleted.status, 0, `round ${round}: ${deleted.stdout}${deleted.stderr}`);
+      const again = await add(pod);
+      assert.equal(again.status, 0, `round ${round}, ADD right after DEL: ${again.stdout}${again.stderr}`);
+      const hostIf = (again.json?.interfaces as Array<{ name: string }>)[0]!.name;
+      const address = (again.json?.ips as Array<{ address: string }>)[0]!.address;
+      // Long enough for the old deletion's ip to have returned.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const nodeEnd = lab.links(node).find((l) => l.ifname === hostIf);
+      assert.equal(nodeEnd?.master, BRIDGE, `round ${round}: the new node end ${hostIf} is on the bridge`);
+      const podEnd = JSON.parse(ip('-n', pod.ns, '-j', 'address', 'show', 'dev', 'eth0')) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>;
+      assert.ok(podEnd[0]!.addr_info.some((a) => `${a.local}/${a.prefixlen}` === address), `round ${round}: eth0 carries ${address}`);
+      assert.deepEqual(allocationsOf(pod.id), [address.split('/')[0]]);
+      const check = await call({ command: 'CHECK', containerId: pod.id, netns: pod.ns, ifname: 'eth0', config: pluginConfig(NET, '1.0.0', { prevResult: again.json }) });
+      assert.equal(check.status, 0, `round ${round}: ${check.stdout}`);
+      assert.equal((await del(pod)).status, 0);
+      assert.deepEqual(hostVeths().filter((name) => name === hostIf), []);
+    }
+  });
+
+  it('DEL answers once the veth is gone from the node, not when ip returns; a refusal still fails with code 100', async () => {
+    // An ip on the plugin's PATH that wraps the real one: WRAP_DELAY sleeps before the deletion
+    // (DEL must still not answer while the veth is there), WRAP_LINGER after it (DEL must not wait
+    // for that: the kernel's freeing), WRAP_FAIL refuses it (DEL must notice, though ip is a child
+    // it never waits for in the normal case).
+    const realIp = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim();
+    const wrapDir = join(lab.storeDir(NET), '..', 'wrap');
+    mkdirSync(wrapDir, { recursive: true });
+    writeFileSync(join(wrapDir, 'ip'), `#!/bin/sh
+case "$*" in
+  "link del dev "*)
+    [ -z "$WRAP_DELAY" ] || sleep "$WRAP_DELAY"
+    [ -z "$WRAP_FAIL" ] || { echo 'RTNETLINK answers: Operation not permitted' >&2; exit 2; }
+    ${realIp} "$@" || exit
+    [ -z "$WRAP_LINGER" ] || sleep "$WRAP_LINGER"
+    exit 0 ;;
+esac
+exec ${realIp} "$@"
+`, { mode: 0o755 });
+    const script = readFileSync(plugin[1]!, 'utf8').replace('PATH="/usr/local/sbin:', `PATH="${wrapDir}:/usr/local/sbin:`);
+    assert.notEqual(script, readFileSync(plugin[1]!, 'utf8'));
+    const wrapped = join(wrapDir, 'podnet');
+    writeFileSync(wrapped, script, { mode: 0o755 });
+    const delWith = (pod: { ns: string; id: string }, env: Record<string, string>): Promise<PluginRun> =>
+      lab.run(node, ['sh', wrapped], { command: 'DEL', containerId: pod.id, netns: pod.ns, ifname: 'eth0', config: pluginConfig(NET) }, env);
+    const hostIfOf = (r: PluginRun): string => (r.json?.interfaces as Array<{ name: string }>)[0]!.name;
+
+    const slow = newPod();
+    const slowIf = hostIfOf(await add(slow));
+    const afterDelay = await delWith(slow, { WRAP_DELAY: '0.4' });
+    assert.equal(afterDelay.status, 0, afterDelay.stdout + afterDelay.stderr);
+    assert.equal(ipOk('-n', node, 'link', 'show', 'dev', slowIf), false, 'DEL answered while the veth was still there');
+    assert.deepEqual(allocationsOf(slow.id), []);
+
+    const lingering = newPod();
+    const lingeringIf = hostIfOf(await add(lingering));
+    const quick = await delWith(lingering, { WRAP_LINGER: '3' });
+    assert.equal(quick.status, 0, quick.stdout + quick.stderr);
+    assert.ok(quick.ms < 2000, `DEL waited for ip to return (${quick.ms.toFixed(0)} ms)`);
+    assert.equal(ipOk('-n', node, 'link', 'show', 'dev', lingeringIf), false);
+    assert.deepEqual(allocationsOf(lingering.id), []);
+
+    const refused = newPod();
+    const added = await add(refused);
+    const refusedIf = hostIfOf(added);
+    const address = (added.json?.ips as Array<{ address: string }>)[0]!.address.split('/')[0]!;
+    const failed = await delWith(refused, { WRAP_FAIL: '1' });
+    assert.equal(failed.json?.code, 100, failed.stdout);
+    assert.match(String(failed.json?.details), /Operation not permitted/);
+    assert.equal(ipOk('-n', node, 'link', 'show', 'dev', refusedIf), true);
+    assert.deepEqual(allocationsOf(refused.id), [address]);
+    assert.equal((await del(refused)).status, 0);
+    assert.equal(ipOk('-n', node, 'link', 'show', 'dev', refusedIf), false);
+    assert.deepEqual(allocationsOf(refused.id), []);
   });
 
   it('DEL releases the address when the netns is already gone, and without CNI_NETNS', async () => {

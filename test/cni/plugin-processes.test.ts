@@ -25,8 +25,10 @@ case "$*" in
       printf 'ip-batch %s\\n' "$line" >> "$STUB_LOG"
       case $line in "link show dev "*) printf '%s@if2 UP 02:00:00:00:00:07 <BROADCAST,MULTICAST,UP,LOWER_UP>\\n' "\${line#link show dev }" ;; esac
     done ;;
-  "link del dev "*) [ -z "$STUB_DEL_FAILS" ] || { echo 'RTNETLINK answers: Operation not permitted' >&2; exit 2; } ;;
+  "link del dev "*) [ -z "$STUB_GONE_AFTER_DEL" ] || : > "$STUB_LOG.gone-$4"
+    [ -z "$STUB_DEL_FAILS" ] || { echo 'RTNETLINK answers: Operation not permitted' >&2; exit 2; } ;;
   "link show dev "*) [ -n "$STUB_ALIAS" ] || exit 1
+    [ -z "$STUB_GONE_AFTER_DEL" ] || [ ! -e "$STUB_LOG.gone-$4" ] || exit 1
     printf '7: %s@if2: <UP> mtu 1500\\n    link/ether 02:00:00:00:00:07 brd ff:ff:ff:ff:ff:ff\\n    alias %s\\n' "\${3}" "$STUB_ALIAS" ;;
 esac
 exit 0
@@ -184,6 +186,18 @@ describe('processes the plugin starts per call (counting wrappers on PATH, no ro
     // Once the kernel lets go, DEL releases it.
     assert.equal(run('DEL', 'stuck', config(), { STUB_ALIAS: 'podnet stuck eth0' }).status, 0);
     assert.ok(!readdirSync(store).includes(address));
+  });
+
+  it('DEL whose ip fails because the veth went meanwhile (the runtime deleted the netns) succeeds and releases the address', () => {
+    const added = run('ADD', 'vanished', config());
+    assert.equal(added.status, 0, added.stdout);
+    const address = (added.json?.ips as Array<{ address: string }>)[0]!.address.split('/')[0]!;
+    // The link is there with its alias when DEL looks; ip link del then fails, and the link is gone.
+    const r = run('DEL', 'vanished', config(), { STUB_ALIAS: 'podnet vanished eth0', STUB_DEL_FAILS: '1', STUB_GONE_AFTER_DEL: '1' });
+    assert.equal(r.status, 0, r.stdout);
+    assert.equal(r.stdout, '');
+    assert.ok(!readdirSync(store).includes(address));
+    assert.ok(!readdirSync(store).includes('podnet+vanished+eth0'));
   });
 
   it('DEL of an allocation without a podnet+ file (host-local, an older podnet) finds it by reading the store', () => {
