@@ -747,7 +747,10 @@ cmd_del() {
     store_release
   fi
   [ -n "$deleting" ] || return 0
-  if [ -n "$ALIAS_FROM_SYSFS" ]; then
+  # /proc must be this shell's PID namespace's (its self is this shell) for /proc/PID to be ip.
+  proc_self=''
+  { read -r proc_self _ < /proc/self/stat; } 2> /dev/null
+  if [ -n "$ALIAS_FROM_SYSFS" ] && [ "$proc_self" = "$$" ]; then
     # Until the node end has left sysfs, or ip has ended (its /proc/PID/exe goes when it exits;
     # kill -0 would find it until it is waited for).
     while [ -e "/sys/class/net/$HOST_IF" ] && [ -e "/proc/$deleting/exe" ]; do :; done
