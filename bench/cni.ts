@@ -20,7 +20,9 @@
 // return on its own while the kernel frees the device (docs/cni.md), so its DEL can be below the
 // floor's.
 // Printed per plugin: ADD and DEL medians over every call, their spread (p10–p90 of the calls
-// and the range of the per-run medians), the ratio podnet / reference of the medians, the distance
+// and the range of the per-run medians), the ratio podnet / reference of the medians and pair by
+// pair (each pod's call against the reference's call of the same pod, taken right before or after
+// it: median and p10–p90 of those ratios, which a shared machine's load swings blur less), the distance
 // to the floor, and the
 // processes each plugin starts per ADD and DEL (strace -f -z: execve that succeed and fork/clone
 // without CLONE_THREAD, the plugin's own process excluded).
@@ -317,11 +319,16 @@ async function main(): Promise<number> {
     for (const p of plugins) {
       const t = times.get(p.label)!;
       const ratio = (a: number[], b: number[]): string => (median(a) / median(b)).toFixed(2);
+      // The same pod's calls, the two plugins one right after the other: median (p10–p90) of the ratios.
+      const pairs = (a: number[], b: number[]): string => {
+        const r = a.map((x, j) => x / b[j]!);
+        return `${median(r).toFixed(2)}× (${quantile(r, 0.1).toFixed(2)}–${quantile(r, 0.9).toFixed(2)})`;
+      };
       const runRange = (xs: number[]): string => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
       console.log(
         `${p.label.padEnd(9)} ADD ${fmt(median(t.add)).padStart(5)} ms (p10–p90 ${fmt(quantile(t.add, 0.1))}–${fmt(quantile(t.add, 0.9))}, runs ${runRange(t.addRuns)})` +
           `  DEL ${fmt(median(t.del)).padStart(5)} ms (p10–p90 ${fmt(quantile(t.del, 0.1))}–${fmt(quantile(t.del, 0.9))}, runs ${runRange(t.delRuns)})` +
-          (p.label === 'reference' || p.floor ? '' : `  ratio to reference: ADD ${ratio(t.add, ref.add)}×, DEL ${ratio(t.del, ref.del)}×`) +
+          (p.label === 'reference' || p.floor ? '' : `  ratio to reference: ADD ${ratio(t.add, ref.add)}×, DEL ${ratio(t.del, ref.del)}×; pair by pair ADD ${pairs(t.add, ref.add)}, DEL ${pairs(t.del, ref.del)}`) +
           (p.floor ? '' : `  above the floor: ADD ${signed(median(t.add) - median(floor.add))} ms, DEL ${signed(median(t.del) - median(floor.del))} ms`),
       );
     }

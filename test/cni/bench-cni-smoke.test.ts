@@ -20,7 +20,7 @@ describe('npm run bench:cni -- --smoke', { skip: requirement }, () => {
     const r = spawnSync(process.execPath, [BENCH, '--smoke'], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /3 sequential pods per run, 1 run\(s\)/);
-    assert.match(r.stdout, /^podnet +ADD +\d+\.\d ms \(p10–p90 [\d.]+–[\d.]+, runs [\d.]+–[\d.]+\) +DEL +\d+\.\d ms .*ratio to reference: ADD \d+\.\d\d×, DEL \d+\.\d\d× +above the floor: ADD [+−][\d.]+ ms, DEL [+−][\d.]+ ms$/m);
+    assert.match(r.stdout, /^podnet +ADD +\d+\.\d ms \(p10–p90 [\d.]+–[\d.]+, runs [\d.]+–[\d.]+\) +DEL +\d+\.\d ms .*ratio to reference: ADD \d+\.\d\d×, DEL \d+\.\d\d×; pair by pair ADD \d+\.\d\d× \([\d.]+–[\d.]+\), DEL \d+\.\d\d× \([\d.]+–[\d.]+\) +above the floor: ADD [+−][\d.]+ ms, DEL [+−][\d.]+ ms$/m);
     assert.match(r.stdout, /^floor +ADD +\d+\.\d ms .* DEL +\d+\.\d ms/m);
     assert.match(r.stdout, /^reference +ADD +\d+\.\d ms .* DEL +\d+\.\d ms/m);
     if (spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0) {
