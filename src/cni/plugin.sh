@@ -719,7 +719,7 @@ link show dev $CNI_IFNAME"; then
 # ───────────── DEL ─────────────
 # DEL answers once the veth is gone from the node, without waiting for the kernel to free it.
 # Deleting a veth takes the kernel two steps: it unregisters both ends (off the bridge, addresses
-# and routes gone, both names free: a millisecond or two), then, with its own lock released, waits
+# and routes gone, both names free: a few milliseconds), then, with its own lock released, waits
 # for the network stack to let go of the devices (RCU grace periods: 10-40 ms here) before
 # `ip link del` returns. Nothing anyone can see or meet is left in the second step, so DEL waits
 # for the first only: it starts ip, releases the address under the store's lock meanwhile (one
