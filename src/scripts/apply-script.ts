@@ -82,7 +82,8 @@ function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'instal
   const direct = (bits & ~0o666) === 0;
   const umask = direct ? (0o777 & ~bits).toString(8).padStart(3, '0') : '077';
   return (
-    `[ -n "\${podnet_umask:-}" ] || podnet_umask=$(umask); podnet_rc=1; ` +
+    // The content is single-quoted on purpose: nothing in it expands.
+    `[ -n "\${podnet_umask:-}" ] || podnet_umask=$(umask); podnet_rc=1\n# shellcheck disable=SC2016\n` +
     `{ [ -d ${dir} ] || mkdir -p ${dir}; } && [ ! -e ${tmp} ] && [ ! -L ${tmp} ] && umask ${umask} && set -C && ${writeContent(content, tmp)}` +
     `set +C; umask "$podnet_umask"; { [ "$podnet_rc" = 0 ] && ${direct ? '' : `chmod ${mode} ${tmp} && `}mv -f ${tmp} ${path}; } || { rm -f ${tmp}; false; }`
   );
