@@ -102,6 +102,24 @@ export function placeSteps(changes: readonly Change[]): PlacedStep[] {
   return placed;
 }
 
+const SYSCTL_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
+const SYSCTL_VALUE = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * `sysctl -w KEY=VALUE` as what it does, the value written to /proc/sys/KEY (dots as slashes, as
+ * sysctl reads them) by the shell itself: `printf` and the redirection are builtins, so the step
+ * starts no process. Undefined for any other command, or a key or value outside plain words.
+ */
+function sysctlWrite(argv: readonly string[]): string | undefined {
+  const [command, flag, assignment, ...rest] = argv;
+  if (command !== 'sysctl' || flag !== '-w' || assignment === undefined || rest.length > 0) return undefined;
+  const at = assignment.indexOf('=');
+  const key = assignment.slice(0, at);
+  const value = assignment.slice(at + 1);
+  if (at < 0 || !SYSCTL_KEY.test(key) || !SYSCTL_VALUE.test(value)) return undefined;
+  return `printf '%s\\n' ${value} > /proc/sys/${key.replaceAll('.', '/')}`;
+}
+
 /**
  * Consecutive `ip` steps share one batch; every other step is a group of its own. `tmpTag` (random
  * by default) names the temporary files of the file installs, with the step's index after it.
@@ -124,7 +142,7 @@ export function groupSteps(changes: readonly Change[], tmpTag: string = newTmpTa
     } else if (step.run === 'script') {
       groups.push({ steps: [placed], batch: false, lines: [shellJoin(['sh', '-c', step.script])] });
     } else {
-      groups.push({ steps: [placed], batch: false, lines: [shellJoin(step.argv)] });
+      groups.push({ steps: [placed], batch: false, lines: [sysctlWrite(step.argv) ?? shellJoin(step.argv)] });
     }
   }
   return groups;
