@@ -144,18 +144,29 @@ async function benchOne(nodes: number, opts: Options): Promise<string[]> {
       pairs[b]![key].podnet.push(podnetMs);
       pairs[b]![key].floor.push(floor());
     };
-    for (let i = 0; i < opts.runs; i++) {
-      // With a baseline, the builds take turns going first.
-      const order = builds.map((_, b) => b);
-      if (i % 2 === 1) order.reverse();
-      for (const b of order) {
-        const { cli } = builds[b]!;
-        add(b, 'scratch', await scratch(cli, ['--no-confirm']));
-        add(b, 'confirm', await scratch(cli, ['--confirm', '60s']));
-        add(b, 'applyConverged', run(cli, ['apply']).ms);
-        add(b, 'diff', run(cli, ['diff']).ms);
+    // A round that fails (a node timing out on an overloaded machine) ends the rounds of this size:
+    // the rounds before it are reported (a measure missing from the last round drops its pair).
+    let rounds = 0;
+    try {
+      for (let i = 0; i < opts.runs; i++) {
+        // With a baseline, the builds take turns going first.
+        const order = builds.map((_, b) => b);
+        if (i % 2 === 1) order.reverse();
+        for (const b of order) {
+          const { cli } = builds[b]!;
+          add(b, 'scratch', await scratch(cli, ['--no-confirm']));
+          add(b, 'confirm', await scratch(cli, ['--confirm', '60s']));
+          add(b, 'applyConverged', run(cli, ['apply']).ms);
+          add(b, 'diff', run(cli, ['diff']).ms);
+        }
+        rounds = i + 1;
+        process.stderr.write(`# ${nodes} nodes: round ${i + 1}/${opts.runs} done\n`);
       }
-      process.stderr.write(`# ${nodes} nodes: round ${i + 1}/${opts.runs} done\n`);
+    } catch (err) {
+      if (rounds === 0) throw err;
+      const first = ((err as Error).message.split('\n')[0] ?? '').slice(0, 300);
+      process.stderr.write(`# ${nodes} nodes: round ${rounds + 1} failed (${first}); reporting the ${rounds} round(s) before it\n`);
+      for (const p of pairs) for (const m of MEASURES) for (const xs of [p[m.key].podnet, p[m.key].floor]) xs.length = Math.min(xs.length, rounds);
     }
     // No pod-to-pod traffic here: the neighbour tables stay far below the root namespace's limit
     // (gc_thresh3, shared by every namespace), which a full-mesh verify of 100 nodes would need raised.

@@ -23,9 +23,16 @@ export interface GatherResult {
   problems: Map<string, NodeProblem>;
 }
 
-/** The gather command for these managed files (also the tail of every apply command). */
+let lastGather: { key: string; command: string } | undefined;
+
+/**
+ * The gather command for these managed files (also the tail of every apply command). Every node
+ * of a run gets the same one: it is rendered once and kept while the files and options stay.
+ */
 export function gatherCommand(filePaths: readonly string[], gather: GatherOptions = {}): string {
-  return renderGatherCommand(filePaths, gather);
+  const key = JSON.stringify([filePaths, gather]);
+  if (lastGather?.key !== key) lastGather = { key, command: renderGatherCommand(filePaths, gather) };
+  return lastGather.command;
 }
 
 /** The host's state as the gather command (alone, or at the end of an apply) printed it. */

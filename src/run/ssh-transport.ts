@@ -1,7 +1,7 @@
 // The SSH transport: one ssh2 connection per node per run, opened on first use and shared by
 // gather, apply and the convergence re-gathers (credentials, known_hosts and become live in ssh/).
 import type { NodeSpec } from '../model/types.js';
-import { connectNode, type NodeConnection, type RecordedHostKey } from './ssh/connect.js';
+import { ConnectReads, connectNode, type NodeConnection, type RecordedHostKey } from './ssh/connect.js';
 import type { Transport } from './transport.js';
 
 export interface SshTransportOptions {
@@ -15,6 +15,8 @@ export interface SshTransportOptions {
 
 export class SshTransport implements Transport {
   private readonly connections = new Map<string, Promise<NodeConnection>>();
+  /** The identity and known_hosts files, read once for all the run's connections. */
+  private readonly reads = new ConnectReads();
 
   constructor(private readonly options: SshTransportOptions) {}
 
@@ -26,6 +28,7 @@ export class SshTransport implements Transport {
     const connection = connectNode(execTimeoutMs !== undefined ? { ...node.ssh, execTimeoutMs } : node.ssh, {
       nodeName: node.name,
       acceptNewHosts: this.options.acceptNewHosts,
+      reads: this.reads,
       ...(onDebug ? { onDebug: (line: string) => onDebug(node.name, line) } : {}),
       ...(onHostKeyRecorded ? { onHostKeyRecorded: (recorded: RecordedHostKey) => onHostKeyRecorded(node.name, recorded) } : {}),
     });

@@ -3,7 +3,8 @@
 // file beside its target and renamed over it (atomic), other steps run as they are.
 // After the steps, the gather command runs in the same exec, so verify needs no extra round trip.
 import type { Change, Step } from '../model/plan.js';
-import { shellJoin } from './shell-quote.js';
+import { randomBytes } from 'node:crypto';
+import { shellJoin, shellQuote } from './shell-quote.js';
 import { renderGatherCommand, type GatherOptions } from './gather-script.js';
 import { sectionMarker, splitSections } from './sections.js';
 import { ABSOLUTE_PATH_PATTERN, FILE_MODE_PATTERN } from '../model/names.js';
@@ -36,23 +37,55 @@ const FILE_END = 'PODNET_FILE_END';
 
 /** Base64 of the UTF-8 bytes, wrapped at 76 columns (what `base64 -d` reads). */
 function base64Lines(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
   // Stryker disable next-line Regex,StringLiteral: the wrapping is for people reading -v output; base64 -d reads any line length
-  return (btoa(binary).match(/.{1,76}/g) ?? []).join('\n');
+  return (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\n');
 }
 
-/** Shell that writes `content` to `path` atomically: a temporary file in the same directory, then rename. */
-function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'install-file' }>): string {
+/**
+ * A file's content written to `tmp` by the shell, and `&& podnet_rc=0` after it: `printf '%s' '…'`
+ * (printf is a builtin: no process), the content single-quoted. A NUL cannot be in a shell word:
+ * such content goes through `base64 -d` and a here-document.
+ */
+function writeContent(content: string, tmp: string): string {
+  if (content.includes('\0')) return `base64 -d > ${tmp} <<'${FILE_END}' && podnet_rc=0\n${base64Lines(content)}\n${FILE_END}\n`;
+  return `printf '%s' ${shellQuote(content)} > ${tmp} && podnet_rc=0\n`;
+}
+
+/** Characters of the random part of a temporary file's name (see renderInstallFile). */
+const TMP_TAG = /^[A-Za-z0-9]+$/;
+
+/** A fresh random tag for temporary file names: 16 hex digits from the controller's CSPRNG. */
+export function newTmpTag(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/**
+ * Shell that writes `content` to `path` atomically: a new file beside it, then a rename (`mv -f`).
+ * The new file's name ends in `tmpTag`, random for each apply (the controller's CSPRNG; the script
+ * comes on stdin, so the name is not in the node's process list). It is created under noclobber
+ * (`set -C`: O_EXCL), after checking nothing is there: a file or link planted at that name makes
+ * the step fail, it is never followed. The file is created with the mode itself through `umask`
+ * when a new file can have that mode (no x, setuid, setgid or sticky bit: 644, 600, 640 …), else
+ * private (077) and then `chmod`ed; the umask the exec had is taken once (`$(umask)`, a fork
+ * without exec) and put back after each file. Processes: `mv`, `chmod` for modes with x bits,
+ * `mkdir` when the directory is missing (`[ -d ]`, `umask` and `printf` are builtins): mktemp
+ * and base64 are gone.
+ */
+function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'install-file' }>, tmpTag: string): string {
   if (!ABSOLUTE_PATH_PATTERN.test(path)) throw new Error(`refusing unsafe file path: ${JSON.stringify(path)}`);
   if (!FILE_MODE_PATTERN.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
+  if (!TMP_TAG.test(tmpTag)) throw new Error(`refusing temporary file tag ${JSON.stringify(tmpTag)}`);
   const dir = path.slice(0, path.lastIndexOf('/') + 1); // with its trailing slash: `/` for a file at the root
+  const tmp = `${dir}.podnet.${tmpTag}`;
+  const bits = parseInt(mode, 8);
+  // A new file gets 0666 & ~umask: the mode itself when it has no bit outside 0666.
+  const direct = (bits & ~0o666) === 0;
+  const umask = direct ? (0o777 & ~bits).toString(8).padStart(3, '0') : '077';
   return (
-    // `[ -d ]` is a builtin: mkdir runs only when the directory is missing (one process fewer per file).
-    `{ [ -d ${dir} ] || mkdir -p ${dir}; } && podnet_tmp=$(mktemp ${dir}.podnet.XXXXXX) && ` +
-    `{ base64 -d > "$podnet_tmp" <<'${FILE_END}' && chmod ${mode} "$podnet_tmp" && mv -f "$podnet_tmp" ${path}; } || { rm -f "$podnet_tmp"; false; }\n` +
-    `${base64Lines(content)}\n${FILE_END}`
+    // The content is single-quoted on purpose: nothing in it expands.
+    `[ -n "\${podnet_umask:-}" ] || podnet_umask=$(umask); podnet_rc=1\n# shellcheck disable=SC2016\n` +
+    `{ [ -d ${dir} ] || mkdir -p ${dir}; } && [ ! -e ${tmp} ] && [ ! -L ${tmp} ] && umask ${umask} && set -C && ${writeContent(content, tmp)}` +
+    `set +C; umask "$podnet_umask"; { [ "$podnet_rc" = 0 ] && ${direct ? '' : `chmod ${mode} ${tmp} && `}mv -f ${tmp} ${path}; } || { rm -f ${tmp}; false; }`
   );
 }
 
@@ -69,8 +102,29 @@ export function placeSteps(changes: readonly Change[]): PlacedStep[] {
   return placed;
 }
 
-/** Consecutive `ip` steps share one batch; every other step is a group of its own. */
-export function groupSteps(changes: readonly Change[]): StepGroup[] {
+const SYSCTL_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
+const SYSCTL_VALUE = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * `sysctl -w KEY=VALUE` as what it does, the value written to /proc/sys/KEY (dots as slashes, as
+ * sysctl reads them) by the shell itself: `printf` and the redirection are builtins, so the step
+ * starts no process. Undefined for any other command, or a key or value outside plain words.
+ */
+function sysctlWrite(argv: readonly string[]): string | undefined {
+  const [command, flag, assignment, ...rest] = argv;
+  if (command !== 'sysctl' || flag !== '-w' || assignment === undefined || rest.length > 0) return undefined;
+  const at = assignment.indexOf('=');
+  const key = assignment.slice(0, at);
+  const value = assignment.slice(at + 1);
+  if (at < 0 || !SYSCTL_KEY.test(key) || !SYSCTL_VALUE.test(value)) return undefined;
+  return `printf '%s\\n' ${value} > /proc/sys/${key.replaceAll('.', '/')}`;
+}
+
+/**
+ * Consecutive `ip` steps share one batch; every other step is a group of its own. `tmpTag` (random
+ * by default) names the temporary files of the file installs, with the step's index after it.
+ */
+export function groupSteps(changes: readonly Change[], tmpTag: string = newTmpTag()): StepGroup[] {
   const groups: StepGroup[] = [];
   for (const placed of placeSteps(changes)) {
     const { step } = placed;
@@ -84,11 +138,11 @@ export function groupSteps(changes: readonly Change[]): StepGroup[] {
         last.lines.push(step.args.join(' '));
       } else groups.push({ steps: [placed], batch: true, lines: [step.args.join(' ')] });
     } else if (step.run === 'install-file') {
-      groups.push({ steps: [placed], batch: false, lines: [renderInstallFile(step)] });
+      groups.push({ steps: [placed], batch: false, lines: [renderInstallFile(step, `${tmpTag}${placed.index}`)] });
     } else if (step.run === 'script') {
       groups.push({ steps: [placed], batch: false, lines: [shellJoin(['sh', '-c', step.script])] });
     } else {
-      groups.push({ steps: [placed], batch: false, lines: [shellJoin(step.argv)] });
+      groups.push({ steps: [placed], batch: false, lines: [sysctlWrite(step.argv) ?? shellJoin(step.argv)] });
     }
   }
   return groups;
@@ -115,9 +169,9 @@ function restoreLines(step: Step): string | undefined {
  * its own (`*TABLE`, the command, `COMMIT`): like the single commands, the steps before a failing
  * one stay done, the rest are not run, and iptables-restore names the failing line.
  */
-export function applyGroups(changes: readonly Change[]): StepGroup[] {
+export function applyGroups(changes: readonly Change[], tmpTag?: string): StepGroup[] {
   const groups: StepGroup[] = [];
-  for (const group of groupSteps(changes)) {
+  for (const group of groupSteps(changes, tmpTag)) {
     const lines = group.batch ? undefined : restoreLines(group.steps[0]!.step);
     const last = groups[groups.length - 1];
     if (lines === undefined) groups.push(group);
@@ -138,9 +192,10 @@ function plainGroup(group: StepGroup): StepGroup {
 /**
  * The shell command applying `changes` in order, stopping at the first failure, then gathering state.
  * `preamble` runs first in the exec's own shell (the node lock and the confirm timer: confirm-script.ts).
+ * `tmpTag` names the file installs' temporary files (random unless a test fixes it).
  */
-export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[], gather: GatherOptions = {}, preamble = ''): string {
-  const parts = applyGroups(changes).map((group, g) => {
+export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[], gather: GatherOptions = {}, preamble = '', tmpTag?: string): string {
+  const parts = applyGroups(changes, tmpTag).map((group, g) => {
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`
       : group.restore

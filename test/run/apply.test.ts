@@ -69,7 +69,7 @@ test('apply sends ONE exec per node that carries its planned steps, then the gat
   const node1 = fake.commandsTo('node1')[1]!;
   assert.match(node1, /^route replace 10\.244\.2\.0\/24 via 192\.168\.1\.12 .*proto 201/m);
   assert.match(node1, /^address add 10\.244\.1\.1\/24 dev v-net-0/m);
-  assert.match(node1, /sysctl -w net\.ipv4\.ip_forward=1/);
+  assert.match(node1, /printf '%s\\n' 1 > \/proc\/sys\/net\/ipv4\/ip_forward/);
   assert.doesNotMatch(node1, /10\.244\.1\.0\/24 via/, 'no route to its own subnet');
 });
 

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Change, Step } from '../../src/model/plan.js';
@@ -37,14 +37,14 @@ describe('the apply command under sh with a stub ip', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs the steps part of the command (the gather after it is cut off: it would read the host). */
-  function runSteps(changes: Change[], extraBin?: string): { status: number | null; stdout: string; stderr: string } {
+  function runSteps(changes: Change[], extraBin?: string, tmpTag?: string): { status: number | null; stdout: string; stderr: string } {
     writeFileSync(log, '');
-    const command = renderApplyCommand(changes, []);
+    const command = renderApplyCommand(changes, [], {}, '', tmpTag);
     const end = command.indexOf('\n)\n');
     assert.ok(command.startsWith('(\n') && end > 0, 'the steps run in a subshell before the gather');
     const r = spawnSync('sh', ['-c', command.slice(0, end + 3)], {
       encoding: 'utf8',
-      env: { PATH: `${extraBin !== undefined ? `${extraBin}:` : ''}${join(dir, 'bin')}:/usr/bin:/bin`, STUB_LOG: log },
+      env: { PATH: `${extraBin !== undefined ? `${extraBin}:` : ''}${join(dir, 'bin')}:/usr/bin:/bin`, STUB_LOG: log, PROGRAM_LOG: join(dir, 'programs.log') },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
@@ -160,6 +160,73 @@ describe('the apply command under sh with a stub ip', () => {
     const outcome = parseApplyOutcome(changes, r.stdout, r.stderr);
     assert.equal(outcome.ok ? undefined : outcome.change?.key, 's');
     assert.deepEqual(logged(), ['link set dev a up']);
+  });
+  it('install-file starts only mv for a mode a new file can have, chmod and mv for one with x bits (no mktemp, no base64)', () => {
+    // Wrappers log every program the steps start, then run the real one.
+    const wrap = join(dir, 'wrap');
+    mkdirSync(wrap, { recursive: true });
+    for (const name of ['mv', 'chmod', 'mktemp', 'base64', 'mkdir', 'cat', 'rm']) {
+      writeFileSync(join(wrap, name), `#!/bin/sh\necho ${name} >> "$PROGRAM_LOG"\nexec /usr/bin/${name} "$@"\n`, { mode: 0o755 });
+    }
+    const programs = join(dir, 'programs.log');
+    mkdirSync(join(dir, 'procs'), { recursive: true });
+    const conf = join(dir, 'procs', 'conf');
+    const plugin = join(dir, 'procs', 'plugin');
+    writeFileSync(programs, '');
+    const r = runSteps([change('c', { run: 'install-file', path: conf, mode: '644', content: 'a\n' })], wrap);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(readFileSync(programs, 'utf8').split('\n').filter(Boolean), ['mv']);
+    assert.equal(statSync(conf).mode & 0o7777, 0o644);
+    writeFileSync(programs, '');
+    const r2 = runSteps([change('p', { run: 'install-file', path: plugin, mode: '755', content: '#!/bin/sh\n' })], wrap);
+    assert.equal(r2.status, 0, r2.stderr);
+    assert.deepEqual(readFileSync(programs, 'utf8').split('\n').filter(Boolean), ['chmod', 'mv']);
+    assert.equal(statSync(plugin).mode & 0o7777, 0o755);
+  });
+
+  it('install-file puts the umask back for the steps after it', () => {
+    const marker = join(dir, 'umask-after');
+    const target = join(dir, 'umask', 'f');
+    const r = runSteps([
+      change('f', { run: 'install-file', path: target, mode: '600', content: 'secret\n' }),
+      change('u', { run: 'script', script: `umask > '${marker}'` }),
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(statSync(target).mode & 0o777, 0o600);
+    // spawnSync's sh inherits this process's umask.
+    const mask = process.umask();
+    assert.equal(Number.parseInt(readFileSync(marker, 'utf8').trim(), 8), mask);
+  });
+
+  it('a file or link planted at the temporary name fails the step: nothing is written through it, the target stays', () => {
+    const target = join(dir, 'planted', 'podnet');
+    const victim = join(dir, 'victim');
+    mkdirSync(join(dir, 'planted'), { recursive: true });
+    writeFileSync(target, 'old\n');
+    writeFileSync(victim, 'untouched\n');
+    // The step is the first (index 0): its temporary file is .podnet.<tag>0.
+    symlinkSync(victim, join(dir, 'planted', '.podnet.fixedtag0'));
+    const changes = [change('file', { run: 'install-file', path: target, mode: '644', content: 'new\n' }), change('b', ip('link', 'set', 'dev', 'b', 'up'))];
+    const r = runSteps(changes, undefined, 'fixedtag');
+    assert.equal(r.stdout.trim(), '@@podnet failed-group 0');
+    assert.equal(readFileSync(victim, 'utf8'), 'untouched\n');
+    assert.equal(readFileSync(target, 'utf8'), 'old\n');
+    assert.deepEqual(logged(), [], 'the steps after it did not run');
+  });
+
+  it('content with a NUL byte goes through base64, byte for byte', () => {
+    const target = join(dir, 'nul', 'f');
+    const content = 'a\0b\n';
+    const r = runSteps([change('f', { run: 'install-file', path: target, mode: '644', content })]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(target, 'utf8'), content);
+  });
+
+  it('two applies name their temporary files differently', () => {
+    const step: Step = { run: 'install-file', path: '/etc/x', mode: '644', content: 'x' };
+    const names = [0, 1].map(() => /\.podnet\.([0-9a-f]+)/.exec(renderApplyCommand([change('f', step)], []))?.[1]);
+    assert.equal(names[0]?.length, 17, 'sixteen random hex digits and the step index');
+    assert.notEqual(names[0], names[1]);
   });
 });
 

@@ -84,7 +84,7 @@ test('a non-ip step between ip steps splits the batch', () => {
 test('the apply command carries the batch as a here-document and gathers afterwards', () => {
   const command = renderApplyCommand(changes, []);
   assert.match(command, /ip -batch - <<'PODNET_BATCH_END'\nlink add v-net-0 type bridge\nlink set dev v-net-0 up\naddress add/);
-  assert.match(command, /sysctl -w net.ipv4.ip_forward=1/);
+  assert.match(command, /printf '%s\\n' 1 > \/proc\/sys\/net\/ipv4\/ip_forward/);
   assert.match(command, /@@podnet ip'/);
 });
 
@@ -154,6 +154,18 @@ test('a failure with no output says a step failed', () => {
 
 test('a file at the root of the file system is written from /', () => {
   const [group] = groupSteps([withStep({ run: 'install-file', path: '/podnet.conf', mode: '644', content: 'x' })]);
-  assert.match(group?.lines[0] ?? '', /^\{ \[ -d \/ \] \|\| mkdir -p \/; \} && podnet_tmp=\$\(mktemp \/\.podnet\.XXXXXX\)/);
+  assert.match(group?.lines[0] ?? '', /\{ \[ -d \/ \] \|\| mkdir -p \/; \} && \[ ! -e \/\.podnet\.[0-9a-f]{16}0 \]/);
 });
 
+
+test('sysctl -w is written by the shell itself (no process); other commands, and keys or values outside plain words, run as they are', () => {
+  const sysctl = (...argv: string[]): Change => withStep({ run: 'command', argv });
+  const line = (argv: string[]): string => groupSteps([sysctl(...argv)])[0]?.lines[0] ?? '';
+  assert.equal(line(['sysctl', '-w', 'net.ipv4.ip_forward=1']), "printf '%s\\n' 1 > /proc/sys/net/ipv4/ip_forward");
+  assert.equal(line(['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=2']), "printf '%s\\n' 2 > /proc/sys/net/ipv4/conf/all/rp_filter");
+  assert.equal(line(['sysctl', '-w', 'net/ipv4/ip_forward=1']), 'sysctl -w net/ipv4/ip_forward=1');
+  assert.equal(line(['sysctl', '-w', 'net.ipv4.ip_forward=1 2']), "sysctl -w 'net.ipv4.ip_forward=1 2'");
+  assert.equal(line(['sysctl', '-w', 'net.ipv4.ip_forward']), 'sysctl -w net.ipv4.ip_forward');
+  assert.equal(line(['sysctl', '-q', 'net.ipv4.ip_forward=1']), 'sysctl -q net.ipv4.ip_forward=1');
+  assert.equal(line(['rm', '-f', '/etc/x']), 'rm -f /etc/x');
+});

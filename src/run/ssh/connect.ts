@@ -44,6 +44,42 @@ export interface ConnectOptions {
   onDebug?: (line: string) => void;
   /** Called for each host key --accept-new-hosts records (the user is told, as ssh's "Permanently added …"). */
   onHostKeyRecorded?: (recorded: RecordedHostKey) => void;
+  /** Shared by the connections of one run: each identity and known_hosts file is read once, not once per node. */
+  reads?: ConnectReads;
+}
+
+/**
+ * The local files a connect reads, each read once per run (a transport's connections share one):
+ * the credentials by identity file (`''`: the agent and default keys), known_hosts by path. An
+ * entry is dropped when it failed (the next node reads again) and when a host key was recorded.
+ */
+export class ConnectReads {
+  private readonly credentials = new Map<string, Promise<Credentials>>();
+  private readonly knownHosts = new Map<string, Promise<KnownHostEntry[]>>();
+
+  resolveCredentials(target: Pick<SshTarget, 'identityFile'>): Promise<Credentials> {
+    return this.once(this.credentials, target.identityFile ?? '', () => resolveCredentials(target));
+  }
+
+  readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+    return this.once(this.knownHosts, path, () => readKnownHostsFile(path));
+  }
+
+  /** After a host key is written to `path`, the next connect reads the file again. */
+  knownHostsChanged(path: string): void {
+    this.knownHosts.delete(path);
+  }
+
+  private once<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
+    const reading = read();
+    cache.set(key, reading);
+    reading.catch(() => {
+      if (cache.get(key) === reading) cache.delete(key);
+    });
+    return reading;
+  }
 }
 
 /** A host key written to known_hosts by acceptNewHosts. */
@@ -253,12 +289,12 @@ class ConnectAttempt {
   private async open(): Promise<NodeConnection> {
     let credentials: Credentials;
     try {
-      credentials = await resolveCredentials(this.target);
+      credentials = await (this.opts.reads?.resolveCredentials(this.target) ?? resolveCredentials(this.target));
     } catch (err) {
       throw this.error('auth', undefined, (err as Error).message, err);
     }
     try {
-      this.knownHosts = await readKnownHostsFile(this.target.knownHostsFile);
+      this.knownHosts = await (this.opts.reads?.readKnownHosts(this.target.knownHostsFile) ?? readKnownHostsFile(this.target.knownHostsFile));
     } catch (err) {
       throw this.error('other', undefined, `cannot read known_hosts ${this.target.knownHostsFile}: ${(err as Error).message}`, err);
     }
@@ -491,6 +527,7 @@ class ConnectAttempt {
       let recorded: RecordResult;
       try {
         recorded = await recordHostKey(file, hop.host, hop.port, key);
+        if (recorded.status === 'added') this.opts.reads?.knownHostsChanged(file);
       } catch (err) {
         throw this.error('other', hop, `cannot record host key ${type} ${fingerprint} in ${file}: ${(err as Error).message}`, err);
       }
