@@ -61,8 +61,8 @@ export interface RouteTrace {
 
 /**
  * podnet's routes with a gateway on each gathered host of cluster.yaml (the nodes, then the router),
- * in host order; hosts without one are left out. Read once per plan — it walks every route of
- * every host — for removedTraces and the subnet allocation (routes pointing at a node).
+ * in host order; hosts without one are left out. A plan reads them only where it needs them: the
+ * subnet allocation walks them when a node has no subnet on its bridge (see allocateSubnets).
  */
 export function podnetGatewayRoutes(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): HostRoutes[] {
   const found: HostRoutes[] = [];
@@ -83,19 +83,30 @@ export function podnetGatewayRoutes(cluster: Cluster, observed: ReadonlyMap<stri
  * Every podnet route on the gathered hosts of cluster.yaml, in host order, whose gateway is no host's
  * address in cluster.yaml and whose destination lies inside the pod CIDR without being it: the
  * traces of removed nodes, before the nodes' subnets are known (findRemovedNodes drops those
- * routed to a node's subnet).
+ * routed to a node's subnet). `routes`: podnetGatewayRoutes when the caller has it; otherwise
+ * every host's routes are read here, once, and nothing is kept of those that are no trace (a
+ * converged 1,000-node cluster holds a million routes, none of them a trace).
  */
-export function removedTraces(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, routes: readonly HostRoutes[] = podnetGatewayRoutes(cluster, observed)): RouteTrace[] {
+export function removedTraces(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, routes?: readonly HostRoutes[]): RouteTrace[] {
   const traces: RouteTrace[] = [];
   const pod = parseIpv4Dst(cluster.podCidr);
-  if (pod === null || routes.length === 0) return traces;
+  if (pod === null) return traces;
   const known = new Set(fileHosts(cluster).map((h) => h.address));
-  for (const { host, routes: hostRoutes } of routes) {
+  const trace = (host: string, route: ObservedRoute): void => {
+    if (known.has(route.gateway as string) || route.dst === cluster.podCidr) return;
+    const dst = parseIpv4Dst(route.dst);
+    if (dst === null || !rangeInside(dst, pod)) return;
+    traces.push({ host, route: route as RouteTrace['route'] });
+  };
+  if (routes !== undefined) {
+    for (const { host, routes: hostRoutes } of routes) for (const route of hostRoutes) trace(host, route);
+    return traces;
+  }
+  for (const host of fileHosts(cluster)) {
+    const hostRoutes = observed.get(host.name)?.routes;
+    if (hostRoutes === undefined) continue;
     for (const route of hostRoutes) {
-      if (known.has(route.gateway as string) || route.dst === cluster.podCidr) continue;
-      const dst = parseIpv4Dst(route.dst);
-      if (dst === null || !rangeInside(dst, pod)) continue;
-      traces.push({ host, route: route as RouteTrace['route'] });
+      if (route.gateway !== undefined && isPodnetRoute(route)) trace(host.name, route);
     }
   }
   return traces;
@@ -135,7 +146,7 @@ export function findRemovedNodes(
 export function planSubnets(
   cluster: Cluster,
   observed: ReadonlyMap<string, ObservedState>,
-  routes: readonly HostRoutes[] = podnetGatewayRoutes(cluster, observed),
+  routes?: readonly HostRoutes[],
   traces: readonly RouteTrace[] = removedTraces(cluster, observed, routes),
 ): SubnetAllocation {
   const explicit = new Set(cluster.nodes.flatMap((n) => (n.subnet !== undefined ? [n.subnet] : [])));
