@@ -63,6 +63,17 @@ function hostsOf(cluster: Cluster): { host: NodeSpec; role: HostRole }[] {
   return [...cluster.nodes.map((host) => ({ host, role: 'node' as const })), ...router];
 }
 
+/** The gathered hosts to plan, in cluster order (the router last): every one, or those of `targets` (--limit). */
+function targetedHosts(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, targets: ReadonlySet<string> | undefined): { host: NodeSpec; role: HostRole }[] {
+  if (targets === undefined) return hostsOf(cluster).filter(({ host }) => observed.has(host.name));
+  // --limit: the few targets are picked out of the nodes without a value made for every node.
+  const found: { host: NodeSpec; role: HostRole }[] = [];
+  for (const host of cluster.nodes) if (targets.has(host.name) && observed.has(host.name)) found.push({ host, role: 'node' });
+  const router = cluster.router;
+  if (router !== undefined && targets.has(router.name) && observed.has(router.name)) found.push({ host: router as NodeSpec, role: 'router' });
+  return found;
+}
+
 /**
  * Plans every gathered host (`present`): allocates subnets (keeping observed ones), derives each
  * host's desired state and plans it. A node left without a subnet makes the whole plan impossible
@@ -73,8 +84,7 @@ function hostsOf(cluster: Cluster): { host: NodeSpec; role: HostRole }[] {
  * cluster.yaml are reported as a warning, or with --prune-removed (`options.pruneRemoved`) removed.
  */
 export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, goal: Goal = 'present', options: BuildOptions = {}): ClusterState {
-  const gathered = hostsOf(cluster).filter(({ host }) => observed.has(host.name));
-  const targeted = options.targets === undefined ? gathered : gathered.filter(({ host }) => options.targets?.has(host.name) === true);
+  const targeted = targetedHosts(cluster, observed, options.targets);
   if (goal === 'absent') {
     const states = targeted.map(({ host, role }): NodeState => {
       const state = observed.get(host.name) as ObservedState;
@@ -96,7 +106,7 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
   const removed = findRemovedNodes(cluster, observed, subnets, traces);
   const incomplete = options.pruneRemoved !== undefined && removed.length > 0 && unreached.size > 0;
   const pruning = options.pruneRemoved !== undefined && !incomplete;
-  const base: PlanContext = { podCidr: cluster.podCidr, nodeAddress: '' };
+  const base: PlanContext = { podCidr: cluster.podCidr, nodeAddress: '', routeSets: new Map() };
   if (unreached.size > 0) base.unreached = unreached;
   if (removed.length > 0) base.removed = removedRoutes(removed);
   if (pruning) base.pruneRemoved = true;

@@ -12,7 +12,7 @@ import type { Reason, RouteValue, Step, Waiting } from '../model/plan.js';
 import { rangeInside, rangesOverlap, type Ipv4Range } from '../model/ipv4.js';
 import type { DesiredRoute, ObservedRoute } from '../model/types.js';
 import { PODNET_PROTO, isPodnetRoute } from '../state/ownership.js';
-import type { Planning } from './planning.js';
+import type { Planning, RouteSet } from './planning.js';
 import { hasMetric, parseIpv4Dst, routeDeleteStep, routeKey, routeValue } from './values.js';
 
 /**
@@ -141,25 +141,21 @@ export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean 
 }
 
 // A route to a peer is planned the same on every node that lacks it: its value and its step are
-// made once per desired route (shared by every node: see desired.ts), like the reasons.
+// made once per desired route (shared by every node: see desired.ts) and plan (PlanContext's
+// routeSets, made by buildClusterState), like the reasons.
 const MISSING: Reason = Object.freeze({ code: 'missing' });
 const DIFFERS: Reason = Object.freeze({ code: 'differs' });
-const routeSets = new WeakMap<DesiredRoute, RouteSet>();
 
-interface RouteSet {
-  after: RouteValue;
-  steps: Step[];
-  /** The destination's range (null: not IPv4). */
-  range: Ipv4Range | null;
-}
-
-function routeSetValues(want: DesiredRoute): RouteSet {
-  let values = routeSets.get(want);
+function routeSetValues(p: Planning, want: DesiredRoute): RouteSet {
+  // A map per plan, not a WeakMap per process: a plan of one node of 5,000 makes 4,999 of these,
+  // and a WeakMap's entries cost more to add and to collect than the values themselves.
+  const sets = (p.routeSets ??= p.ctx.routeSets ?? new Map<DesiredRoute, RouteSet>());
+  let values = sets.get(want);
   if (values === undefined) {
     // Shared by every node's change, never changed (not frozen: Object.freeze costs more than the rest).
     const step: Step = { run: 'ip', args: ['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO] };
     values = { after: desiredRouteValue(want), steps: [step], range: parseIpv4Dst(want.dst) };
-    routeSets.set(want, values);
+    sets.set(want, values);
   }
   return values;
 }
@@ -175,7 +171,7 @@ function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRou
 }
 
 function planDesiredRouteAt(p: Planning, want: DesiredRoute, observed: ObservedRoutes, mine: ObservedRoute | undefined): 'planned' | 'waiting' {
-  const { after, steps, range: wantRange } = routeSetValues(want);
+  const { after, steps, range: wantRange } = routeSetValues(p, want);
   const foreign = observed.foreignByDst.size > 0 ? (observed.foreignByDst.get(want.dst) ?? []) : [];
   for (const route of foreign) {
     p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
