@@ -9,7 +9,7 @@ import { desiredState, routerDesiredState } from '../state/desired.js';
 import { planDestroyNode, type DestroyHost } from './destroy.js';
 import { ManagementGuard } from './management-guard.js';
 import { planNode, type PlanContext } from './plan-node.js';
-import { findRemovedNodes, holdsAddress, planSubnets, removedRoutes, removedTraces, unreachedHosts, type RemovedNode } from './reach.js';
+import { findRemovedNodes, holdsAddress, planSubnets, removedRoutes, scanHosts, type RemovedNode } from './reach.js';
 import { summarisePlan } from './summary.js';
 import { isPodnetRoute } from '../state/ownership.js';
 import { routeDeleteStep, routeKey, routeValue } from './values.js';
@@ -94,15 +94,15 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
     if (options.targets !== undefined) states.push(...peerRouteRemovals(cluster, observed, states, warnings));
     return { cluster, goal, states, plan: assemblePlan(cluster, states, warnings) };
   }
-  // Every host's routes are walked once here for the removed nodes' traces; the subnet allocation
-  // walks podnet's routes again only when a node has no subnet on its bridge.
-  const traces = removedTraces(cluster, observed);
-  const { subnets, diagnostics } = planSubnets(cluster, observed, undefined, traces);
+  // Every gathered host's state is read once here: who is not reached, the removed nodes'
+  // traces, the hosts with podnet routes (which the subnet allocation reads only for a node with no
+  // subnet on its bridge).
+  const { unreached, traces, podnetRouteHosts } = scanHosts(cluster, observed);
+  const { subnets, diagnostics } = planSubnets(cluster, observed, podnetRouteHosts, traces);
   if (cluster.nodes.some((node) => !subnets.has(node.name))) {
     throw new UserError(`${cluster.sourcePath}: cannot plan:\n${diagnostics.map((d) => `  ${d}`).join('\n')}`);
   }
   const warnings: Warning[] = diagnostics.map((message) => ({ code: 'subnet', message }));
-  const unreached = unreachedHosts(cluster, observed);
   const removed = findRemovedNodes(cluster, observed, subnets, traces);
   const incomplete = options.pruneRemoved !== undefined && removed.length > 0 && unreached.size > 0;
   const pruning = options.pruneRemoved !== undefined && !incomplete;

@@ -86,34 +86,71 @@ export function podnetGatewayRoutes(cluster: Cluster, observed: ReadonlyMap<stri
  * address in cluster.yaml and whose destination lies inside the pod CIDR without being it: the
  * traces of removed nodes, before the nodes' subnets are known (findRemovedNodes drops those
  * routed to a node's subnet). `routes`: podnetGatewayRoutes when the caller has it; otherwise
- * every host's routes are read here, once, and nothing is kept of those that are no trace (a
- * converged 1,000-node cluster holds a million routes, none of them a trace).
+ * every host's routes are read here (see scanHosts).
  */
 export function removedTraces(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, routes?: readonly HostRoutes[]): RouteTrace[] {
+  if (routes === undefined) return scanHosts(cluster, observed).traces;
   const traces: RouteTrace[] = [];
+  const trace = tracer(cluster, traces);
+  if (trace === undefined) return traces;
+  for (const { host, routes: hostRoutes } of routes) for (const route of hostRoutes) trace(host, route);
+  return traces;
+}
+
+/** Adds a podnet route with a gateway to `traces` when it is the trace of a removed node; undefined when the pod CIDR is not IPv4. */
+function tracer(cluster: Cluster, traces: RouteTrace[]): ((host: string, route: ObservedRoute) => void) | undefined {
   const pod = parseIpv4Dst(cluster.podCidr);
-  if (pod === null) return traces;
+  if (pod === null) return undefined;
   // Made at the first podnet route: a plan of one node of 5,000 fresh ones meets none elsewhere.
   let known: Set<string> | undefined;
-  const trace = (host: string, route: ObservedRoute): void => {
+  return (host, route) => {
     known ??= new Set(fileHosts(cluster).map((h) => h.address));
     if (known.has(route.gateway as string) || route.dst === cluster.podCidr) return;
     const dst = parseIpv4Dst(route.dst);
     if (dst === null || !rangeInside(dst, pod)) return;
     traces.push({ host, route: route as RouteTrace['route'] });
   };
-  if (routes !== undefined) {
-    for (const { host, routes: hostRoutes } of routes) for (const route of hostRoutes) trace(host, route);
-    return traces;
-  }
+}
+
+/** What one pass over every gathered host finds (see scanHosts). */
+export interface HostScan {
+  /** As unreachedHosts returns it. */
+  unreached: Map<string, Unreached>;
+  /** As removedTraces returns it. */
+  traces: RouteTrace[];
+  /**
+   * The hosts holding a podnet route with a gateway, in host order, each with all its routes: what
+   * the subnet allocation reads when a node has no subnet on its bridge (podnet's routes pointing at it).
+   */
+  podnetRouteHosts: HostRoutes[];
+}
+
+/**
+ * unreachedHosts, removedTraces and the hosts holding podnet routes, in one pass: a plan reads every
+ * gathered host's state once here, not once for each (5,000 hosts are 5,000 scattered states; one
+ * node of them is planned in a few milliseconds).
+ */
+export function scanHosts(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>): HostScan {
+  const unreached = new Map<string, Unreached>();
+  const traces: RouteTrace[] = [];
+  const podnetRouteHosts: HostRoutes[] = [];
+  const trace = tracer(cluster, traces);
   for (const host of fileHosts(cluster)) {
-    const hostRoutes = observed.get(host.name)?.routes;
-    if (hostRoutes === undefined) continue;
-    for (const route of hostRoutes) {
-      if (route.gateway !== undefined && isPodnetRoute(route)) trace(host.name, route);
+    const state = observed.get(host.name);
+    if (state === undefined) {
+      unreached.set(host.address, { peer: host.name, why: 'not-reached' });
+      continue;
     }
+    if (!holdsAddress(state, host.address)) unreached.set(host.address, { peer: host.name, why: 'address-not-held' });
+    let podnet = false;
+    for (const route of state.routes) {
+      if (route.gateway === undefined || !isPodnetRoute(route)) continue;
+      podnet = true;
+      if (trace !== undefined) trace(host.name, route);
+    }
+    if (podnet) podnetRouteHosts.push({ host: host.name, routes: state.routes });
   }
-  return traces;
+  return { unreached, traces, podnetRouteHosts };
 }
 
 /**
