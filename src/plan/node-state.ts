@@ -97,8 +97,8 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
   // Every gathered host's state is read once here: who is not reached, the removed nodes'
   // traces, the hosts with podnet routes (which the subnet allocation reads only for a node with no
   // subnet on its bridge).
-  const { unreached, traces, podnetRouteHosts } = scanHosts(cluster, observed);
-  const { subnets, diagnostics } = planSubnets(cluster, observed, podnetRouteHosts, traces);
+  const { unreached, traces, podnetRouteHosts, nodeStates } = scanHosts(cluster, observed);
+  const { subnets, diagnostics } = planSubnets(cluster, observed, podnetRouteHosts, traces, nodeStates);
   if (cluster.nodes.some((node) => !subnets.has(node.name))) {
     throw new UserError(`${cluster.sourcePath}: cannot plan:\n${diagnostics.map((d) => `  ${d}`).join('\n')}`);
   }

@@ -123,6 +123,8 @@ export interface HostScan {
    * the subnet allocation reads when a node has no subnet on its bridge (podnet's routes pointing at it).
    */
   podnetRouteHosts: HostRoutes[];
+  /** Each node's gathered state by its index in cluster.nodes (undefined: not gathered). */
+  nodeStates: (ObservedState | undefined)[];
 }
 
 /**
@@ -134,9 +136,13 @@ export function scanHosts(cluster: Cluster, observed: ReadonlyMap<string, Observ
   const unreached = new Map<string, Unreached>();
   const traces: RouteTrace[] = [];
   const podnetRouteHosts: HostRoutes[] = [];
+  const nodeStates: (ObservedState | undefined)[] = [];
   const trace = tracer(cluster, traces);
-  for (const host of fileHosts(cluster)) {
+  const hosts = fileHosts(cluster);
+  for (let i = 0; i < hosts.length; i++) {
+    const host = hosts[i] as NodeSpec;
     const state = observed.get(host.name);
+    if (i < cluster.nodes.length) nodeStates.push(state);
     if (state === undefined) {
       unreached.set(host.address, { peer: host.name, why: 'not-reached' });
       continue;
@@ -150,7 +156,7 @@ export function scanHosts(cluster: Cluster, observed: ReadonlyMap<string, Observ
     }
     if (podnet) podnetRouteHosts.push({ host: host.name, routes: state.routes });
   }
-  return { unreached, traces, podnetRouteHosts };
+  return { unreached, traces, podnetRouteHosts, nodeStates };
 }
 
 /**
@@ -189,10 +195,11 @@ export function planSubnets(
   observed: ReadonlyMap<string, ObservedState>,
   routes?: readonly HostRoutes[],
   traces: readonly RouteTrace[] = removedTraces(cluster, observed, routes),
+  nodeStates?: readonly (ObservedState | undefined)[],
 ): SubnetAllocation {
   const explicit = new Set(cluster.nodes.flatMap((n) => (n.subnet !== undefined ? [n.subnet] : [])));
   const reserved = findRemovedNodes(cluster, observed, new Map(), traces).flatMap((r) => r.subnets).filter((dst) => !explicit.has(dst));
-  return allocateSubnets(cluster, observed, reserved, routes);
+  return allocateSubnets(cluster, observed, reserved, routes, nodeStates);
 }
 
 /** The removed nodes as PlanContext.removed wants them: address → the subnets routed via it. */

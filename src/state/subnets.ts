@@ -162,9 +162,17 @@ class TakenSpans {
  * Observed subnets that overlap one already taken are ignored (with a diagnostic), so given
  * observed state, adding a node never moves another node's subnet. `reserved` subnets (still routed
  * to a node that left cluster.yaml) are not handed out by step 4 while anything routes to them.
- * `podnetRoutes`: podnet's routes with a gateway, host by host, when the caller has read them.
+ * `podnetRoutes`: podnet's routes with a gateway, host by host, when the caller has read them;
+ * `nodeStates`: each node's state from `observed` by its index in cluster.nodes, when the caller has
+ * looked them up.
  */
-export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string, ObservedState>, reserved: readonly string[] = [], podnetRoutes?: readonly HostRoutes[]): SubnetAllocation {
+export function allocateSubnets(
+  cluster: Cluster,
+  observed?: ReadonlyMap<string, ObservedState>,
+  reserved: readonly string[] = [],
+  podnetRoutes?: readonly HostRoutes[],
+  nodeStates?: readonly (ObservedState | undefined)[],
+): SubnetAllocation {
   const diagnostics: string[] = [];
   const pod = parseCidr(cluster.podCidr);
   if (!pod) return { subnets: new Map(), diagnostics: [`invalid pod CIDR ${cluster.podCidr}`] };
@@ -197,7 +205,7 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
     for (let i = 0; i < nodes.length; i++) {
       if (chosen[i] !== undefined) continue;
       const node = nodes[i] as NodeSpec;
-      const state = observed.get(node.name);
+      const state = nodeStates !== undefined ? nodeStates[i] : observed.get(node.name);
       const onBridge = state ? observedBridgeSubnet(state, cluster.bridge.name, pod) : undefined;
       const candidates = onBridge ? [onBridge] : routedSubnets(node.name, node.address, (byGateway ??= podnetRoutesByGateway(cluster, observed, podnetRoutes)), pod);
       for (const range of candidates) {
