@@ -1,6 +1,6 @@
 // Pod subnet allocation: deterministic, and stable for nodes that already have one.
 // Integer IPv4 (src/model/ipv4.ts): a 5,000-node cluster allocates and compares thousands of subnets.
-import { intToIpv4, parseIpv4Cidr, rangeInside, rangeLast, rangeSize, rangeText, type Ipv4Range } from '../model/ipv4.js';
+import { intToIpv4, ipv4ToInt, parseIpv4Cidr, rangeInside, rangeLast, rangeSize, rangeText, type Ipv4Range } from '../model/ipv4.js';
 import type { Cluster, NodeSpec, ObservedRoute, ObservedState } from '../model/types.js';
 import { isPodnetBridge, isPodnetRoute } from './ownership.js';
 
@@ -102,9 +102,19 @@ function routedSubnets(nodeName: string, address: string, byGateway: ReadonlyMap
   for (const { host, route } of byGateway.get(address) ?? []) {
     if (host === nodeName) continue;
     const dst = parseCidr(route.dst);
-    if (dst && rangeInside(dst, pod) && rangeText(dst) === route.dst) found.push(dst);
+    if (dst && rangeInside(dst, pod) && isNetworkText(route.dst, dst)) found.push(dst);
   }
   return found;
+}
+
+/**
+ * Whether `text` is `range` in network form, as rangeText writes it, without writing it: its
+ * address has no host bits (parseIpv4Cidr refuses leading zeros in the address) and its prefix no
+ * leading zero. A 5,000-node cluster checks a route per node here.
+ */
+function isNetworkText(text: string, range: Ipv4Range): boolean {
+  const slash = text.indexOf('/');
+  return slash > 0 && ipv4ToInt(text.slice(0, slash)) === range.base && text.length - slash - 1 === (range.prefix >= 10 ? 2 : 1);
 }
 
 /**

@@ -102,3 +102,18 @@ test('subnets come out explicit first, then observed, then fresh, each in node o
     ['node1', '10.244.1.0/24'],
   ]);
 });
+
+test('a podnet route pointing at a node is its subnet only when written in network form', () => {
+  const base = classicCluster();
+  const nodes = base.nodes.map(({ subnet: _subnet, ...rest }) => rest);
+  const hint = (dst: string): string | undefined => {
+    const observed = new Map<string, ObservedState>([['node1', observedHost('node1', '192.168.1.11', '10.244.1.0/24', [{ dst, gateway: '192.168.1.12', dev: 'eth0', protocol: '201' }])]]);
+    return allocateSubnets(classicCluster({ nodes }), observed).subnets.get('node2');
+  };
+  assert.equal(hint('10.244.7.0/24'), '10.244.7.0/24');
+  assert.equal(hint('10.244.8.0/9'), '10.244.2.0/24', 'outside the pod CIDR');
+  // Not the network form: fresh allocation (node1 has 10.244.1.0/24 on its bridge).
+  assert.equal(hint('10.244.7.5/24'), '10.244.2.0/24', 'host bits set');
+  assert.equal(hint('10.244.7.0/024'), '10.244.2.0/24', 'a leading zero in the prefix');
+  assert.equal(hint('10.244.7.0/'), '10.244.2.0/24');
+});
