@@ -21,6 +21,7 @@ import { buildClusterState } from '../src/plan/node-state.js';
 import { planJsonPieces, renderPlanText } from '../src/render/render-plan.js';
 import { chunked } from '../src/render/json-pieces.js';
 import { parseGatherOutput } from '../src/scripts/gather-script.js';
+import { forgetSharedRoutes } from '../src/state/ip-json.js';
 import { clusterYaml, gatherText, load, synth, type Synth } from './synth.js';
 
 const args = process.argv.slice(2);
@@ -36,7 +37,9 @@ const BATCH = 1000;
 /** Converged states are built up to this size (N² observed routes). */
 const CONVERGED_MAX = 1000;
 
+/** Parses every node's gather output as a podnet run does, starting with nothing shared between nodes (see forgetSharedRoutes). */
 function parseAll(s: Synth, texts: readonly string[]): Map<string, ObservedState> {
+  forgetSharedRoutes();
   const observed = new Map<string, ObservedState>();
   texts.forEach((text, i) => {
     const node = s.cluster.nodes[i]!;

@@ -67,6 +67,15 @@ export function validatePluginConstants(constants: PluginConstants): void {
 
 /** The plugin script for one node, with its constants baked in. Throws on invalid constants. */
 export function renderPlugin(constants: PluginConstants): string {
+  return renderPluginHeader(constants) + PLUGIN_BODY;
+}
+
+/**
+ * The node's part of the plugin: its header lines, each ending in a newline. The plugin is this
+ * followed by PLUGIN_BODY, the same on every node (the planner hashes the body's bytes once).
+ * Throws on invalid constants.
+ */
+export function renderPluginHeader(constants: PluginConstants): string {
   validatePluginConstants(constants);
   // Integer IPv4 (src/model/ipv4.ts): the planner renders this for every node of the cluster.
   const range = parseIpv4Cidr(constants.subnet) as { base: number; prefix: number };
@@ -91,15 +100,15 @@ export function renderPlugin(constants: PluginConstants): string {
     `SUPPORTED_VERSIONS='${SUPPORTED_CNI_VERSIONS.map((v) => `"${v}"`).join(',')}'`,
     `LATEST_VERSION='${SUPPORTED_CNI_VERSIONS[SUPPORTED_CNI_VERSIONS.length - 1]}'`,
   ];
-  return header.join('\n') + '\n' + PLUGIN_BODY;
+  return header.join('\n') + '\n';
 }
 
 /** Lines of plugin.sh that the node's header replaces: up to and including `LATEST_VERSION=…`. */
 export const PLUGIN_HEADER_LINES = 16;
 const AWK_PLACEHOLDER = '@@json-flatten.awk@@';
 
-/** plugin.sh after its example header, with json-flatten.awk spliced in (computed once). */
-const PLUGIN_BODY = composeBody(PLUGIN_SH, JSON_FLATTEN_AWK);
+/** plugin.sh after its example header, with json-flatten.awk spliced in (computed once): every node's plugin after its header. */
+export const PLUGIN_BODY = composeBody(PLUGIN_SH, JSON_FLATTEN_AWK);
 
 /** plugin.sh minus its first PLUGIN_HEADER_LINES lines, the placeholder replaced by the awk
  * program (its leading comment lines and final newline dropped). Throws if either file breaks the

@@ -9,7 +9,7 @@ import { desiredState, routerDesiredState } from '../state/desired.js';
 import { planDestroyNode, type DestroyHost } from './destroy.js';
 import { ManagementGuard } from './management-guard.js';
 import { planNode, type PlanContext } from './plan-node.js';
-import { findRemovedNodes, holdsAddress, planSubnets, podnetGatewayRoutes, removedRoutes, removedTraces, unreachedHosts, type RemovedNode } from './reach.js';
+import { findRemovedNodes, holdsAddress, planSubnets, removedRoutes, scanHosts, type RemovedNode } from './reach.js';
 import { summarisePlan } from './summary.js';
 import { isPodnetRoute } from '../state/ownership.js';
 import { routeDeleteStep, routeKey, routeValue } from './values.js';
@@ -63,6 +63,17 @@ function hostsOf(cluster: Cluster): { host: NodeSpec; role: HostRole }[] {
   return [...cluster.nodes.map((host) => ({ host, role: 'node' as const })), ...router];
 }
 
+/** The gathered hosts to plan, in cluster order (the router last): every one, or those of `targets` (--limit). */
+function targetedHosts(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, targets: ReadonlySet<string> | undefined): { host: NodeSpec; role: HostRole }[] {
+  if (targets === undefined) return hostsOf(cluster).filter(({ host }) => observed.has(host.name));
+  // --limit: the few targets are picked out of the nodes without a value made for every node.
+  const found: { host: NodeSpec; role: HostRole }[] = [];
+  for (const host of cluster.nodes) if (targets.has(host.name) && observed.has(host.name)) found.push({ host, role: 'node' });
+  const router = cluster.router;
+  if (router !== undefined && targets.has(router.name) && observed.has(router.name)) found.push({ host: router as NodeSpec, role: 'router' });
+  return found;
+}
+
 /**
  * Plans every gathered host (`present`): allocates subnets (keeping observed ones), derives each
  * host's desired state and plans it. A node left without a subnet makes the whole plan impossible
@@ -73,8 +84,7 @@ function hostsOf(cluster: Cluster): { host: NodeSpec; role: HostRole }[] {
  * cluster.yaml are reported as a warning, or with --prune-removed (`options.pruneRemoved`) removed.
  */
 export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, goal: Goal = 'present', options: BuildOptions = {}): ClusterState {
-  const gathered = hostsOf(cluster).filter(({ host }) => observed.has(host.name));
-  const targeted = options.targets === undefined ? gathered : gathered.filter(({ host }) => options.targets?.has(host.name) === true);
+  const targeted = targetedHosts(cluster, observed, options.targets);
   if (goal === 'absent') {
     const states = targeted.map(({ host, role }): NodeState => {
       const state = observed.get(host.name) as ObservedState;
@@ -84,18 +94,19 @@ export function buildClusterState(cluster: Cluster, observed: ReadonlyMap<string
     if (options.targets !== undefined) states.push(...peerRouteRemovals(cluster, observed, states, warnings));
     return { cluster, goal, states, plan: assemblePlan(cluster, states, warnings) };
   }
-  const routes = podnetGatewayRoutes(cluster, observed);
-  const traces = removedTraces(cluster, observed, routes);
-  const { subnets, diagnostics } = planSubnets(cluster, observed, routes, traces);
+  // Every gathered host's state is read once here: who is not reached, the removed nodes'
+  // traces, the hosts with podnet routes (which the subnet allocation reads only for a node with no
+  // subnet on its bridge).
+  const { unreached, traces, podnetRouteHosts, nodeStates } = scanHosts(cluster, observed);
+  const { subnets, diagnostics } = planSubnets(cluster, observed, podnetRouteHosts, traces, nodeStates);
   if (cluster.nodes.some((node) => !subnets.has(node.name))) {
     throw new UserError(`${cluster.sourcePath}: cannot plan:\n${diagnostics.map((d) => `  ${d}`).join('\n')}`);
   }
   const warnings: Warning[] = diagnostics.map((message) => ({ code: 'subnet', message }));
-  const unreached = unreachedHosts(cluster, observed);
   const removed = findRemovedNodes(cluster, observed, subnets, traces);
   const incomplete = options.pruneRemoved !== undefined && removed.length > 0 && unreached.size > 0;
   const pruning = options.pruneRemoved !== undefined && !incomplete;
-  const base: PlanContext = { podCidr: cluster.podCidr, nodeAddress: '' };
+  const base: PlanContext = { podCidr: cluster.podCidr, nodeAddress: '', routeSets: new Map() };
   if (unreached.size > 0) base.unreached = unreached;
   if (removed.length > 0) base.removed = removedRoutes(removed);
   if (pruning) base.pruneRemoved = true;

@@ -12,7 +12,7 @@ import type { Reason, RouteValue, Step, Waiting } from '../model/plan.js';
 import { rangeInside, rangesOverlap, type Ipv4Range } from '../model/ipv4.js';
 import type { DesiredRoute, ObservedRoute } from '../model/types.js';
 import { PODNET_PROTO, isPodnetRoute } from '../state/ownership.js';
-import type { Planning } from './planning.js';
+import type { Planning, RouteSet } from './planning.js';
 import { hasMetric, parseIpv4Dst, routeDeleteStep, routeKey, routeValue } from './values.js';
 
 /**
@@ -76,8 +76,20 @@ export function planRoutes(p: Planning): void {
   const routes = p.observed.routes;
   const observed = indexRoutes(p, routes);
   const heldRanges: { dst: string; range: Ipv4Range | null }[] = [];
+  const foreignDsts = observed.foreignByDst.size > 0;
   for (const want of p.desired.routes) {
-    if (planDesiredRoute(p, want, observed) === 'waiting') heldRanges.push({ dst: want.dst, range: parseIpv4Dst(want.dst) });
+    // The common case first, without making the route's values: podnet's route is in place and
+    // nothing foreign is in its way (no foreign route to its destination, none long enough to lie
+    // inside it). planDesiredRoute would find the same: nothing to do.
+    const mineAt = observed.mine.get(want.dst);
+    if (mineAt !== undefined && !(foreignDsts && observed.foreignByDst.has(want.dst)) && routeIsRight(routes[mineAt] as ObservedRoute, want)) {
+      const prefix = observed.foreignMaxPrefix < 0 ? 33 : cidrPrefix(want.dst);
+      if (prefix > observed.foreignMaxPrefix) {
+        observed.planned[mineAt] = 1;
+        continue;
+      }
+    }
+    if (planDesiredRoute(p, want, observed, mineAt) === 'waiting') heldRanges.push({ dst: want.dst, range: parseIpv4Dst(want.dst) });
   }
   let desiredByDst: Map<string, DesiredRoute> | undefined;
   for (let i = 0; i < routes.length; i++) {
@@ -129,25 +141,21 @@ export function routeIsRight(route: ObservedRoute, want: DesiredRoute): boolean 
 }
 
 // A route to a peer is planned the same on every node that lacks it: its value and its step are
-// made once per desired route (shared by every node: see desired.ts), like the reasons.
+// made once per desired route (shared by every node: see desired.ts) and plan (PlanContext's
+// routeSets, made by buildClusterState), like the reasons.
 const MISSING: Reason = Object.freeze({ code: 'missing' });
 const DIFFERS: Reason = Object.freeze({ code: 'differs' });
-const routeSets = new WeakMap<DesiredRoute, RouteSet>();
 
-interface RouteSet {
-  after: RouteValue;
-  steps: Step[];
-  /** The destination's range (null: not IPv4). */
-  range: Ipv4Range | null;
-}
-
-function routeSetValues(want: DesiredRoute): RouteSet {
-  let values = routeSets.get(want);
+function routeSetValues(p: Planning, want: DesiredRoute): RouteSet {
+  // A map per plan, not a WeakMap per process: a plan of one node of 5,000 makes 4,999 of these,
+  // and a WeakMap's entries cost more to add and to collect than the values themselves.
+  const sets = (p.routeSets ??= p.ctx.routeSets ?? new Map<DesiredRoute, RouteSet>());
+  let values = sets.get(want);
   if (values === undefined) {
     // Shared by every node's change, never changed (not frozen: Object.freeze costs more than the rest).
     const step: Step = { run: 'ip', args: ['route', 'replace', want.dst, 'via', want.gateway, 'proto', PODNET_PROTO] };
     values = { after: desiredRouteValue(want), steps: [step], range: parseIpv4Dst(want.dst) };
-    routeSets.set(want, values);
+    sets.set(want, values);
   }
   return values;
 }
@@ -156,15 +164,14 @@ function routeSetValues(want: DesiredRoute): RouteSet {
  * Plans the desired route; `waiting` when it is held back for a host not reached (nothing planned).
  * Marks podnet's observed route to its destination as planned or held (see planRoutes).
  */
-function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes): 'planned' | 'waiting' {
-  const mineAt = observed.mine.get(want.dst);
+function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes, mineAt: number | undefined): 'planned' | 'waiting' {
   const result = planDesiredRouteAt(p, want, observed, mineAt === undefined ? undefined : p.observed.routes[mineAt]);
   if (mineAt !== undefined) (result === 'waiting' ? observed.held : observed.planned)[mineAt] = 1;
   return result;
 }
 
 function planDesiredRouteAt(p: Planning, want: DesiredRoute, observed: ObservedRoutes, mine: ObservedRoute | undefined): 'planned' | 'waiting' {
-  const { after, steps, range: wantRange } = routeSetValues(want);
+  const { after, steps, range: wantRange } = routeSetValues(p, want);
   const foreign = observed.foreignByDst.size > 0 ? (observed.foreignByDst.get(want.dst) ?? []) : [];
   for (const route of foreign) {
     p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
@@ -196,6 +203,23 @@ function planDesiredRouteAt(p: Planning, want: DesiredRoute, observed: ObservedR
   p.guard.route(want.dst, 'update', wantRange);
   p.add('route-set', { kind: 'route', key: want.dst, action: 'update', before: routeValue(mine), after, reason: DIFFERS, steps });
   return 'planned';
+}
+
+/**
+ * The prefix length of a CIDR text (`10.244.2.0/24` → 24), read without parsing the address; -1
+ * when there is no `/` followed by digits only. Only ever compared with foreignMaxPrefix: a -1
+ * sends the route down the full path.
+ */
+function cidrPrefix(dst: string): number {
+  const slash = dst.lastIndexOf('/');
+  if (slash < 0 || slash === dst.length - 1 || dst.length - slash > 3) return -1;
+  let prefix = 0;
+  for (let i = slash + 1; i < dst.length; i++) {
+    const digit = dst.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    prefix = prefix * 10 + digit;
+  }
+  return prefix;
 }
 
 /** The kernel's connected route of this node's own subnet on podnet's bridge. */

@@ -8,8 +8,8 @@
 //   it) — then creations: the bridge, its address, routes, iptables rules, and last the CNI plugin
 //   and its conflist (a runtime that reads the conflist finds the bridge ready).
 import { parseIpv4Cidr, type Ipv4Range } from '../model/ipv4.js';
-import type { Change, ConflictDetail, Conflict, Waiting, WaitingWhy, Warning } from '../model/plan.js';
-import type { DesiredState, ObservedState } from '../model/types.js';
+import type { Change, ConflictDetail, Conflict, RouteValue, Step, Waiting, WaitingWhy, Warning } from '../model/plan.js';
+import type { DesiredRoute, DesiredState, ObservedState } from '../model/types.js';
 import { ManagementGuard } from './management-guard.js';
 
 export const PHASES = [
@@ -41,6 +41,20 @@ export interface PlanContext {
   removed?: ReadonlyMap<string, ReadonlySet<string>>;
   /** apply --prune-removed: routes to removed nodes are deleted; otherwise they are left alone. */
   pruneRemoved?: boolean;
+  /**
+   * The values of the routes planned, by desired route, shared by the hosts of one plan (see
+   * plan-routes.ts): a thousand nodes that each lack a route to a peer share one value and one
+   * step for it. Without it each host makes its own.
+   */
+  routeSets?: Map<DesiredRoute, RouteSet>;
+}
+
+/** The values of a planned route to one destination, shared by every node's change that sets it (see plan-routes.ts). */
+export interface RouteSet {
+  after: RouteValue;
+  steps: Step[];
+  /** The destination's range (null: not IPv4). */
+  range: Ipv4Range | null;
 }
 
 export class Planning {
@@ -50,6 +64,8 @@ export class Planning {
   readonly warnings: Warning[] = [];
   readonly waiting: Waiting[] = [];
   private readonly phases = new Map<Phase, Change[]>(PHASES.map((phase) => [phase, []]));
+  /** The route values of this host's plan (ctx.routeSets, or this host's own). */
+  routeSets: Map<DesiredRoute, RouteSet> | undefined;
 
   constructor(
     readonly desired: DesiredState,

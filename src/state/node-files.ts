@@ -2,11 +2,11 @@
 // conflist that points container runtimes at it (both part of the desired state), and the drop-ins
 // that keep a host network manager away (see network-managers.ts).
 import { renderConflist } from '../cni/conflist.js';
-import { renderPlugin } from '../cni/render-plugin.js';
+import { PLUGIN_BODY, renderPluginHeader } from '../cni/render-plugin.js';
 import { pluginNetConfig } from '../cni/conflist.js';
 import type { FileRole } from '../model/plan.js';
 import type { Cluster, DesiredFile } from '../model/types.js';
-import { sha256Hex } from './sha256.js';
+import { sha256Hex, sha256HexOf } from './sha256.js';
 import { NETWORK_MANAGER_DROPINS } from './network-managers.js';
 
 /** The plugin's file name in the CNI bin dir (the conflist's plugin `type`). */
@@ -31,7 +31,7 @@ function file(path: string, mode: string, content: string, role: FileRole): Desi
 }
 
 export function desiredFiles(cluster: Cluster, subnet: string, gateway: string): DesiredFile[] {
-  const plugin = renderPlugin({
+  const header = renderPluginHeader({
     networkName: cluster.cni.networkName,
     bridge: cluster.bridge.name,
     subnet,
@@ -39,7 +39,16 @@ export function desiredFiles(cluster: Cluster, subnet: string, gateway: string):
     mtu: cluster.bridge.mtu ?? DEFAULT_MTU,
     dataDir: cluster.cni.dataDir,
   });
-  return [file(pluginPath(cluster), '755', plugin, 'cni-plugin'), conflistFile(cluster)];
+  // The plugin (renderPlugin's text: header + body) differs per node only in its header: the
+  // 25 KB body's UTF-8 bytes are made once and hashed after the header, never copied per node.
+  const plugin: DesiredFile = { path: pluginPath(cluster), mode: '755', content: header + PLUGIN_BODY, sha256: sha256HexOf(header, pluginBodyBytes()), role: 'cni-plugin' };
+  return [plugin, conflistFile(cluster)];
+}
+
+let bodyBytes: Uint8Array | undefined;
+
+function pluginBodyBytes(): Uint8Array {
+  return (bodyBytes ??= new TextEncoder().encode(PLUGIN_BODY));
 }
 
 // The conflist is the same on every node: rendered and hashed once per cluster.yaml's cni settings

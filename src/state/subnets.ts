@@ -1,7 +1,7 @@
 // Pod subnet allocation: deterministic, and stable for nodes that already have one.
 // Integer IPv4 (src/model/ipv4.ts): a 5,000-node cluster allocates and compares thousands of subnets.
-import { intToIpv4, parseIpv4Cidr, rangeInside, rangeLast, rangeSize, rangeText, type Ipv4Range } from '../model/ipv4.js';
-import type { Cluster, ObservedRoute, ObservedState } from '../model/types.js';
+import { intToIpv4, ipv4ToInt, parseIpv4Cidr, rangeInside, rangeLast, rangeSize, rangeText, type Ipv4Range } from '../model/ipv4.js';
+import type { Cluster, NodeSpec, ObservedRoute, ObservedState } from '../model/types.js';
 import { isPodnetBridge, isPodnetRoute } from './ownership.js';
 
 export interface SubnetAllocation {
@@ -46,7 +46,14 @@ export function spansOverlap(a: CidrSpan, b: CidrSpan): boolean {
 
 /** The network of the podnet bridge's address inside the pod CIDR, if the node has one. */
 function observedBridgeSubnet(observed: ObservedState, bridgeName: string, pod: Ipv4Range): Ipv4Range | undefined {
-  const bridge = observed.links.find((link) => link.name === bridgeName && isPodnetBridge(link));
+  // Plain loops: a 5,000-node plan asks this of every node.
+  let bridge = false;
+  for (const link of observed.links) {
+    if (link.name === bridgeName && isPodnetBridge(link)) {
+      bridge = true;
+      break;
+    }
+  }
   if (!bridge) return undefined;
   for (const address of observed.addresses) {
     if (address.dev !== bridgeName || address.family !== 'inet') continue;
@@ -69,16 +76,23 @@ export interface HostRoutes {
  */
 function podnetRoutesByGateway(cluster: Cluster, observed: ReadonlyMap<string, ObservedState>, scanned?: readonly HostRoutes[]): Map<string, { host: string; route: ObservedRoute }[]> {
   const byGateway = new Map<string, { host: string; route: ObservedRoute }[]>();
-  const hosts = [...cluster.nodes.map((n) => n.name), ...(cluster.router !== undefined ? [cluster.router.name] : [])];
-  const perHost = scanned ?? hosts.map((host) => ({ host, routes: observed.get(host)?.routes ?? [] }));
-  for (const { host, routes } of perHost) {
+  const add = (host: string, routes: readonly ObservedRoute[]): void => {
     for (const route of routes) {
       if (!isPodnetRoute(route) || route.gateway === undefined) continue;
       const list = byGateway.get(route.gateway);
       if (list === undefined) byGateway.set(route.gateway, [{ host, route }]);
       else list.push({ host, route });
     }
+  };
+  if (scanned !== undefined) {
+    for (const { host, routes } of scanned) add(host, routes);
+    return byGateway;
   }
+  for (const node of cluster.nodes) {
+    const routes = observed.get(node.name)?.routes;
+    if (routes !== undefined) add(node.name, routes);
+  }
+  if (cluster.router !== undefined) add(cluster.router.name, observed.get(cluster.router.name)?.routes ?? []);
   return byGateway;
 }
 
@@ -88,9 +102,19 @@ function routedSubnets(nodeName: string, address: string, byGateway: ReadonlyMap
   for (const { host, route } of byGateway.get(address) ?? []) {
     if (host === nodeName) continue;
     const dst = parseCidr(route.dst);
-    if (dst && rangeInside(dst, pod) && rangeText(dst) === route.dst) found.push(dst);
+    if (dst && rangeInside(dst, pod) && isNetworkText(route.dst, dst)) found.push(dst);
   }
   return found;
+}
+
+/**
+ * Whether `text` is `range` in network form, as rangeText writes it, without writing it: its
+ * address has no host bits (parseIpv4Cidr refuses leading zeros in the address) and its prefix no
+ * leading zero. A 5,000-node cluster checks a route per node here.
+ */
+function isNetworkText(text: string, range: Ipv4Range): boolean {
+  const slash = text.indexOf('/');
+  return slash > 0 && ipv4ToInt(text.slice(0, slash)) === range.base && text.length - slash - 1 === (range.prefix >= 10 ? 2 : 1);
 }
 
 /**
@@ -148,39 +172,60 @@ class TakenSpans {
  * Observed subnets that overlap one already taken are ignored (with a diagnostic), so given
  * observed state, adding a node never moves another node's subnet. `reserved` subnets (still routed
  * to a node that left cluster.yaml) are not handed out by step 4 while anything routes to them.
- * `podnetRoutes`: podnet's routes with a gateway, host by host, when the caller has read them.
+ * `podnetRoutes`: podnet's routes with a gateway, host by host, when the caller has read them;
+ * `nodeStates`: each node's state from `observed` by its index in cluster.nodes, when the caller has
+ * looked them up.
  */
-export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string, ObservedState>, reserved: readonly string[] = [], podnetRoutes?: readonly HostRoutes[]): SubnetAllocation {
-  const subnets = new Map<string, string>();
+export function allocateSubnets(
+  cluster: Cluster,
+  observed?: ReadonlyMap<string, ObservedState>,
+  reserved: readonly string[] = [],
+  podnetRoutes?: readonly HostRoutes[],
+  nodeStates?: readonly (ObservedState | undefined)[],
+): SubnetAllocation {
   const diagnostics: string[] = [];
   const pod = parseCidr(cluster.podCidr);
-  if (!pod) return { subnets, diagnostics: [`invalid pod CIDR ${cluster.podCidr}`] };
+  if (!pod) return { subnets: new Map(), diagnostics: [`invalid pod CIDR ${cluster.podCidr}`] };
+  // By node index (names are unique: cluster.yaml validation refuses a repeated one), and the order
+  // the subnets were claimed in: the returned map's order. A 5,000-node plan looks every node up
+  // several times here; arrays cost less than a map by name.
+  const nodes = cluster.nodes;
+  const chosen: (string | undefined)[] = new Array<string | undefined>(nodes.length);
+  const order: number[] = [];
   const taken = new TakenSpans();
-  const overlapsTaken = (span: CidrSpan): CidrSpan | undefined => taken.firstOverlap(span);
-  const claim = (node: string, span: CidrSpan): void => {
-    subnets.set(node, rangeText(span.range));
+  const claim = (i: number, span: CidrSpan, text: string): void => {
+    chosen[i] = text;
+    order.push(i);
     taken.push(span);
   };
+  const result = (): SubnetAllocation => {
+    const subnets = new Map<string, string>();
+    for (const i of order) subnets.set((nodes[i] as NodeSpec).name, chosen[i] as string);
+    return { subnets, diagnostics };
+  };
 
-  for (const node of cluster.nodes) {
-    const explicit = node.subnet === undefined ? undefined : parseCidr(node.subnet);
-    if (explicit) claim(node.name, cidrSpan(explicit));
+  for (let i = 0; i < nodes.length; i++) {
+    const subnet = (nodes[i] as NodeSpec).subnet;
+    const explicit = subnet === undefined ? undefined : parseCidr(subnet);
+    if (explicit) claim(i, cidrSpan(explicit), rangeText(explicit));
   }
 
   if (observed) {
     let byGateway: Map<string, { host: string; route: ObservedRoute }[]> | undefined;
-    for (const node of cluster.nodes) {
-      if (subnets.has(node.name)) continue;
-      const state = observed.get(node.name);
+    for (let i = 0; i < nodes.length; i++) {
+      if (chosen[i] !== undefined) continue;
+      const node = nodes[i] as NodeSpec;
+      const state = nodeStates !== undefined ? nodeStates[i] : observed.get(node.name);
       const onBridge = state ? observedBridgeSubnet(state, cluster.bridge.name, pod) : undefined;
       const candidates = onBridge ? [onBridge] : routedSubnets(node.name, node.address, (byGateway ??= podnetRoutesByGateway(cluster, observed, podnetRoutes)), pod);
-      for (const candidate of candidates.map(cidrSpan)) {
-        const clash = overlapsTaken(candidate);
+      for (const range of candidates) {
+        const candidate = cidrSpan(range);
+        const clash = taken.firstOverlap(candidate);
         if (clash) {
           diagnostics.push(`node ${node.name}: observed subnet ${rangeText(candidate.range)} overlaps ${rangeText(clash.range)} of another node; allocating a new one`);
           continue;
         }
-        claim(node.name, candidate);
+        claim(i, candidate, rangeText(range));
         break;
       }
     }
@@ -190,20 +235,21 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
     const range = parseCidr(text);
     if (range === undefined || !rangeInside(range, pod)) continue;
     const span = cidrSpan(range);
-    if (overlapsTaken(span) === undefined) taken.push(span);
+    if (taken.firstOverlap(span) === undefined) taken.push(span);
   }
 
   const podPrefix = pod.prefix;
   if (cluster.subnetPrefix < podPrefix || cluster.subnetPrefix > 32) {
-    for (const node of cluster.nodes) {
-      if (!subnets.has(node.name)) diagnostics.push(`node ${node.name}: cannot allocate a /${cluster.subnetPrefix} inside pod CIDR ${cluster.podCidr}`);
+    for (let i = 0; i < nodes.length; i++) {
+      if (chosen[i] === undefined) diagnostics.push(`node ${(nodes[i] as NodeSpec).name}: cannot allocate a /${cluster.subnetPrefix} inside pod CIDR ${cluster.podCidr}`);
     }
-    return { subnets, diagnostics };
+    return result();
   }
   const podLast = rangeLast(pod);
   const MAX = 4294967295;
+  const size = rangeSize(cluster.subnetPrefix);
   // Starts are aligned: the pod CIDR's first address, or one past a subnet or a larger taken range.
-  const spanFrom = (start: number): CidrSpan => cidrSpan({ base: start - (start % rangeSize(cluster.subnetPrefix)), prefix: cluster.subnetPrefix });
+  const spanFrom = (start: number): CidrSpan => cidrSpan({ base: start - (start % size), prefix: cluster.subnetPrefix });
   let candidate: CidrSpan | undefined = spanFrom(pod.base);
   // The pod CIDR's first subnet is skipped.
   candidate = candidate.last < MAX ? spanFrom(candidate.last + 1) : undefined;
@@ -216,8 +262,8 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
     const ahead = blocked[next];
     return ahead && spansOverlap(ahead, span) ? ahead : undefined;
   };
-  for (const node of cluster.nodes) {
-    if (subnets.has(node.name)) continue;
+  for (let i = 0; i < nodes.length; i++) {
+    if (chosen[i] !== undefined) continue;
     while (candidate && candidate.last <= podLast) {
       const clash = clashWith(candidate);
       if (!clash) break;
@@ -226,12 +272,13 @@ export function allocateSubnets(cluster: Cluster, observed?: ReadonlyMap<string,
       candidate = end < MAX ? spanFrom(end + 1) : undefined;
     }
     if (!candidate || candidate.last > podLast) {
-      diagnostics.push(`node ${node.name}: no free /${cluster.subnetPrefix} left in pod CIDR ${cluster.podCidr} (its first /${cluster.subnetPrefix} is reserved)`);
+      diagnostics.push(`node ${(nodes[i] as NodeSpec).name}: no free /${cluster.subnetPrefix} left in pod CIDR ${cluster.podCidr} (its first /${cluster.subnetPrefix} is reserved)`);
       continue;
     }
     // Past the taken ones (checked against `blocked`), and nothing reads `taken` after this loop.
-    subnets.set(node.name, rangeText(candidate.range));
+    chosen[i] = rangeText(candidate.range);
+    order.push(i);
     candidate = candidate.last < MAX ? spanFrom(candidate.last + 1) : undefined;
   }
-  return { subnets, diagnostics };
+  return result();
 }

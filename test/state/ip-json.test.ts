@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../../src/state/ip-json.js';
+import { forgetSharedRoutes, parseIpAddrs, parseIpForward, parseIpLinks, parseIpRoutes } from '../../src/state/ip-json.js';
+import type { ObservedRoute } from '../../src/model/types.js';
 import { fixtureCases, loadObserved, readFixtureFile } from '../support/ip-fixtures.js';
 
 test('links: kind, up, alias and mtu of a converged node', () => {
@@ -130,4 +131,54 @@ test('every captured fixture parses', () => {
     assert.ok(observed.links.some((l) => l.name === 'eth0'), `${name}: eth0`);
     assert.ok(observed.addresses.some((a) => a.dev === 'eth0' && a.local.startsWith('192.168.1.1')), `${name}: node address`);
   }
+});
+
+// ── routes shared between nodes (parseIpRoutes reads compact output entry by entry, and makes a
+// route once per entry text)
+
+/** The same routes parsed the way every document was before: the whole array at once (pretty-printed, which the shared path hands back). */
+function parsedWhole(json: string): ObservedRoute[] {
+  return parseIpRoutes(JSON.stringify(JSON.parse(json), null, 1));
+}
+
+test('routes: compact output gives the values the whole-document parse gives, for every captured fixture', () => {
+  for (const name of fixtureCases()) {
+    const json = readFixtureFile(name, 'routes.json');
+    assert.deepEqual(parseIpRoutes(json), parsedWhole(json), name);
+  }
+});
+
+test('routes: the same entry printed by two nodes is one frozen route; a different one is not', () => {
+  forgetSharedRoutes();
+  const entry = '{"dst":"10.244.2.0/24","gateway":"192.168.1.12","dev":"eth0","protocol":"201","flags":[]}';
+  const a = parseIpRoutes(`[${entry},{"dst":"192.168.1.0/24","dev":"eth0","protocol":"kernel","scope":"link","flags":[]}]`);
+  const b = parseIpRoutes(`[{"dst":"default","gateway":"192.168.1.1","dev":"eth0","flags":[]},${entry}]\n`);
+  assert.equal(a[0], b[1]);
+  assert.ok(Object.isFrozen(a[0]));
+  assert.notEqual(a[1], b[0]);
+  assert.deepEqual(b, [
+    { dst: 'default', gateway: '192.168.1.1', dev: 'eth0', protocol: 'boot' },
+    { dst: '10.244.2.0/24', gateway: '192.168.1.12', dev: 'eth0', protocol: '201' },
+  ]);
+  assert.deepEqual(parseIpRoutes('[]'), []);
+  assert.deepEqual(parseIpRoutes('[]\n'), []);
+});
+
+test('routes: what the entry-by-entry path does not take is parsed whole, with the same values and errors', () => {
+  forgetSharedRoutes();
+  const good = '{"dst":"10.244.2.0/24","gateway":"192.168.1.12","dev":"eth0","protocol":"201","flags":[]}';
+  // A nested object (multipath next hops) after an entry already shared.
+  parseIpRoutes(`[${good}]`);
+  const nested = `[${good},{"dst":"10.97.0.0/16","flags":[],"nexthops":[{"gateway":"192.168.1.51","dev":"eth0","weight":1,"flags":[]}]}]`;
+  assert.deepEqual(parseIpRoutes(nested)[1], { dst: '10.97.0.0/16', protocol: 'boot', nexthops: [{ gateway: '192.168.1.51', dev: 'eth0' }] });
+  // A `}` inside a string: the entry's first `}` is not its end.
+  assert.deepEqual(parseIpRoutes(`[${good},{"dst":"10.9.0.0/16","dev":"a}b","flags":[]}]`)[1], { dst: '10.9.0.0/16', dev: 'a}b', protocol: 'boot' });
+  // A bad entry after shared ones is named by its place in this document.
+  assert.throws(() => parseIpRoutes(`[${good},${good},{"dst":"10.244.300.0/24"}]`), /ip -j route show table main: entry 2: "dst" is not a route destination: 10\.244\.300\.0\/24/);
+  assert.throws(() => parseIpRoutes(`[${good},{"gateway":"1.2.3.4"}]`), /entry 1: "dst" must be a non-empty string/);
+  // Not JSON after a good start, or something after the array: the whole-document errors.
+  assert.throws(() => parseIpRoutes(`[${good},`), /ip -j route show table main: output is not JSON/);
+  assert.throws(() => parseIpRoutes(`[${good}] x`), /ip -j route show table main: output is not JSON/);
+  assert.throws(() => parseIpRoutes(`[${good}}]`), /output is not JSON/);
+  assert.throws(() => parseIpRoutes('[1]'), /entry 0 is a number, expected an object/);
 });
