@@ -30,6 +30,7 @@ function report(checks: VerifyCheck[], cleanup: string[] = []): VerifyReport {
     probeId: 'abcd12',
     nodes: ['node1', 'node2'],
     mtu: 1500,
+    plan: 'sample',
     checks,
     summary: summarizeChecks(checks),
     unreachable: {},
