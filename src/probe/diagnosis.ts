@@ -291,7 +291,8 @@ function neighbourCauses(from: DiagnosisNode, to: DiagnosisNode | undefined, det
   causes.push(...nodes.flatMap(tableFull));
   if (to && to !== from) causes.push(...pathNeighbours(from, to));
   // The kernel log is the kernel's, not the node's: named only beside a sign on these nodes, or when nothing else explains the cell.
-  if (causes.length > 0 || otherCauses === 0) causes.push(...nodes.flatMap(overflowLogged));
+  // Once per cell: nodes sharing a kernel all count the same lines.
+  if (causes.length > 0 || otherCauses === 0) causes.push(...nodes.flatMap(overflowLogged).slice(0, 1));
   return causes;
 }
 

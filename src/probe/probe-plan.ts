@@ -309,16 +309,16 @@ export type Judgement =
 
 /**
  * A probe's attempts → its verdict: pass when one attempt passed; fail when every attempt failed
- * and at least one of them ran on time (its failure is the network's); otherwise (each failure came
+ * and at least one of them ran on time (its failure is the network's; the first such is reported); otherwise (each failure came
  * from an attempt the node started late or ran past its deadline) late: not run, not a failure.
  */
 export function judgeAttempts(command: ProbeCommand, outcome: ProbeOutcome): Judgement {
   const attempts: ProbeAttempt[] = outcome.attempts ?? (outcome.code === null ? [] : [{ code: outcome.code, output: outcome.output, startDelay: 0, duration: 0 }]);
   const passed = attempts.find((a) => a.code === 0);
   if (passed) return { status: 'pass', attempt: passed, attempts: attempts.indexOf(passed) + 1 };
-  const onTime = attempts.filter((a) => a.code !== null && lateness(command, a) === undefined);
-  const last = onTime.at(-1);
-  if (last) return { status: 'fail', attempt: last, attempts: attempts.length };
+  // The first failure tells most: a later one may only repeat what the first taught the kernel (a cached path MTU).
+  const first = attempts.find((a) => a.code !== null && lateness(command, a) === undefined);
+  if (first) return { status: 'fail', attempt: first, attempts: attempts.length };
   const late = attempts.map((a) => lateness(command, a)).filter((r): r is string => r !== undefined);
   return { status: 'late', reason: late.length > 0 ? late.join(', ') : 'no result came back', attempts: attempts.length };
 }
