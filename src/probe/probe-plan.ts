@@ -10,7 +10,7 @@ import {
   type VerifyCell,
   type VerifyCheck,
 } from '../model/verify.js';
-import { LISTENER_PORT, probeCommandLine, type NodeCleanup, type Probe, type ProbeAttempt, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
+import { LISTENER_PORT, PROBE_PARALLEL, probeCommandLine, type NodeCleanup, type Probe, type ProbeAttempt, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
 
 export interface VerifyNode {
   name: string;
@@ -82,6 +82,21 @@ export function probeCount(n: number, mode: ProbePlanMode, egress = false): numb
   const pairs = n * (n - 1);
   const expensive = mode === 'full-mesh' ? pairs : n * sampleOffsets(n).length;
   return 3 * n + pairs + 2 * expensive + (egress ? n : 0);
+}
+
+
+/** Probes in flight at once over all nodes, per CPU of this machine (a lab's nodes share its CPUs). */
+export const PROBES_IN_FLIGHT_PER_CPU = 32;
+
+/**
+ * The pacing of the probe phase: each node runs at most `parallel` probes at once, and at most
+ * `nodes` nodes probe at once (their execs bounded by --forks and by PROBES_IN_FLIGHT_PER_CPU × CPUs
+ * probes in flight in all), so a 2-core machine running a 100-node lab is not overrun.
+ */
+export function probePacing(forks: number, cpus: number): { nodes: number; parallel: number } {
+  const budget = PROBES_IN_FLIGHT_PER_CPU * Math.max(1, cpus);
+  const parallel = Math.min(PROBE_PARALLEL, budget);
+  return { nodes: Math.max(1, Math.min(forks, Math.floor(budget / parallel))), parallel };
 }
 
 export const EGRESS_COLUMN = 'egress target';

@@ -11,7 +11,6 @@ import { buildClusterState, type NodeState } from '../plan/node-state.js';
 import {
   parseVerifyCleanupOutput,
   parseVerifyProbeRun,
-  PROBE_PARALLEL,
   parseVerifySetupOutput,
   setupWorkDir,
   renderVerifyCleanupScript,
@@ -22,7 +21,7 @@ import {
   type ProbeRun,
 } from '../scripts/probe-script.js';
 import { SshError } from './ssh/errors.js';
-import { assembleChecks, planProbes } from '../probe/probe-plan.js';
+import { assembleChecks, planProbes, probePacing } from '../probe/probe-plan.js';
 import { withDiagnosis, type DiagnosisNode } from '../probe/diagnosis.js';
 import { summarizeChecks } from '../render/verify-render.js';
 import { VERIFY_FORMAT_VERSION, type NodeSetup, type ProbePlanMode, type VerifyReport } from '../model/verify.js';
@@ -46,20 +45,6 @@ export interface VerifyOptions {
   plan?: ProbePlanMode;
   /** CPUs of this machine, for the global bound on probes in flight (default: os.availableParallelism()). */
   cpus?: number;
-}
-
-/** Probes in flight at once over all nodes, per CPU of this machine (a lab's nodes share its CPUs). */
-export const PROBES_IN_FLIGHT_PER_CPU = 32;
-
-/**
- * The pacing of the probe phase: each node runs at most `parallel` probes at once, and at most
- * `nodes` nodes probe at once (their execs bounded by --forks and by PROBES_IN_FLIGHT_PER_CPU × CPUs
- * probes in flight in all), so a 2-core machine running a 100-node lab is not overrun.
- */
-export function probePacing(forks: number, cpus: number): { nodes: number; parallel: number } {
-  const budget = PROBES_IN_FLIGHT_PER_CPU * Math.max(1, cpus);
-  const parallel = Math.min(PROBE_PARALLEL, budget);
-  return { nodes: Math.max(1, Math.min(forks, Math.floor(budget / parallel))), parallel };
 }
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
