@@ -274,11 +274,12 @@ describe('the default probe plan: every pair pinged, the expensive checks on a r
   });
 });
 
-test('pacing: 16 probes per node at once; nodes probing at once bounded by --forks and by 32 probes in flight per CPU', () => {
-  assert.deepEqual(probePacing(10, 2), { nodes: 4, parallel: 16 }, 'a 2-CPU machine: 64 probes in flight at most');
+test('pacing: 16 probes per node at once; nodes probing at once bounded by --forks and by 80 probes in flight per CPU', () => {
+  assert.deepEqual(probePacing(20, 2), { nodes: 10, parallel: 16 }, 'a 2-CPU machine: 160 probes in flight at most');
   assert.deepEqual(probePacing(10, 16), { nodes: 10, parallel: 16 }, '--forks bounds it on a big machine');
   assert.deepEqual(probePacing(3, 2), { nodes: 3, parallel: 16 });
-  assert.deepEqual(probePacing(10, 0), { nodes: 2, parallel: 16 }, 'at least one CPU');
+  assert.deepEqual(probePacing(10, 1), { nodes: 5, parallel: 16 }, 'one CPU');
+  assert.deepEqual(probePacing(10, 0), { nodes: 5, parallel: 16 }, 'at least one CPU');
   assert.deepEqual(probePacing(0, 2), { nodes: 1, parallel: 16 }, 'at least one node');
 });
 
