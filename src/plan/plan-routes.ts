@@ -64,7 +64,6 @@ function indexRoutes(p: Planning, routes: readonly ObservedRoute[]): ObservedRou
     index.foreign.push({ route, range });
     if (range !== null && !isOwnSubnetRoute(p, route)) {
       index.foreignRanged.push({ route, range });
-      // Stryker disable next-line EqualityOperator: >= sets the same maximum again
       if (range.prefix > index.foreignMaxPrefix) index.foreignMaxPrefix = range.prefix;
     }
     const same = index.foreignByDst.get(route.dst);
@@ -87,7 +86,6 @@ export function planRoutes(p: Planning): void {
     if (!isPodnetRoute(route)) continue;
     const first = observed.first[i] as number;
     if (
-      // Stryker disable next-line ConditionalExpression: a route with a metric has first -1, and planned[-1] of a typed array is undefined, not 1
       first >= 0 &&
       observed.planned[first] === 1 &&
       // Stryker disable next-line ConditionalExpression: planDesiredRoute marks a route planned or held, never both
@@ -95,7 +93,6 @@ export function planRoutes(p: Planning): void {
     )
       continue; // planned above
     // A route that a waiting one would replace stays until that one can be set.
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: a shortcut; with no held range, some() finds none
     if (heldRanges.length > 0) {
       const range = parseIpv4Dst(route.dst);
       if (heldRanges.some((h) => overlaps(h, { dst: route.dst, range }))) continue;
@@ -169,27 +166,19 @@ function routeSetValues(want: DesiredRoute): RouteSet {
 function planDesiredRoute(p: Planning, want: DesiredRoute, observed: ObservedRoutes): 'planned' | 'waiting' {
   const mineAt = observed.mine.get(want.dst);
   const result = planDesiredRouteAt(p, want, observed, mineAt === undefined ? undefined : p.observed.routes[mineAt]);
-  if (mineAt !== undefined) {
-    // Stryker disable next-line ConditionalExpression: a held route marked planned is skipped in planRoutes all the same; held, it is kept there because its own destination is a held range
-    (result === 'waiting' ? observed.held : observed.planned)[mineAt] = 1;
-  }
+  if (mineAt !== undefined) (result === 'waiting' ? observed.held : observed.planned)[mineAt] = 1;
   return result;
 }
 
 function planDesiredRouteAt(p: Planning, want: DesiredRoute, observed: ObservedRoutes, mine: ObservedRoute | undefined): 'planned' | 'waiting' {
   const { after, steps, range: wantRange } = routeSetValues(want);
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: a shortcut; an empty map has no route to the destination either
   const foreign = observed.foreignByDst.size > 0 ? (observed.foreignByDst.get(want.dst) ?? []) : [];
   for (const route of foreign) {
     p.conflict({ code: 'foreign-route-to-peer', kind: 'route', key: routeKey(route), found: routeValue(route), peer: want.peer });
   }
   // A foreign more specific route would take part of the peer's pods away from podnet's route.
   // The node's own subnet on its bridge is inside the gateway-mode pod-CIDR route, and meant to be.
-  if (
-    wantRange !== null &&
-    // Stryker disable next-line EqualityOperator: a foreign route of the same prefix inside the desired one is the same range, whose destination (as the kernel writes it) is want.dst, skipped below
-    wantRange.prefix <= observed.foreignMaxPrefix
-  ) {
+  if (wantRange !== null && wantRange.prefix <= observed.foreignMaxPrefix) {
     for (const { route, range } of observed.foreignRanged) {
       if (route.dst === want.dst) continue;
       if (rangeInside(range, wantRange)) {
