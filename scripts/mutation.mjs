@@ -16,6 +16,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { compiledToTsx, copyFileResults } from './incremental-report.mjs';
 
 const INCREMENTAL = process.env.STRYKER_INCREMENTAL_FILE ?? 'reports/stryker-incremental.json';
 const config = (await import(pathToFileURL(resolve('stryker.config.mjs')).href)).default;
@@ -55,19 +56,30 @@ if (args[0] === '--changed') {
 }
 
 const before = readReport();
+const compiled = process.env.STRYKER_COMPILED === '1';
+const testSources = new Map(config.tap.testFiles.map((f) => [compiledToTsx(f), readFileSync(compiledToTsx(f), 'utf8')]));
+// The generated modules (git-ignored) must exist before Stryker copies the sandbox: a fresh clone has none.
 execFileSync(process.execPath, ['scripts/embed-node-scripts.mjs'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['scripts/compile-schema.mjs'], { stdio: 'inherit' });
 const env = { ...process.env, ...(mutate ? { STRYKER_MUTATE: mutate.join(',') } : {}) };
 const run = spawnSync(process.execPath, ['node_modules/@stryker-mutator/core/bin/stryker.js', 'run'], { stdio: 'inherit', env });
 
-// Put back the results of the files this run did not mutate (still existing, still pure).
+// Put back the results of the files this run did not mutate (still existing, still pure), their test
+// ids translated through the tests' names: this run may number the tests differently.
 const after = readReport();
-if (before && after && mutate) {
-  for (const [file, result] of Object.entries(before.files)) {
-    if (!(file in after.files) && existsSync(file) && isPure(file)) after.files[file] = result;
-  }
-  for (const [file, result] of Object.entries(before.testFiles ?? {})) {
-    if (!(file in (after.testFiles ?? {})) && existsSync(file)) (after.testFiles ??= {})[file] = result;
-  }
-  writeFileSync(INCREMENTAL, `${JSON.stringify(after, null, 2)}\n`);
+if (after && compiled) {
+  // Stryker keeps no source for the compiled tests (dist/ is not in its project): record the sources
+  // as they were when this run started, for scripts/mutation-convert.mjs.
+  for (const [key, entry] of Object.entries(after.testFiles ?? {})) entry.source ??= testSources.get(compiledToTsx(key));
 }
+if (before && after && mutate) {
+  // Stryker carries the other files' results over itself, but in the compiled mode it finds none of
+  // their tests (dist/ is not in its project) and drops their coveredBy/killedBy: take ours then.
+  const mutated = new Set(mutate);
+  const keep = Object.keys(before.files).filter(
+    (file) => !mutated.has(file) && (compiled || !(file in after.files)) && existsSync(file) && isPure(file),
+  );
+  copyFileResults(after, before, keep);
+}
+if (after) writeFileSync(INCREMENTAL, `${JSON.stringify(after, null, 2)}\n`);
 process.exit(run.status ?? 1);

@@ -54,6 +54,7 @@ export function desiredObjectKeys(desired: DesiredState): string[] {
 export function countOk(state: NodeState): number {
   if (state.desired === undefined) return 0;
   const notOk = new Set([
+    // Stryker disable next-line MethodExpression: a plan deletes only what is not desired (stale routes, addresses, old bridges, chains, rules), keyed apart from every desired object, so leaving deletes in changes nothing
     ...state.plan.changes.filter((c) => c.action !== 'delete').map((c) => `${c.kind} ${c.key}`),
     ...state.plan.conflicts.map((c) => `${c.kind} ${c.key}`),
     // A route held back for a host not reached is not "ok": it is not set.

@@ -48,6 +48,7 @@ function indexRoutes(p: Planning, routes: readonly ObservedRoute[]): ObservedRou
     foreignByDst: new Map(),
     foreign: [],
     foreignRanged: [],
+    // Stryker disable next-line UnaryOperator: a bound of 1 lets only a /0 or /1 desired route (none: pod CIDRs are longer) scan the foreign routes, and a /0 or /1 foreign route is inside none of them but its own range, skipped by name
     foreignMaxPrefix: -1,
   };
   for (let i = 0; i < routes.length; i++) {
@@ -96,7 +97,13 @@ export function planRoutes(p: Planning): void {
     const route = routes[i] as ObservedRoute;
     if (!isPodnetRoute(route)) continue;
     const first = observed.first[i] as number;
-    if (first >= 0 && observed.planned[first] === 1 && observed.held[first] === 0) continue; // planned above
+    if (
+      first >= 0 &&
+      observed.planned[first] === 1 &&
+      // Stryker disable next-line ConditionalExpression: planDesiredRoute marks a route planned or held, never both
+      observed.held[first] === 0
+    )
+      continue; // planned above
     // A route that a waiting one would replace stays until that one can be set.
     if (heldRanges.length > 0) {
       const range = parseIpv4Dst(route.dst);
