@@ -13,7 +13,7 @@ for (const nodes of [3, 30]) {
     const name = testLabName();
     try {
       const upStarted = performance.now();
-      const lab = await labUp({ name, nodes });
+      const lab = await labUp({ name, nodes, tuneKernel: true });
       const upMs = performance.now() - upStarted;
       assert.equal(lab.nodes.length, nodes);
       assert.equal(lab.nodes.at(-1)?.address, `192.168.1.${10 + nodes}`);
