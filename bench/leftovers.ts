@@ -2,8 +2,9 @@
 // test/lab/lab-leftovers.test.ts (at a few nodes). Take `machineSnapshot` before `lab up`,
 // `labFootprint` while the lab is up, and `leftovers(before, footprint)` after `lab down`: it lists
 // every namespace, process, mount, file and sysctl change of the lab still there ([] when none).
+// Sysctls: those the lab raised (its kernel.json) must be back at their value before it.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { CHECKED_SYSCTLS } from '../src/lab/kernel-limits.js';
+import { CHECKED_SYSCTLS, type RestoreEntry } from '../src/lab/kernel-limits.js';
 import { NODE_MOUNT_POINTS, kernelRecordFile } from '../src/lab/kernel-tuning.js';
 import { LAB_ROOT_DIR, labPaths, parseLabNetns } from '../src/lab/lab-layout.js';
 import { labLockFile } from '../src/lab/lab-lock.js';
@@ -23,6 +24,8 @@ export interface LabFootprint {
   namespaces: string[];
   /** PIDs of the lab's processes with their start times (a reused PID is another process). */
   processes: { pid: number; start: string }[];
+  /** The sysctls the lab raised (its kernel.json while up), with their values before. */
+  sysctls: { key: string; original: number }[];
 }
 
 function read(file: string): string {
@@ -110,11 +113,28 @@ export function labFootprint(lab: string): LabFootprint {
   }
   // The machine's own namespaces (ours) are not the lab's.
   for (const l of nsLinks(process.pid)) namespaces.delete(l);
-  return { lab, namespaces: [...namespaces].sort(), processes };
+  let sysctls: { key: string; original: number }[] = [];
+  try {
+    const record = JSON.parse(readFileSync(kernelRecordFile(lab), 'utf8')) as { entries: RestoreEntry[] };
+    sysctls = record.entries.flatMap((e) => (e.kind === 'sysctl' ? [{ key: e.key, original: e.original }] : []));
+  } catch {
+    // No kernel.json: the lab changed no sysctl.
+  }
+  return { lab, namespaces: [...namespaces].sort(), processes, sysctls };
 }
 
-/** Everything of the lab still on the machine after `lab down`: one line each, [] when nothing. */
-export function leftovers(before: MachineSnapshot, footprint: LabFootprint): string[] {
+/** Now, in the clock ticks of a process's start time (USER_HZ is 100 on Linux). */
+export function uptimeTicks(): number {
+  return Math.floor(Number(read('/proc/uptime').split(' ')[0]) * 100);
+}
+
+/**
+ * Everything of the lab still on the machine after `lab down`: one line each, [] when none.
+ * `downStarted` (uptimeTicks() taken just before lab down): namespace inodes are reused once freed,
+ * so a process in a namespace with one of the lab's inodes counts only if it started before the
+ * down — a later one lives in a new namespace (other labs run on this machine meanwhile).
+ */
+export function leftovers(before: MachineSnapshot, footprint: LabFootprint, downStarted = Number.MAX_SAFE_INTEGER): string[] {
   const found: string[] = [];
   const { lab } = footprint;
   for (const n of exists('/run/netns') ? readdirSync('/run/netns') : []) {
@@ -125,7 +145,7 @@ export function leftovers(before: MachineSnapshot, footprint: LabFootprint): str
   const live = new Map(footprint.processes.map((p) => [p.pid, p.start]));
   for (const pid of pids()) {
     if (isZombie(pid)) continue;
-    const held = nsLinks(pid).filter((l) => nsSet.has(l));
+    const held = Number(startTime(pid)) <= downStarted ? nsLinks(pid).filter((l) => nsSet.has(l)) : [];
     if (held.length > 0) found.push(`process ${pid} in the lab's namespace ${held.join(', ')}`);
     else if (live.get(pid) === startTime(pid) && startTime(pid) !== '') found.push(`process ${pid} of the lab still runs (${read(`/proc/${pid}/cmdline`).replaceAll('\0', ' ').trim()}; ${nsLinks(pid).join(' ')})`);
     else if (read(`/proc/${pid}/cmdline`).includes(`${stateDir}/`)) found.push(`process ${pid} runs from ${stateDir}`);
@@ -144,8 +164,10 @@ export function leftovers(before: MachineSnapshot, footprint: LabFootprint): str
   for (const [point, existed] of Object.entries(before.mountPoints)) {
     if (!existed && after.mountPoints[point] === true) found.push(`directory ${point} (made by the lab)`);
   }
-  for (const [key, value] of Object.entries(before.sysctls)) {
-    if (after.sysctls[key] !== value) found.push(`sysctl ${key} is ${after.sysctls[key] ?? '?'}, was ${value}`);
+  // Only the lab's own changes: other labs on the machine may raise (and put back) the same ones meanwhile.
+  for (const { key, original } of footprint.sysctls) {
+    const now = after.sysctls[key];
+    if (now !== String(original)) found.push(`sysctl ${key} is ${now ?? '?'}, was ${original} before the lab raised it`);
   }
   return found;
 }

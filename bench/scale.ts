@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
-import { labFootprint, leftovers, machineSnapshot, type LabFootprint } from './leftovers.js';
+import { labFootprint, leftovers, machineSnapshot, uptimeTicks, type LabFootprint } from './leftovers.js';
 import { labNodeExec, labDown, labInfo } from '../src/lab/lab.js';
 import { cellCounts, judgeBreak, type VerifyJson } from './scale-judge.js';
 
@@ -114,6 +114,7 @@ async function main(): Promise<number> {
   const results: StepResult[] = [];
   const before = machineSnapshot();
   let footprint: LabFootprint | undefined;
+  let downStarted: number | undefined;
   let file = '';
   const forks = ['--forks', String(nodes)];
 
@@ -191,6 +192,7 @@ async function main(): Promise<number> {
     });
 
     await step('destroy', ['destroy', file, '--allow-pod-disruption', ...forks], exitJudge);
+    downStarted = uptimeTicks();
     await step('lab down', ['lab', 'down', '--name', lab], (r) => {
       const restored = r.stdout.split('\n').filter((l) => l.includes(' put ') || l.includes(' left ')).length;
       return r.code === 0 ? `exit 0; ${restored} kernel change(s) put back` : `FAIL exit ${r.code}: ${r.stderr.trim()}`;
@@ -200,7 +202,7 @@ async function main(): Promise<number> {
     await labDown(lab).catch((err: unknown) => process.stderr.write(`lab down: ${(err as Error).message}\n`));
   }
 
-  const left = footprint === undefined ? ['the lab never came up'] : leftovers(before, footprint);
+  const left = footprint === undefined ? ['the lab never came up'] : leftovers(before, footprint, downStarted ?? uptimeTicks());
   results.push({ step: 'left behind after lab down', ms: 0, load: load1(), result: left.length === 0 ? 'nothing' : `FAIL ${left.length}: ${left.slice(0, 5).join('; ')}`, ok: left.length === 0 });
 
   const rows = results.map((r) => [

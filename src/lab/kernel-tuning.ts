@@ -77,19 +77,22 @@ export async function readKernelFacts(procSys: string = PROC_SYS): Promise<Kerne
   return facts;
 }
 
-async function readRecord(lab: string): Promise<(RestoreRecord & { members?: number }) | null> {
+/** kernel.json: the restore list, the lab's members, and (only when it is not /proc/sys) where its sysctls were written. */
+type KernelRecord = RestoreRecord & { members?: number; procSys?: string };
+
+async function readRecord(lab: string): Promise<KernelRecord | null> {
   try {
-    const record = JSON.parse(await readFile(kernelRecordFile(lab), 'utf8')) as RestoreRecord & { members?: number };
+    const record = JSON.parse(await readFile(kernelRecordFile(lab), 'utf8')) as KernelRecord;
     return Array.isArray(record.entries) ? record : null;
   } catch {
     return null;
   }
 }
 
-async function writeRecord(lab: string, members: number, entries: readonly RestoreEntry[]): Promise<void> {
+async function writeRecord(lab: string, members: number, entries: readonly RestoreEntry[], procSys: string): Promise<void> {
   const file = kernelRecordFile(lab);
   await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-  const record = { formatVersion: 1, members, entries };
+  const record: KernelRecord = { formatVersion: 1, members, entries: [...entries], ...(procSys === PROC_SYS ? {} : { procSys }) };
   await writeFile(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
   await rename(`${file}.tmp`, file);
 }
@@ -108,6 +111,10 @@ interface LiveLab {
   name: string;
   members: number;
   entries: RestoreEntry[];
+  /** Whether it keeps a kernel.json: only such a lab can take entries over and put them back. */
+  hasRecord: boolean;
+  /** Where its sysctls are (entries only go to a lab that writes the same ones). */
+  procSys: string;
 }
 
 /** The other labs of the machine: those with a kernel.json or a lab.json in their state directory. */
@@ -122,7 +129,7 @@ async function otherLabs(self: string): Promise<LiveLab[]> {
   for (const name of names) {
     const record = await readRecord(name);
     const members = record?.members ?? (await labJsonMembers(name));
-    if (members !== null && members !== undefined) labs.push({ name, members, entries: record?.entries ?? [] });
+    if (members !== null && members !== undefined) labs.push({ name, members, entries: record?.entries ?? [], hasRecord: record !== null, procSys: record?.procSys ?? PROC_SYS });
   }
   return labs;
 }
@@ -174,7 +181,7 @@ export async function prepareKernel(lab: string, nodes: number, members: number,
     // which lab down then leaves alone (the value is not the one recorded as set).
     for (const change of verdict.tune) entries.push({ kind: 'sysctl', key: change.key, original: change.from, set: change.to });
     for (const point of NODE_MOUNT_POINTS) for (const dir of await missingDirs(point)) entries.push({ kind: 'dir', path: dir });
-    await writeRecord(lab, members, entries);
+    await writeRecord(lab, members, entries, procSys);
     for (const change of verdict.tune) {
       try {
         await writeSysctl(procSys, change.key, change.to);
@@ -203,7 +210,10 @@ export async function restoreKernel(lab: string, opts: { procSys?: string } = {}
       const live = await otherLabs(lab);
       const facts = await readKernelFacts(procSys);
       const total = live.reduce((s, o) => s + o.members, 0);
-      const others: OtherLab[] = live.map((o) => ({
+      // A lab without kernel.json (made by a podnet before this check) is counted in the needs at
+      // lab up, but cannot take entries over: it would never put them back. Nor can a lab whose
+      // sysctls are elsewhere (tests point procSys at a directory of their own).
+      const others: OtherLab[] = live.filter((o) => o.hasRecord && o.procSys === procSys).map((o) => ({
         name: o.name,
         entries: o.entries,
         needs: neededByKey(labKernelNeeds({ members: o.members, otherMembers: total - o.members }, facts)),
@@ -228,7 +238,7 @@ export async function restoreKernel(lab: string, opts: { procSys?: string } = {}
           const heir = live.find((o) => o.name === action.lab);
           if (heir !== undefined) {
             heir.entries = receiveHandOver(heir.entries, action.entry);
-            await writeRecord(heir.name, heir.members, heir.entries);
+            await writeRecord(heir.name, heir.members, heir.entries, heir.procSys);
           }
         }
         messages.push(renderRestoreAction(action));
