@@ -108,6 +108,19 @@ function runCli(cli: string, args: string[]): Promise<{ code: number; stdout: st
   });
 }
 
+/** What to show of a failed step: verify's failed and not-run cells (the first 10), or the end of its output. */
+function failureDetail(stdout: string): string {
+  try {
+    const report = JSON.parse(stdout) as VerifyJson;
+    const cells = report.checks.flatMap((c) =>
+      c.cells.filter((x) => x.status !== 'pass').map((x) => `  ${c.id} ${x.from} → ${x.to}: ${x.status}${x.causes?.[0] !== undefined ? `: ${x.causes[0]}` : ''}`),
+    );
+    return `${cells.slice(0, 10).join('\n')}${cells.length > 10 ? `\n  … ${cells.length - 10} more` : ''}\n`;
+  } catch {
+    return `${stdout.slice(-2000)}\n`;
+  }
+}
+
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   const { nodes, lab, cli } = opts;
@@ -130,7 +143,7 @@ async function main(): Promise<number> {
     }
     if (result.startsWith('FAIL')) ok = false;
     results.push({ step: name, ms: r.ms, load: load1(), peak: r.peak, result, ok });
-    if (!ok) process.stderr.write(`${name}: ${result}\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}\n`);
+    if (!ok) process.stderr.write(`${name}: ${result}\n${failureDetail(r.stdout)}${r.stderr.slice(-2000)}\n`);
     return r;
   };
   const verifyJudge = (r: { code: number; stdout: string; stderr: string }): string => {
