@@ -13,7 +13,7 @@
 //
 // --smoke: 3 nodes. --lab: the lab's name (default `scale`). --cli: the podnet CLI (default this build's).
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import { labFootprint, leftovers, machineSnapshot, uptimeTicks, type LabFootprint } from './leftovers.js';
@@ -69,6 +69,20 @@ function countFds(pid: number): number {
     return readdirSync(`/proc/${pid}/fd`).length;
   } catch {
     return 0;
+  }
+}
+
+function fdTargets(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+  } catch {
+    return [];
   }
 }
 
@@ -165,6 +179,12 @@ async function main(): Promise<number> {
     if (info === null) throw new Error('no lab.json after lab up');
     file = info.clusterFile;
     footprint = labFootprint(lab);
+    // What the lab's own processes hold at rest (docs/lab.md "Kernel limits": inotify is not checked because this is 0).
+    const held = footprint.processes.map((p) => fdTargets(p.pid));
+    const upRow = results.at(-1);
+    if (upRow !== undefined) {
+      upRow.result += `; ${footprint.processes.length} lab processes, ${held.reduce((s, t) => s + t.length, 0)} open files, ${held.reduce((s, t) => s + t.filter((x) => x === 'anon_inode:inotify').length, 0)} inotify instances`;
+    }
 
     await step('apply --no-confirm', ['apply', file, '--no-confirm', ...forks], exitJudge);
     await step('verify (default plan)', ['verify', file, '-o', 'json', ...forks], verifyJudge);
