@@ -79,15 +79,17 @@ async function requireLab(name: string): Promise<LabInfo> {
 /** `lab up`. */
 export async function labUpAction(opts: { nodes?: number; name: string; router: boolean; tuneKernel: boolean }): Promise<void> {
   const started = performance.now();
+  // Warnings go to stderr (the lab works; something around it may not), the raised limits to stdout.
   const info = await labUp({
     name: opts.name,
     router: opts.router,
     tuneKernel: opts.tuneKernel,
     ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
+    onKernel: ({ warnings, changes }) => {
+      for (const warning of warnings) process.stderr.write(`${warning}\n`);
+      for (const change of changes) process.stdout.write(`${change}\n`);
+    },
   });
-  // Warnings go to stderr (the lab works; something around it may not), the raised limits to stdout.
-  for (const warning of info.kernel?.warnings ?? []) process.stderr.write(`${warning}\n`);
-  for (const change of info.kernel?.changes ?? []) process.stdout.write(`${change}\n`);
   process.stdout.write(renderLabUp(info, (performance.now() - started) / 1000));
 }
 

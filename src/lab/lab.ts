@@ -316,12 +316,13 @@ async function healthyLab(name: string): Promise<LabState | null> {
  * half-dead one (crash, stopped node, missing namespace) is torn down and built again. With
  * `router`, the lab also gets a router (192.168.1.254) and a cluster-gateway.yaml.
  */
-export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo & { kernel?: KernelStepResult }> {
+export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   const name = opts.name ?? DEFAULT_LAB_NAME;
   assertLabName(name);
   if (opts.nodes !== undefined) assertLabNodeCount(opts.nodes);
   await checkLabPrerequisites();
-  return withLabLock(name, () => upUnlocked(name, opts.nodes, opts.router ?? false, { tune: opts.tuneKernel ?? false, ...(opts.procSys !== undefined ? { procSys: opts.procSys } : {}) }));
+  const kernel = { tune: opts.tuneKernel ?? false, ...(opts.procSys !== undefined ? { procSys: opts.procSys } : {}) };
+  return withLabLock(name, () => upUnlocked(name, opts.nodes, opts.router ?? false, kernel, opts.onKernel));
 }
 
 export interface LabUpOptions {
@@ -332,6 +333,8 @@ export interface LabUpOptions {
   tuneKernel?: boolean;
   /** Where the sysctls are read and written (default /proc/sys): for tests only. */
   procSys?: string;
+  /** Called with the kernel step's warnings and raised limits when a new lab is made (not for a lab already up). */
+  onKernel?: (result: KernelStepResult) => void;
 }
 
 async function upUnlocked(
@@ -339,7 +342,8 @@ async function upUnlocked(
   nodes: number | undefined,
   withRouter: boolean,
   kernel: { tune: boolean; procSys?: string },
-): Promise<LabInfo & { kernel?: KernelStepResult }> {
+  onKernel?: (result: KernelStepResult) => void,
+): Promise<LabInfo> {
   const existing = await healthyLab(name);
   if (existing !== null) {
     if (nodes !== undefined && nodes !== existing.nodes.length) {
@@ -356,8 +360,9 @@ async function upUnlocked(
   const count = nodes ?? DEFAULT_LAB_NODES;
   // Refused here, nothing is made; tuned, what was raised is in kernel.json before anything else.
   const step = await prepareKernel(name, count, count + (withRouter ? 1 : 0), kernel);
+  onKernel?.(step);
   try {
-    return { ...(await createLab(name, count, withRouter)), kernel: step };
+    return await createLab(name, count, withRouter);
   } catch (err) {
     await downUnlocked(name, kernel.procSys).catch(() => {});
     throw err;
@@ -515,5 +520,6 @@ export async function labHostKeyFingerprint(name: string, node: string): Promise
   return fingerprint;
 }
 
+export type { KernelStepResult } from './kernel-tuning.js';
 export type { LabExecResult, LabInfo, LabNode, LabNodeStatus, LabStatus } from './lab-types.js';
 export { labSshArgv } from './lab-ssh.js';

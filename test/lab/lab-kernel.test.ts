@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { labDown, labUp } from '../../src/lab/lab.js';
+import { labDown, labUp, type KernelStepResult } from '../../src/lab/lab.js';
 import { CHECKED_SYSCTLS, NEIGH_GC_THRESH2, NEIGH_GC_THRESH3 } from '../../src/lab/kernel-limits.js';
 import { kernelRecordFile } from '../../src/lab/kernel-tuning.js';
 import { labPaths } from '../../src/lab/lab-layout.js';
@@ -54,9 +54,12 @@ describe('lab up checks the kernel limits', { skip: requirement, timeout: 180_00
     rmSync(procSys, { recursive: true, force: true });
   });
 
+  /** A 3-node lab on the test's sysctls, with what its kernel step reported. */
   const up = async (name: string, tuneKernel: boolean) => {
     labs.push(name);
-    return labUp({ name, nodes: 3, tuneKernel, procSys });
+    let kernel: KernelStepResult | undefined;
+    const lab = await labUp({ name, nodes: 3, tuneKernel, procSys, onKernel: (r) => (kernel = r) });
+    return { ...lab, kernel };
   };
 
   test('too small a neighbour table: refused with every limit named, nothing made; --tune-kernel raises it and lab down puts it back', async () => {
