@@ -3,8 +3,8 @@
 // side (reading /proc, writing sysctls, the records in the state directory) is ./kernel-tuning.ts.
 //
 // Figures (measured on a 2-CPU Debian 12 machine, see docs/lab.md "Kernel limits"): a lab node is 2
-// processes at rest (unshare + sshd, ~4.5 open files each) and up to ~10 during apply or verify (sshd's
-// session pair, the shell, the commands, the controller's proxy `ip netns exec … nc`); the controller
+// processes at rest (unshare + sshd, ~4.5 open files each) and up to ~90 during a full-mesh verify
+// (sshd's session pairs, shells, probes, the controller's proxy `ip netns exec … nc`); the controller
 // holds ~4 descriptors per node it talks to (the ssh2 socket pair and the proxy's pipes) plus ~30 of
 // its own; pod traffic between every pair of nodes needs one neighbour entry per ordered pair
 // (host-gw next hops) plus a few per node (the switch, local pods). None of the lab's processes uses
@@ -65,8 +65,9 @@ export const CHECKED_SYSCTLS = [NEIGH_GC_THRESH2, NEIGH_GC_THRESH3, PID_MAX, THR
 
 /** Neighbour entries outside the labs (the machine's own, other namespaces): gc_thresh1's default. */
 const NEIGH_MACHINE_ENTRIES = 128;
-/** Processes (threads) per member while apply or verify runs on it. */
-const THREADS_PER_MEMBER = 10;
+/** Processes (threads) per member while podnet works on it: a full-mesh verify of 100 nodes peaked at
+ * 9,311 processes on the machine (bench:scale), about 90 per node. */
+const THREADS_PER_MEMBER = 100;
 /** Open files per member on the machine (its processes at work). */
 const FILES_PER_MEMBER = 50;
 /** The controller's descriptors: its own, and per node it talks to. */

@@ -60,7 +60,7 @@ describe('what a lab of N nodes needs', () => {
 
   test('processes and open files are counted on top of what runs now', () => {
     const needs = neededByKey(labKernelNeeds(solo(100), DEFAULTS));
-    assert.equal(needs[PID_MAX], 300 + 1000);
+    assert.equal(needs[PID_MAX], 300 + 10000);
     assert.equal(needs[FILE_MAX], 1500 + 5000);
     assert.equal(needs['fs.mount-max'], 40 + 101);
     assert.equal(needs['user.max_net_namespaces'], 301);
