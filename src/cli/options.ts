@@ -34,6 +34,8 @@ export interface PlanCommandOptions {
 /** verify: the options of a run and --egress-target. */
 export interface VerifyCommandOptions extends PlanCommandOptions {
   egressTarget?: string;
+  /** Run the source-address and MTU checks on every node pair instead of the sample. */
+  fullMesh?: boolean;
 }
 
 /** `60s`, `2m`, `90` (seconds), `1h` → seconds. */

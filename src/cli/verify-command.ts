@@ -45,6 +45,7 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions)
     const report = await runVerify(cluster, nodes, transport, {
       forks: options.forks,
       probeId,
+      plan: options.fullMesh ? 'full-mesh' : 'sample',
       signal: controller.signal,
       ...(options.egressTarget !== undefined ? { egressTarget: options.egressTarget } : {}),
       hooks: {

@@ -47,6 +47,21 @@ export interface VerifyCell {
   reason?: string;
   /** Likely causes of a failure, read from the gathered state (most certain first). */
   causes?: string[];
+  /** When no cause was found: the facts that were checked and looked right (route, forwarding, bridge, firewall, neighbour entries …). */
+  checked?: string[];
+  /** How many times the probe ran (1 when it passed at once; retries are made only after a failure). */
+  attempts?: number;
+}
+
+/** Which probe plan ran: `sample` (the default) or `full-mesh` (--full-mesh). */
+export type ProbePlanMode = 'sample' | 'full-mesh';
+
+/** A check that probed only a sample of the node pairs (source-address and mtu in the default plan). */
+export interface CheckCoverage {
+  /** Pairs probed. */
+  probed: number;
+  /** Every ordered node pair: the pairs --full-mesh would probe. */
+  pairs: number;
 }
 
 export interface VerifyCheck {
@@ -55,6 +70,8 @@ export interface VerifyCheck {
   /** failed when a cell failed; not-run when none failed but some were not run; else passed. */
   status: CheckStatus;
   cells: VerifyCell[];
+  /** Only on a sampled check: the pairs left out are not cells (not run, not passed: not probed). */
+  coverage?: CheckCoverage;
 }
 
 export interface VerifySummary {
@@ -71,6 +88,8 @@ export interface VerifyReport {
   nodes: string[];
   /** The MTU the mtu check sends (the bridge MTU of cluster.yaml, default 1500). */
   mtu: number;
+  /** The probe plan: `sample` (every pair pinged, TCP source address and MTU on a ring sample) or `full-mesh`. */
+  plan: ProbePlanMode;
   egressTarget?: string;
   checks: VerifyCheck[];
   /** Counts of checks by status. */
@@ -115,4 +134,30 @@ export interface NodeSetup {
   firewall?: ObservedFirewall;
   /** rp_filter per interface, plus `all` and `default`; absent when unreadable. */
   rpFilter?: RpFilter;
+  /** The neighbour table before the probes. */
+  neighbour?: NeighbourSnapshot;
+}
+
+/**
+ * The kernel's neighbour (ARP) table as a node shows it, read before the probes (setup) and after
+ * them (probe exec). Each field is absent when the node cannot show it: /proc/net/stat/arp_cache and
+ * gc_thresh3 exist only in the root network namespace (not in a lab node), dmesg needs CAP_SYSLOG.
+ */
+export interface NeighbourSnapshot {
+  /** arp_cache `table_fulls`, summed over the CPUs: how often a new entry was refused since boot. */
+  tableFulls?: number;
+  /** arp_cache `entries`: the entries of every namespace of the kernel together. */
+  entries?: number;
+  /** net.ipv4.neigh.default.gc_thresh3: the hard limit of `entries`. */
+  gcThresh3?: number;
+  /** Kernel log lines `neighbour table overflow` (the kernel's, not the node's: nodes sharing a kernel all see them). */
+  overflowLogs?: number;
+}
+
+/** One entry of the node's neighbour table (`ip -j neigh show`). */
+export interface NeighbourEntry {
+  dst: string;
+  dev: string;
+  /** FAILED, INCOMPLETE, REACHABLE, STALE … */
+  state: string[];
 }

@@ -5,7 +5,7 @@ import type { DesiredState, ObservedState } from '../model/types.js';
 import { routeIsRight } from '../plan/plan-routes.js';
 import { routeValue } from '../plan/values.js';
 import { describeRoute } from '../render/sentences.js';
-import type { CheckId, NodeSetup, VerifyCell } from '../model/verify.js';
+import type { CheckId, NeighbourEntry, NeighbourSnapshot, NodeSetup, VerifyCell } from '../model/verify.js';
 import { effectiveRpFilter } from '../state/rp-filter.js';
 
 export interface DiagnosisNode {
@@ -15,6 +15,8 @@ export interface DiagnosisNode {
   observed?: ObservedState;
   desired?: DesiredState;
   setup?: NodeSetup;
+  /** The neighbour table before the probes (setup), after them (probe exec), and its entries after them. */
+  neighbour?: { before?: NeighbourSnapshot; after?: NeighbourSnapshot; entries?: NeighbourEntry[] };
 }
 
 export interface DiagnosisContext {
@@ -214,6 +216,173 @@ function crossNodeProblems(ctx: DiagnosisContext, from: DiagnosisNode, to: Diagn
   ];
 }
 
+// ───────────── the neighbour (ARP) table ─────────────
+
+const GC_THRESH_ADVICE = 'raise net.ipv4.neigh.default.gc_thresh1/2/3 (e.g. podnet lab up --tune-kernel in the lab)';
+
+function limitText(snapshot: NeighbourSnapshot | undefined): string {
+  if (snapshot?.entries === undefined) return '';
+  return ` (${String(snapshot.entries)} entries${snapshot.gcThresh3 !== undefined ? `, gc_thresh3 ${String(snapshot.gcThresh3)}` : ''})`;
+}
+
+/** arp_cache table_fulls rose between setup and the end of the probes: the table refused new entries. */
+function tableFull(node: DiagnosisNode): string[] {
+  const { before, after } = node.neighbour ?? {};
+  if (before?.tableFulls === undefined || after?.tableFulls === undefined || after.tableFulls <= before.tableFulls) return [];
+  return [
+    `the neighbour (ARP) table of ${node.name}'s kernel was full during the run: arp_cache table_fulls rose by ${String(after.tableFulls - before.tableFulls)}${limitText(after)}, ` +
+      `so new neighbour entries were refused and packets to unresolved neighbours dropped; ${GC_THRESH_ADVICE}`,
+  ];
+}
+
+/** The kernel log gained `neighbour table overflow` lines during the run. */
+function overflowLogged(node: DiagnosisNode): string[] {
+  const { before, after } = node.neighbour ?? {};
+  if (before?.overflowLogs === undefined || after?.overflowLogs === undefined || after.overflowLogs <= before.overflowLogs) return [];
+  return [
+    `the kernel that ${node.name} runs on logged "neighbour table overflow" during the run (${String(after.overflowLogs - before.overflowLogs)} new line(s)); ` +
+      `the log names no namespace: where nodes share one kernel (the lab) they share its one table; ${GC_THRESH_ADVICE}`,
+  ];
+}
+
+const BAD_NEIGHBOUR_STATES = ['FAILED', 'INCOMPLETE'];
+
+/** Entries of `node`'s neighbour table for these addresses (what, address) that are FAILED or INCOMPLETE. */
+function badNeighbours(node: DiagnosisNode, wanted: readonly { address: string | undefined; what: string }[]): string[] {
+  const entries = node.neighbour?.entries ?? [];
+  return wanted.flatMap(({ address, what }) => {
+    if (address === undefined) return [];
+    const entry = entries.find((e) => e.dst === address && e.state.some((st) => BAD_NEIGHBOUR_STATES.includes(st)));
+    if (!entry) return [];
+    const state = entry.state.join(',');
+    const meaning = entry.state.includes('FAILED') ? 'address resolution (ARP) got no answer' : 'address resolution (ARP) had no answer yet';
+    return [`${node.name}'s neighbour entry for ${what} (${address}${entry.dev ? ` on ${entry.dev}` : ''}) is ${state}: ${meaning}`];
+  });
+}
+
+/** The next hop `from` uses towards a pod address (its desired route's gateway), else `fallback`. */
+function nextHop(from: DiagnosisNode, address: string | undefined, fallback: string): string {
+  if (address === undefined) return fallback;
+  return from.desired?.routes.find((r) => cidrContains(r.dst, address))?.gateway ?? fallback;
+}
+
+/** The neighbour entries a packet from → to and its reply need: each next hop, and each pod on its bridge. */
+function pathNeighbours(from: DiagnosisNode, to: DiagnosisNode): string[] {
+  return [
+    ...badNeighbours(from, [
+      { address: nextHop(from, podAddress(to), to.address), what: `the next hop to ${to.name}'s pods` },
+      { address: podAddress(from), what: `its own probe pod` },
+    ]),
+    ...badNeighbours(to, [
+      { address: nextHop(to, podAddress(from), from.address), what: `the next hop to ${from.name}'s pods` },
+      { address: podAddress(to), what: `its own probe pod` },
+    ]),
+  ];
+}
+
+/** Neighbour-table causes of a failed cell: ENOBUFS, a full table, FAILED entries, the kernel's overflow log. */
+function neighbourCauses(from: DiagnosisNode, to: DiagnosisNode | undefined, detail: string | undefined, otherCauses: number): string[] {
+  const causes: string[] = [];
+  // ENOBUFS from sendmsg/connect: most often the kernel's neighbour table is full (`neighbour table overflow`).
+  if (/No buffer space available/i.test(detail ?? '')) {
+    causes.push(`${from.name} could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3`);
+  }
+  const nodes = to && to !== from ? [from, to] : [from];
+  causes.push(...nodes.flatMap(tableFull));
+  if (to && to !== from) causes.push(...pathNeighbours(from, to));
+  // The kernel log is the kernel's, not the node's: named only beside a sign on these nodes, or when nothing else explains the cell.
+  // Once per cell: nodes sharing a kernel all count the same lines.
+  if (causes.length > 0 || otherCauses === 0) causes.push(...nodes.flatMap(overflowLogged).slice(0, 1));
+  return causes;
+}
+
+// ───────────── the facts checked when no cause was found ─────────────
+
+function forwardingFact(node: DiagnosisNode): string {
+  const v = node.observed?.ipForward;
+  return `ip_forward on ${node.name}: ${v === true ? '1 (on)' : v === false ? '0 (off)' : 'not read'}`;
+}
+
+function routeFact(from: DiagnosisNode, owner: string, address: string | undefined, purpose: string): string {
+  if (address === undefined) return `${from.name}'s route to ${owner}'s pods (${purpose}): not compared (no probe pod address)`;
+  const want = from.desired?.routes.find((r) => cidrContains(r.dst, address));
+  if (!from.desired || !from.observed) return `${from.name}'s route to ${owner}'s pods (${purpose}): not compared (no desired or gathered state)`;
+  if (!want) return `${from.name}'s route to ${owner}'s pods (${purpose}): none wanted (a local subnet)`;
+  return `${from.name}'s route to ${owner}'s pods (${purpose}): ${want.dst} via ${want.gateway}, present as desired`;
+}
+
+function bridgeFact(node: DiagnosisNode, bridgeName: string): string {
+  const bridge = node.observed?.links.find((l) => l.name === bridgeName);
+  if (!bridge) return `bridge ${bridgeName} on ${node.name}: not gathered`;
+  return `bridge ${bridgeName} on ${node.name}: ${bridge.up ? 'up' : 'down'}, MTU ${String(bridge.mtu)}${node.desired?.address ? `, with its address ${node.desired.address.local}/${String(node.desired.address.prefixlen)}` : ''}`;
+}
+
+function firewallFact(node: DiagnosisNode, podCidr: string): string {
+  const view = firewallView(node);
+  if (!view) return `iptables FORWARD on ${node.name}: not read`;
+  const accepts = acceptsPodTraffic(view.forwardRules, podCidr);
+  return `iptables FORWARD on ${node.name}: policy ${view.forwardPolicy ?? 'unknown'}${accepts ? `, a rule accepts ${podCidr}` : ''}`;
+}
+
+function rpFilterFact(node: DiagnosisNode, bridgeName: string): string {
+  const values = node.observed?.rpFilter ?? node.setup?.rpFilter;
+  if (!values) return `rp_filter on ${node.name}: not read`;
+  const devs = [uplinkOf(node), bridgeName].filter((d): d is string => d !== undefined);
+  return `rp_filter on ${node.name}: ${devs.map((d) => `${d} ${String(effectiveRpFilter(values, d))}`).join(', ')}`;
+}
+
+function neighbourEntryFact(node: DiagnosisNode, address: string, what: string): string {
+  const entries = node.neighbour?.entries;
+  if (!entries) return `${node.name}'s neighbour entry for ${what} (${address}): not read`;
+  const entry = entries.find((e) => e.dst === address);
+  return `${node.name}'s neighbour entry for ${what} (${address}): ${entry ? entry.state.join(',') || 'no state' : 'none'}`;
+}
+
+function neighbourTableFact(node: DiagnosisNode): string {
+  const { before, after } = node.neighbour ?? {};
+  const table =
+    before?.tableFulls !== undefined && after?.tableFulls !== undefined
+      ? `table_fulls ${after.tableFulls > before.tableFulls ? 'rose' : 'unchanged'}${limitText(after)}`
+      : 'arp_cache not readable (it exists only in the root network namespace)';
+  const log =
+    before?.overflowLogs !== undefined && after?.overflowLogs !== undefined
+      ? `${after.overflowLogs > before.overflowLogs ? 'new' : 'no new'} "neighbour table overflow" in the kernel log`
+      : 'kernel log not readable';
+  return `neighbour table of ${node.name}: ${table}; ${log}`;
+}
+
+/** What was looked at for a cell without a cause: each fact as found, so the reader knows what is ruled out. */
+export function checkedFacts(ctx: DiagnosisContext, check: CheckId, cell: VerifyCell): string[] {
+  const from = ctx.nodes.get(cell.from);
+  if (!from) return [`${cell.from}: nothing gathered`];
+  const to = ctx.nodes.get(cell.to);
+  const local = [bridgeFact(from, ctx.bridgeName), rpFilterFact(from, ctx.bridgeName)];
+  if (check === 'egress') return [forwardingFact(from), firewallFact(from, ctx.podCidr), neighbourTableFact(from)];
+  if (!to || to === from) {
+    const pod = podAddress(from);
+    return [...local, ...(pod ? [neighbourEntryFact(from, pod, 'its own probe pod')] : []), neighbourTableFact(from)];
+  }
+  const facts = [
+    forwardingFact(from),
+    forwardingFact(to),
+    routeFact(from, to.name, podAddress(to), 'requests'),
+    routeFact(to, from.name, podAddress(from), 'replies'),
+    ...(ctx.router ? [forwardingFact(ctx.router), routeFact(ctx.router, to.name, podAddress(to), 'requests'), routeFact(ctx.router, from.name, podAddress(from), 'replies')] : []),
+    bridgeFact(from, ctx.bridgeName),
+    bridgeFact(to, ctx.bridgeName),
+    firewallFact(from, ctx.podCidr),
+    firewallFact(to, ctx.podCidr),
+    rpFilterFact(from, ctx.bridgeName),
+    rpFilterFact(to, ctx.bridgeName),
+    neighbourEntryFact(from, nextHop(from, podAddress(to), to.address), `the next hop to ${to.name}'s pods`),
+    neighbourEntryFact(to, nextHop(to, podAddress(from), from.address), `the next hop to ${from.name}'s pods`),
+    neighbourTableFact(from),
+    neighbourTableFact(to),
+  ];
+  if (check === 'source-address') facts.push(`no MASQUERADE/SNAT rule for pod traffic on ${from.name}`);
+  return facts;
+}
+
 /** Likely causes of a failed cell (most certain first); NO_CAUSE_FOUND when nothing explains it. */
 export function diagnoseCell(ctx: DiagnosisContext, check: CheckId, cell: VerifyCell): string[] {
   const from = ctx.nodes.get(cell.from);
@@ -240,10 +409,8 @@ export function diagnoseCell(ctx: DiagnosisContext, check: CheckId, cell: Verify
       causes = egressProblems(from, ctx.podCidr, cell.to);
       break;
   }
-  // ENOBUFS from sendmsg: most often the kernel's neighbour table is full (`neighbor table overflow`).
-  if (/No buffer space available/i.test(cell.detail ?? '')) {
-    causes.push(`${from.name} could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3`);
-  }
+  if (check !== 'egress') causes.push(...neighbourCauses(from, to, cell.detail, causes.length));
+  else if (/No buffer space available/i.test(cell.detail ?? '')) causes.push(...neighbourCauses(from, undefined, cell.detail, causes.length));
   const unique = [...new Set(causes)];
   return unique.length > 0 ? unique : [NO_CAUSE_FOUND];
 }
@@ -252,6 +419,10 @@ export function diagnoseCell(ctx: DiagnosisContext, check: CheckId, cell: Verify
 export function withDiagnosis<T extends { id: CheckId; cells: VerifyCell[] }>(ctx: DiagnosisContext, checks: readonly T[]): T[] {
   return checks.map((check) => ({
     ...check,
-    cells: check.cells.map((cell) => (cell.status === 'fail' ? { ...cell, causes: diagnoseCell(ctx, check.id, cell) } : cell)),
+    cells: check.cells.map((cell) => {
+      if (cell.status !== 'fail') return cell;
+      const causes = diagnoseCell(ctx, check.id, cell);
+      return causes.length === 1 && causes[0] === NO_CAUSE_FOUND ? { ...cell, causes, checked: checkedFacts(ctx, check.id, cell) } : { ...cell, causes };
+    }),
   }));
 }

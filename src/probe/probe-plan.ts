@@ -1,7 +1,16 @@
 // Which probes `podnet verify` runs on which node, which cells cannot run (and why), and how the
 // probes' outcomes become the checks' cells. Pure.
-import { CHECKS, type CellStatus, type CheckId, type CheckStatus, type NodeSetup, type VerifyCell, type VerifyCheck } from '../model/verify.js';
-import { LISTENER_PORT, probeCommandLine, type NodeCleanup, type Probe, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
+import {
+  CHECKS,
+  type CheckCoverage,
+  type CheckId,
+  type CheckStatus,
+  type NodeSetup,
+  type ProbePlanMode,
+  type VerifyCell,
+  type VerifyCheck,
+} from '../model/verify.js';
+import { LISTENER_PORT, PROBE_PARALLEL, probeCommandLine, type NodeCleanup, type Probe, type ProbeAttempt, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
 
 export interface VerifyNode {
   name: string;
@@ -19,6 +28,8 @@ export interface ProbePlanInput {
   mtu: number;
   /** Whether the egress check is asked for (egress.masquerade on), and its target. */
   egress: { requested: boolean; target?: string };
+  /** `sample` (the default): the expensive checks on the ring sample (sampleOffsets); `full-mesh`: every pair. Default sample. */
+  mode?: ProbePlanMode;
 }
 
 /** A cell before it ran: its probe (on `from`'s node) or why it cannot run. */
@@ -34,6 +45,58 @@ export interface ProbePlan {
   cells: PlannedCell[];
   /** Node → its probes, all sent in one exec. */
   probes: Map<string, Probe[]>;
+  /** The sampled checks (default plan): how many pairs they probe of all. */
+  coverage: Map<CheckId, CheckCoverage>;
+}
+
+/** The checks that cost most (a TCP connection and a listener; a full-size packet): on the sample in the default plan. */
+export const SAMPLED_CHECKS: ReadonlySet<CheckId> = new Set<CheckId>(['source-address', 'mtu']);
+
+/**
+ * The sample of the expensive checks: node i (in the order of the targeted nodes) probes node
+ * i+k (mod N) for each offset k. Offsets 1 (the ring) and ⌊N/2⌋ (the node farthest along it), or
+ * N−1 when ⌊N/2⌋ is 1 (N = 3, which makes the sample the full mesh): every node is a client of
+ * min(2, N−1) distinct peers and a server for min(2, N−1) distinct peers, so a fault of one node
+ * (as sender or as receiver) shows in two cells that share only that node. Deterministic: the
+ * same nodes give the same pairs on every run.
+ */
+export function sampleOffsets(n: number): number[] {
+  if (n < 2) return [];
+  const half = Math.floor(n / 2);
+  return [...new Set([1, half > 1 ? half : n - 1])];
+}
+
+/** The ordered pairs (from, to) of the sample, in node order (rows, then columns, as the full mesh). */
+export function samplePairs(names: readonly string[]): [string, string][] {
+  const n = names.length;
+  const offsets = sampleOffsets(n);
+  return names.flatMap((from, i) => offsets.map((k) => (i + k) % n).sort((a, b) => a - b).map((j): [string, string] => [from, names[j] ?? '']));
+}
+
+/**
+ * How many probes (cells) a plan has for N nodes: 3N node-local ones (same node, node → pod,
+ * pod → node), N(N−1) cross-node pings, and the two expensive checks on N(N−1) pairs
+ * (full mesh) or on N·min(2, N−1) (the sample); plus N egress pings when egress is checked.
+ */
+export function probeCount(n: number, mode: ProbePlanMode, egress = false): number {
+  const pairs = n * (n - 1);
+  const expensive = mode === 'full-mesh' ? pairs : n * sampleOffsets(n).length;
+  return 3 * n + pairs + 2 * expensive + (egress ? n : 0);
+}
+
+
+/** Probes in flight at once over all nodes, per CPU of this machine (a lab's nodes share its CPUs). */
+export const PROBES_IN_FLIGHT_PER_CPU = 32;
+
+/**
+ * The pacing of the probe phase: each node runs at most `parallel` probes at once, and at most
+ * `nodes` nodes probe at once (their execs bounded by --forks and by PROBES_IN_FLIGHT_PER_CPU × CPUs
+ * probes in flight in all), so a 2-core machine running a 100-node lab is not overrun.
+ */
+export function probePacing(forks: number, cpus: number): { nodes: number; parallel: number } {
+  const budget = PROBES_IN_FLIGHT_PER_CPU * Math.max(1, cpus);
+  const parallel = Math.min(PROBE_PARALLEL, budget);
+  return { nodes: Math.max(1, Math.min(forks, Math.floor(budget / parallel))), parallel };
 }
 
 export const EGRESS_COLUMN = 'egress target';
@@ -83,6 +146,11 @@ export function planProbes(input: ProbePlanInput): ProbePlan {
   const value = (a: Availability): string => (a.ok ? a.value : '');
   const names = input.nodes.map((n) => n.name);
   const pairs = names.flatMap((from) => names.filter((to) => to !== from).map((to) => [from, to] as const));
+  const sampled = input.mode !== 'full-mesh';
+  const expensivePairs = sampled ? samplePairs(names) : pairs;
+  const coverage = new Map<CheckId, CheckCoverage>();
+  // Only a sample that leaves pairs out is reported as one (at N ≤ 3 the sample is every pair).
+  if (sampled && expensivePairs.length < pairs.length) for (const check of SAMPLED_CHECKS) coverage.set(check, { probed: expensivePairs.length, pairs: pairs.length });
 
   for (const { id: check } of CHECKS) {
     switch (check) {
@@ -115,7 +183,7 @@ export function planProbes(input: ProbePlanInput): ProbePlan {
         }
         break;
       case 'source-address':
-        for (const [from, to] of pairs) {
+        for (const [from, to] of expensivePairs) {
           const target = pod(to, 'a');
           const client = tcpClient(input.setups.get(from));
           const listener = input.setups.get(to)?.listener;
@@ -135,7 +203,7 @@ export function planProbes(input: ProbePlanInput): ProbePlan {
         }
         break;
       case 'mtu':
-        for (const [from, to] of pairs) {
+        for (const [from, to] of expensivePairs) {
           const target = pod(to, 'a');
           add(check, from, to, [pod(from, 'a'), target], ping(from, true), () => ({
             kind: 'ping',
@@ -159,7 +227,7 @@ export function planProbes(input: ProbePlanInput): ProbePlan {
         break;
     }
   }
-  return { cells, probes };
+  return { cells, probes, coverage };
 }
 
 function podName(input: ProbePlanInput, node: string, role: 'a' | 'b'): string {
@@ -230,23 +298,66 @@ function expectedPeers(input: AssembleInput, to: string): Set<string> {
   return peers;
 }
 
+/** An attempt that started more than this many seconds after it was due: the node was too busy to start it. */
+export const LATE_START_S = 1;
+/** An attempt that ran this much longer than its command's own deadline: the node was too busy to run it. */
+export const LATE_SLACK_S = 2;
+
+/** Seconds an attempt of this command takes at most when the node runs it on time (its own deadline). */
+export function attemptDeadline(command: ProbeCommand): number {
+  if (command.kind === 'tcp') return 5; // nc -w 5 / socat connect-timeout=5 (timeout 10 only if that did not fire)
+  return command.retry ? 3 : 2; // ping -w 3, or -W 2
+}
+
+/** Why an attempt's result says nothing about the network (the prober itself was late), or undefined. */
+export function lateness(command: ProbeCommand, attempt: ProbeAttempt): string | undefined {
+  if (attempt.startDelay > LATE_START_S) return `started ${attempt.startDelay.toFixed(1)} s late`;
+  const deadline = attemptDeadline(command);
+  if (attempt.duration > deadline + LATE_SLACK_S) return `ran ${attempt.duration.toFixed(1)} s for a ${String(deadline)} s deadline`;
+  return undefined;
+}
+
+export type Judgement =
+  | { status: 'pass'; attempt: ProbeAttempt; attempts: number }
+  | { status: 'fail'; attempt: ProbeAttempt; attempts: number }
+  | { status: 'late'; reason: string; attempts: number };
+
+/**
+ * A probe's attempts → its verdict: pass when one attempt passed; fail when every attempt failed
+ * and at least one of them ran on time (its failure is the network's; the first such is reported); otherwise (each failure came
+ * from an attempt the node started late or ran past its deadline) late: not run, not a failure.
+ */
+export function judgeAttempts(command: ProbeCommand, outcome: ProbeOutcome): Judgement {
+  const attempts: ProbeAttempt[] = outcome.attempts ?? (outcome.code === null ? [] : [{ code: outcome.code, output: outcome.output, startDelay: 0, duration: 0 }]);
+  const passed = attempts.find((a) => a.code === 0);
+  if (passed) return { status: 'pass', attempt: passed, attempts: attempts.indexOf(passed) + 1 };
+  // The first failure tells most: a later one may only repeat what the first taught the kernel (a cached path MTU).
+  const first = attempts.find((a) => a.code !== null && lateness(command, a) === undefined);
+  if (first) return { status: 'fail', attempt: first, attempts: attempts.length };
+  const late = attempts.map((a) => lateness(command, a)).filter((r): r is string => r !== undefined);
+  return { status: 'late', reason: late.length > 0 ? late.join(', ') : 'no result came back', attempts: attempts.length };
+}
+
+/** The not-run reason of a probe the node ran too late to tell anything. */
+export function overloadReason(node: string, why: string, attempts: number): string {
+  return `the prober on ${node} was overloaded (each of ${String(attempts)} attempt(s) ${why}): local load, not a network fault; run verify again, with a lower --forks`;
+}
+
 function runCell(input: AssembleInput, cell: PlannedCell): VerifyCell {
   if (cell.notRun !== undefined || !cell.probe) return { from: cell.from, to: cell.to, status: 'not-run', reason: cell.notRun ?? 'not planned' };
   const probe = cell.probe;
   const outcome = input.outcomes.get(cell.from)?.get(probe.id);
-  if (!outcome || outcome.code === null) {
+  if (!outcome || (outcome.code === null && !outcome.attempts?.some((a) => a.code !== null))) {
     const why = input.probeErrors.get(cell.from) ?? 'no result came back';
     return { from: cell.from, to: cell.to, status: 'not-run', probe: probeCommandLine(probe.command), reason: `the probes on ${cell.from} did not run: ${why}` };
   }
-  if (cell.check === 'source-address') return sourceAddressCell(input, cell, probe, outcome);
-  const status: CellStatus = outcome.code === 0 ? 'pass' : 'fail';
-  return {
-    from: cell.from,
-    to: cell.to,
-    status,
-    probe: probeCommandLine(probe.command),
-    ...(status === 'fail' ? { detail: describeProbeFailure(probe.command, outcome) } : {}),
-  };
+  const verdict = judgeAttempts(probe.command, outcome);
+  const base = { from: cell.from, to: cell.to, probe: probeCommandLine(probe.command), ...(verdict.attempts > 1 ? { attempts: verdict.attempts } : {}) };
+  if (verdict.status === 'late') return { ...base, status: 'not-run', reason: overloadReason(cell.from, verdict.reason, verdict.attempts) };
+  const deciding: ProbeOutcome = { code: verdict.attempt.code, output: verdict.attempt.output };
+  if (cell.check === 'source-address') return { ...sourceAddressCell(input, cell, probe, deciding), ...(verdict.attempts > 1 ? { attempts: verdict.attempts } : {}) };
+  if (verdict.status === 'pass') return { ...base, status: 'pass' };
+  return { ...base, status: 'fail', detail: describeProbeFailure(probe.command, deciding) };
 }
 
 export function checkStatus(cells: readonly VerifyCell[]): CheckStatus {
@@ -261,6 +372,7 @@ export function assembleChecks(input: AssembleInput): VerifyCheck[] {
     const planned = input.plan.cells.filter((c) => c.check === id);
     if (planned.length === 0) return [];
     const cells = planned.map((c) => runCell(input, c));
-    return [{ id, title, status: checkStatus(cells), cells }];
+    const coverage = input.plan.coverage.get(id);
+    return [{ id, title, status: checkStatus(cells), cells, ...(coverage ? { coverage } : {}) }];
   });
 }

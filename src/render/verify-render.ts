@@ -38,8 +38,13 @@ function checkHeading(check: VerifyCheck, paint: StatusPaint): string {
   const counts = [failed > 0 ? `${String(failed)} failed` : '', notRun > 0 ? `${String(notRun)} not run` : ''].filter(Boolean).join(', ');
   const word = CHECK_WORD[check.status];
   const painted = check.status === 'passed' ? paint.pass(word) : check.status === 'failed' ? paint.fail(word) : paint.dim(word);
-  return `${paint.bold(check.title)}: ${painted}${counts ? ` (${counts} of ${String(check.cells.length)})` : ''}`;
+  const sample = check.coverage ? ` [sample: ${String(check.coverage.probed)} of ${String(check.coverage.pairs)} pairs]` : '';
+  return `${paint.bold(check.title)}: ${painted}${counts ? ` (${counts} of ${String(check.cells.length)})` : ''}${sample}`;
 }
+
+/** The mark of a pair a sampled check left out: not probed (neither a pass nor a failure). */
+const NOT_PROBED = '-';
+const NOT_PROBED_LEGEND = `${NOT_PROBED} not probed: the default plan runs this check on a sample of the pairs (--full-mesh runs every pair)`;
 
 /** Rows = from, columns = to, in node order (others, like the egress target, last). Cells with no probe are blank. */
 function renderMatrix(check: VerifyCheck, nodes: readonly string[], paint: StatusPaint): string[] {
@@ -48,8 +53,10 @@ function renderMatrix(check: VerifyCheck, nodes: readonly string[], paint: Statu
     return i < 0 ? nodes.length : i;
   };
   const byNodeOrder = (names: Iterable<string>): string[] => [...new Set(names)].sort((a, b) => rank(a) - rank(b));
-  const rows = byNodeOrder(check.cells.map((c) => c.from));
-  const cols = byNodeOrder(check.cells.map((c) => c.to));
+  // A sampled check shows every pair, the ones left out marked as not probed.
+  const all = check.coverage ? nodes : [];
+  const rows = byNodeOrder([...all, ...check.cells.map((c) => c.from)]);
+  const cols = byNodeOrder([...all, ...check.cells.map((c) => c.to)]);
   const rowWidth = Math.max('from \\ to'.length, ...rows.map((r) => r.length));
   const widths = cols.map((c) => Math.max(c.length, 1));
   const lines = [`  ${'from \\ to'.padEnd(rowWidth)}  ${cols.map((c, i) => c.padEnd(widths[i] ?? 1)).join('  ')}`.trimEnd()];
@@ -57,13 +64,15 @@ function renderMatrix(check: VerifyCheck, nodes: readonly string[], paint: Statu
     const cells = cols.map((col, i) => {
       const cell = check.cells.find((c) => c.from === row && c.to === col);
       const width = widths[i] ?? 1;
-      if (!cell) return ' '.repeat(width);
       const pad = width - 1;
       const left = Math.floor(pad / 2);
-      return ' '.repeat(left) + paintStatus(paint, cell.status, SYMBOL[cell.status]) + ' '.repeat(pad - left);
+      const centre = (mark: string): string => ' '.repeat(left) + mark + ' '.repeat(pad - left);
+      if (!cell) return check.coverage && row !== col ? centre(paint.dim(NOT_PROBED)) : ' '.repeat(width);
+      return centre(paintStatus(paint, cell.status, SYMBOL[cell.status]));
     });
     lines.push(`  ${row.padEnd(rowWidth)}  ${cells.join('  ')}`.trimEnd());
   }
+  if (check.coverage && check.coverage.probed < check.coverage.pairs) lines.push(`  ${paint.dim(NOT_PROBED_LEGEND)}`);
   return lines;
 }
 
@@ -78,9 +87,11 @@ function renderProblems(check: VerifyCheck, paint: StatusPaint, symbols: boolean
     if (cell.status === 'pass') continue;
     const mark = symbols ? SYMBOL[cell.status] : WORD[cell.status];
     const reason = cell.reason ?? 'unknown reason';
-    const text = cell.status === 'fail' ? cell.detail ?? 'failed' : symbols ? `not run: ${reason}` : reason;
+    const tries = cell.status === 'fail' && cell.attempts !== undefined && cell.attempts > 1 ? ` (each of ${String(cell.attempts)} attempts failed)` : '';
+    const text = cell.status === 'fail' ? `${cell.detail ?? 'failed'}${tries}` : symbols ? `not run: ${reason}` : reason;
     lines.push(`  ${paintStatus(paint, cell.status, mark)} ${cellLabel(cell.from, cell.to)}: ${text}`);
     for (const cause of cell.causes ?? []) lines.push(`      likely cause: ${cause}`);
+    for (const fact of cell.checked ?? []) lines.push(`      checked: ${fact}`);
   }
   return lines;
 }
@@ -112,7 +123,8 @@ export function renderVerifyText(nodeTextReport: VerifyReport, options: RenderVe
     } else {
       // Passes are counted, not listed: a 30-node cluster has 870 cells per check.
       const passed = check.cells.filter((c) => c.status === 'pass').length;
-      lines.push(`  ${WORD.pass}: ${String(passed)} of ${String(check.cells.length)} cells`, ...renderProblems(check, paint, false));
+      const sample = check.coverage && check.coverage.probed < check.coverage.pairs ? ` (the other ${String(check.coverage.pairs - check.coverage.probed)} pairs not probed: --full-mesh probes every pair)` : '';
+      lines.push(`  ${WORD.pass}: ${String(passed)} of ${String(check.cells.length)} cells${sample}`, ...renderProblems(check, paint, false));
     }
     lines.push('');
   }

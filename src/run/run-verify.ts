@@ -3,13 +3,14 @@
 //   setup (tools, probe pods, listener, firewall facts) → gather → probes → cleanup.
 // Cleanup always runs on every node that was reached (try/finally), also after an abort (SIGINT).
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import type { Cluster, NodeSpec, ObservedState } from '../model/types.js';
 import { UserError } from '../model/errors.js';
 import { buildClusterState, type NodeState } from '../plan/node-state.js';
 import {
   parseVerifyCleanupOutput,
-  parseVerifyProbeOutput,
+  parseVerifyProbeRun,
   parseVerifySetupOutput,
   setupWorkDir,
   renderVerifyCleanupScript,
@@ -17,11 +18,13 @@ import {
   renderVerifySetupScript,
   type NodeCleanup,
   type ProbeOutcome,
+  type ProbeRun,
 } from '../scripts/probe-script.js';
-import { assembleChecks, planProbes } from '../probe/probe-plan.js';
+import { SshError } from './ssh/errors.js';
+import { assembleChecks, planProbes, probePacing } from '../probe/probe-plan.js';
 import { withDiagnosis, type DiagnosisNode } from '../probe/diagnosis.js';
 import { summarizeChecks } from '../render/verify-render.js';
-import { VERIFY_FORMAT_VERSION, type NodeSetup, type VerifyReport } from '../model/verify.js';
+import { VERIFY_FORMAT_VERSION, type NodeSetup, type ProbePlanMode, type VerifyReport } from '../model/verify.js';
 import type { RunHooks } from './events.js';
 import { gatherCluster } from './gather.js';
 import { classifyError } from './outcomes.js';
@@ -38,6 +41,10 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   /** The random part of the probe pod names (tests may fix it). */
   probeId?: string;
+  /** `sample` (default) or `full-mesh` (--full-mesh). */
+  plan?: ProbePlanMode;
+  /** CPUs of this machine, for the global bound on probes in flight (default: os.availableParallelism()). */
+  cpus?: number;
 }
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -92,6 +99,7 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
   const setups = new Map<string, NodeSetup>();
   const touched = new Set<string>();
   const outcomes = new Map<string, Map<number, ProbeOutcome>>();
+  const probeRuns = new Map<string, ProbeRun>();
   const probeErrors = new Map<string, string>();
   const cleanups = new Map<string, NodeCleanup>();
   const cleanupProblems: string[] = [];
@@ -150,20 +158,32 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
       unreachable,
       mtu,
       egress: { requested: egressMasquerade(cluster), ...(egressTarget !== undefined ? { target: egressTarget } : {}) },
+      mode: options.plan ?? 'sample',
     });
     const plan = probePlan;
     hooks.onPhase?.('probe', plan.probes.size);
+    const pacing = probePacing(options.forks, options.cpus ?? availableParallelism());
+    const probeLimit = pLimit(pacing.nodes);
     await Promise.all(
       [...plan.probes].map(([nodeName, probes]) =>
-        limit(async () => {
+        probeLimit(async () => {
           const node = nodes.find((n) => n.name === nodeName);
           if (!node || options.signal?.aborted) return;
           try {
-            const r = await exec(node, renderVerifyProbeScript(probeId, node.name, probes, workDirs.get(node.name) ?? ''));
+            const r = await exec(node, renderVerifyProbeScript(probeId, node.name, probes, workDirs.get(node.name) ?? '', { parallel: pacing.parallel }));
             if (r.code !== 0) throw new Error(`exit ${String(r.code)}: ${r.stderr.trim()}`);
-            outcomes.set(node.name, parseVerifyProbeOutput(r.stdout));
+            const run = parseVerifyProbeRun(r.stdout);
+            probeRuns.set(node.name, run);
+            outcomes.set(node.name, run.outcomes);
           } catch (err) {
-            probeErrors.set(node.name, errorMessage(err));
+            // The exec deadline passed: the node (or this machine) was too busy to finish the probes.
+            const overloaded = err instanceof SshError && err.kind === 'timeout' && err.message.includes('exec deadline');
+            probeErrors.set(
+              node.name,
+              overloaded
+                ? `they did not finish before the exec deadline, the prober was overloaded (local load, not a network fault; run verify again with a lower --forks or a longer --exec-timeout): ${errorMessage(err)}`
+                : errorMessage(err),
+            );
           }
         }),
       ),
@@ -200,6 +220,12 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
       const entry = diagnosisNode(n, states.get(n.name), observed.get(n.name));
       const s = setups.get(n.name);
       if (s) entry.setup = s;
+      const run = probeRuns.get(n.name);
+      entry.neighbour = {
+        ...(s?.neighbour ? { before: s.neighbour } : {}),
+        ...(run ? { after: run.neighbour } : {}),
+        ...(run?.neighbours ? { entries: run.neighbours } : {}),
+      };
       return [n.name, entry];
     }),
   );
@@ -213,6 +239,7 @@ export async function runVerify(cluster: Cluster, nodes: readonly NodeSpec[], tr
     probeId,
     nodes: nodes.map((n) => n.name),
     mtu,
+    plan: options.plan ?? 'sample',
     ...(egressTarget !== undefined ? { egressTarget } : {}),
     checks: diagnosed,
     summary: summarizeChecks(diagnosed),

@@ -6,7 +6,7 @@ import type { CniSpec } from '../model/types.js';
 import { NETNS_DIR, parsePodAddOutput, parsePodDelOutput, renderPodAddScript, renderPodDelScript, validatePodName } from './pod-script.js';
 import { shellQuote } from './shell-quote.js';
 import { IPV4_PATTERN, NODE_NAME_PATTERN, PROBE_ID_PATTERN } from '../model/names.js';
-import type { CheckId, NodeSetup, NodeTools, ProbePodRole } from '../model/verify.js';
+import type { CheckId, NeighbourEntry, NeighbourSnapshot, NodeSetup, NodeTools, ProbePodRole } from '../model/verify.js';
 import { sectionMarker, splitSections as splitMarkedSections, type Section } from './sections.js';
 import { iptablesGatherCommand, parseFirewallSections } from './gather-iptables.js';
 import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
@@ -144,6 +144,7 @@ export function renderVerifySetupScript(input: VerifyScriptInput): string {
     iptablesGatherCommand(),
     section('rp_filter'),
     RP_FILTER_GATHER_COMMAND,
+    ...neighbourSnapshotLines(),
     section('end'),
     '',
   );
@@ -191,6 +192,8 @@ export function parseVerifySetupOutput(node: string, probeId: string, stdout: st
   if (firewall !== undefined) setup.firewall = firewall;
   const rpFilter = parseRpFilter(get('rp_filter') ?? '');
   if (rpFilter !== null) setup.rpFilter = rpFilter;
+  const neighbour = parseNeighbourSnapshot((name) => get(name));
+  if (Object.keys(neighbour).length > 0) setup.neighbour = neighbour;
   for (const role of ROLES) {
     const pod = probePodName(probeId, role);
     const addBody = get('add', role);
@@ -259,42 +262,201 @@ export function probeCommandLine(command: ProbeCommand): string {
     : `printf 'podnet-verify\\n' | timeout 10 ${inPod}socat -u - TCP:${command.target}:${port},connect-timeout=5`;
 }
 
-/** How many probes a node runs at once: enough to finish fast, few enough not to flood the node. */
-export const PROBE_BATCH = 48;
+/** How many probes a node runs at once at most (a sliding window): enough to finish fast, few enough not to flood the node. */
+export const PROBE_PARALLEL = 16;
 
-/** PROBE: the node's probes as background jobs, PROBE_BATCH at a time, then their results in id order. */
-export function renderVerifyProbeScript(probeId: string, node: string, probes: readonly Probe[], workDir: string): string {
-  const lines = ['set -u', useWorkDir(checkedWorkDir(workDir, probeId, node))];
-  probes.forEach((probe, i) => {
-    const id = String(Math.trunc(probe.id));
-    if (i > 0 && i % PROBE_BATCH === 0) lines.push('wait');
-    lines.push(`{ out=$(${probeCommandLine(probe.command)} 2>&1); rc=$?; printf '%s\\n%s\\n' "$rc" "$out" >"$dir/probe-${id}"; } &`);
-  });
-  lines.push('wait');
-  for (const probe of probes) {
-    const id = String(Math.trunc(probe.id));
-    lines.push(`${section('probe', id)}; cat "$dir/probe-${id}" 2>/dev/null`);
-  }
-  lines.push(section('end'), '');
+/**
+ * The retry schedule: a probe that failed runs again after these pauses (seconds), in rounds: round
+ * 1 runs every probe, round 2 (1 s after round 1 ended) the ones that failed, round 3 (2 s after
+ * round 2) the ones that failed again. A cell fails only when every attempt failed.
+ */
+export const RETRY_BACKOFF_S: readonly number[] = [1, 2];
+
+/** sh: `now` sets $up to the seconds since boot in hundredths, from /proc/uptime (a builtin read: no fork). */
+const NOW_FUNCTION = 'now() { read -r up _ </proc/uptime; up=${up%.*}${up#*.}; }';
+
+/** The sh that prints the neighbour table counters: arp_cache's, gc_thresh3, the kernel log's overflow lines. */
+function neighbourSnapshotLines(): string[] {
+  return [
+    section('arp-cache'),
+    'cat /proc/net/stat/arp_cache 2>/dev/null',
+    section('gc-thresh3'),
+    'cat /proc/sys/net/ipv4/neigh/default/gc_thresh3 2>/dev/null',
+    section('overflow-logs'),
+    // The kernel's log is the kernel's: in a lab every node shares it (see diagnosis.ts).
+    'if dmesg >"$dir/dmesg" 2>/dev/null; then grep -ci "table overflow" "$dir/dmesg"; fi; rm -f "$dir/dmesg"',
+  ];
+}
+
+export interface ProbeScriptOptions {
+  /** Probes in flight at once on this node (default PROBE_PARALLEL). */
+  parallel?: number;
+}
+
+/**
+ * PROBE: the node's probes as background jobs, at most `parallel` at a time (a token FIFO as the
+ * semaphore), each attempt timed (when it was due, when it started, when it ended, from
+ * /proc/uptime); the failed ones again after each RETRY_BACKOFF_S pause. Then the neighbour table
+ * (entries, counters) as the probes left it, and every attempt's result.
+ */
+export function renderVerifyProbeScript(probeId: string, node: string, probes: readonly Probe[], workDir: string, options: ProbeScriptOptions = {}): string {
+  const parallel = Math.max(1, Math.trunc(options.parallel ?? PROBE_PARALLEL));
+  const lines = [
+    'set -u',
+    useWorkDir(checkedWorkDir(workDir, probeId, node)),
+    NOW_FUNCTION,
+    // The slots: `parallel` lines in a FIFO; a job takes one before it starts and gives it back when it ends.
+    'mkfifo "$dir/slots" || exit 96',
+    'exec 3<>"$dir/slots"',
+    'rm -f "$dir/slots"',
+    `n=0; while [ "$n" -lt ${String(parallel)} ]; do echo >&3; n=$((n + 1)); done`,
+  ];
+  for (const probe of probes) lines.push(`p${String(Math.trunc(probe.id))}() { ${probeCommandLine(probe.command)}; }`);
+  lines.push(
+    // One attempt: $1 the probe id, $2 the round, $due when it took its slot.
+    'run() {',
+    '  now; started=$up',
+    '  out=$("p$1" 2>&1); rc=$?',
+    '  now',
+    `  { ${section('probe')} "$1" "$2"; printf '%s %s %s %s\\n%s\\n' "$rc" "$due" "$started" "$up" "$out"; } >"$dir/probe-$1-$2"`,
+    '  echo >&3',
+    '}',
+    `todo='${probes.map((p) => String(Math.trunc(p.id))).join(' ')}'`,
+    'round=0',
+    `for pause in 0 ${RETRY_BACKOFF_S.map((s) => String(s)).join(' ')}; do`,
+    '  [ -n "$todo" ] || break',
+    '  round=$((round + 1))',
+    '  [ "$pause" = 0 ] || sleep "$pause"',
+    '  for id in $todo; do read -r _ <&3; now; due=$up; run "$id" "$round" & done',
+    '  wait',
+    '  again=',
+    '  for id in $todo; do rc=none; { { read -r _; read -r rc _; } <"$dir/probe-$id-$round"; } 2>/dev/null; [ "$rc" = 0 ] || again="$again $id"; done',
+    '  todo=$again',
+    'done',
+    section('neigh'),
+    'ip -j neigh show 2>/dev/null',
+    ...neighbourSnapshotLines(),
+    'cat "$dir"/probe-* 2>/dev/null',
+    section('end'),
+    '',
+  );
   return lines.join('\n');
 }
 
-export interface ProbeOutcome {
-  /** Exit status of the probe command; null when no result came back. */
+/** One run of a probe command on the node, with its timing (seconds). */
+export interface ProbeAttempt {
+  /** Exit status; null when the attempt left no result. */
   code: number | null;
   output: string;
+  /** Seconds between taking its slot and starting (the node's scheduling delay). */
+  startDelay: number;
+  /** Seconds it ran. */
+  duration: number;
+}
+
+export interface ProbeOutcome {
+  /** Exit status of the probe command (the last attempt's); null when no result came back. */
+  code: number | null;
+  output: string;
+  /** Every attempt, in order (absent in outcomes made by hand). */
+  attempts?: ProbeAttempt[];
+}
+
+/** What the probe exec brought back: the outcomes, and the neighbour table as the probes left it. */
+export interface ProbeRun {
+  outcomes: Map<number, ProbeOutcome>;
+  neighbour: NeighbourSnapshot;
+  /** The node's neighbour entries after the probes; absent when `ip -j neigh` gave nothing readable. */
+  neighbours?: NeighbourEntry[];
 }
 
 /** Probe id → outcome. A probe missing from the output has code null. */
 export function parseVerifyProbeOutput(stdout: string): Map<number, ProbeOutcome> {
-  const outcomes = new Map<number, ProbeOutcome>();
-  for (const s of splitSections(stdout)) {
+  return parseVerifyProbeRun(stdout).outcomes;
+}
+
+export function parseVerifyProbeRun(stdout: string): ProbeRun {
+  const sections = splitSections(stdout);
+  const attempts = new Map<number, Map<number, ProbeAttempt>>();
+  for (const s of sections) {
     if (s.name !== 'probe' || s.args[0] === undefined) continue;
-    const [codeLine = '', ...rest] = s.body.split('\n');
-    const code = /^\d+$/.test(codeLine.trim()) ? Number(codeLine.trim()) : null;
-    outcomes.set(Number(s.args[0]), { code, output: rest.join('\n').trim() });
+    const id = Number(s.args[0]);
+    const round = Number(s.args[1] ?? 1);
+    const [head = '', ...rest] = s.body.split('\n');
+    const [rc = '', due = '', started = '', ended = ''] = head.trim().split(/\s+/);
+    const code = /^\d+$/.test(rc) ? Number(rc) : null;
+    const hundredths = (t: string): number | undefined => (/^\d+$/.test(t) ? Number(t) : undefined);
+    const [d, s0, e] = [hundredths(due), hundredths(started), hundredths(ended)];
+    const attempt: ProbeAttempt = {
+      code,
+      output: rest.join('\n').trim(),
+      startDelay: d !== undefined && s0 !== undefined ? Math.max(0, s0 - d) / 100 : 0,
+      duration: s0 !== undefined && e !== undefined ? Math.max(0, e - s0) / 100 : 0,
+    };
+    const list = attempts.get(id) ?? new Map<number, ProbeAttempt>();
+    list.set(round, attempt);
+    attempts.set(id, list);
   }
-  return outcomes;
+  const outcomes = new Map<number, ProbeOutcome>();
+  for (const [id, rounds] of attempts) {
+    const ordered = [...rounds].sort(([a], [b]) => a - b).map(([, a]) => a);
+    const last = ordered.at(-1);
+    outcomes.set(id, { code: last?.code ?? null, output: last?.output ?? '', attempts: ordered });
+  }
+  const get = (name: string): string | undefined => sections.find((x) => x.name === name)?.body;
+  const neighbours = parseNeighbours(get('neigh') ?? '');
+  return { outcomes, neighbour: parseNeighbourSnapshot(get), ...(neighbours ? { neighbours } : {}) };
+}
+
+/** `ip -j neigh show` → entries; undefined when it is not the JSON ip prints. */
+export function parseNeighbours(text: string): NeighbourEntry[] | undefined {
+  if (text.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed)) return undefined;
+  return parsed.flatMap((e: unknown): NeighbourEntry[] => {
+    if (typeof e !== 'object' || e === null) return [];
+    const { dst, dev, state } = e as { dst?: unknown; dev?: unknown; state?: unknown };
+    if (typeof dst !== 'string') return [];
+    return [{ dst, dev: typeof dev === 'string' ? dev : '', state: Array.isArray(state) ? state.filter((x): x is string => typeof x === 'string') : [] }];
+  });
+}
+
+/** /proc/net/stat/arp_cache: a header, then one row per CPU in hex; entries is the same on every row, the rest add up. */
+export function parseArpCacheStat(text: string): { entries: number; tableFulls: number } | undefined {
+  const [header, ...rows] = text.trim().split('\n').map((l) => l.trim().split(/\s+/));
+  if (!header || rows.length === 0) return undefined;
+  const entriesAt = header.indexOf('entries');
+  const fullsAt = header.indexOf('table_fulls');
+  if (entriesAt < 0 || fullsAt < 0) return undefined;
+  let tableFulls = 0;
+  let entries: number | undefined;
+  for (const row of rows) {
+    const e = row[entriesAt];
+    const f = row[fullsAt];
+    if (!e || !f || !/^[0-9a-f]+$/i.test(e) || !/^[0-9a-f]+$/i.test(f)) return undefined;
+    entries ??= parseInt(e, 16);
+    tableFulls += parseInt(f, 16);
+  }
+  return entries === undefined ? undefined : { entries, tableFulls };
+}
+
+function parseNeighbourSnapshot(get: (name: string) => string | undefined): NeighbourSnapshot {
+  const snapshot: NeighbourSnapshot = {};
+  const stat = parseArpCacheStat(get('arp-cache') ?? '');
+  if (stat) {
+    snapshot.entries = stat.entries;
+    snapshot.tableFulls = stat.tableFulls;
+  }
+  const thresh = (get('gc-thresh3') ?? '').trim();
+  if (/^\d+$/.test(thresh)) snapshot.gcThresh3 = Number(thresh);
+  const logs = (get('overflow-logs') ?? '').trim();
+  if (/^\d+$/.test(logs)) snapshot.overflowLogs = Number(logs);
+  return snapshot;
 }
 
 // ───────────────────────────── cleanup ─────────────────────────────

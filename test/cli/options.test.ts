@@ -97,3 +97,16 @@ test('destroy --check plans the removal and sends nothing after the gather: exit
   const unreachable = await captureJson(() => runDestroy(FILE, { ...options, check: true }, down));
   assert.equal(unreachable.code, 1, 'a node not reached: exit 1, as diff');
 });
+
+test('verify takes --full-mesh (off by default); diff does not', async () => {
+  assert.ok(longOptions(['verify']).includes('--full-mesh'));
+  assert.ok(!longOptions(['diff']).includes('--full-mesh'));
+  assert.equal(await parseError(['diff', 'c.yaml', '--full-mesh']), 'commander.unknownOption');
+  const seen: unknown[] = [];
+  for (const argv of [['verify', 'c.yaml', '--full-mesh'], ['verify', 'c.yaml']]) {
+    const p = program();
+    p.commands.find((c) => c.name() === 'verify')?.action((_file: string, options: { fullMesh?: boolean }) => void seen.push(options.fullMesh));
+    await p.parseAsync(argv, { from: 'user' });
+  }
+  assert.deepEqual(seen, [true, false]);
+});

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObservedState } from '../../src/model/types.js';
 import { desiredState, routerDesiredState } from '../../src/state/desired.js';
-import { acceptsPodTraffic, cidrContains, diagnoseCell, NO_CAUSE_FOUND, withDiagnosis, type DiagnosisContext, type DiagnosisNode } from '../../src/probe/diagnosis.js';
+import { acceptsPodTraffic, checkedFacts, cidrContains, diagnoseCell, NO_CAUSE_FOUND, withDiagnosis, type DiagnosisContext, type DiagnosisNode } from '../../src/probe/diagnosis.js';
 import type { CheckId, NodeSetup, VerifyCell } from '../../src/model/verify.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { loadObserved } from '../support/ip-fixtures.js';
@@ -231,6 +231,98 @@ describe('verify diagnosis', () => {
     assert.deepEqual(diagnoseCell(context(), 'pod-to-pod-cross-node', cell), [
       'node1 could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3',
     ]);
+  });
+
+  test('a full neighbour table: table_fulls rising during the run is named on both nodes of the cell, with the limit', () => {
+    const ctx = context((nodes) => {
+      const node2 = nodes.get('node2');
+      assert.ok(node2);
+      node2.neighbour = { before: { tableFulls: 5, entries: 900, gcThresh3: 1024 }, after: { tableFulls: 812, entries: 1024, gcThresh3: 1024 } };
+    });
+    const cause =
+      "the neighbour (ARP) table of node2's kernel was full during the run: arp_cache table_fulls rose by 807 (1024 entries, gc_thresh3 1024), " +
+      'so new neighbour entries were refused and packets to unresolved neighbours dropped; raise net.ipv4.neigh.default.gc_thresh1/2/3 (e.g. podnet lab up --tune-kernel in the lab)';
+    assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node1', 'node2'), [cause]);
+    assert.deepEqual(diagnose(ctx, 'mtu', 'node2', 'node3'), [cause]);
+    assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node1', 'node3'), [NO_CAUSE_FOUND], 'not on the nodes of the cell');
+    const unchanged = context((nodes) => {
+      const node2 = nodes.get('node2');
+      assert.ok(node2);
+      node2.neighbour = { before: { tableFulls: 5 }, after: { tableFulls: 5 } };
+    });
+    assert.deepEqual(diagnose(unchanged, 'pod-to-pod-cross-node', 'node1', 'node2'), [NO_CAUSE_FOUND]);
+  });
+
+  test('FAILED or INCOMPLETE neighbour entries towards the next hop or the probe pod are named', () => {
+    const ctx = context((nodes) => {
+      const node1 = nodes.get('node1');
+      const node2 = nodes.get('node2');
+      assert.ok(node1 && node2);
+      node1.neighbour = { entries: [{ dst: '192.168.1.12', dev: 'eth0', state: ['FAILED'] }, { dst: '192.168.1.13', dev: 'eth0', state: ['REACHABLE'] }] };
+      node2.neighbour = { entries: [{ dst: '10.244.2.2', dev: 'v-net-0', state: ['INCOMPLETE'] }] };
+    });
+    assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node1', 'node2'), [
+      "node1's neighbour entry for the next hop to node2's pods (192.168.1.12 on eth0) is FAILED: address resolution (ARP) got no answer",
+      "node2's neighbour entry for its own probe pod (10.244.2.2 on v-net-0) is INCOMPLETE: address resolution (ARP) had no answer yet",
+    ]);
+    assert.deepEqual(diagnose(ctx, 'pod-to-pod-cross-node', 'node1', 'node3'), [NO_CAUSE_FOUND], 'a REACHABLE entry is no cause');
+  });
+
+  test('"neighbour table overflow" in the kernel log: named beside another neighbour sign or when nothing else explains the cell, never beside a configuration cause', () => {
+    const logged = (nodes: Map<string, DiagnosisNode>): void => {
+      const node1 = nodes.get('node1');
+      assert.ok(node1);
+      node1.neighbour = { before: { overflowLogs: 2 }, after: { overflowLogs: 9 } };
+    };
+    const overflow =
+      'the kernel that node1 runs on logged "neighbour table overflow" during the run (7 new line(s)); the log names no namespace: ' +
+      'where nodes share one kernel (the lab) they share its one table; raise net.ipv4.neigh.default.gc_thresh1/2/3 (e.g. podnet lab up --tune-kernel in the lab)';
+    assert.deepEqual(diagnose(context(logged), 'pod-to-pod-cross-node', 'node1', 'node2'), [overflow]);
+    const enobufs: VerifyCell = { from: 'node1', to: 'node2', status: 'fail', detail: 'ping: sendmsg: No buffer space available' };
+    assert.deepEqual(diagnoseCell(context(logged), 'pod-to-pod-cross-node', enobufs), [
+      'node1 could not send (ENOBUFS): its neighbour (ARP) table may be full, see net.ipv4.neigh.default.gc_thresh3',
+      overflow,
+    ]);
+    const withForwardingOff = context((nodes) => {
+      logged(nodes);
+      observedOf(nodes, 'node2').ipForward = false;
+    });
+    assert.deepEqual(diagnose(withForwardingOff, 'pod-to-pod-cross-node', 'node1', 'node2'), [
+      'ip_forward is off on node2 (net.ipv4.ip_forward = 0): it does not forward pod traffic',
+    ]);
+  });
+
+  test('no cause found: the cell lists the facts that were checked (forwarding, routes, bridge, firewall, rp_filter, neighbour entries and table)', () => {
+    const ctx = context((nodes) => {
+      const node1 = nodes.get('node1');
+      assert.ok(node1);
+      node1.neighbour = {
+        before: { tableFulls: 0, overflowLogs: 0 },
+        after: { tableFulls: 0, entries: 40, gcThresh3: 1024, overflowLogs: 0 },
+        entries: [{ dst: '192.168.1.12', dev: 'eth0', state: ['REACHABLE'] }],
+      };
+    });
+    const [check] = withDiagnosis(ctx, [{ id: 'pod-to-pod-cross-node' as const, cells: [failed('node1', 'node2')] }]);
+    assert.deepEqual(check?.cells[0]?.causes, [NO_CAUSE_FOUND]);
+    assert.deepEqual(check?.cells[0]?.checked, [
+      'ip_forward on node1: 1 (on)',
+      'ip_forward on node2: 1 (on)',
+      "node1's route to node2's pods (requests): 10.244.2.0/24 via 192.168.1.12, present as desired",
+      "node2's route to node1's pods (replies): 10.244.1.0/24 via 192.168.1.11, present as desired",
+      'bridge v-net-0 on node1: up, MTU 1500, with its address 10.244.1.1/24',
+      'bridge v-net-0 on node2: up, MTU 1500, with its address 10.244.2.1/24',
+      'iptables FORWARD on node1: policy ACCEPT',
+      'iptables FORWARD on node2: policy ACCEPT',
+      'rp_filter on node1: eth0 0, v-net-0 0',
+      'rp_filter on node2: eth0 0, v-net-0 0',
+      "node1's neighbour entry for the next hop to node2's pods (192.168.1.12): REACHABLE",
+      "node2's neighbour entry for the next hop to node1's pods (192.168.1.11): not read",
+      'neighbour table of node1: table_fulls unchanged (40 entries, gc_thresh3 1024); no new "neighbour table overflow" in the kernel log',
+      'neighbour table of node2: arp_cache not readable (it exists only in the root network namespace); kernel log not readable',
+    ]);
+    const named = withDiagnosis(context((nodes) => void (observedOf(nodes, 'node2').ipForward = false)), [{ id: 'pod-to-pod-cross-node' as const, cells: [failed('node1', 'node2')] }]);
+    assert.equal(named[0]?.cells[0]?.checked, undefined, 'a cell with a cause lists no facts');
+    assert.deepEqual(checkedFacts(ctx, 'pod-to-node', failed('node1', 'node1')).slice(0, 2), ['bridge v-net-0 on node1: up, MTU 1500, with its address 10.244.1.1/24', 'rp_filter on node1: eth0 0, v-net-0 0']);
   });
 
   test('gateway mode: the router is checked too (forwarding, its route to each side)', () => {

@@ -1,8 +1,20 @@
 // verify's probe plan (who probes whom, what cannot run and why) and the assembly of outcomes into checks.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assembleChecks, checkStatus, describeProbeFailure, planProbes, type ProbePlanInput, type VerifyNode } from '../../src/probe/probe-plan.js';
-import type { NodeCleanup, ProbeOutcome } from '../../src/scripts/probe-script.js';
+import {
+  assembleChecks,
+  checkStatus,
+  describeProbeFailure,
+  judgeAttempts,
+  planProbes,
+  probeCount,
+  probePacing,
+  sampleOffsets,
+  samplePairs,
+  type ProbePlanInput,
+  type VerifyNode,
+} from '../../src/probe/probe-plan.js';
+import type { NodeCleanup, ProbeAttempt, ProbeCommand, ProbeOutcome } from '../../src/scripts/probe-script.js';
 import type { NodeSetup, NodeTools } from '../../src/model/verify.js';
 
 const NODES: VerifyNode[] = [1, 2, 3].map((n) => ({ name: `node${n}`, address: `192.168.1.1${n}` }));
@@ -202,5 +214,128 @@ describe('verify assembly', () => {
     const tcp = { kind: 'tcp' as const, netns: 'p', target: '10.244.2.2', port: 7946, client: 'nc' as const };
     assert.equal(describeProbeFailure(tcp, { code: 1, output: 'nc: connect to 10.244.2.2 port 7946 (tcp) failed: Connection refused' }), 'connection to 10.244.2.2:7946 failed: nc: connect to 10.244.2.2 port 7946 (tcp) failed: Connection refused');
     assert.equal(describeProbeFailure(tcp, { code: 124, output: '' }), 'connection to 10.244.2.2:7946 timed out');
+  });
+});
+
+describe('the default probe plan: every pair pinged, the expensive checks on a ring sample', () => {
+  const many = (n: number): { nodes: VerifyNode[]; setups: Map<string, NodeSetup> } => {
+    const nodes = Array.from({ length: n }, (_, i) => ({ name: `n${String(i + 1)}`, address: `192.168.1.${String(10 + i + 1)}` }));
+    const setups = new Map(nodes.map((node, i) => [node.name, { ...setup(i + 1), node: node.name }]));
+    return { nodes, setups };
+  };
+  const byCheck = (plan: ReturnType<typeof planProbes>, check: string): string[] =>
+    plan.cells.filter((c) => c.check === check && c.probe !== undefined).map((c) => `${c.from}>${c.to}`);
+
+  test('sample offsets: 1 and ⌊N/2⌋ (N−1 when that is 1), distinct and deterministic', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 10, 30, 100].map(sampleOffsets), [[], [1], [1, 2], [1, 2], [1, 2], [1, 5], [1, 15], [1, 50]]);
+    assert.deepEqual(samplePairs(['a', 'b', 'c', 'd']), [['a', 'b'], ['a', 'c'], ['b', 'c'], ['b', 'd'], ['c', 'a'], ['c', 'd'], ['d', 'a'], ['d', 'b']]);
+  });
+
+  test('10 nodes: every ordered pair pinged; source address and MTU on 20 pairs that make every node client and server twice', () => {
+    const { nodes, setups } = many(10);
+    const plan = planProbes({ nodes, setups, unreachable: new Map(), mtu: 1500, egress: { requested: false } });
+    const cross = byCheck(plan, 'pod-to-pod-cross-node');
+    assert.equal(cross.length, 90);
+    assert.equal(new Set(cross).size, 90, 'every ordered pair once');
+    for (const check of ['source-address', 'mtu']) {
+      const pairs = byCheck(plan, check);
+      assert.equal(pairs.length, 20, check);
+      for (const { name } of nodes) {
+        assert.equal(pairs.filter((p) => p.startsWith(`${name}>`)).length, 2, `${check}: ${name} as client`);
+        assert.equal(pairs.filter((p) => p.endsWith(`>${name}`)).length, 2, `${check}: ${name} as server`);
+      }
+      assert.deepEqual(plan.coverage.get(check as 'mtu'), { probed: 20, pairs: 90 });
+      assert.ok(pairs.includes('n1>n2') && pairs.includes('n1>n6') && pairs.includes('n10>n1') && pairs.includes('n10>n5'));
+    }
+    assert.equal(plan.cells.length, probeCount(10, 'sample'));
+    assert.equal([...plan.probes.values()].flat().length, 160);
+    assert.deepEqual(planProbes({ nodes, setups, unreachable: new Map(), mtu: 1500, egress: { requested: false } }).cells, plan.cells, 'the same every run');
+  });
+
+  test('--full-mesh: every check on every pair, no coverage note', () => {
+    const { nodes, setups } = many(10);
+    const plan = planProbes({ nodes, setups, unreachable: new Map(), mtu: 1500, egress: { requested: false }, mode: 'full-mesh' });
+    assert.equal(byCheck(plan, 'source-address').length, 90);
+    assert.equal(byCheck(plan, 'mtu').length, 90);
+    assert.equal(plan.coverage.size, 0);
+    assert.equal(plan.cells.length, probeCount(10, 'full-mesh'));
+  });
+
+  test('probe counts per mode (the table of docs/verify.md)', () => {
+    assert.deepEqual([3, 10, 30, 100].map((n) => [probeCount(n, 'sample'), probeCount(n, 'full-mesh')]), [
+      [27, 27],
+      [160, 300],
+      [1080, 2700],
+      [10600, 30000],
+    ]);
+    assert.equal(probeCount(10, 'sample', true), 170, 'egress adds one per node');
+    // The 3-node sample is the full mesh: nothing is left out, nothing is reported as a sample.
+    assert.equal(planProbes(input()).coverage.size, 0);
+  });
+});
+
+test('pacing: 16 probes per node at once; nodes probing at once bounded by --forks and by 32 probes in flight per CPU', () => {
+  assert.deepEqual(probePacing(10, 2), { nodes: 4, parallel: 16 }, 'a 2-CPU machine: 64 probes in flight at most');
+  assert.deepEqual(probePacing(10, 16), { nodes: 10, parallel: 16 }, '--forks bounds it on a big machine');
+  assert.deepEqual(probePacing(3, 2), { nodes: 3, parallel: 16 });
+  assert.deepEqual(probePacing(10, 0), { nodes: 2, parallel: 16 }, 'at least one CPU');
+  assert.deepEqual(probePacing(0, 2), { nodes: 1, parallel: 16 }, 'at least one node');
+});
+
+describe('retries and overload: only an on-time failure fails a cell', () => {
+  const ping: ProbeCommand = { kind: 'ping', netns: 'p', target: '10.244.2.2', retry: true };
+  const tcp: ProbeCommand = { kind: 'tcp', netns: 'p', target: '10.244.2.2', port: 7946, client: 'nc' };
+  const attempt = (code: number | null, startDelay = 0, duration = 0.1, output = ''): ProbeAttempt => ({ code, output, startDelay, duration });
+  const judge = (command: ProbeCommand, attempts: ProbeAttempt[]) => judgeAttempts(command, { code: attempts.at(-1)?.code ?? null, output: '', attempts });
+
+  test('a pass on a retry passes; every attempt failing on time fails', () => {
+    assert.deepEqual(judge(ping, [attempt(1, 0, 3), attempt(0)]), { status: 'pass', attempt: attempt(0), attempts: 2 });
+    assert.equal(judge(ping, [attempt(1, 0, 3), attempt(1, 0, 3), attempt(1, 0, 3)]).status, 'fail');
+  });
+
+  test('an attempt started late or run past its deadline says nothing: all late is "late", one on time is a failure', () => {
+    assert.deepEqual(judge(ping, [attempt(1, 4.2, 3), attempt(1, 0, 9.5), attempt(1, 1.5, 3)]), {
+      status: 'late',
+      reason: 'started 4.2 s late, ran 9.5 s for a 3 s deadline, started 1.5 s late',
+      attempts: 3,
+    });
+    assert.equal(judge(ping, [attempt(1, 4.2, 3), attempt(1, 0, 3)]).status, 'fail');
+    assert.equal(judge(tcp, [attempt(124, 0, 10.02)]).status, 'late', 'timeout 10 killed a client whose own 5 s deadline did not fire');
+    assert.equal(judge(tcp, [attempt(1, 0, 5.01)]).status, 'fail', 'a connect that timed out on time');
+    assert.equal(judge(ping, [attempt(1, 0.9, 4.9)]).status, 'fail', 'within the slack');
+  });
+
+  test('assembled: a late cell is "not run" naming overload, never a failure; a retried failure says how often it ran', () => {
+    const plan = planProbes(input());
+    const outcomes = new Map<string, Map<number, ProbeOutcome>>();
+    for (const [node, probes] of plan.probes) {
+      outcomes.set(
+        node,
+        new Map(
+          probes.map((p): [number, ProbeOutcome] => {
+            const late = p.check === 'pod-to-pod-cross-node' && p.from === 'node1' && p.to === 'node2';
+            const broken = p.check === 'pod-to-pod-cross-node' && p.from === 'node1' && p.to === 'node3';
+            const attempts = late
+              ? [attempt(1, 3, 3), attempt(1, 0, 8), attempt(1, 2, 3)]
+              : broken
+                ? [attempt(1, 0, 3, '1 packets transmitted, 0 received'), attempt(1, 0, 3, 'ping: local error: message too long, mtu=1400'), attempt(1, 0, 3, 'x')]
+                : [attempt(0)];
+            return [p.id, { code: attempts.at(-1)?.code ?? null, output: '', attempts }];
+          }),
+        ),
+      );
+    }
+    const cleanups = new Map([1, 2, 3].map((n) => [`node${n}`, { peers: [1, 2, 3].filter((m) => m !== n).map((m) => `10.244.${m}.2`), errors: [] }]));
+    const checks = assembleChecks({ plan, outcomes, probeErrors: new Map(), cleanups, nodes: NODES, setups: input().setups });
+    const cross = checks.find((c) => c.id === 'pod-to-pod-cross-node');
+    const late = cross?.cells.find((c) => c.to === 'node2' && c.from === 'node1');
+    assert.equal(late?.status, 'not-run');
+    assert.match(late?.reason ?? '', /^the prober on node1 was overloaded \(each of 3 attempt\(s\) started 3\.0 s late, ran 8\.0 s for a 3 s deadline, started 2\.0 s late\): local load, not a network fault/);
+    const broken = cross?.cells.find((c) => c.to === 'node3' && c.from === 'node1');
+    assert.equal(broken?.status, 'fail');
+    assert.equal(broken?.attempts, 3);
+    assert.equal(broken?.detail, 'no reply from 10.244.3.2', 'the first failure is reported (a later one may repeat a cached path MTU)');
+    assert.equal(cross?.status, 'failed');
+    assert.equal(checks.find((c) => c.id === 'mtu')?.status, 'passed');
   });
 });

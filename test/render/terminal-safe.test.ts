@@ -118,6 +118,7 @@ test('the verify report (matrix and lines) escapes what the probes brought back;
     probeId: 'abcd12',
     nodes: ['node1', 'node2'],
     mtu: 1500,
+    plan: 'sample' as const,
     checks,
     summary: summarizeChecks(checks),
     unreachable: { node3: EVIL },

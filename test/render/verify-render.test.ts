@@ -30,6 +30,7 @@ function report(checks: VerifyCheck[], cleanup: string[] = []): VerifyReport {
     probeId: 'abcd12',
     nodes: ['node1', 'node2'],
     mtu: 1500,
+    plan: 'sample',
     checks,
     summary: summarizeChecks(checks),
     unreachable: {},
@@ -78,6 +79,44 @@ describe('verify report', () => {
     assert.equal(verifyExitCode(report([passed, CROSS])), 1);
     assert.equal(verifyExitCode(report([passed], ['node1: podnet-probe-abcd12-a: its network namespace is still there'])), 1);
     assert.equal(verifyExitCode(report([])), 1, 'nothing verified is not a pass');
+  });
+
+  test('a sampled check: the pairs left out are marked "-" (not probed, neither pass nor fail) with a legend; plain lines count them; facts checked are listed', () => {
+    const sampled: VerifyCheck = {
+      id: 'mtu',
+      title: 'MTU-sized packet with DF set',
+      status: 'failed',
+      coverage: { probed: 3, pairs: 6 },
+      cells: [
+        { from: 'node1', to: 'node2', status: 'pass' },
+        { from: 'node2', to: 'node3', status: 'fail', detail: 'no reply from 10.244.3.2', attempts: 3, causes: ['no cause found'], checked: ['ip_forward on node2: 1 (on)'] },
+        { from: 'node3', to: 'node1', status: 'pass' },
+      ],
+    };
+    const three = { ...report([sampled]), nodes: ['node1', 'node2', 'node3'] };
+    assert.equal(
+      renderVerifyText(three, { matrix: true }),
+      [
+        'MTU-sized packet with DF set: FAILED (1 failed of 3) [sample: 3 of 6 pairs]',
+        '  from \\ to  node1  node2  node3',
+        '  node1               ✓      -',
+        '  node2        -             ✗',
+        '  node3        ✓      -',
+        '  - not probed: the default plan runs this check on a sample of the pairs (--full-mesh runs every pair)',
+        '  ✗ node2 → node3: no reply from 10.244.3.2 (each of 3 attempts failed)',
+        '      likely cause: no cause found',
+        '      checked: ip_forward on node2: 1 (on)',
+        '',
+        'Verify: 0 passed, 1 failed, 0 not run — network NOT verified.',
+        '',
+      ].join('\n'),
+    );
+    const plain = renderVerifyText(three, { matrix: false });
+    assert.match(plain, /^ {2}ok: 2 of 3 cells \(the other 3 pairs not probed: --full-mesh probes every pair\)$/m);
+    const json = JSON.parse(renderVerifyJson(three)) as VerifyReport;
+    assert.deepEqual(json.checks[0]?.coverage, { probed: 3, pairs: 6 });
+    assert.equal(json.checks[0]?.cells.length, 3, 'pairs not probed are no cells: not counted as passes');
+    assert.equal(json.plan, 'sample');
   });
 
   test('JSON: every check and every cell with its reason and causes', () => {

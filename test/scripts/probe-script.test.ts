@@ -4,7 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { iptablesGatherCommand } from '../../src/scripts/gather-iptables.js';
 import { RP_FILTER_GATHER_COMMAND } from '../../src/state/rp-filter.js';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_CNI } from '../../src/model/types.js';
@@ -13,7 +14,10 @@ import {
   parseVerifyCleanupOutput,
   parseVerifyProbeOutput,
   parseVerifySetupOutput,
-  PROBE_BATCH,
+  parseVerifyProbeRun,
+  parseNeighbours,
+  parseArpCacheStat,
+  RETRY_BACKOFF_S,
   probeCommandLine,
   probePodName,
   isProbeWorkDir,
@@ -98,24 +102,93 @@ describe('verify node scripts', () => {
     assert.throws(() => probeCommandLine({ kind: 'ping', target: '10.0.0.1; reboot' }), /not an IPv4 address/);
   });
 
-  test('the probe script runs the probes in the background, PROBE_BATCH at a time, then prints results in id order', () => {
-    const script = renderVerifyProbeScript('abcd12', 'node1', PROBES, '/tmp/podnet-verify-abcd12-node1.Ab12Cd34Ef');
-    assert.equal(script.match(/ &$/gm)?.length, PROBES.length);
-    assert.equal(script.match(/^wait$/gm)?.length, 1);
-    assert.ok(script.indexOf('\nwait\n') > script.lastIndexOf(' &'));
-    const many = Array.from({ length: PROBE_BATCH * 2 + 1 }, (_, id): Probe => ({ ...PROBES[0]!, id }));
-    const batched = renderVerifyProbeScript('abcd12', 'node1', many, '/tmp/podnet-verify-abcd12-node1.Ab12Cd34Ef');
-    assert.equal(batched.match(/^wait$/gm)?.length, 3, 'a wait after each full batch and one at the end');
-    const outcomes = parseVerifyProbeOutput(
-      '@@podnet probe 0\n0\nPING 10.244.2.2 …\n1 packets transmitted, 1 received\n' +
-        '@@podnet probe 1\n1\nFrom 192.168.1.12 icmp_seq=1 Frag needed and DF set (mtu = 1400)\n' +
-        '@@podnet probe 2\n@@podnet end\n',
+  test('the probe script runs for real (sh, a fake ping): at most `parallel` at once, failures retried in rounds after each backoff, every attempt timed', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'podnet-fake-ping-'));
+    const dir = spawnSync('mktemp', ['-d', '/tmp/podnet-verify-abcd12-node1.XXXXXXXXXX'], { encoding: 'utf8' }).stdout.trim();
+    try {
+      // Records each call and how many ran at once; 10.244.9.9 never answers, 10.244.7.7 only from its second call on.
+      writeFileSync(
+        join(bin, 'ping'),
+        [
+          '#!/bin/sh',
+          'for a; do t=$a; done',
+          `d=${bin}`,
+          'mkdir "$d/run.$$"; echo "$t $(ls -d "$d"/run.* | wc -l)" >>"$d/calls"',
+          'sleep 0.2; rmdir "$d/run.$$"',
+          'case $t in',
+          '  10.244.9.9) echo "1 packets transmitted, 0 received"; exit 1 ;;',
+          '  10.244.7.7) [ -f "$d/seen" ] || { : >"$d/seen"; echo "ping: sendmsg: No buffer space available"; exit 1; } ;;',
+          'esac',
+          'echo "1 packets transmitted, 1 received"',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const targets = ['10.244.2.2', '10.244.9.9', '10.244.7.7', '10.244.3.3', '10.244.4.4', '10.244.5.5'];
+      const probes = targets.map((target, id): Probe => ({ id, check: 'node-to-pod', from: 'node1', to: 'node1', command: { kind: 'ping', target } }));
+      const script = renderVerifyProbeScript('abcd12', 'node1', probes, dir, { parallel: 2 });
+      const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
+      assert.equal(r.status, 0, r.stderr);
+      const calls = readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n').map((l) => l.split(' '));
+      const count = (t: string): number => calls.filter(([target]) => target === t).length;
+      assert.equal(count('10.244.2.2'), 1, 'a pass is not retried');
+      assert.equal(count('10.244.9.9'), 1 + RETRY_BACKOFF_S.length, 'a failure is retried once per backoff');
+      assert.equal(count('10.244.7.7'), 2, 'a failure that passes on retry is not retried again');
+      assert.ok(Math.max(...calls.map(([, n]) => Number(n))) <= 2, `at most 2 at once: ${JSON.stringify(calls)}`);
+      const run = parseVerifyProbeRun(r.stdout);
+      assert.deepEqual(run.outcomes.get(1)?.attempts?.map((a) => a.code), [1, 1, 1]);
+      assert.deepEqual(run.outcomes.get(2)?.attempts?.map((a) => a.code), [1, 0]);
+      assert.match(run.outcomes.get(2)?.attempts?.[0]?.output ?? '', /No buffer space/);
+      assert.equal(run.outcomes.get(0)?.code, 0);
+      const first = run.outcomes.get(0)?.attempts?.[0];
+      assert.ok(first && first.duration >= 0.1 && first.duration < 5, `timed: ${JSON.stringify(first)}`);
+      assert.ok(run.neighbours !== undefined || spawnSync('ip', ['-j', 'neigh', 'show']).status !== 0, 'the neighbour table comes back');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('probe output: attempts per round with their timing; neighbour entries and arp_cache counters', () => {
+    const run = parseVerifyProbeRun(
+      [
+        '@@podnet neigh',
+        '[{"dst":"192.168.1.12","dev":"eth0","lladdr":"aa:bb:cc:dd:ee:ff","state":["REACHABLE"]},{"dst":"192.168.1.13","dev":"eth0","state":["FAILED"]}]',
+        '@@podnet arp-cache',
+        'entries  allocs   destroys hash_grows lookups  hits     res_failed rcv_probes_mcast rcv_probes_ucast periodic_gc_runs forced_gc_runs unresolved_discards table_fulls',
+        '00000400 00004061 00004148 00000003   0001681a 0000594b 00000081   00000000         00000000         00000000         00000000       00000000            0000000a',
+        '00000400 00004038 00003f3c 00000003   0001608f 00005959 0000008a   00000000         00000000         0000082b         00000000       00000000            00000003',
+        '@@podnet gc-thresh3',
+        '1024',
+        '@@podnet overflow-logs',
+        '2',
+        '@@podnet probe 0 1',
+        '0 1000 1001 1005',
+        '1 packets transmitted, 1 received',
+        '@@podnet probe 1 2',
+        '1 2000 2350 2700',
+        'From 192.168.1.12 icmp_seq=1 Frag needed and DF set (mtu = 1400)',
+        '@@podnet probe 1 1',
+        '1 1000 1000 1300',
+        'no reply',
+        '@@podnet probe 2 1',
+        '@@podnet end',
+        '',
+      ].join('\n'),
     );
-    assert.equal(outcomes.get(0)?.code, 0);
-    assert.equal(outcomes.get(1)?.code, 1);
-    assert.match(outcomes.get(1)?.output ?? '', /Frag needed/);
-    assert.equal(outcomes.get(2)?.code, null, 'a probe with no result file has no code');
-    assert.equal(outcomes.has(3), false);
+    assert.deepEqual(run.outcomes.get(0), { code: 0, output: '1 packets transmitted, 1 received', attempts: [{ code: 0, output: '1 packets transmitted, 1 received', startDelay: 0.01, duration: 0.04 }] });
+    assert.deepEqual(run.outcomes.get(1)?.attempts?.map((a) => [a.code, a.startDelay, a.duration]), [[1, 0, 3], [1, 3.5, 3.5]], 'rounds in order');
+    assert.match(run.outcomes.get(1)?.output ?? '', /Frag needed/, 'the last attempt is the outcome');
+    assert.equal(run.outcomes.get(2)?.code, null, 'a probe with no result has no code');
+    assert.equal(run.outcomes.has(3), false);
+    assert.deepEqual(run.neighbour, { entries: 1024, tableFulls: 13, gcThresh3: 1024, overflowLogs: 2 });
+    assert.deepEqual(run.neighbours, [
+      { dst: '192.168.1.12', dev: 'eth0', state: ['REACHABLE'] },
+      { dst: '192.168.1.13', dev: 'eth0', state: ['FAILED'] },
+    ]);
+    assert.deepEqual(parseVerifyProbeOutput('@@podnet end\n'), new Map());
+    assert.equal(parseNeighbours('not json'), undefined);
+    assert.equal(parseArpCacheStat('entries table_fulls\n'), undefined);
   });
 
   test('setup output of a real node: tools, both pods with address and MTU, listener, chains, rp_filter', () => {

@@ -10,6 +10,7 @@ export function registerVerify(program: Command): void {
         'test the live network with short-lived probe pods: pod ↔ pod on a node and across nodes, node ↔ pod, source address kept, MTU with DF, egress (exit 0 only when every check passed)',
       ),
   )
+    .option('--full-mesh', 'run the TCP source-address and MTU checks on every ordered node pair (N×(N−1) each) instead of a sample covering every node as client and server; every pair is pinged either way', false)
     .option('--egress-target <address>', 'an address outside the pod CIDR that pods must reach when egress.masquerade is on (default: egress.verifyTarget of cluster.yaml)')
     .action(async (file: string, options: VerifyCommandOptions) => {
       const { verifyCommand } = await import('../verify-command.js');
