@@ -120,7 +120,7 @@ interface Pairs {
 async function benchOne(nodes: number, opts: Options): Promise<string[]> {
   const name = `${opts.lab}${nodes}`;
   await labDown(name);
-  const lab = await labUp({ name, nodes });
+  const lab = await labUp({ name, nodes, tuneKernel: true });
   try {
     const builds = [{ label: 'podnet', cli: opts.cli }, ...(opts.baseline !== undefined ? [{ label: 'baseline', cli: opts.baseline }] : [])];
     const run = (cli: string, args: string[], ok?: number[]): Run => timed(cli, [...args, lab.clusterFile, '--forks', String(nodes), '--output', 'json'], ok);

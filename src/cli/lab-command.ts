@@ -77,9 +77,19 @@ async function requireLab(name: string): Promise<LabInfo> {
 }
 
 /** `lab up`. */
-export async function labUpAction(opts: { nodes?: number; name: string; router: boolean }): Promise<void> {
+export async function labUpAction(opts: { nodes?: number; name: string; router: boolean; tuneKernel: boolean }): Promise<void> {
   const started = performance.now();
-  const info = await labUp({ name: opts.name, router: opts.router, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }) });
+  // Warnings go to stderr (the lab works; something around it may not), the raised limits to stdout.
+  const info = await labUp({
+    name: opts.name,
+    router: opts.router,
+    tuneKernel: opts.tuneKernel,
+    ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
+    onKernel: ({ warnings, changes }) => {
+      for (const warning of warnings) process.stderr.write(`${warning}\n`);
+      for (const change of changes) process.stdout.write(`${change}\n`);
+    },
+  });
   process.stdout.write(renderLabUp(info, (performance.now() - started) / 1000));
 }
 
@@ -87,10 +97,11 @@ export async function labUpAction(opts: { nodes?: number; name: string; router: 
 export async function labDownAction(opts: { name: string; all: boolean }): Promise<void> {
   const names = opts.all ? await listLabNames() : [opts.name];
   for (const name of names) {
-    const { removed } = await labDown(name);
+    const { removed, restored } = await labDown(name);
     process.stdout.write(
       removed.length === 0 ? `lab ${name}: nothing to remove\n` : `lab ${name}: removed ${removed.join(', ')}\n`,
     );
+    for (const line of restored) process.stdout.write(`lab ${name}: ${line}\n`);
   }
   if (names.length === 0) process.stdout.write('no labs\n');
 }

@@ -44,6 +44,7 @@ import { checkLabPrerequisites, requireRoot } from './prerequisites.js';
 import { isListeningOnPort, isProcessAlive, readChildPids, readNamespacePids, terminateProcesses } from './processes.js';
 import { runChecked, spawnCommand } from './spawn.js';
 import { generateEd25519KeyPair } from './ssh-keys.js';
+import { prepareKernel, restoreKernel, type KernelStepResult } from './kernel-tuning.js';
 import { pathExists } from '../run/path-exists.js';
 
 /** Per-node setup steps (key generation, `ip` batches, starts) run this many at a time. */
@@ -315,15 +316,34 @@ async function healthyLab(name: string): Promise<LabState | null> {
  * half-dead one (crash, stopped node, missing namespace) is torn down and built again. With
  * `router`, the lab also gets a router (192.168.1.254) and a cluster-gateway.yaml.
  */
-export async function labUp(opts: { name?: string; nodes?: number; router?: boolean } = {}): Promise<LabInfo> {
+export async function labUp(opts: LabUpOptions = {}): Promise<LabInfo> {
   const name = opts.name ?? DEFAULT_LAB_NAME;
   assertLabName(name);
   if (opts.nodes !== undefined) assertLabNodeCount(opts.nodes);
   await checkLabPrerequisites();
-  return withLabLock(name, () => upUnlocked(name, opts.nodes, opts.router ?? false));
+  const kernel = { tune: opts.tuneKernel ?? false, ...(opts.procSys !== undefined ? { procSys: opts.procSys } : {}) };
+  return withLabLock(name, () => upUnlocked(name, opts.nodes, opts.router ?? false, kernel, opts.onKernel));
 }
 
-async function upUnlocked(name: string, nodes: number | undefined, withRouter: boolean): Promise<LabInfo> {
+export interface LabUpOptions {
+  name?: string;
+  nodes?: number;
+  router?: boolean;
+  /** Raise the kernel limits a lab of this size needs (recorded in kernel.json; lab down puts them back). Without it, a lab that would hit one is refused. */
+  tuneKernel?: boolean;
+  /** Where the sysctls are read and written (default /proc/sys): for tests only. */
+  procSys?: string;
+  /** Called with the kernel step's warnings and raised limits when a new lab is made (not for a lab already up). */
+  onKernel?: (result: KernelStepResult) => void;
+}
+
+async function upUnlocked(
+  name: string,
+  nodes: number | undefined,
+  withRouter: boolean,
+  kernel: { tune: boolean; procSys?: string },
+  onKernel?: (result: KernelStepResult) => void,
+): Promise<LabInfo> {
   const existing = await healthyLab(name);
   if (existing !== null) {
     if (nodes !== undefined && nodes !== existing.nodes.length) {
@@ -336,11 +356,15 @@ async function upUnlocked(name: string, nodes: number | undefined, withRouter: b
     }
     return toLabInfo(existing);
   }
-  await downUnlocked(name);
+  await downUnlocked(name, kernel.procSys);
+  const count = nodes ?? DEFAULT_LAB_NODES;
+  // Refused here, nothing is made; tuned, what was raised is in kernel.json before anything else.
+  const step = await prepareKernel(name, count, count + (withRouter ? 1 : 0), kernel);
+  onKernel?.(step);
   try {
-    return await createLab(name, nodes ?? DEFAULT_LAB_NODES, withRouter);
+    return await createLab(name, count, withRouter);
   } catch (err) {
-    await downUnlocked(name).catch(() => {});
+    await downUnlocked(name, kernel.procSys).catch(() => {});
     throw err;
   }
 }
@@ -352,13 +376,13 @@ async function upUnlocked(name: string, nodes: number | undefined, withRouter: b
  * their command lines), its namespaces and its state directory. Idempotent; also cleans up after a
  * crashed run that left no lab.json.
  */
-export async function labDown(name: string = DEFAULT_LAB_NAME): Promise<{ removed: string[] }> {
+export async function labDown(name: string = DEFAULT_LAB_NAME, opts: { procSys?: string } = {}): Promise<{ removed: string[]; restored: string[] }> {
   assertLabName(name);
   requireRoot();
-  return withLabLock(name, () => downUnlocked(name));
+  return withLabLock(name, () => downUnlocked(name, opts.procSys));
 }
 
-async function downUnlocked(name: string): Promise<{ removed: string[] }> {
+async function downUnlocked(name: string, procSys?: string): Promise<{ removed: string[]; restored: string[] }> {
   const paths = labPaths(name);
   const namespaces = (await listNetns()).filter((ns) => parseLabNetns(ns)?.lab === name);
   const pids = new Set(await findLabProcesses(name, namespaces));
@@ -369,9 +393,11 @@ async function downUnlocked(name: string): Promise<{ removed: string[] }> {
   const stuck = await terminateProcesses([...pids]);
   if (stuck.length > 0) throw new Error(`lab ${name}: processes ${stuck.join(', ')} would not end`);
   await deleteNetns(namespaces);
+  // What the lab raised or created on the machine goes back once its nodes are gone.
+  const restored = await restoreKernel(name, procSys === undefined ? {} : { procSys });
   const hadStateDir = await pathExists(paths.stateDir);
   await rm(paths.stateDir, { recursive: true, force: true });
-  return { removed: [...namespaces, ...(hadStateDir ? [paths.stateDir] : [])] };
+  return { removed: [...namespaces, ...(hadStateDir ? [paths.stateDir] : [])], restored };
 }
 
 /** The names of every lab on this machine: state directories and namespaces left without one. */
@@ -494,5 +520,6 @@ export async function labHostKeyFingerprint(name: string, node: string): Promise
   return fingerprint;
 }
 
+export type { KernelStepResult } from './kernel-tuning.js';
 export type { LabExecResult, LabInfo, LabNode, LabNodeStatus, LabStatus } from './lab-types.js';
 export { labSshArgv } from './lab-ssh.js';

@@ -287,7 +287,7 @@ describe('lab down', { skip: requirement, timeout: 120_000 }, () => {
       assert.deepEqual(netnsNames().filter((n) => n.startsWith(`pnlab-${lab.name}-`)), []);
       for (const pid of pids) assert.equal(await isProcessAlive(pid), false, `pid ${pid}`);
       assert.ok(!existsSync(lab.stateDir));
-      assert.deepEqual(await labDown(lab.name), { removed: [] });
+      assert.deepEqual(await labDown(lab.name), { removed: [], restored: [] });
       assert.equal((await labStatus()).some((s) => s.name === lab.name), false);
       const cli = podnetCli(['lab', 'down', '--name', lab.name]);
       assert.equal(cli.code, 0, cli.stderr);

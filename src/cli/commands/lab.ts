@@ -32,7 +32,12 @@ export function registerLab(program: Command): void {
     .option('-n, --nodes <n>', `number of nodes, 1 to ${MAX_LAB_NODES} (default ${DEFAULT_LAB_NODES})`, parseNodeCount)
     .option('--name <name>', 'lab name', parseLabName, DEFAULT_LAB_NAME)
     .option('--router', 'add a router (192.168.1.254) for routing mode gateway, and write cluster-gateway.yaml', false)
-    .action(async (opts: { nodes?: number; name: string; router: boolean }) => {
+    .option(
+      '--tune-kernel',
+      'raise the kernel limits a lab of this size needs (neighbour table, pid_max, file-max …); lab down puts them back. Without it, a lab that would hit one is refused',
+      false,
+    )
+    .action(async (opts: { nodes?: number; name: string; router: boolean; tuneKernel: boolean }) => {
       await (await import('../lab-command.js')).labUpAction(opts);
     });
 
