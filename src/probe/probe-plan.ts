@@ -10,7 +10,7 @@ import {
   type VerifyCell,
   type VerifyCheck,
 } from '../model/verify.js';
-import { LISTENER_PORT, PROBE_PARALLEL, probeCommandLine, type NodeCleanup, type Probe, type ProbeAttempt, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
+import { LISTENER_LIFETIME_S, LISTENER_PORT, PROBE_PARALLEL, probeCommandLine, type NodeCleanup, type Probe, type ProbeAttempt, type ProbeCommand, type ProbeOutcome } from '../scripts/probe-script.js';
 
 export interface VerifyNode {
   name: string;
@@ -280,9 +280,12 @@ function nameOfAddress(nodes: readonly VerifyNode[], setups: ReadonlyMap<string,
 
 function sourceAddressCell(input: AssembleInput, cell: PlannedCell, probe: Probe, outcome: ProbeOutcome): VerifyCell {
   const base = { from: cell.from, to: cell.to, probe: probeCommandLine(probe.command) };
+  const cleanup = input.cleanups.get(cell.to);
+  if (outcome.code !== 0 && cleanup?.listenerEnded) {
+    return { ...base, status: 'not-run', reason: `the listener in ${cell.to} had ended before cleanup (it lives at most ${String(LISTENER_LIFETIME_S)} s): the connection may have found nothing to answer it; not a network fault` };
+  }
   if (outcome.code !== 0) return { ...base, status: 'fail', detail: describeProbeFailure(probe.command, outcome) };
   const expected = input.setups.get(cell.from)?.pods.a?.address ?? '';
-  const cleanup = input.cleanups.get(cell.to);
   if (!cleanup) return { ...base, status: 'not-run', reason: `the listener log of ${cell.to} could not be read` };
   if (cleanup.peers.includes(expected)) return { ...base, status: 'pass', detail: `seen as ${expected}` };
   const others = [...new Set(cleanup.peers)].filter((p) => !expectedPeers(input, cell.to).has(p));

@@ -12,8 +12,14 @@ import { iptablesGatherCommand, parseFirewallSections } from './gather-iptables.
 import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
 /** The TCP port of the source-address listener inside probe pod a. */
 export const LISTENER_PORT = 7946;
-/** Seconds a listener may live at most (cleanup ends it long before, by its PID). */
-export const LISTENER_LIFETIME_S = 300;
+/**
+ * Seconds a listener may live at most: only a safety net when cleanup never runs (cleanup ends it by
+ * its PID). A verify of 100 nodes with failing cells (each retried) ran 405 s, past the 300 s this
+ * was: the listeners had ended, and the late nodes' source-address probes failed with "no cause
+ * found". Cleanup now also reports whether the listener was still up (listener-alive), so a run longer
+ * than this reports those cells "not run", naming the ended listener.
+ */
+export const LISTENER_LIFETIME_S = 3600;
 
 export function isIpv4(text: string): boolean {
   return IPV4_PATTERN.test(text);
@@ -470,6 +476,9 @@ export function renderVerifyCleanupScript(input: VerifyCleanupInput): string {
       : `dir=$(mktemp -d ${shellQuote(probeWorkDirTemplate(input.probeId, input.node))}) || exit 97`,
     section('listen-log'),
     'cat "$dir/listen.log" 2>/dev/null',
+    // Whether the listener lived until now: a source-address probe that failed after it ended says nothing about the network.
+    section('listener-alive'),
+    'if [ -f "$dir/listen.pid" ]; then kill -0 "$(cat "$dir/listen.pid")" 2>/dev/null && echo alive || echo ended; fi',
     'if [ -f "$dir/listen.pid" ]; then kill "$(cat "$dir/listen.pid")" 2>/dev/null; fi',
   ];
   for (const role of ROLES) {
@@ -489,6 +498,8 @@ export interface NodeCleanup {
   peers: string[];
   /** Problems deleting the probe pods (empty when both are gone). */
   errors: string[];
+  /** The listener had ended before cleanup came (its lifetime ran out, or it died). */
+  listenerEnded: boolean;
 }
 
 const PEER_LINE = /(?:Connection received on|Connection from|accepting connection from AF=2)\s+\[?(\d{1,3}(?:\.\d{1,3}){3})/;
@@ -506,6 +517,7 @@ export function parseVerifyCleanupOutput(probeId: string, stdout: string): NodeC
   const errors: string[] = [];
   if (sections.at(-1)?.name !== 'end') errors.push('the cleanup did not run to its end');
   const peers = parseListenerLog(sections.find((s) => s.name === 'listen-log')?.body ?? '');
+  const listenerEnded = sections.find((s) => s.name === 'listener-alive')?.body.trim() === 'ended';
   for (const role of ROLES) {
     const pod = probePodName(probeId, role);
     const body = sections.find((s) => s.name === 'del' && s.args[0] === role)?.body;
@@ -521,5 +533,5 @@ export function parseVerifyCleanupOutput(probeId: string, stdout: string): NodeC
     if (!outcome.ok && (outcome.reason !== 'not-deployed' || left)) errors.push(`${pod}: ${outcome.message}`);
     else if (left) errors.push(`${pod}: its network namespace is still there`);
   }
-  return { peers, errors };
+  return { peers, errors, listenerEnded };
 }

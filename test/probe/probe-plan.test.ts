@@ -144,7 +144,7 @@ describe('verify assembly', () => {
     }
     return outcomes;
   }
-  const allPeers = (to: number): NodeCleanup => ({ peers: [1, 2, 3].filter((n) => n !== to).map((n) => `10.244.${n}.2`), errors: [] });
+  const allPeers = (to: number): NodeCleanup => ({ peers: [1, 2, 3].filter((n) => n !== to).map((n) => `10.244.${n}.2`), errors: [], listenerEnded: false });
   const cleanups = new Map([1, 2, 3].map((n) => [`node${n}`, allPeers(n)]));
   const base = { plan, probeErrors: new Map<string, string>(), cleanups, nodes: NODES, setups: input().setups };
 
@@ -179,7 +179,7 @@ describe('verify assembly', () => {
 
   test("source address translated: the listener saw the sender's node address, and the cell says so", () => {
     const natted = new Map(cleanups);
-    natted.set('node2', { peers: ['192.168.1.11', '10.244.3.2'], errors: [] });
+    natted.set('node2', { peers: ['192.168.1.11', '10.244.3.2'], errors: [], listenerEnded: false });
     const checks = assembleChecks({ ...base, cleanups: natted, outcomes: outcomesWhere(() => false) });
     const cell = checks.find((c) => c.id === 'source-address')?.cells.find((c) => c.from === 'node1' && c.to === 'node2');
     assert.equal(cell?.status, 'fail');
@@ -187,6 +187,18 @@ describe('verify assembly', () => {
       cell?.detail,
       "connected, but the listener in node2 saw no connection from 10.244.1.2; it saw 192.168.1.11 (node1's node address: the source was translated (NAT))",
     );
+  });
+
+  test('a connection refused after the listener had ended is not run, not a network fault; while it lived, a failure', () => {
+    const failing = (check: string, from: string, to: string) => check === 'source-address' && from === 'node1' && to === 'node2';
+    const ended = new Map(cleanups);
+    ended.set('node2', { peers: [], errors: [], listenerEnded: true });
+    const cell = (c: typeof cleanups) =>
+      assembleChecks({ ...base, cleanups: c, outcomes: outcomesWhere(failing) }).find((k) => k.id === 'source-address')?.cells.find((k) => k.from === 'node1' && k.to === 'node2');
+    const late = cell(ended);
+    assert.equal(late?.status, 'not-run');
+    assert.match(late?.reason ?? '', /the listener in node2 had ended before cleanup \(it lives at most 3600 s\)/);
+    assert.equal(cell(cleanups)?.status, 'fail');
   });
 
   test('a node whose probe exec failed has its cells not run, naming the error', () => {
@@ -326,7 +338,7 @@ describe('retries and overload: only an on-time failure fails a cell', () => {
         ),
       );
     }
-    const cleanups = new Map([1, 2, 3].map((n) => [`node${n}`, { peers: [1, 2, 3].filter((m) => m !== n).map((m) => `10.244.${m}.2`), errors: [] }]));
+    const cleanups = new Map([1, 2, 3].map((n) => [`node${n}`, { peers: [1, 2, 3].filter((m) => m !== n).map((m) => `10.244.${m}.2`), errors: [], listenerEnded: false }]));
     const checks = assembleChecks({ plan, outcomes, probeErrors: new Map(), cleanups, nodes: NODES, setups: input().setups });
     const cross = checks.find((c) => c.id === 'pod-to-pod-cross-node');
     const late = cross?.cells.find((c) => c.to === 'node2' && c.from === 'node1');

@@ -251,7 +251,7 @@ describe('verify node scripts', () => {
   });
 
   test('cleanup output: peers from the log, both pods gone; a failed DEL or a namespace left is a problem', () => {
-    assert.deepEqual(parseVerifyCleanupOutput('abcd12', fixture('cleanup-node1.out')), { peers: [], errors: [] });
+    assert.deepEqual(parseVerifyCleanupOutput('abcd12', fixture('cleanup-node1.out')), { peers: [], errors: [], listenerEnded: false });
     const bad = [
       '@@podnet listen-log',
       'Connection received on 10.244.2.5 40312',
@@ -271,6 +271,17 @@ describe('verify node scripts', () => {
     const cleanup = parseVerifyCleanupOutput('abcd12', bad);
     assert.deepEqual(cleanup.peers, ['10.244.2.5']);
     assert.deepEqual(cleanup.errors, ['podnet-probe-abcd12-a: the CNI plugin failed with code 100: ip failed']);
+    assert.equal(cleanup.listenerEnded, false);
+    const ended = parseVerifyCleanupOutput('abcd12', bad.replace('@@podnet del a', '@@podnet listener-alive\nended\n@@podnet del a'));
+    assert.equal(ended.listenerEnded, true);
+    const alive = parseVerifyCleanupOutput('abcd12', bad.replace('@@podnet del a', '@@podnet listener-alive\nalive\n@@podnet del a'));
+    assert.equal(alive.listenerEnded, false);
+  });
+
+  test('cleanup asks whether the listener is still up before it ends it', () => {
+    const script = renderVerifyCleanupScript(INPUT);
+    const alive = script.indexOf('kill -0');
+    assert.ok(alive > 0 && alive < script.indexOf('kill "$(cat'), script);
   });
 
   test("the setup reads the firewall and rp_filter with the gather's own commands", () => {
