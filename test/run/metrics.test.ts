@@ -24,14 +24,16 @@ test('renderTextfileCommand writes the file atomically: created with its directo
   try {
     const dir = join(root, 'node-exporter');
     for (const content of ['podnet_x 1\n', "podnet_y{a=\"it's\"} 2\n"]) {
-      assert.equal(runLocally(renderTextfileCommand(dir, 'podnet_apply.prom', content, 'abc')).result?.code, 0);
+      const written = runLocally(renderTextfileCommand(dir, 'podnet_apply.prom', content, 'abc'));
+      assert.ok('result' in written && written.result.code === 0);
       assert.equal(readFileSync(join(dir, 'podnet_apply.prom'), 'utf8'), content);
       assert.deepEqual(readdirSync(dir), ['podnet_apply.prom']);
       assert.equal(statSync(join(dir, 'podnet_apply.prom')).mode & 0o777, 0o644);
     }
     // A file planted at the temporary name is never written through: the write fails, the old file stays whole.
     writeFileSync(join(dir, '.podnet.abc'), 'planted');
-    assert.notEqual((runLocally(renderTextfileCommand(dir, 'podnet_apply.prom', 'podnet_z 3\n', 'abc')) as { result: { code: number } }).result.code, 0);
+    const planted = runLocally(renderTextfileCommand(dir, "podnet_apply.prom", "podnet_z 3\n", "abc"));
+    assert.ok("result" in planted && planted.result.code !== 0);
     assert.equal(readFileSync(join(dir, 'podnet_apply.prom'), 'utf8'), "podnet_y{a=\"it's\"} 2\n");
   } finally {
     rmSync(root, { recursive: true, force: true });
