@@ -110,7 +110,8 @@ const CROSS_CHECKS: readonly CheckId[] = ['pod-to-pod-cross-node', 'source-addre
 /**
  * --verify: each edge by the cells of the report that crossed it (host-gw: from → to; gateway: a
  * cell from A to B crosses A → router and router → B): fail when one failed, pass when every cell
- * that ran passed, not-run when none ran. Edges no cell crossed keep their state.
+ * that ran passed, not-run when none ran. Edges no cell crossed keep their state, and so do edges
+ * --live found drifted, missing or changed (what is wrong with the route comes first).
  */
 export function withVerify(graph: ClusterGraph, report: Pick<VerifyReport, 'checks'>): ClusterGraph {
   const seen = new Map<string, { pass: number; fail: number; notRun: number }>();
@@ -135,7 +136,8 @@ export function withVerify(graph: ClusterGraph, report: Pick<VerifyReport, 'chec
   }
   const edges = graph.edges.map((edge): GraphEdge => {
     const c = seen.get(`${edge.from}\n${edge.to}`);
-    if (c === undefined) return edge;
+    // With --live too: a route drifted, missing or changed keeps that colour; verify colours the rest.
+    if (c === undefined || (edge.state !== undefined && edge.state !== 'ok')) return edge;
     const state: EdgeState = c.fail > 0 ? 'fail' : c.pass > 0 ? 'pass' : 'not-run';
     return { ...edge, state };
   });
@@ -225,6 +227,11 @@ function dotString(lines: readonly string[]): string {
   return `"${lines.map((l) => l.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', ' ')).join('\\n')}"`;
 }
 
+/** Text inside a DOT HTML-like label. */
+function htmlText(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
 /** The graph in Graphviz DOT (`dot -Tsvg` draws it). */
 export function renderDot(graph: ClusterGraph): string {
   const lines = [
@@ -254,11 +261,10 @@ export function renderDot(graph: ClusterGraph): string {
   }
   const states = usedStates(graph);
   if (states.length > 0) {
+    // One node, one line per colour (an HTML-like label): the legend stays compact.
+    const rows = states.map((s) => `<font color="${EDGE_STYLE[s].color}">${EDGE_STYLE[s].dashed ? '- - -' : '———'} ${htmlText(EDGE_STYLE[s].legend)}</font>`);
     lines.push('  subgraph cluster_legend {', '    label="legend";', '    style="rounded";', '    color="#999999";');
-    states.forEach((s, i) => {
-      const style = EDGE_STYLE[s];
-      lines.push(`    legend${i} [label=${dotString([style.legend])}, shape=plaintext, fillcolor=none, fontcolor="${style.color}"];`);
-    });
+    lines.push(`    legend [shape=plaintext, style="", label=<${rows.join('<br align="left"/>')}<br align="left"/>>];`);
     lines.push('  }');
   }
   lines.push('}');

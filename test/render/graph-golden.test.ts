@@ -22,7 +22,7 @@ function checkGolden(file: string, actual: string): void {
 const cases = readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 
 test('there are golden graph cases', () => {
-  assert.deepEqual(cases, ['gateway', 'host-gw', 'live', 'verify']);
+  assert.deepEqual(cases, ['gateway', 'host-gw', 'live', 'live-verify', 'verify']);
 });
 
 for (const name of cases) {
