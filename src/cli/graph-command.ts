@@ -8,7 +8,7 @@ import { VERIFY_FORMAT_VERSION, type VerifyReport } from '../model/verify.js';
 import type { Cluster } from '../model/types.js';
 import { buildClusterState } from '../plan/node-state.js';
 import { allocateSubnets } from '../state/subnets.js';
-import { buildGraph, renderDot, renderMermaid, withLive, withVerify, type ClusterGraph } from '../render/graph.js';
+import { buildGraph, liveSubnets, renderDot, renderMermaid, withLive, withVerify, type ClusterGraph } from '../render/graph.js';
 import { gatherCluster } from '../run/gather.js';
 import { targetHosts } from '../run/targets.js';
 import { readCluster } from './read-cluster.js';
@@ -51,7 +51,7 @@ async function liveGraph(cluster: Cluster, file: string, options: GraphCommandOp
     const gathered = await gatherCluster(cluster, hosts, transport, { forks: options.forks, hooks: progressHooks(options, progress), gather: { cni: cluster.cni } });
     progress.done();
     const { plan } = buildClusterState(cluster, gathered.observed, 'present');
-    const subnets = allocateSubnets(cluster).subnets;
+    const subnets = liveSubnets(allocateSubnets(cluster).subnets, plan);
     const graph = withLive(buildGraph(cluster, subnets, file), plan, new Set(gathered.problems.keys()));
     return { graph, problems: renderProblems(gathered) };
   } finally {

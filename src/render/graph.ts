@@ -104,6 +104,16 @@ export function withLive(graph: ClusterGraph, plan: Plan, unreached: ReadonlySet
   return { ...graph, nodes: graph.nodes.map(mark), ...(graph.router !== undefined ? { router: mark(graph.router) } : {}), edges };
 }
 
+/**
+ * --live: the subnets the plan works with (a node without `subnet:` keeps the one its bridge has),
+ * else those of `allocated` (cluster.yaml alone). The edges are built from these.
+ */
+export function liveSubnets(allocated: ReadonlyMap<string, string>, plan: Plan): Map<string, string> {
+  const subnets = new Map(allocated);
+  for (const n of plan.nodes) if ((n.role ?? 'node') === 'node' && n.subnet !== '') subnets.set(n.node, n.subnet);
+  return subnets;
+}
+
 /** The checks whose cells go from one node to another through the routes. */
 const CROSS_CHECKS: readonly CheckId[] = ['pod-to-pod-cross-node', 'source-address', 'mtu'];
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadCluster } from '../../src/config/load-cluster.js';
 import { allocateSubnets } from '../../src/state/subnets.js';
-import { buildGraph, renderDot, renderMermaid, withLive, withVerify } from '../../src/render/graph.js';
+import { buildGraph, liveSubnets, renderDot, renderMermaid, withLive, withVerify } from '../../src/render/graph.js';
 import type { Plan } from '../../src/model/plan.js';
 import type { VerifyReport } from '../../src/model/verify.js';
 
@@ -46,3 +46,14 @@ for (const name of cases) {
     assert.equal(renderDot(graph), dot);
   });
 }
+
+test('liveSubnets: the plan\'s subnet of a node (its bridge kept) wins over cluster.yaml\'s allocation; the router and removed hosts are not nodes', () => {
+  const allocated = new Map([
+    ['node1', '10.244.1.0/24'],
+    ['node3', '10.244.2.0/24'],
+  ]);
+  const node = (name: string, subnet: string, role?: 'router' | 'removed'): Plan['nodes'][number] => ({ node: name, address: '', subnet, changes: [], conflicts: [], ...(role ? { role } : {}) });
+  const plan = { nodes: [node('node3', '10.244.7.0/24'), node('router', '10.244.0.0/16', 'router'), node('gone', '10.244.9.0/24', 'removed')] } as Plan;
+  assert.deepEqual(Object.fromEntries(liveSubnets(allocated, plan)), { node1: '10.244.1.0/24', node3: '10.244.7.0/24' });
+  assert.equal(allocated.get('node3'), '10.244.2.0/24', 'the allocation is not changed');
+});
