@@ -14,6 +14,8 @@ have sysctl /usr/sbin/sysctl || need+=(procps)
 have iptables /usr/sbin/iptables || need+=(iptables)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 have strace /usr/bin/strace || need+=(strace) # npm run bench:cni counts processes with it
+have prometheus-node-exporter /usr/bin/prometheus-node-exporter || need+=(prometheus-node-exporter) # the metrics lab test scrapes it
+have dot /usr/bin/dot || need+=(graphviz) # podnet graph --format svg, and its test
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "podnet needs these Debian packages (run as root): apt-get install -y --no-install-recommends ${need[*]}" >&2

@@ -15,7 +15,8 @@ import { writePieces, writePiecesToFile } from './write-pieces.js';
 import { stalePlanReason } from '../plan/saved-plan.js';
 import { renderInterrupted, renderRecap, type NodeResult } from '../render/recap.js';
 import { escapeControl, escapeControlKeepNewlines } from '../render/terminal-safe.js';
-import { describePodDisruptionRefusal } from '../render/sentences.js';
+import { describeMetricsProblem, describePodDisruptionRefusal } from '../render/sentences.js';
+import { writeApplyMetrics } from '../run/metrics.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
 import { applyPlan, type RunOptions } from '../run/apply.js';
@@ -298,8 +299,11 @@ export async function runPlanCommand(
       };
     }
     const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
+    // metrics.textfileDir: each reached node's textfile, once its outcome is known.
+    const metricsProblems = interrupted() ? [] : await writeApplyMetrics(cluster, nodes, clusterPlan.plan, results, transport, options.forks);
     hooks.silence();
     progress.done();
+    for (const problem of metricsProblems) process.stderr.write(`podnet: ${escapeControl(describeMetricsProblem(problem))}\n`);
     // A converged node whose routes wait for a host not reached says so in the recap.
     const waitingOf = new Map(clusterPlan.plan.nodes.map((n) => [n.node, n.waiting]));
     const allResults = (results.length > 0 ? results : problemResults(gathered)).map((r) => {

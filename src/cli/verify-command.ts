@@ -9,6 +9,9 @@ import { targetNodes } from '../run/targets.js';
 import { randomProbeId, runVerify, type VerifyPhase } from '../run/run-verify.js';
 import { isIpv4, probePodName } from '../scripts/probe-script.js';
 import { sshTransport } from './plan-command.js';
+import { writeVerifyMetrics } from '../run/metrics.js';
+import { describeMetricsProblem } from '../render/sentences.js';
+import { escapeControl } from '../render/terminal-safe.js';
 
 import type { VerifyCommandOptions } from './options.js';
 
@@ -54,6 +57,10 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions)
       },
     });
     if (controller.signal.aborted) return 130;
+    // metrics.textfileDir: each reached node's textfile of this verify.
+    for (const problem of await writeVerifyMetrics(cluster, nodes, report, verifyExitCode(report) === 0, transport, options.forks)) {
+      process.stderr.write(`podnet: ${escapeControl(describeMetricsProblem(problem))}\n`);
+    }
     if (json) {
       const execs = Object.fromEntries(await transport.execCounts());
       process.stdout.write(renderVerifyJson({ ...report, ...{ execs } }));

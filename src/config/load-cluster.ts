@@ -370,6 +370,10 @@ export function loadCluster(text: string, file: string, io: LoadIo): LoadResult 
     else if (pod !== undefined && rangeHolds(pod, checked.value)) report(blame(`egress.verifyTarget ${verifyTarget} is inside the pod CIDR ${rangeText(pod)}: egress is traffic leaving it`));
     else cluster.egress.verifyTarget = intToIpv4(checked.value);
   }
+  // The schema has checked textfileDir (a safe absolute path, at its line when not).
+  if (isDict(root.metrics) && typeof root.metrics.textfileDir === 'string' && ABSOLUTE_PATH_PATTERN.test(root.metrics.textfileDir)) {
+    cluster.metrics = { textfileDir: root.metrics.textfileDir };
+  }
   if (router !== undefined) cluster.router = router;
   // How `apply --prune-removed` reaches a node that left the file: the `ssh:` defaults alone.
   cluster.defaultSsh = resolveSshTarget({

@@ -15,6 +15,8 @@ export const LAB_NETWORK_PREFIXLEN = 24;
 export const LAB_SSH_PORT = 22;
 export const LAB_POD_CIDR = '10.244.0.0/16';
 export const LAB_POD_BRIDGE = 'v-net-0';
+/** Each lab node's own directory for Prometheus textfiles (metrics.textfileDir in the lab). */
+export const LAB_METRICS_DIR = '/run/podnet/metrics';
 
 /** Throws a UserError unless `name` is a valid lab name. */
 export function assertLabName(name: string): void {
@@ -115,6 +117,8 @@ export interface LabNodePaths {
   rootHomeDir: string;
   /** The node's own /run/podnet/apply (lock and rollbacks of apply --confirm): /run is the machine's. */
   applyStateDir: string;
+  /** The node's own /run/podnet/metrics (LAB_METRICS_DIR: a textfileDir for metrics in the lab). */
+  metricsDir: string;
 }
 
 export function labNodePaths(name: string, node: string): LabNodePaths {
@@ -131,5 +135,6 @@ export function labNodePaths(name: string, node: string): LabNodePaths {
     cniStateDir: `${nodeDir}/var-lib-cni`,
     rootHomeDir: `${nodeDir}/root`,
     applyStateDir: `${nodeDir}/run-podnet-apply`,
+    metricsDir: `${nodeDir}/run-podnet-metrics`,
   };
 }

@@ -85,6 +85,12 @@ export interface EgressSpec {
   verifyTarget?: string;
 }
 
+/** `metrics:` in cluster.yaml: where apply and verify write their Prometheus textfiles on every node. */
+export interface MetricsSpec {
+  /** node_exporter's --collector.textfile.directory on the nodes (a safe absolute path). */
+  textfileDir: string;
+}
+
 /** A validated cluster.yaml. Node subnets may still be unallocated (see allocateSubnets). */
 export interface Cluster {
   /** Path of the cluster.yaml it was loaded from (for messages). */
@@ -108,6 +114,8 @@ export interface Cluster {
    * reaches a node that left cluster.yaml, at the address its peers still route to.
    */
   defaultSsh?: SshTarget;
+  /** Prometheus textfiles written by apply and verify on every node; absent: none. */
+  metrics?: MetricsSpec;
 }
 
 /** Source position of a diagnostic: 1-based line and column. */

@@ -486,3 +486,8 @@ export function describePodDisruptionRefusal(plan: Plan, command: 'apply' | 'des
   }
   return lines.join('\n');
 }
+
+/** A node where apply or verify could not write its metrics textfile (the run's outcome stands). */
+export function describeMetricsProblem(problem: { node: string; file: string; message: string }): string {
+  return `${problem.node}: metrics: could not write ${problem.file}: ${problem.message}`;
+}

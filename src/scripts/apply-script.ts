@@ -71,7 +71,7 @@ export function newTmpTag(): string {
  * `mkdir` when the directory is missing (`[ -d ]`, `umask` and `printf` are builtins): mktemp
  * and base64 are gone.
  */
-function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'install-file' }>, tmpTag: string): string {
+export function renderInstallFile({ path, mode, content }: Extract<Step, { run: 'install-file' }>, tmpTag: string): string {
   if (!ABSOLUTE_PATH_PATTERN.test(path)) throw new Error(`refusing unsafe file path: ${JSON.stringify(path)}`);
   if (!FILE_MODE_PATTERN.test(mode)) throw new Error(`refusing bad file mode: ${JSON.stringify(mode)}`);
   if (!TMP_TAG.test(tmpTag)) throw new Error(`refusing temporary file tag ${JSON.stringify(tmpTag)}`);

@@ -18,7 +18,7 @@ import { delimiter, join } from 'node:path';
 /** Needs only the machine (root and what root gives) can meet: never met in the unit run. */
 export const MACHINE_NEEDS = ['root', 'netns', 'iptables', 'sshd'] as const;
 /** Needs a binary on PATH meets, root or not. */
-export const TOOL_NEEDS = ['shellcheck'] as const;
+export const TOOL_NEEDS = ['shellcheck', 'node-exporter', 'graphviz'] as const;
 
 export type MachineNeed = (typeof MACHINE_NEEDS)[number];
 export type Need = MachineNeed | (typeof TOOL_NEEDS)[number];
@@ -48,6 +48,8 @@ const WHAT: Record<Need, string> = {
   iptables: 'iptables',
   sshd: "the lab's sshd",
   shellcheck: 'shellcheck',
+  'node-exporter': 'prometheus-node-exporter',
+  graphviz: "Graphviz's dot",
 };
 
 /** Why `need` is not met on this machine (root or not), or null when it is. */
@@ -65,6 +67,10 @@ function unmet(need: Need): string | null {
         : 'needs /usr/sbin/sshd, ssh and nc (apt-get install openssh-server openssh-client netcat-openbsd)';
     case 'shellcheck':
       return onPath('shellcheck') ? null : 'needs shellcheck (apt-get install shellcheck)';
+    case 'node-exporter':
+      return onPath('prometheus-node-exporter') ? null : 'needs prometheus-node-exporter (apt-get install prometheus-node-exporter)';
+    case 'graphviz':
+      return onPath('dot') ? null : "needs Graphviz's dot (apt-get install graphviz)";
   }
 }
 

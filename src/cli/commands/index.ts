@@ -7,6 +7,7 @@ import { registerLab } from './lab.js';
 import { registerPod } from './pod.js';
 import { registerDestroy } from './destroy.js';
 import { registerVerify } from './verify.js';
+import { registerGraph } from './graph.js';
 
 export function registerCommands(program: Command): void {
   registerValidate(program);
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerPod(program);
   registerDestroy(program);
   registerVerify(program);
+  registerGraph(program);
 }
