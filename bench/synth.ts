@@ -97,7 +97,7 @@ export function gatherText(s: Synth, i: number, converged: boolean): string {
     ['network_managers', ''],
     ['files', files.map((f) => f.path).join('\n')],
     ['files_sha256', files.map((f) => `${f.sha256}  ${f.path}`).join('\n')],
-    ['files_mode', files.map((f) => `${f.mode} ${f.path}`).join('\n')],
+    ['files_stat', files.map((f, i) => `${f.mode} ${1000 + i} 100 1796300000.000000001 ${f.path}`).join('\n')],
     ['files_podnet', files.map((f) => f.path).join('\n')],
   ];
   return sections.map(([name, body]) => `${SECTION_PREFIX} ${name}\n${body}\n`).join('') + `${SECTION_PREFIX} end\n`;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { shellJoin, shellQuote } from './shell-quote.js';
 import { renderGatherCommand, type GatherOptions } from './gather-script.js';
 import { sectionMarker, splitSections } from './sections.js';
+import { renderFilesRecordWrite } from './files-record.js';
 import { ABSOLUTE_PATH_PATTERN, FILE_MODE_PATTERN } from '../model/names.js';
 
 /** The section a failing group of steps prints: `@@podnet failed-group N`. */
@@ -195,7 +196,8 @@ function plainGroup(group: StepGroup): StepGroup {
  * `tmpTag` names the file installs' temporary files (random unless a test fixes it).
  */
 export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[], gather: GatherOptions = {}, preamble = '', tmpTag?: string): string {
-  const parts = applyGroups(changes, tmpTag).map((group, g) => {
+  const tag = tmpTag ?? newTmpTag();
+  const parts = applyGroups(changes, tag).map((group, g) => {
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`
       : group.restore
@@ -203,6 +205,9 @@ export function renderApplyCommand(changes: readonly Change[], filePaths: readon
         : `${group.lines[0]}\n`;
     return `{ ${body}} || { ${sectionMarker(FAILED, String(g))}; exit 0; }\n`;
   });
+  // Once every step succeeded: the record of the files' digests, which spares the gathers a sha256sum.
+  const installs = changes.some((change) => change.steps.some((step) => step.run === 'install-file'));
+  parts.push(renderFilesRecordWrite(filePaths, installs, tag, gather.filesRecord));
   // The steps run in a subshell so a failure stops them but not the gather that follows.
   return `${preamble}(\n${parts.join('')})\n${renderGatherCommand(filePaths, gather)}\n`;
 }

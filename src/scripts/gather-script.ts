@@ -7,6 +7,7 @@ import { iptablesGatherCommand, parseFirewallSections } from './gather-iptables.
 import { RP_FILTER_GATHER_COMMAND, parseRpFilter } from '../state/rp-filter.js';
 import { parseObservedPods, podsGatherCommand } from './gather-pods.js';
 import { sectionMarker, splitSections, type Section } from './sections.js';
+import { filesDigestGatherSections } from './files-record.js';
 import { NETWORK_MANAGERS } from '../state/network-managers.js';
 import type { NetworkManagerName } from '../model/types.js';
 
@@ -41,17 +42,17 @@ const SECTIONS: ReadonlyArray<readonly [string, string]> = [
 
 /**
  * The managed files, in four sections: which exist (shell builtins; they become the positional
- * parameters), then for those only `sha256sum`, `stat` modes and which name podnet (builtins, like
- * `grep -l podnet`), neither process started when no file exists (a node podnet never touched). Paths are validated
- * upstream (no blanks) and quoted.
+ * parameters), then for those only one `stat` (mode, inode, size, ctime), their digests (from the
+ * node's record where it holds, else `sha256sum`: files-record.ts) and which name podnet (builtins,
+ * like `grep -l podnet`), no process started when no file exists (a node podnet never touched).
+ * Paths are validated upstream (no blanks) and quoted.
  */
-function filesSections(paths: readonly string[]): Array<readonly [string, string]> {
+function filesSections(paths: readonly string[], options: GatherOptions): Array<readonly [string, string]> {
   if (paths.length === 0) return [['files', 'true']];
   const quoted = paths.map(shellQuote).join(' ');
   return [
     ['files', `set --; for f in ${quoted}; do [ -f "$f" ] && set -- "$@" "$f"; done; [ $# -eq 0 ] || printf '%s\\n' "$@"`],
-    ['files_sha256', `[ $# -eq 0 ] || sha256sum -- "$@" 2>/dev/null; true`],
-    ['files_mode', `[ $# -eq 0 ] || stat -c '%a %n' -- "$@" 2>/dev/null; true`],
+    ...filesDigestGatherSections(options.filesRecord),
     // What `grep -l podnet` printed, with builtins only (no process): a line at a time, stopping at
     // the first that names podnet (podnet's own files do in their first lines); the last line counts
     // without its newline; a file that cannot be read names nothing.
@@ -62,6 +63,8 @@ function filesSections(paths: readonly string[]): Array<readonly [string, string
 export interface GatherOptions {
   /** When set, the `pods` section lists the node's namespaces and this CNI network's address store. */
   cni?: CniSpec;
+  /** Where the record of the files' digests is (default FILES_RECORD_PATH; tests point it elsewhere). */
+  filesRecord?: string;
 }
 
 /** The gather command; `filePaths` are the files podnet manages on the node. */
@@ -69,12 +72,12 @@ export function renderGatherCommand(filePaths: readonly string[] = [], options: 
   const sections: ReadonlyArray<readonly [string, string]> = [
     ...SECTIONS,
     ...(options.cni !== undefined ? [['pods', podsGatherCommand(options.cni)] as const] : []),
-    ...filesSections(filePaths),
+    ...filesSections(filePaths, options),
   ];
   return [...sections.map(([name, cmd]) => `${sectionMarker(name)}; ${cmd}`), sectionMarker('end')].join('\n');
 }
 
-/** Lines of `<value> <path>` (sha256sum's two spaces, stat's one) as path → value. */
+/** Lines of `<value>  <path>` (sha256sum's) as path → value. */
 function valuesByPath(text: string): Map<string, string> {
   const values = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -84,12 +87,22 @@ function valuesByPath(text: string): Map<string, string> {
   return values;
 }
 
+/** `stat` lines (FILES_STAT_FORMAT: `MODE INODE SIZE CTIME PATH`) as path → mode. */
+function modesByPath(text: string): Map<string, string> {
+  const modes = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(' ');
+    if (fields.length === 5 && /^[0-7]{3,4}$/.test(fields[0]!)) modes.set(fields[4]!, fields[0]!);
+  }
+  return modes;
+}
+
 /** The files podnet manages as found: `paths` in the order asked, missing ones with sha256 null. */
 export function parseObservedFiles(paths: readonly string[], sections: ReadonlyMap<string, string>): ObservedFile[] {
   const lines = (name: string): string[] => (sections.get(name) ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
   const existing = new Set(lines('files'));
   const sha256 = valuesByPath(sections.get('files_sha256') ?? '');
-  const modes = valuesByPath(sections.get('files_mode') ?? '');
+  const modes = modesByPath(sections.get('files_stat') ?? '');
   const namingPodnet = new Set(lines('files_podnet'));
   return paths.map((path): ObservedFile => {
     const digest = sha256.get(path);

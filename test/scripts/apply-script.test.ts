@@ -169,3 +169,24 @@ test('sysctl -w is written by the shell itself (no process); other commands, and
   assert.equal(line(['sysctl', '-q', 'net.ipv4.ip_forward=1']), 'sysctl -q net.ipv4.ip_forward=1');
   assert.equal(line(['rm', '-f', '/etc/x']), 'rm -f /etc/x');
 });
+
+test("the record of the files' digests is written after the last step, in the steps' subshell; it waits a clock tick only after a file was installed", () => {
+  const files = ['/opt/cni/bin/podnet'];
+  const install: Change = {
+    kind: 'file',
+    key: '/opt/cni/bin/podnet',
+    action: 'create',
+    after: { path: '/opt/cni/bin/podnet', mode: '755', sha256: 'a'.repeat(64) },
+    reason: { code: 'missing' },
+    steps: [{ run: 'install-file', path: '/opt/cni/bin/podnet', mode: '755', content: '#!/bin/sh\n' }],
+  };
+  const routesOnly = renderApplyCommand(changes, files, {}, '', 'abc');
+  const [steps, gather] = routesOnly.split('\n)\n');
+  assert.ok(gather !== undefined && gather.includes('@@podnet files_sha256'), 'the gather follows the subshell');
+  const record = steps!.indexOf("stat -c '%a %i %s %.9Z %n'");
+  assert.ok(record > steps!.lastIndexOf('PODNET_BATCH_END'), 'after the last step');
+  assert.ok(steps!.includes('/var/lib/podnet/.podnet.abcr'));
+  assert.ok(!steps!.includes('sleep'), 'no file installed: no wait');
+  assert.ok(renderApplyCommand([...changes, install], files, {}, '', 'abc').split('\n)\n')[0]!.includes('sleep 0.02'));
+  assert.ok(!renderApplyCommand(changes, [], {}, '', 'abc').includes('.podnet.abcr'), 'no managed file: no record');
+});

@@ -24,7 +24,7 @@ export function gatherFixtureCluster(which: 'cluster' | 'cluster-moved'): Cluste
 const FILE_SECTIONS: Record<string, (files: readonly FakeFile[]) => string> = {
   files: (files) => files.map((f) => f.path).join('\n'),
   files_sha256: (files) => files.map((f) => `${f.sha256}  ${f.path}`).join('\n'),
-  files_mode: (files) => files.map((f) => `${f.mode} ${f.path}`).join('\n'),
+  files_stat: (files) => files.map((f, i) => `${f.mode} ${1000 + i} 100 1796300000.000000001 ${f.path}`).join('\n'),
   files_podnet: (files) => files.map((f) => f.path).join('\n'),
 };
 
