@@ -137,6 +137,8 @@ interface ChangeOf<K extends string, V> {
   reason: Reason;
   /** The commands that realise the change, in order. */
   steps: Step[];
+  /** By the node's state file: drift (the node changed outside podnet), change (cluster.yaml asks for something new), first apply (no usable record). Absent: unknown (older plans, destroy). */
+  origin?: 'drift' | 'change' | 'first-apply';
 }
 
 export type Change =
@@ -284,6 +286,8 @@ export interface NodePlan {
   disruptedPods?: PodDisruption[];
   /** Routes held back until the host they go via answers (see Waiting). */
   waiting?: Waiting[];
+  /** What the node's state file says of podnet's last apply there (recorded / missing / damaged); absent: not read. */
+  lastApply?: { state: 'recorded' | 'missing' | 'damaged'; clusterDigest?: string; time?: string; controller?: string };
 }
 
 /** Objects by action: `add` creates, `change` updates, `destroy` deletes (one change is one object). */
@@ -305,6 +309,8 @@ export interface PlanSummary extends ChangeCounts {
   disruptedPods?: number;
   /** Routes waiting for hosts not reached (absent when none). */
   waiting?: number;
+  /** Changes whose origin is drift (absent when origins are unknown). */
+  drift?: number;
 }
 
 export interface Plan {
