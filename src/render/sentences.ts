@@ -476,6 +476,11 @@ export function describeOnlyDrift(node: string): string {
 /** What the node header adds when the node has no usable state file and has changes: a first apply. */
 export const FIRST_APPLY_TAG = 'first apply';
 
+/** An apply whose steps ran but whose record could not be written (the next diff could not tell drift there). */
+export function describeStateFileFailure(path: string, message: string): string {
+  return `podnet's state file ${path} could not be written (${message}); the next diff cannot tell drift from change on this node`;
+}
+
 /** The plan line's tail when the plan puts back drift. */
 export function describeDriftSummary(count: number): string {
   return `Drift: ${count} ${count === 1 ? 'object' : 'objects'} changed outside of podnet.`;
