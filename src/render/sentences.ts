@@ -399,9 +399,9 @@ export function describeWarning(warning: Warning): string {
     case 'peer-routes-left':
       return `${listNames(warning.peers)} did not answer: ${warning.peers.length === 1 ? 'its' : 'their'} routes to ${warning.subnets.join(', ')} stay until \`podnet apply\` reaches ${warning.peers.length === 1 ? 'it' : 'them'}`;
     case 'state-file-damaged':
-      return `podnet's state file ${warning.path} is damaged (${warning.problem}): podnet cannot tell drift from change here and treats this plan as a first apply; the next apply writes it again`;
+      return `podnet's state file ${warning.path} is damaged (${warning.problem}): podnet cannot tell drift from change here (every change counts as a first apply) until the next apply writes it again`;
     case 'state-file-missing':
-      return `podnet's objects are here but its state file ${warning.path} is not (an older podnet applied them, or it was removed): podnet cannot tell drift from change here and treats this plan as a first apply; the next apply writes it`;
+      return `podnet's objects are here but its state file ${warning.path} is not (an older podnet applied them, or it was removed): podnet cannot tell drift from change here (every change counts as a first apply) until the next apply writes it`;
   }
 }
 
