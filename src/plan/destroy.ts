@@ -5,7 +5,8 @@
 // probes), its iptables chains and tagged rules, routes with its protocol, bridges with its alias
 // (their addresses go with them), the CNI plugin and conflist when they still name podnet, and the
 // address store once no foreign container holds an address in it and it holds nothing but what the
-// plugin writes: those files are removed one by one, then the directory with rmdir (never rm -r).
+// plugin writes: those files are removed one by one, then the directory with rmdir (never rm -r);
+// and podnet's state file (/var/lib/podnet/state.json), last.
 // Order: pods first (their DEL needs the plugin), then the jumps, rules and chains, podnet's routes,
 // its bridges, and last the files. net.ipv4.ip_forward is left as it is: other software may rely on it.
 // The management path is guarded exactly as for apply: a node whose SSH path would be cut is refused.
