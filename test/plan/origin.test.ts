@@ -9,7 +9,10 @@ import { planNode } from '../../src/plan/plan-node.js';
 import { summarisePlan } from '../../src/plan/summary.js';
 import { appliedObjects, classifyChange, desiredObjectDigests, recordIsCurrent, stateRecord } from '../../src/plan/origin.js';
 import { desiredObjectKeys } from '../../src/plan/converged.js';
-import { STATE_FILE_PATH } from '../../src/state/state-file.js';
+import { STATE_FILE_PATH, renderStateRecord } from '../../src/state/state-file.js';
+import { planDestroyNode } from '../../src/plan/destroy.js';
+import { describeChange } from '../../src/render/sentences.js';
+import { parseGatherOutput, renderGatherCommand } from '../../src/scripts/gather-script.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { loadObserved } from '../support/ip-fixtures.js';
 
@@ -175,4 +178,45 @@ test('a record is current when it holds exactly the objects an apply would recor
   assert.equal(recordIsCurrent({ state: 'recorded', record: other }, desired, plan), false);
   const more = { ...record, objects: { ...record.objects, 'route 10.244.99.0/24': '0'.repeat(64) } };
   assert.equal(recordIsCurrent({ state: 'recorded', record: more }, desired, plan), false);
+});
+
+test("destroy removes podnet's state file last, when there is one (recorded or damaged), and says so", () => {
+  const cluster = classicCluster();
+  const host = { name: 'node1', address: '192.168.1.11', subnet: '10.244.1.0/24' };
+  const withFile = planDestroyNode(cluster, host, observedWith('converged', { state: 'recorded', record: recordOf() }));
+  const last = withFile.changes.at(-1)!;
+  assert.deepEqual(
+    { kind: last.kind, key: last.key, action: last.action, steps: last.steps },
+    { kind: 'file', key: STATE_FILE_PATH, action: 'delete', steps: [{ run: 'command', argv: ['rm', '-f', STATE_FILE_PATH] }] },
+  );
+  assert.equal(describeChange(last), `- file ${STATE_FILE_PATH} (podnet's state file)`);
+  assert.equal(planDestroyNode(cluster, host, observedWith('converged', { state: 'damaged', problem: 'x' })).changes.at(-1)?.key, STATE_FILE_PATH);
+  for (const stateFile of [{ state: 'missing' } as const, undefined]) {
+    assert.ok(!planDestroyNode(cluster, host, observedWith('converged', stateFile)).changes.some((c) => c.key === STATE_FILE_PATH));
+  }
+  // Its origin is unknown: destroy has no desired state to compare with.
+  assert.equal(last.origin, undefined);
+  assert.equal(withFile.lastApply, undefined);
+});
+
+test('the gather command reads the state file in its one exec, and its output becomes the observed state file', () => {
+  const command = renderGatherCommand([], { stateFile: '/tmp/podnet-test/state.json' });
+  assert.match(command, /echo '@@podnet state_file'; if \[ -f '?\/tmp\/podnet-test\/state\.json'? \]/);
+  assert.match(renderGatherCommand([]), new RegExp(`if \\[ -f '?${STATE_FILE_PATH.replaceAll('/', '\\/').replaceAll('.', '\\.')}'? \\]`));
+  const stdout = [
+    '@@podnet ip',
+    '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP"],"mtu":65536,"operstate":"UNKNOWN","addr_info":[]}]',
+    '[]',
+    '@@podnet ip_forward',
+    '1',
+    '@@podnet state_file',
+    'present',
+    `|${renderStateRecord(recordOf()).trimEnd()}`,
+    '@@podnet files',
+    '@@podnet end',
+    '',
+  ].join('\n');
+  const observed = parseGatherOutput(stdout, 'node1', '192.168.1.11');
+  assert.deepEqual(observed.stateFile, { state: 'recorded', record: recordOf() });
+  assert.equal(parseGatherOutput(stdout.replace(/@@podnet state_file\n[\s\S]*?(?=@@podnet files)/, ''), 'node1', '192.168.1.11').stateFile, undefined);
 });
