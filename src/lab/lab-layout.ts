@@ -119,6 +119,8 @@ export interface LabNodePaths {
   applyStateDir: string;
   /** The node's own /run/podnet/metrics (LAB_METRICS_DIR: a textfileDir for metrics in the lab). */
   metricsDir: string;
+  /** The node's own /var/lib/podnet (podnet's state file): /var/lib is the machine's. */
+  podnetStateDir: string;
 }
 
 export function labNodePaths(name: string, node: string): LabNodePaths {
@@ -136,5 +138,6 @@ export function labNodePaths(name: string, node: string): LabNodePaths {
     rootHomeDir: `${nodeDir}/root`,
     applyStateDir: `${nodeDir}/run-podnet-apply`,
     metricsDir: `${nodeDir}/run-podnet-metrics`,
+    podnetStateDir: `${nodeDir}/var-lib-podnet`,
   };
 }

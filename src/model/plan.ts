@@ -220,7 +220,11 @@ export type Warning =
   /** --prune-removed did nothing: hosts of cluster.yaml were not reached (one may be the "removed" node under a new address). */
   | { code: 'prune-removed-incomplete'; unreached: string[] }
   /** destroy --limit: these peers were not reached; their routes to the destroyed node stay. */
-  | { code: 'peer-routes-left'; peers: string[]; subnets: string[] };
+  | { code: 'peer-routes-left'; peers: string[]; subnets: string[] }
+  /** podnet's state file on the node cannot be used (`problem`): drift cannot be told from change, every change counts as a first apply. */
+  | { code: 'state-file-damaged'; path: string; problem: string }
+  /** The node holds podnet's objects but no state file (applied by an older podnet, or the file was removed): every change counts as a first apply. */
+  | { code: 'state-file-missing'; path: string };
 
 
 // ───────────────────────────── pods ─────────────────────────────

@@ -5,7 +5,8 @@
 // probes), its iptables chains and tagged rules, routes with its protocol, bridges with its alias
 // (their addresses go with them), the CNI plugin and conflist when they still name podnet, and the
 // address store once no foreign container holds an address in it and it holds nothing but what the
-// plugin writes: those files are removed one by one, then the directory with rmdir (never rm -r).
+// plugin writes: those files are removed one by one, then the directory with rmdir (never rm -r);
+// and podnet's state file (/var/lib/podnet/state.json), last.
 // Order: pods first (their DEL needs the plugin), then the jumps, rules and chains, podnet's routes,
 // its bridges, and last the files. net.ipv4.ip_forward is left as it is: other software may rely on it.
 // The management path is guarded exactly as for apply: a node whose SSH path would be cut is refused.
@@ -21,6 +22,7 @@ import { planFirewall } from './firewall.js';
 import { planPodsAbsent } from './plan-pods.js';
 import { ManagementGuard } from './management-guard.js';
 import { isPodnetBridge, isPodnetRoute } from '../state/ownership.js';
+import { FILES_RECORD_PATH, STATE_FILE_PATH } from '../state/state-file.js';
 import { addressKey, addressText, addressValue, rangeContains, routeDeleteStep, routeKey, routeValue } from './values.js';
 
 export type DestroyHost = Pick<NodeSpec, 'name' | 'address'> & { subnet?: string; role?: HostRole };
@@ -93,7 +95,7 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
     ...(host.role !== undefined && host.role !== 'node' ? { role: host.role } : {}),
     address: host.address,
     subnet: host.subnet ?? bridgeSubnet(observed) ?? 'none',
-    changes: [...pods.changes, ...firewallDeletes, ...routes, ...bridges, ...files, ...pods.storeChanges],
+    changes: [...pods.changes, ...firewallDeletes, ...routes, ...bridges, ...files, ...pods.storeChanges, ...stateFileDelete(observed)],
     conflicts,
   };
   const refused = guard.refusal();
@@ -102,6 +104,22 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
   const disrupted = planPodsAbsent(observed, new Set(bridges.map((c) => c.key)), new Set(pods.changes.map((c) => c.key)));
   if (disrupted.length > 0) plan.disruptedPods = disrupted;
   return plan;
+}
+
+/** podnet's state file goes last (it is podnet's), with the record of the files' digests beside it: a destroy that fails before leaves the record of what is still there. */
+function stateFileDelete(observed: ObservedState): Change[] {
+  const found = observed.stateFile;
+  if (found === undefined || found.state === 'missing') return [];
+  return [
+    {
+      kind: 'file',
+      key: STATE_FILE_PATH,
+      action: 'delete',
+      before: { path: STATE_FILE_PATH, role: 'state-file' },
+      reason: { code: 'destroy' },
+      steps: [{ run: 'command', argv: ['rm', '-f', STATE_FILE_PATH, FILES_RECORD_PATH] }],
+    },
+  ];
 }
 
 interface PodsPlan {

@@ -13,9 +13,9 @@
 // a later write can keep the same ctime) is never trusted. Anything unusual: sha256sum, as before.
 import { ABSOLUTE_PATH_PATTERN } from '../model/names.js';
 import { shellQuote } from './shell-quote.js';
+import { FILES_RECORD_PATH } from '../state/state-file.js';
 
-/** Where the node keeps the record (podnet's own directory, beside its state file). */
-export const FILES_RECORD_PATH = '/var/lib/podnet/files.stat';
+export { FILES_RECORD_PATH };
 
 /** The first line of the record: its format and version. */
 const RECORD_HEADER = 'podnet-files 1';

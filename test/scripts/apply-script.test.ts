@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Change, Step } from '../../src/model/plan.js';
-import { describeStep, groupSteps, parseApplyOutcome, renderApplyCommand } from '../../src/scripts/apply-script.js';
+import { describeStep, groupSteps, parseApplyOutcome, renderApplyCommand, renderStateFileCommand } from '../../src/scripts/apply-script.js';
 
 const ip = (...args: string[]): Step => ({ run: 'ip', args });
 
@@ -170,8 +170,9 @@ test('sysctl -w is written by the shell itself (no process); other commands, and
   assert.equal(line(['rm', '-f', '/etc/x']), 'rm -f /etc/x');
 });
 
-test("the record of the files' digests is written after the last step, in the steps' subshell; it waits a clock tick only after a file was installed", () => {
+test("the record of the files' digests is written with the state file, after the last step, in the steps' subshell; it waits a clock tick only after a file was installed", () => {
   const files = ['/opt/cni/bin/podnet'];
+  const state = { path: '/var/lib/podnet/state.json', content: '{}' };
   const install: Change = {
     kind: 'file',
     key: '/opt/cni/bin/podnet',
@@ -180,13 +181,16 @@ test("the record of the files' digests is written after the last step, in the st
     reason: { code: 'missing' },
     steps: [{ run: 'install-file', path: '/opt/cni/bin/podnet', mode: '755', content: '#!/bin/sh\n' }],
   };
-  const routesOnly = renderApplyCommand(changes, files, {}, '', 'abc');
+  const routesOnly = renderApplyCommand(changes, files, {}, '', 'abc', state);
   const [steps, gather] = routesOnly.split('\n)\n');
   assert.ok(gather !== undefined && gather.includes('@@podnet files_sha256'), 'the gather follows the subshell');
   const record = steps!.indexOf("stat -c '%a %i %s %.9Z %n'");
   assert.ok(record > steps!.lastIndexOf('PODNET_BATCH_END'), 'after the last step');
+  assert.ok(record > steps!.indexOf('/var/lib/podnet/state.json'), 'after the state file');
   assert.ok(steps!.includes('/var/lib/podnet/.podnet.abcr'));
   assert.ok(!steps!.includes('sleep'), 'no file installed: no wait');
-  assert.ok(renderApplyCommand([...changes, install], files, {}, '', 'abc').split('\n)\n')[0]!.includes('sleep 0.02'));
-  assert.ok(!renderApplyCommand(changes, [], {}, '', 'abc').includes('.podnet.abcr'), 'no managed file: no record');
+  assert.ok(renderApplyCommand([...changes, install], files, {}, '', 'abc', state).split('\n)\n')[0]!.includes('sleep 0.02'));
+  assert.ok(!renderApplyCommand(changes, [], {}, '', 'abc', state).includes('.podnet.abcr'), 'no managed file: no record');
+  assert.ok(!renderApplyCommand(changes, files, {}, '', 'abc').includes('.podnet.abcr'), 'no state file written (destroy): no record');
+  assert.ok(renderStateFileCommand(state, '', 'abc', { paths: files }).includes('/var/lib/podnet/.podnet.abcr'), "the converged node's record write carries it too");
 });
