@@ -134,6 +134,26 @@ export function uptimeTicks(): number {
  * so a process in a namespace with one of the lab's inodes counts only if it started before the
  * down — a later one lives in a new namespace (other labs run on this machine meanwhile).
  */
+/** The directories and sysctls that the kernel records (kernel.json) of the labs other than `lab` hold. */
+function handedOver(lab: string): { dirs: Set<string>; sysctls: Set<string> } {
+  const dirs = new Set<string>();
+  const sysctls = new Set<string>();
+  for (const other of exists(LAB_ROOT_DIR) ? readdirSync(LAB_ROOT_DIR) : []) {
+    if (other === lab || other.startsWith('.')) continue;
+    let record: { entries?: RestoreEntry[] };
+    try {
+      record = JSON.parse(read(kernelRecordFile(other))) as { entries?: RestoreEntry[] };
+    } catch {
+      continue;
+    }
+    for (const entry of record.entries ?? []) {
+      if (entry.kind === 'dir') dirs.add(entry.path);
+      else if (entry.kind === 'sysctl') sysctls.add(entry.key);
+    }
+  }
+  return { dirs, sysctls };
+}
+
 export function leftovers(before: MachineSnapshot, footprint: LabFootprint, downStarted = Number.MAX_SAFE_INTEGER): string[] {
   const found: string[] = [];
   const { lab } = footprint;
@@ -161,13 +181,15 @@ export function leftovers(before: MachineSnapshot, footprint: LabFootprint, down
   for (const entry of exists(LAB_ROOT_DIR) ? readdirSync(LAB_ROOT_DIR) : []) {
     if (entry === lab || entry.startsWith(`.${lab}.`)) found.push(`file ${LAB_ROOT_DIR}/${entry}`);
   }
+  // What lab down handed over to a lab still up (that lab puts it back when it goes) is not left behind.
+  const heirs = handedOver(lab);
   for (const [point, existed] of Object.entries(before.mountPoints)) {
-    if (!existed && after.mountPoints[point] === true) found.push(`directory ${point} (made by the lab)`);
+    if (!existed && after.mountPoints[point] === true && !heirs.dirs.has(point)) found.push(`directory ${point} (made by the lab)`);
   }
   // Only the lab's own changes: other labs on the machine may raise (and put back) the same ones meanwhile.
   for (const { key, original } of footprint.sysctls) {
     const now = after.sysctls[key];
-    if (now !== String(original)) found.push(`sysctl ${key} is ${now ?? '?'}, was ${original} before the lab raised it`);
+    if (now !== String(original) && !heirs.sysctls.has(key)) found.push(`sysctl ${key} is ${now ?? '?'}, was ${original} before the lab raised it`);
   }
   return found;
 }
