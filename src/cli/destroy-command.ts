@@ -9,6 +9,7 @@ import { buildClusterState } from '../plan/node-state.js';
 import { countChanges, withReach } from '../plan/summary.js';
 import { canonicalPlan, renderPlanText, reportJsonPieces } from '../render/render-plan.js';
 import { writePieces } from './write-pieces.js';
+import { renderPlanMarkdown } from '../render/markdown.js';
 import { readCluster } from './read-cluster.js';
 import { applyPlan, type RunOptions } from '../run/apply.js';
 import { gatherCluster } from '../run/gather.js';
@@ -66,7 +67,7 @@ export async function runDestroy(
     if (interrupted()) {
       hooks.silence();
       progress.done();
-      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
+      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, options.output, true, false, 'destroy');
     }
     const built = buildClusterState(cluster, gathered.observed, 'absent', limited ? { targets: new Set(targets.map((t) => t.name)) } : {});
     const state = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
@@ -75,7 +76,9 @@ export async function runDestroy(
     if (options.check === true) {
       // Plan only, as diff: nothing is sent to a node after the gather.
       progress.done();
-      if (json) {
+      if (options.output === 'markdown') {
+        process.stdout.write(renderPlanMarkdown({ command: 'destroy', plan, notGathered: problemsJson(gathered) }));
+      } else if (json) {
         const report = { plan: canonicalPlan(plan), ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
         await writePieces(process.stdout, reportJsonPieces(report));
       } else {
@@ -84,7 +87,7 @@ export async function runDestroy(
       }
       return planExitCode(plan, gathered.problems.size);
     }
-    if (!json) {
+    if (options.output === 'text') {
       progress.done();
       process.stdout.write(renderPlanText(plan, text));
     }
@@ -93,7 +96,7 @@ export async function runDestroy(
     hooks.silence();
     progress.done();
     const allResults = results.length > 0 ? results : problemResults(gathered);
-    return await finishRun(plan, allResults, transport, json, interrupted());
+    return await finishRun(plan, allResults, transport, options.output, interrupted(), false, 'destroy');
   } finally {
     interrupt.dispose();
     await transport.close();

@@ -28,7 +28,8 @@ import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 import type { EventEmitter } from 'node:events';
 import { INTERRUPTED_EXIT_CODE, watchInterrupt, type Interrupt } from './interrupt.js';
-import type { PlanCommandOptions } from './options.js';
+import type { OutputFormat, PlanCommandOptions } from './options.js';
+import { renderPlanMarkdown } from '../render/markdown.js';
 
 export type { PlanCommandOptions } from './options.js';
 
@@ -174,8 +175,18 @@ export function interruptedBeforeApply(nodes: readonly NodeSpec[], gathered: Gat
 }
 
 /** The end of an apply or destroy: the recap (or JSON report) and the exit code (130 after Ctrl-C). */
-export async function finishRun(plan: Plan | undefined, results: NodeResult[], transport: Transport, json: boolean, interrupted: boolean, waiting = false): Promise<number> {
-  if (json) {
+export async function finishRun(
+  plan: Plan | undefined,
+  results: NodeResult[],
+  transport: Transport,
+  output: OutputFormat,
+  interrupted: boolean,
+  waiting = false,
+  command: 'apply' | 'destroy' = 'apply',
+): Promise<number> {
+  if (output === 'markdown') {
+    process.stdout.write(renderPlanMarkdown({ command, ...(plan !== undefined ? { plan } : {}), results, interrupted }));
+  } else if (output === 'json') {
     const report = {
       ...(plan !== undefined ? { plan: canonicalPlan(plan) } : {}),
       results,
@@ -242,7 +253,7 @@ export async function runPlanCommand(
     if (interrupted()) {
       hooks.silence();
       progress.done();
-      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
+      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, options.output, true);
     }
     const build: BuildOptions = limited ? { targets: new Set(nodes.map((n) => n.name)) } : {};
     if (options.pruneRemoved === true) {
@@ -266,7 +277,9 @@ export async function runPlanCommand(
     if (!applying) {
       progress.done();
       const code = planExitCode(clusterPlan.plan, notGathered);
-      if (json) {
+      if (options.output === 'markdown') {
+        process.stdout.write(renderPlanMarkdown({ command: mode, plan: clusterPlan.plan, notGathered: problemsJson(gathered) }));
+      } else if (json) {
         const report = {
           plan: canonicalPlan(clusterPlan.plan),
           ...problemsJson(gathered),
@@ -279,7 +292,7 @@ export async function runPlanCommand(
       }
       return code;
     }
-    if (!json) {
+    if (options.output === 'text') {
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, textOptions()));
     }
@@ -306,7 +319,7 @@ export async function runPlanCommand(
       const waiting = waitingOf.get(r.node);
       return waiting !== undefined ? { ...r, waiting } : r;
     });
-    return await finishRun(clusterPlan.plan, allResults, transport, json, interrupted(), clusterPlan.plan.summary.waiting !== undefined);
+    return await finishRun(clusterPlan.plan, allResults, transport, options.output, interrupted(), clusterPlan.plan.summary.waiting !== undefined);
   } finally {
     interrupt?.dispose();
     await transport.close();

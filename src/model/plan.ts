@@ -137,6 +137,8 @@ interface ChangeOf<K extends string, V> {
   reason: Reason;
   /** The commands that realise the change, in order. */
   steps: Step[];
+  /** Why the node differs: drift (changed since podnet's last apply), change (cluster.yaml asks anew), first apply; absent: unknown. */
+  origin?: 'drift' | 'change' | 'first-apply';
 }
 
 export type Change =
@@ -284,6 +286,8 @@ export interface NodePlan {
   disruptedPods?: PodDisruption[];
   /** Routes held back until the host they go via answers (see Waiting). */
   waiting?: Waiting[];
+  /** What the node's state file says about podnet's last apply there. */
+  lastApply?: { state: 'recorded' | 'missing' | 'damaged'; clusterDigest?: string; time?: string; controller?: string };
 }
 
 /** Objects by action: `add` creates, `change` updates, `destroy` deletes (one change is one object). */
@@ -305,6 +309,8 @@ export interface PlanSummary extends ChangeCounts {
   disruptedPods?: number;
   /** Routes waiting for hosts not reached (absent when none). */
   waiting?: number;
+  /** Changes whose origin is drift. */
+  drift?: number;
 }
 
 export interface Plan {
