@@ -23,6 +23,7 @@ import {
   planExitCode,
   problemResults,
   problemsJson,
+  REPORT_FORMAT_VERSION,
   refusePodDisruption,
   progressHooks,
   renderProblems,
@@ -79,7 +80,7 @@ export async function runDestroy(
       if (options.output === 'markdown') {
         process.stdout.write(renderPlanMarkdown({ command: 'destroy', plan, notGathered: problemsJson(gathered) }));
       } else if (json) {
-        const report = { plan: canonicalPlan(plan), ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
+        const report = { formatVersion: REPORT_FORMAT_VERSION, plan: canonicalPlan(plan), ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
         await writePieces(process.stdout, reportJsonPieces(report));
       } else {
         process.stdout.write(renderPlanText(plan, text));

@@ -33,6 +33,9 @@ import { renderPlanMarkdown } from '../render/markdown.js';
 
 export type { PlanCommandOptions } from './options.js';
 
+/** The version of the JSON of diff, apply and destroy (schemas/plan-report.schema.json, run-report.schema.json). */
+export const REPORT_FORMAT_VERSION = 1;
+
 /** The confirm window when --confirm is on by default. */
 export const DEFAULT_CONFIRM_SECONDS = 60;
 
@@ -188,6 +191,7 @@ export async function finishRun(
     process.stdout.write(renderPlanMarkdown({ command, ...(plan !== undefined ? { plan } : {}), results, interrupted }));
   } else if (output === 'json') {
     const report = {
+      formatVersion: REPORT_FORMAT_VERSION,
       ...(plan !== undefined ? { plan: canonicalPlan(plan) } : {}),
       results,
       ...(interrupted ? { interrupted: true } : {}),
@@ -281,6 +285,7 @@ export async function runPlanCommand(
         process.stdout.write(renderPlanMarkdown({ command: mode, plan: clusterPlan.plan, notGathered: problemsJson(gathered) }));
       } else if (json) {
         const report = {
+          formatVersion: REPORT_FORMAT_VERSION,
           plan: canonicalPlan(clusterPlan.plan),
           ...problemsJson(gathered),
           execs: Object.fromEntries(await transport.execCounts()),
