@@ -35,6 +35,8 @@ export interface PlanCommandOptions {
   confirmDelay?: number;
   /** diff/apply: remove what nodes that left cluster.yaml left behind (their state, their peers' routes). */
   pruneRemoved?: boolean;
+  /** diff: a drift check: exit 3 when a node changed outside podnet, 0 when only cluster.yaml asks for changes. */
+  failOnDrift?: boolean;
 }
 
 /** verify: the options of a run and --egress-target. */
@@ -103,6 +105,13 @@ export function addOutOption(command: Command): Command {
 
 /** The exit codes of diff, apply --check and destroy --check, for their --help. */
 export const PLAN_EXIT_CODES = '0 in sync (nothing to do), 2 changes pending, 1 error (bad input, a node not reached or its gather failed, a conflict, a refusal, an internal error)';
+
+/** The exit codes of `diff --fail-on-drift`, for its --help. */
+export const DRIFT_EXIT_CODES =
+  '0 no drift (changes cluster.yaml asks for do not count), 3 drift found (a node no longer matches what podnet applied there), 1 error (as without it)';
+
+/** The exit code of `diff --fail-on-drift` when drift is found. */
+export const DRIFT_EXIT_CODE = 3;
 
 /** A paragraph of `--help`, wrapped to 80 columns. */
 export function helpParagraph(text: string): string {

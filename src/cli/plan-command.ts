@@ -1,7 +1,10 @@
 // diff and apply share one flow: read cluster.yaml, gather, plan, print; apply goes on to execute and
 // check that every node converged. Imported when such a command runs (their options: ./options.ts).
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
+import { createHash } from 'node:crypto';
+import type { RecordFacts } from '../plan/origin.js';
+import { VERSION } from './version.js';
 import { UserError } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import { buildClusterState, removedHost, type BuildOptions } from '../plan/node-state.js';
@@ -28,7 +31,7 @@ import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 import type { EventEmitter } from 'node:events';
 import { INTERRUPTED_EXIT_CODE, watchInterrupt, type Interrupt } from './interrupt.js';
-import type { OutputFormat, PlanCommandOptions } from './options.js';
+import { DRIFT_EXIT_CODE, type OutputFormat, type PlanCommandOptions } from './options.js';
 import { renderPlanMarkdown } from '../render/markdown.js';
 
 export type { PlanCommandOptions } from './options.js';
@@ -51,6 +54,28 @@ export function refusePodDisruption(plan: Plan, options: Pick<PlanCommandOptions
 /** Who takes the node locks in this run (lock.info on the node). */
 export function lockHolder(what: string): { controller: string; pid: number; since: string; what: string } {
   return { controller: hostname(), pid: process.pid, since: new Date().toISOString(), what };
+}
+
+/** Who runs podnet, as the state file records it: `user@hostname`. */
+export function controllerName(): string {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry for this uid: the environment's name, if any
+  }
+  return `${user}@${hostname()}`;
+}
+
+/** What every node's state file records besides its objects: podnet's version, now, who, and which cluster.yaml. */
+export function recordFacts(cluster: Cluster): RecordFacts {
+  const facts: RecordFacts = { podnetVersion: VERSION, time: new Date().toISOString(), controller: controllerName(), cluster: cluster.sourcePath };
+  try {
+    facts.clusterDigest = createHash('sha256').update(readFileSync(cluster.sourcePath)).digest('hex');
+  } catch {
+    // a cluster not read from a file (tests): no digest
+  }
+  return facts;
 }
 
 function readSavedPlan(path: string): Plan {
@@ -89,8 +114,10 @@ export function textOptions(): { color: boolean; width: number } {
  * Exit code of a plan: 0 in sync, 2 changes pending, 1 when something is in the way (a host not
  * gathered, a conflict, a refusal, or a route waiting for a host not reached — as for an unreachable node).
  */
-export function planExitCode(plan: Plan, notGathered: number): number {
+export function planExitCode(plan: Plan, notGathered: number, failOnDrift = false): number {
   if (notGathered > 0 || plan.summary.conflicts > 0 || plan.summary.refused > 0 || (plan.summary.waiting ?? 0) > 0) return 1;
+  // A drift check: only drift fails it (an error above still wins, as with Terraform's -detailed-exitcode).
+  if (failOnDrift) return (plan.summary.drift ?? 0) > 0 ? DRIFT_EXIT_CODE : 0;
   return plan.summary.add + plan.summary.change + plan.summary.destroy > 0 ? 2 : 0;
 }
 
@@ -280,7 +307,7 @@ export async function runPlanCommand(
     }
     if (!applying) {
       progress.done();
-      const code = planExitCode(clusterPlan.plan, notGathered);
+      const code = planExitCode(clusterPlan.plan, notGathered, mode === 'diff' && options.failOnDrift === true);
       if (options.output === 'markdown') {
         process.stdout.write(renderPlanMarkdown({ command: mode, plan: clusterPlan.plan, notGathered: problemsJson(gathered) }));
       } else if (json) {
@@ -303,6 +330,7 @@ export async function runPlanCommand(
     }
     refusePodDisruption(clusterPlan.plan, options, 'apply', file);
     runOptions.lock = { holder: lockHolder('apply'), timeoutSeconds: options.lockTimeout ?? 0 };
+    runOptions.record = recordFacts(cluster);
     if (options.allowPodDisruption === true) runOptions.allowPodDisruption = true;
     // --confirm: on by default for the nodes whose route, address or link changes (see the README).
     const confirmNodes = new Set(

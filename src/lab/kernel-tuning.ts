@@ -32,7 +32,7 @@ export const PROC_SYS = '/proc/sys';
 const KERNEL_LOCK = '_kernel';
 
 /** The mount points a node binds its own directories on (see node-init.sh), and sshd's privilege separation directory. */
-export const NODE_MOUNT_POINTS = ['/etc/cni', '/opt/cni/bin', '/var/lib/cni', '/root', '/run/podnet/apply', '/run/sshd'] as const;
+export const NODE_MOUNT_POINTS = ['/etc/cni', '/opt/cni/bin', '/var/lib/cni', '/var/lib/podnet', '/root', '/run/podnet/apply', '/run/sshd'] as const;
 
 export function kernelRecordFile(lab: string): string {
   return `${labPaths(lab).stateDir}/kernel.json`;

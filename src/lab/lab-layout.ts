@@ -115,6 +115,8 @@ export interface LabNodePaths {
   rootHomeDir: string;
   /** The node's own /run/podnet/apply (lock and rollbacks of apply --confirm): /run is the machine's. */
   applyStateDir: string;
+  /** The node's own /var/lib/podnet (podnet's state file): /var/lib is the machine's. */
+  podnetStateDir: string;
 }
 
 export function labNodePaths(name: string, node: string): LabNodePaths {
@@ -131,5 +133,6 @@ export function labNodePaths(name: string, node: string): LabNodePaths {
     cniStateDir: `${nodeDir}/var-lib-cni`,
     rootHomeDir: `${nodeDir}/root`,
     applyStateDir: `${nodeDir}/run-podnet-apply`,
+    podnetStateDir: `${nodeDir}/var-lib-podnet`,
   };
 }

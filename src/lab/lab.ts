@@ -161,6 +161,7 @@ async function startNodeProcess(lab: string, node: LabNode): Promise<number> {
         paths.cniStateDir, '/var/lib/cni',
         paths.rootHomeDir, '/root',
         paths.applyStateDir, '/run/podnet/apply',
+        paths.podnetStateDir, '/var/lib/podnet',
       ],
       { detached: true, stdio: ['ignore', logFd, logFd] },
     );
@@ -208,7 +209,7 @@ async function startNode(lab: string, node: LabNode): Promise<number> {
 async function prepareNodeDir(lab: string, node: LabNode, authorizedKeysFile: string): Promise<void> {
   const paths = labNodePaths(lab, node.name);
   // The usual modes of what they are mounted over: /root private, the CNI directories readable by all.
-  for (const dir of [paths.etcCniDir, paths.cniBinDir, paths.cniStateDir, paths.applyStateDir]) await mkdir(dir, { recursive: true, mode: 0o755 });
+  for (const dir of [paths.etcCniDir, paths.cniBinDir, paths.cniStateDir, paths.applyStateDir, paths.podnetStateDir]) await mkdir(dir, { recursive: true, mode: 0o755 });
   await mkdir(paths.rootHomeDir, { recursive: true, mode: 0o700 });
   await generateKey(paths.hostKeyFile, `podnet-lab-${lab}-${node.name}`);
   await writeFile(

@@ -137,7 +137,7 @@ interface ChangeOf<K extends string, V> {
   reason: Reason;
   /** The commands that realise the change, in order. */
   steps: Step[];
-  /** Why the node differs: drift (changed since podnet's last apply), change (cluster.yaml asks anew), first apply; absent: unknown. */
+  /** By the node's state file: drift (the node changed outside podnet), change (cluster.yaml asks for something new), first apply (no usable record). Absent: unknown (older plans, destroy). */
   origin?: 'drift' | 'change' | 'first-apply';
 }
 
@@ -220,7 +220,11 @@ export type Warning =
   /** --prune-removed did nothing: hosts of cluster.yaml were not reached (one may be the "removed" node under a new address). */
   | { code: 'prune-removed-incomplete'; unreached: string[] }
   /** destroy --limit: these peers were not reached; their routes to the destroyed node stay. */
-  | { code: 'peer-routes-left'; peers: string[]; subnets: string[] };
+  | { code: 'peer-routes-left'; peers: string[]; subnets: string[] }
+  /** podnet's state file on the node cannot be used (`problem`): drift cannot be told from change, every change counts as a first apply. */
+  | { code: 'state-file-damaged'; path: string; problem: string }
+  /** The node holds podnet's objects but no state file (applied by an older podnet, or the file was removed): every change counts as a first apply. */
+  | { code: 'state-file-missing'; path: string };
 
 
 // ───────────────────────────── pods ─────────────────────────────
@@ -286,7 +290,7 @@ export interface NodePlan {
   disruptedPods?: PodDisruption[];
   /** Routes held back until the host they go via answers (see Waiting). */
   waiting?: Waiting[];
-  /** What the node's state file says about podnet's last apply there. */
+  /** What the node's state file says of podnet's last apply there (recorded / missing / damaged); absent: not read. */
   lastApply?: { state: 'recorded' | 'missing' | 'damaged'; clusterDigest?: string; time?: string; controller?: string };
 }
 
@@ -309,7 +313,7 @@ export interface PlanSummary extends ChangeCounts {
   disruptedPods?: number;
   /** Routes waiting for hosts not reached (absent when none). */
   waiting?: number;
-  /** Changes whose origin is drift. */
+  /** Changes whose origin is drift (absent when origins are unknown). */
   drift?: number;
 }
 

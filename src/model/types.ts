@@ -142,7 +142,7 @@ export interface DesiredRoute {
 }
 
 /** What a file podnet keeps is for. */
-export type FileRole = 'cni-plugin' | 'cni-config' | 'address-store' | 'networkd-config' | 'networkmanager-config';
+export type FileRole = 'cni-plugin' | 'cni-config' | 'address-store' | 'networkd-config' | 'networkmanager-config' | 'state-file';
 
 /** A host network manager podnet keeps away from its objects. */
 export type NetworkManagerName = 'systemd-networkd' | 'NetworkManager';
@@ -314,6 +314,28 @@ export interface StoreEntry {
 /** `net.ipv4.conf.<dev>.rp_filter` of `all`, `default` and every interface (0 off, 1 strict, 2 loose). */
 export type RpFilter = { all: number; [dev: string]: number };
 
+/**
+ * podnet's state file on a node (see src/state/state-file.ts): what the last apply that changed the
+ * node applied there. `objects` maps `kind key` (`route 10.244.2.0/24`) to the SHA-256 of the canonical
+ * desired value podnet applied.
+ */
+export interface StateRecord {
+  formatVersion: 1;
+  podnetVersion: string;
+  node: string;
+  /** The cluster.yaml path the apply read, and the SHA-256 of its bytes. */
+  cluster?: string;
+  clusterDigest?: string;
+  /** When the apply ran (UTC ISO). */
+  time: string;
+  /** Who ran it: `user@hostname` of the controller. */
+  controller: string;
+  objects: Record<string, string>;
+}
+
+/** The state file as the gather found it: read (`recorded`), absent, or unusable (`damaged`, why). */
+export type ObservedStateFile = { state: 'recorded'; record: StateRecord } | { state: 'missing' } | { state: 'damaged'; problem: string };
+
 export interface ObservedState {
   node: string;
   links: ObservedLink[];
@@ -336,4 +358,6 @@ export interface ObservedState {
   pods?: ObservedPods;
   /** The network managers systemd reports active (absent: systemd does not run, or not gathered). */
   networkManagers?: NetworkManagerName[];
+  /** podnet's state file (absent: not gathered, e.g. fixtures of an older gather). */
+  stateFile?: ObservedStateFile;
 }

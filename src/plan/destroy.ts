@@ -21,6 +21,7 @@ import { planFirewall } from './firewall.js';
 import { planPodsAbsent } from './plan-pods.js';
 import { ManagementGuard } from './management-guard.js';
 import { isPodnetBridge, isPodnetRoute } from '../state/ownership.js';
+import { STATE_FILE_PATH } from '../state/state-file.js';
 import { addressKey, addressText, addressValue, rangeContains, routeDeleteStep, routeKey, routeValue } from './values.js';
 
 export type DestroyHost = Pick<NodeSpec, 'name' | 'address'> & { subnet?: string; role?: HostRole };
@@ -93,7 +94,7 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
     ...(host.role !== undefined && host.role !== 'node' ? { role: host.role } : {}),
     address: host.address,
     subnet: host.subnet ?? bridgeSubnet(observed) ?? 'none',
-    changes: [...pods.changes, ...firewallDeletes, ...routes, ...bridges, ...files, ...pods.storeChanges],
+    changes: [...pods.changes, ...firewallDeletes, ...routes, ...bridges, ...files, ...pods.storeChanges, ...stateFileDelete(observed)],
     conflicts,
   };
   const refused = guard.refusal();
@@ -102,6 +103,22 @@ export function planDestroyNode(cluster: Cluster, host: DestroyHost, observed: O
   const disrupted = planPodsAbsent(observed, new Set(bridges.map((c) => c.key)), new Set(pods.changes.map((c) => c.key)));
   if (disrupted.length > 0) plan.disruptedPods = disrupted;
   return plan;
+}
+
+/** podnet's state file goes last (it is podnet's): a destroy that fails before leaves the record of what is still there. */
+function stateFileDelete(observed: ObservedState): Change[] {
+  const found = observed.stateFile;
+  if (found === undefined || found.state === 'missing') return [];
+  return [
+    {
+      kind: 'file',
+      key: STATE_FILE_PATH,
+      action: 'delete',
+      before: { path: STATE_FILE_PATH, role: 'state-file' },
+      reason: { code: 'destroy' },
+      steps: [{ run: 'command', argv: ['rm', '-f', STATE_FILE_PATH] }],
+    },
+  ];
 }
 
 interface PodsPlan {

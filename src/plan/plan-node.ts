@@ -11,6 +11,7 @@ import { planNodeFirewall } from './firewall.js';
 import { planPodsPresent } from './plan-pods.js';
 import { planRoutes } from './plan-routes.js';
 import { Planning, type PlanContext } from './planning.js';
+import { classifyOrigins } from './origin.js';
 
 export type { PlanContext } from './planning.js';
 
@@ -40,6 +41,8 @@ export function planNode(desired: DesiredState, observed: ObservedState, ctx: Pl
   if (p.warnings.length > 0) plan.warnings = p.warnings;
   if (pods.disrupted.length > 0) plan.disruptedPods = pods.disrupted;
   if (p.waiting.length > 0) plan.waiting = p.waiting;
+  // Drift, change or first apply, by the node's state file (when the gather read it).
+  classifyOrigins(plan, desired, observed);
   return plan;
 }
 

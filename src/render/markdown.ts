@@ -18,6 +18,7 @@ import {
   describeSubject,
   describeWaiting,
   describeWarning,
+  DRIFT_INTRO,
 } from './sentences.js';
 import { escapeControl } from './terminal-safe.js';
 import { verifyExitCode } from './verify-render.js';
@@ -265,22 +266,21 @@ function planSections(plan: Plan, origins: boolean): Section[] {
     changes.push(details(`${nodeLabel(node)}: ${blockSummary(node, asked)}${firstApply}`, [...asked.map(changeItem), ...notes]));
   }
   return [
-    { heading: 'Drift', lead: 'Changed on the node since podnet last applied there (outside cluster.yaml); applying puts it back.', blocks: drift },
-    { heading: origins ? 'Changes from cluster.yaml' : 'Changes', blocks: changes },
+    { heading: 'Drift: objects changed outside of podnet', lead: escapeMarkdown(DRIFT_INTRO), blocks: drift },
+    { heading: origins ? 'Changes cluster.yaml asks for' : 'Changes', blocks: changes },
   ];
 }
 
 const NO_PLAN: Plan = { formatVersion: PLAN_FORMAT_VERSION, cluster: '', nodes: [], summary: { add: 0, change: 0, destroy: 0, conflicts: 0, refused: 0 } };
 
-function summaryLine(input: PlanMarkdownInput, origins: boolean): string {
+function summaryLine(input: PlanMarkdownInput): string {
   const { command } = input;
   const plan = input.plan ?? NO_PLAN;
   const notGathered = input.notGathered ?? { unreachable: {}, failed: {}, errors: {} };
   const notReached = Object.keys(notGathered.unreachable).length + Object.keys(notGathered.failed).length + Object.keys(notGathered.errors).length;
-  const driftCount = plan.summary.drift ?? plan.nodes.reduce((n, node) => n + driftOf(node).length, 0);
-  const drift = origins && driftCount > 0 ? ` Drift: ${plural(driftCount, 'object')} changed outside cluster.yaml.` : '';
+  // renderSummary tells the drift (summary.drift) as the text plan does.
   const pods = plan.summary.disruptedPods !== undefined ? ` ${describeDisruptedPodsSummary(plan.summary.disruptedPods)}` : '';
-  const planLine = input.plan !== undefined ? ` ${renderSummary(plan.summary)}${drift}${pods}` : '';
+  const planLine = input.plan !== undefined ? ` ${renderSummary(plan.summary)}${pods}` : '';
   const cluster = input.plan !== undefined ? ` ${md(plan.cluster)}` : '';
   if (input.results !== undefined) {
     const converged = input.results.filter((r) => r.status === 'converged').length;
@@ -335,7 +335,7 @@ export function renderPlanMarkdown(input: PlanMarkdownInput, options: MarkdownOp
     listed.add(result.node);
     rows.push([md(result.node), '–', '–', ...dash(3 + (origins ? 1 : 0)), String(result.ok), String(result.changed), RESULT_STATUS[result.status]]);
   }
-  const head = [summaryLine(input, origins), '', ...table(header, align, rows), ''];
+  const head = [summaryLine(input), '', ...table(header, align, rows), ''];
   if (problemItems.length > 0) head.push('**Not reached** (nothing is planned for these hosts):', '', ...problemItems, '');
   if (plan.warnings !== undefined && plan.warnings.length > 0) head.push(...plan.warnings.map((w) => `- warning: ${md(describeWarning(w))}`), '');
   const sections = planSections(plan, origins);

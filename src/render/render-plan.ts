@@ -14,9 +14,16 @@ import {
   type PlanSummary,
   type PodDisruption,
   type Step,
+  type Waiting,
 } from '../model/plan.js';
 import type { HostRole } from '../model/types.js';
 import {
+  CHANGES_HEADING,
+  DRIFT_HEADING,
+  DRIFT_INTRO,
+  FIRST_APPLY_TAG,
+  describeDriftSummary,
+  describeOnlyDrift,
   describeConflict,
   describeDisruptedPodsSummary,
   describeDisruption,
@@ -71,7 +78,15 @@ export function renderPlanText(nodeTextPlan: Plan, opts: RenderOptions): string 
   const width = opts.width ?? DEFAULT_WIDTH;
   const out: string[] = [];
   for (const warning of plan.warnings ?? []) out.push(...labelled('', 'warning:', describeWarning(warning), '  ', width, plain), '');
-  for (const node of plan.nodes) out.push(...renderNode(node, paint, width), '');
+  // Drift first, under its own heading (as Terraform shows changes outside Terraform), then what
+  // cluster.yaml asks for; a plan without drift reads as it always did.
+  const drifted = plan.nodes.filter((node) => node.changes.some(isDrift));
+  if (drifted.length > 0) {
+    out.push(paint.bold(DRIFT_HEADING), ...wrapText(DRIFT_INTRO, width, '', ''), '');
+    for (const node of drifted) out.push(...renderNodeHeader(node, paint, width), ...renderRows(node.changes.filter(isDrift), [], paint, width), '');
+    out.push(paint.bold(CHANGES_HEADING), '');
+  }
+  for (const node of plan.nodes) out.push(...renderNode(node, paint, width, drifted.length > 0), '');
   out.push(...wrapText(renderSummary(plan.summary), width, '', ''));
   if (plan.summary.disruptedPods !== undefined) out.push(...wrapText(describeDisruptedPodsSummary(plan.summary.disruptedPods), width, '', ''));
   return `${out.join('\n')}\n`;
@@ -87,25 +102,28 @@ function labelled(lead: string, label: string, text: string, indent: string, wid
 /** Where a change's reason goes when its row would be too wide: a line of its own, indented so. */
 const REASON_INDENT = '      ';
 
-function renderNode(node: NodePlan, paint: Palette, width: number): string[] {
+const isDrift = (change: Change): boolean => change.origin === 'drift';
+
+function renderNodeHeader(node: NodePlan, paint: Palette, width: number): string[] {
+  // A node with changes and no usable state file: its plan is a first apply (the header says so).
+  const first = node.lastApply !== undefined && node.lastApply.state !== 'recorded' && node.changes.length > 0 ? `, ${FIRST_APPLY_TAG}` : '';
   // The gateway-mode router routes every node's pods: its section says so.
   const header =
     node.role === 'router'
-      ? `router ${node.node} (${node.address}, routes pods ${node.subnet})`
+      ? `router ${node.node} (${node.address}, routes pods ${node.subnet}${first})`
       : node.role === 'removed'
         ? `removed node ${node.node} (left cluster.yaml, pods ${node.subnet})`
-        : `${node.node} (${node.address}, pods ${node.subnet})`;
-  const lines = wrapText(header, width, '', '  ').map((line) => paint.bold(line));
-  if (node.refused !== undefined) {
-    lines.push(
-      ...labelled('  ', 'refused:', describeRefusal(node.node, node.refused), '    ', width, paint.refused),
-      ...labelled('  ', 'refused:', `nothing will be applied to ${node.node}`, '    ', width, paint.refused),
-    );
-  }
-  const changeRows = node.changes.map((change) => ({ rune: ACTION_RUNE[change.action], paint: paint.action[change.action], subject: describeSubject(change), reason: describeReason(change) }));
+        : `${node.node} (${node.address}, pods ${node.subnet}${first})`;
+  return wrapText(header, width, '', '  ').map((line) => paint.bold(line));
+}
+
+/** `  + subject   (reason)` rows of changes and of routes waiting for their host. */
+function renderRows(changes: readonly Change[], waiting: readonly Waiting[], paint: Palette, width: number): string[] {
+  const lines: string[] = [];
+  const changeRows = changes.map((change) => ({ rune: ACTION_RUNE[change.action], paint: paint.action[change.action], subject: describeSubject(change), reason: describeReason(change) }));
   // Routes held back until the host they go via answers (nothing is planned for them): rows of their own rune.
-  const waiting = (node.waiting ?? []).map(describeWaiting);
-  const rows = [...changeRows, ...waiting.map((w) => ({ rune: WAITING_RUNE, paint: paint.conflict, subject: w.subject, reason: w.reason }))];
+  const waitingRows = waiting.map(describeWaiting);
+  const rows = [...changeRows, ...waitingRows.map((w) => ({ rune: WAITING_RUNE, paint: paint.conflict, subject: w.subject, reason: w.reason }))];
   // `  + subject   (reason)`: the subjects of the rows that fit in `width` set the reason column;
   // a row that would be wider puts its reason on a line of its own.
   const rowWidth = (subject: number, reason: string): number => 4 + subject + 3 + reason.length + 2;
@@ -118,12 +136,29 @@ function renderNode(node: NodePlan, paint: Palette, width: number): string[] {
     lines.push(...wrapText(row.subject, width, `  ${row.rune} `, REASON_INDENT).map((line) => `  ${row.paint(line.slice(2))}`));
     lines.push(...wrapText(`(${row.reason})`, width, REASON_INDENT, `${REASON_INDENT} `).map((line) => `${REASON_INDENT}${paint.dim(line.slice(REASON_INDENT.length))}`));
   }
+  return lines;
+}
+
+/** A node's section; `withoutDrift`: its drift rows were shown in the drift section above. */
+function renderNode(node: NodePlan, paint: Palette, width: number, withoutDrift = false): string[] {
+  const lines = renderNodeHeader(node, paint, width);
+  if (node.refused !== undefined) {
+    lines.push(
+      ...labelled('  ', 'refused:', describeRefusal(node.node, node.refused), '    ', width, paint.refused),
+      ...labelled('  ', 'refused:', `nothing will be applied to ${node.node}`, '    ', width, paint.refused),
+    );
+  }
+  const changeRows = withoutDrift ? node.changes.filter((c) => !isDrift(c)) : node.changes;
+  const waiting = node.waiting ?? [];
+  lines.push(...renderRows(changeRows, waiting, paint, width));
   for (const conflict of node.conflicts) lines.push(...renderConflict(conflict, paint, width));
   for (const disruption of node.disruptedPods ?? []) {
     lines.push(...labelled('  ', '! disrupted:', describePod(disruption), '      ', width, paint.refused), ...wrapText(describeDisruption(disruption), width, '      ', '      '));
   }
   for (const warning of node.warnings ?? []) lines.push(...labelled('  ', 'warning:', describeWarning(warning), '    ', width, paint.conflict));
-  if (changeRows.length === 0 && waiting.length > 0) lines.push(...wrapText(`No changes planned; ${plural(waiting.length, 'route')} ${waiting.length === 1 ? 'waits' : 'wait'} for hosts not reached.`, width, '  ', '  '));
+  const onlyDrift = changeRows.length === 0 && node.changes.length > 0;
+  if (onlyDrift && waiting.length === 0 && node.conflicts.length === 0) lines.push(...wrapText(describeOnlyDrift(node.node), width, '  ', '  '));
+  else if (changeRows.length === 0 && waiting.length > 0) lines.push(...wrapText(`No changes planned; ${plural(waiting.length, 'route')} ${waiting.length === 1 ? 'waits' : 'wait'} for hosts not reached.`, width, '  ', '  '));
   else if (changeRows.length === 0 && node.conflicts.length === 0) lines.push(...wrapText(`No changes. ${node.node} is in sync.`, width, '  ', '  '));
   else if (changeRows.length === 0) lines.push(`  No changes planned, but ${plural(node.conflicts.length, 'conflict')} ${node.conflicts.length === 1 ? 'needs' : 'need'} attention.`);
   return lines;
@@ -151,6 +186,7 @@ export function renderSummary(summary: PlanSummary): string {
   if (summary.conflicts > 0) line += ` ${plural(summary.conflicts, 'conflict')}.`;
   if (summary.refused > 0) line += ` ${plural(summary.refused, 'node')} refused.`;
   if (summary.waiting !== undefined && summary.waiting > 0) line += ` ${plural(summary.waiting, 'route')} waiting for hosts not reached.`;
+  if (summary.drift !== undefined && summary.drift > 0) line += ` ${describeDriftSummary(summary.drift)}`;
   return line;
 }
 
@@ -199,6 +235,7 @@ export function canonicalPlan(plan: Plan): object {
       ...(plan.summary.incomplete !== undefined ? { incomplete: { notReached: plan.summary.incomplete.notReached, nodes: plan.summary.incomplete.nodes } } : {}),
       ...(plan.summary.disruptedPods !== undefined ? { disruptedPods: plan.summary.disruptedPods } : {}),
       ...(plan.summary.waiting !== undefined ? { waiting: plan.summary.waiting } : {}),
+      ...(plan.summary.drift !== undefined ? { drift: plan.summary.drift } : {}),
     },
     ...(plan.warnings !== undefined ? { warnings: plan.warnings.map(sortKeys) } : {}),
     nodes: plan.nodes.map((node) => ({
@@ -207,10 +244,12 @@ export function canonicalPlan(plan: Plan): object {
       address: node.address,
       subnet: node.subnet,
       ...(node.refused !== undefined ? { refused: sortKeys(node.refused) } : {}),
+      ...(node.lastApply !== undefined ? { lastApply: sortKeys(node.lastApply) } : {}),
       changes: node.changes.map((c) => ({
         kind: c.kind,
         key: c.key,
         action: c.action,
+        ...(c.origin !== undefined ? { origin: c.origin } : {}),
         ...(c.before !== undefined ? { before: sortKeys(c.before) } : {}),
         ...(c.after !== undefined ? { after: sortKeys(c.after) } : {}),
         reason: sortKeys(c.reason),
@@ -234,6 +273,8 @@ function collapseStringArrays(json: string): string {
 
 const ACTIONS: readonly Action[] = ['create', 'update', 'delete'];
 const ROLES: readonly HostRole[] = ['node', 'router', 'removed'];
+const ORIGINS: readonly NonNullable<Change['origin']>[] = ['drift', 'change', 'first-apply'];
+const LAST_APPLY_STATES: readonly NonNullable<NodePlan['lastApply']>['state'][] = ['recorded', 'missing', 'damaged'];
 
 /** Reads a saved plan (renderPlanJson's output); any other format or version is a UserError. */
 export function parsePlanJson(text: string): Plan {
@@ -269,6 +310,8 @@ export function parsePlanJson(text: string): Plan {
   if (incomplete !== undefined) plan.summary.incomplete = { notReached: incomplete.field('notReached').count(), nodes: incomplete.field('nodes').count() };
   const waiting = summary.optionalField('waiting');
   if (waiting !== undefined) plan.summary.waiting = waiting.count();
+  const drift = summary.optionalField('drift');
+  if (drift !== undefined) plan.summary.drift = drift.count();
   const warnings = top.optionalField('warnings');
   if (warnings !== undefined) plan.warnings = warnings.array().map((w) => w.coded() as never);
   return plan;
@@ -310,6 +353,15 @@ function parseNodePlan(shape: Shape): NodePlan {
   }
   const role = shape.optionalField('role');
   if (role !== undefined) node.role = role.oneOf(ROLES);
+  const lastApply = shape.optionalField('lastApply');
+  if (lastApply !== undefined) {
+    const value: NonNullable<NodePlan['lastApply']> = { state: lastApply.field('state').oneOf(LAST_APPLY_STATES) };
+    for (const field of ['clusterDigest', 'time', 'controller'] as const) {
+      const text = lastApply.optionalField(field)?.string();
+      if (text !== undefined) value[field] = text;
+    }
+    node.lastApply = value;
+  }
   const pods = shape.optionalField('disruptedPods');
   if (pods !== undefined) node.disruptedPods = pods.array().map(parseDisruptedPod);
   return node;
@@ -336,6 +388,8 @@ function parseChange(shape: Shape): Change {
   if (before !== undefined) change.before = before.object() as never;
   const after = shape.optionalField('after');
   if (after !== undefined) change.after = after.object() as never;
+  const origin = shape.optionalField('origin');
+  if (origin !== undefined) change.origin = origin.oneOf(ORIGINS);
   return change;
 }
 

@@ -34,6 +34,7 @@ const FILE_ROLE: Record<FileRole, string> = {
   'address-store': 'address store',
   'networkd-config': 'systemd-networkd drop-in',
   'networkmanager-config': 'NetworkManager drop-in',
+  'state-file': 'state file',
 };
 
 /** `route 10.244.2.0/24 via 192.168.1.99 proto static`: a route with everything that identifies it. */
@@ -397,6 +398,10 @@ export function describeWarning(warning: Warning): string {
       );
     case 'peer-routes-left':
       return `${listNames(warning.peers)} did not answer: ${warning.peers.length === 1 ? 'its' : 'their'} routes to ${warning.subnets.join(', ')} stay until \`podnet apply\` reaches ${warning.peers.length === 1 ? 'it' : 'them'}`;
+    case 'state-file-damaged':
+      return `podnet's state file ${warning.path} is damaged (${warning.problem}): podnet cannot tell drift from change here (every change counts as a first apply) until the next apply writes it again`;
+    case 'state-file-missing':
+      return `podnet's objects are here but its state file ${warning.path} is not (an older podnet applied them, or it was removed): podnet cannot tell drift from change here (every change counts as a first apply) until the next apply writes it`;
   }
 }
 
@@ -451,6 +456,36 @@ export function describeNodePodDisruption(pods: readonly PodDisruption[]): strin
 }
 
 /** The plan's line under its summary when it disrupts pods. */
+// ───────────────────────────── drift ─────────────────────────────
+
+/** The heading of the plan's drift section (Terraform's "Objects have changed outside of Terraform"). */
+export const DRIFT_HEADING = 'Objects have changed outside of podnet (drift):';
+
+/** Under the drift heading: what the rows mean. */
+export const DRIFT_INTRO =
+  'podnet applied these objects on the node, and the node no longer matches what it applied (someone or something changed it); this plan puts them back.';
+
+/** The heading of the changes cluster.yaml asks for, when a drift section comes before them. */
+export const CHANGES_HEADING = 'Changes cluster.yaml asks for:';
+
+/** A node with drift rows only, in the section of cluster.yaml's changes. */
+export function describeOnlyDrift(node: string): string {
+  return `No changes from cluster.yaml on ${node}; only the drift above is put back.`;
+}
+
+/** What the node header adds when the node has no usable state file and has changes: a first apply. */
+export const FIRST_APPLY_TAG = 'first apply';
+
+/** An apply whose steps ran but whose record could not be written (the next diff could not tell drift there). */
+export function describeStateFileFailure(path: string, message: string): string {
+  return `podnet's state file ${path} could not be written (${message}); the next diff cannot tell drift from change on this node`;
+}
+
+/** The plan line's tail when the plan puts back drift. */
+export function describeDriftSummary(count: number): string {
+  return `Drift: ${count} ${count === 1 ? 'object' : 'objects'} changed outside of podnet.`;
+}
+
 export function describeDisruptedPodsSummary(count: number): string {
   return `Pods disrupted: ${count}. Applying needs --allow-pod-disruption, or drain them first.`;
 }

@@ -3,7 +3,7 @@
 // run again on what the exec gathered), with a few re-gathers while something is left. It never prints.
 import pLimit from 'p-limit';
 import { randomBytes } from 'node:crypto';
-import type { NodePlan } from '../model/plan.js';
+import type { Change, NodePlan } from '../model/plan.js';
 import type { NodeSpec, ObservedState } from '../model/types.js';
 import { checkConverged, countOk, replanNode } from '../plan/converged.js';
 import { planRollback } from '../plan/rollback.js';
@@ -19,9 +19,11 @@ import {
 } from '../scripts/confirm-script.js';
 import type { ClusterState, NodeState } from '../plan/node-state.js';
 import type { GatherOptions } from '../scripts/gather-script.js';
-import { describeStep, parseApplyOutcome, renderApplyCommand } from '../scripts/apply-script.js';
+import { describeStep, parseApplyOutcome, renderApplyCommand, renderStateFileCommand, type StateFileWrite } from '../scripts/apply-script.js';
+import { recordIsCurrent, stateRecord, type RecordFacts } from '../plan/origin.js';
+import { STATE_FILE_PATH, renderStateRecord } from '../state/state-file.js';
 import type { ConfirmResult, NodeResult } from '../render/recap.js';
-import { describeChange, describeConflict, describeNodePodDisruption, describeRefusal } from '../render/sentences.js';
+import { describeChange, describeConflict, describeNodePodDisruption, describeRefusal, describeStateFileFailure } from '../render/sentences.js';
 import { managedFilePaths } from '../state/node-files.js';
 import type { RunHooks } from './events.js';
 import { gatherHost, readGathered, type GatherResult } from './gather.js';
@@ -47,6 +49,12 @@ export interface RunOptions {
     /** Pause between the apply exec and the fresh connection (tests break a node's path in it). */
     delayMs?: number;
   };
+  /**
+   * podnet's state file: what each node's record says besides its objects (time, controller,
+   * cluster.yaml). Written on every node whose gather read the state file, in the exec that applies
+   * (a converged node only when its record is out of date). Absent: no record is written.
+   */
+  record?: RecordFacts;
   /**
    * Ctrl-C: once `signal` is aborted no further host is started; the hosts in flight are waited for
    * until they finish or `giveUp` resolves (then they are reported `unknown`).
@@ -74,6 +82,24 @@ type StepsOutcome =
   | { ok: 'waited' }
   | { ok: true; observed: ObservedState };
 
+/** The state file an apply of `nodePlan` writes on the host, when the run records and the gather read it. */
+function stateFileWrite(host: NodeState, nodePlan: NodePlan, options: RunOptions): StateFileWrite | undefined {
+  if (options.record === undefined || host.desired === undefined || host.observed.stateFile === undefined) return undefined;
+  const record = stateRecord(host.desired, { node: host.host.name, ...(nodePlan.waiting !== undefined ? { waiting: nodePlan.waiting } : {}), conflicts: nodePlan.conflicts }, options.record);
+  return { path: options.gather?.stateFile ?? STATE_FILE_PATH, content: renderStateRecord(record) };
+}
+
+/**
+ * The state file as a change for the rollback of apply --confirm only (it is not part of the plan):
+ * a rollback puts the record back as it was before, or removes it when there was none.
+ */
+function stateFileRollbackChange(path: string, existed: boolean): Change {
+  const value = { path, role: 'state-file' as const };
+  return existed
+    ? { kind: 'file', key: path, action: 'update', before: value, after: value, reason: { code: 'differs' }, steps: [] }
+    : { kind: 'file', key: path, action: 'create', after: value, reason: { code: 'missing' }, steps: [] };
+}
+
 async function runSteps(
   transport: Transport,
   host: NodeSpec,
@@ -82,14 +108,16 @@ async function runSteps(
   ok: number,
   options: RunOptions,
   applyId: string | undefined,
+  stateFile?: { write: StateFileWrite; existed: boolean },
 ): Promise<StepsOutcome> {
   const { hooks } = options;
   let preamble = options.lock !== undefined ? renderLockPreamble(options.lock) : '';
   if (applyId !== undefined && options.confirm !== undefined) {
-    const rollback = planRollback(nodePlan.changes, rollbackDir(applyId));
+    const undo = stateFile !== undefined ? [...nodePlan.changes, stateFileRollbackChange(stateFile.write.path, stateFile.existed)] : nodePlan.changes;
+    const rollback = planRollback(undo, rollbackDir(applyId));
     preamble += renderArmTimer({ applyId, seconds: options.confirm.seconds, rollback: rollback.changes, save: rollback.save });
   }
-  const command = renderApplyCommand(nodePlan.changes, filePaths, options.gather, preamble);
+  const command = renderApplyCommand(nodePlan.changes, filePaths, options.gather, preamble, undefined, stateFile?.write);
   const connection = await transport.connect(host);
   hooks.onProgress?.(host.name, { kind: 'applying', changes: nodePlan.changes.length, counts: countChanges(nodePlan.changes) });
   hooks.onCommand?.(host.name, command);
@@ -102,6 +130,11 @@ async function runSteps(
     return { ok: false, result: { node: host.name, status: 'failed', changed: 0, ok, error }, armed: false };
   }
   const outcome = parseApplyOutcome(nodePlan.changes, result.stdout, result.stderr);
+  if (!outcome.ok && outcome.stateFile === true) {
+    const error = describeStateFileFailure(stateFile?.write.path ?? STATE_FILE_PATH, outcome.message);
+    hooks.onProgress?.(host.name, { kind: 'failed', message: error });
+    return { ok: false, result: { node: host.name, status: 'failed', changed: nodePlan.changes.length, ok, error }, armed: applyId !== undefined };
+  }
   if (!outcome.ok) {
     const failedStep = {
       index: outcome.step?.index ?? -1,
@@ -143,17 +176,18 @@ async function applyHost(
     hooks.onProgress?.(name, { kind: 'failed', message: refusal });
     return { node: name, status: 'failed', changed: 0, ok, error: refusal };
   }
-  if (nodePlan.changes.length === 0) {
-    hooks.onProgress?.(name, { kind: 'converged', changed: 0, ok });
-    return { node: name, status: 'converged', changed: 0, ok };
-  }
+  if (nodePlan.changes.length === 0) return await convergedHost(transport, host, nodePlan, ok, options);
   const confirm = options.confirm !== undefined && options.confirm.nodes.has(name) ? options.confirm : undefined;
   const applyId = confirm !== undefined ? newApplyId() : undefined;
   // Changes that ran: none until the exec comes back, all of them once it reports no failure.
   let changed = 0;
   let armed = false;
   try {
-    let steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId);
+    const stateFileOf = (plan: NodePlan): { write: StateFileWrite; existed: boolean } | undefined => {
+      const write = stateFileWrite(host, plan, options);
+      return write !== undefined ? { write, existed: host.observed.stateFile?.state !== 'missing' } : undefined;
+    };
+    let steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId, stateFileOf(nodePlan));
     if (steps.ok === 'waited') {
       // Another run held the lock: the node may have changed meanwhile. Plan it again, then apply.
       const observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
@@ -170,7 +204,7 @@ async function applyHost(
         hooks.onProgress?.(name, { kind: 'converged', changed: 0, ok });
         return { node: name, status: 'converged', changed: 0, ok };
       }
-      steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId);
+      steps = await runSteps(transport, host.host, nodePlan, filePaths, ok, options, applyId, stateFileOf(nodePlan));
       if (steps.ok === 'waited') throw new NodeFailedError('the node lock was taken again while waiting for it');
     }
     armed = applyId !== undefined && (steps.ok === true || steps.armed);
@@ -230,6 +264,41 @@ async function applyHost(
     }
     return result;
   }
+}
+
+/**
+ * A host with nothing to change. When its state file is out of date (missing, damaged, or recording
+ * other objects: an older podnet applied it, or it converged by other hands), one exec under the
+ * node lock writes it, so the next diff can tell drift there; otherwise no exec at all.
+ */
+async function convergedHost(transport: Transport, host: NodeState, nodePlan: NodePlan, ok: number, options: RunOptions): Promise<NodeResult> {
+  const { hooks } = options;
+  const name = host.host.name;
+  const write = stateFileWrite(host, nodePlan, options);
+  if (write !== undefined && host.desired !== undefined && !recordIsCurrent(host.observed.stateFile, host.desired, nodePlan)) {
+    try {
+      const preamble = options.lock !== undefined ? renderLockPreamble(options.lock) : '';
+      const command = renderStateFileCommand(write, preamble);
+      const connection = await transport.connect(host.host);
+      hooks.onCommand?.(name, command);
+      const result = await connection.exec(command);
+      // Another run holds the lock: it writes the record itself; this node is converged all the same.
+      if (parseLockOutcome(result.stdout).state === 'taken') {
+        const outcome = parseApplyOutcome([], result.stdout, result.stderr);
+        if (!outcome.ok || result.code !== 0) {
+          const error = describeStateFileFailure(write.path, outcome.ok ? result.stderr.trim() || `exit ${result.code ?? '?'}` : outcome.message);
+          hooks.onProgress?.(name, { kind: 'failed', message: error });
+          return { node: name, status: 'failed', changed: 0, ok, error };
+        }
+      }
+    } catch (err) {
+      const problem = classifyError(err);
+      hooks.onProgress?.(name, problemEvent(problem));
+      return { node: name, status: problem.status, changed: 0, ok, error: problem.message };
+    }
+  }
+  hooks.onProgress?.(name, { kind: 'converged', changed: 0, ok });
+  return { node: name, status: 'converged', changed: 0, ok };
 }
 
 /** Undo an armed apply at once (over a fresh connection); when that fails, the node's timer does it. */

@@ -11,6 +11,15 @@ import { ABSOLUTE_PATH_PATTERN, FILE_MODE_PATTERN } from '../model/names.js';
 
 /** The section a failing group of steps prints: `@@podnet failed-group N`. */
 const FAILED = 'failed-group';
+/** The section printed when the steps ran but podnet's state file could not be written. */
+const STATE_FILE_FAILED = 'state-file-failed';
+
+/** podnet's state file as an apply writes it: after every step succeeded, atomically, mode 0600. */
+export interface StateFileWrite {
+  path: string;
+  /** The record's text (renderStateRecord). */
+  content: string;
+}
 const HEREDOC_END = 'PODNET_BATCH_END';
 
 /** One step of a node's plan, with where it comes from. */
@@ -190,12 +199,43 @@ function plainGroup(group: StepGroup): StepGroup {
 }
 
 /**
+ * The state file written like any file podnet installs (a new file beside it, renamed over it), in
+ * the steps' subshell after the last step: a failing step leaves the record of the last apply as it
+ * was. A failure prints `@@podnet state-file-failed` and ends the steps.
+ */
+function renderStateFileWrite(write: StateFileWrite, tmpTag: string): string {
+  const install = renderInstallFile({ run: 'install-file', path: write.path, mode: '600', content: write.content }, `${tmpTag}s`);
+  return `{ ${install}
+} || { ${sectionMarker(STATE_FILE_FAILED)}; exit 0; }
+`;
+}
+
+/**
+ * Only the state file (a node already converged whose record is out of date): `preamble` (the node
+ * lock), then the write. Prints `@@podnet state-file-failed` when it fails.
+ */
+export function renderStateFileCommand(write: StateFileWrite, preamble = '', tmpTag: string = newTmpTag()): string {
+  return `${preamble}(
+${renderStateFileWrite(write, tmpTag)})
+`;
+}
+
+/**
  * The shell command applying `changes` in order, stopping at the first failure, then gathering state.
  * `preamble` runs first in the exec's own shell (the node lock and the confirm timer: confirm-script.ts).
- * `tmpTag` names the file installs' temporary files (random unless a test fixes it).
+ * `tmpTag` names the file installs' temporary files (random unless a test fixes it). `stateFile`:
+ * podnet's state file, written once every step succeeded (still in the same exec).
  */
-export function renderApplyCommand(changes: readonly Change[], filePaths: readonly string[], gather: GatherOptions = {}, preamble = '', tmpTag?: string): string {
-  const parts = applyGroups(changes, tmpTag).map((group, g) => {
+export function renderApplyCommand(
+  changes: readonly Change[],
+  filePaths: readonly string[],
+  gather: GatherOptions = {},
+  preamble = '',
+  tmpTag?: string,
+  stateFile?: StateFileWrite,
+): string {
+  const tag = tmpTag ?? newTmpTag();
+  const parts = applyGroups(changes, tag).map((group, g) => {
     const body = group.batch
       ? `ip -batch - <<'${HEREDOC_END}'\n${group.lines.join('\n')}\n${HEREDOC_END}\n`
       : group.restore
@@ -203,14 +243,18 @@ export function renderApplyCommand(changes: readonly Change[], filePaths: readon
         : `${group.lines[0]}\n`;
     return `{ ${body}} || { ${sectionMarker(FAILED, String(g))}; exit 0; }\n`;
   });
+  if (stateFile !== undefined) parts.push(renderStateFileWrite(stateFile, tag));
   // The steps run in a subshell so a failure stops them but not the gather that follows.
   return `${preamble}(\n${parts.join('')})\n${renderGatherCommand(filePaths, gather)}\n`;
 }
 
 export type ApplyOutcome =
   | { ok: true }
+  /** Every step ran, but podnet's state file could not be written (`message`: what the node said). */
+  | { ok: false; stateFile: true; step: undefined; change: undefined; message: string }
   | {
       ok: false;
+      stateFile?: undefined;
       /** The failing step (index among all the node's steps), or undefined when the output names none. */
       step: PlacedStep | undefined;
       change: Change | undefined;
@@ -219,8 +263,12 @@ export type ApplyOutcome =
 
 /** Map the exec's output back to the failing step (`Command failed -:N` is line N of the batch). */
 export function parseApplyOutcome(changes: readonly Change[], stdout: string, stderr: string): ApplyOutcome {
-  const failed = splitSections(stdout).find((section) => section.name === FAILED);
-  if (!failed) return { ok: true };
+  const sections = splitSections(stdout);
+  const failed = sections.find((section) => section.name === FAILED);
+  if (!failed) {
+    if (sections.some((section) => section.name === STATE_FILE_FAILED)) return { ok: false, stateFile: true, step: undefined, change: undefined, message: stderr.trim() || 'it could not be written' };
+    return { ok: true };
+  }
   const groups = applyGroups(changes);
   const group = groups[Number(failed.args[0])];
   if (!group) return { ok: false, step: undefined, change: undefined, message: stderr.trim() || 'a step failed' };

@@ -9,6 +9,8 @@ import { parseObservedPods, podsGatherCommand } from './gather-pods.js';
 import { sectionMarker, splitSections, type Section } from './sections.js';
 import { NETWORK_MANAGERS } from '../state/network-managers.js';
 import type { NetworkManagerName } from '../model/types.js';
+import { STATE_FILE_PATH, parseStateFileSection } from '../state/state-file.js';
+import { ABSOLUTE_PATH_PATTERN } from '../model/names.js';
 
 const IP_BATCH_END = 'PODNET_IP_END';
 
@@ -62,6 +64,22 @@ function filesSections(paths: readonly string[]): Array<readonly [string, string
 export interface GatherOptions {
   /** When set, the `pods` section lists the node's namespaces and this CNI network's address store. */
   cni?: CniSpec;
+  /** Where podnet's state file is (default STATE_FILE_PATH; tests point it elsewhere). */
+  stateFile?: string;
+}
+
+/**
+ * podnet's state file: a word saying whether it is there, then its lines, each after `|` (so no line
+ * of it can pass for a section marker). Builtins only (no process), and nothing at all to read on a
+ * node podnet never applied; the file is one line of JSON.
+ */
+export function stateFileGatherCommand(path: string = STATE_FILE_PATH): string {
+  if (!ABSOLUTE_PATH_PATTERN.test(path)) throw new Error(`refusing unsafe state file path: ${JSON.stringify(path)}`);
+  const f = shellQuote(path);
+  return (
+    `if [ -f ${f} ]; then if [ -r ${f} ]; then echo present; l=; while IFS= read -r l || [ -n "$l" ]; do printf '|%s\n' "$l"; l=; done < ${f}; else echo unreadable; fi; ` +
+    `elif [ -e ${f} ] || [ -L ${f} ]; then echo not-a-file; else echo missing; fi`
+  );
 }
 
 /** The gather command; `filePaths` are the files podnet manages on the node. */
@@ -69,6 +87,7 @@ export function renderGatherCommand(filePaths: readonly string[] = [], options: 
   const sections: ReadonlyArray<readonly [string, string]> = [
     ...SECTIONS,
     ...(options.cni !== undefined ? [['pods', podsGatherCommand(options.cni)] as const] : []),
+    ['state_file', stateFileGatherCommand(options.stateFile)],
     ...filesSections(filePaths),
   ];
   return [...sections.map(([name, cmd]) => `${sectionMarker(name)}; ${cmd}`), sectionMarker('end')].join('\n');
@@ -165,5 +184,7 @@ export function parseGatherOutput(stdout: string, node: string, nodeAddress: str
   if (pods !== undefined) state.pods = pods;
   const managers = parseNetworkManagers(sections.get('network_managers') ?? '');
   if (managers !== undefined) state.networkManagers = managers;
+  const stateFile = sections.get('state_file');
+  if (stateFile !== undefined) state.stateFile = parseStateFileSection(stateFile);
   return state;
 }

@@ -38,15 +38,15 @@ describe('markdown goldens', () => {
 describe('markdown', () => {
   test('opens with one summary line, then the per-node table', () => {
     const lines = renderPlanMarkdown(PLAN_CASES['diff-drift.md']!()).split('\n');
-    assert.match(lines[0]!, /^📝 \*\*podnet diff\*\* .*Plan: 2 to add, 3 to change, 1 to destroy\. Drift: 2 objects changed outside cluster\.yaml\.$/);
+    assert.match(lines[0]!, /^📝 \*\*podnet diff\*\* .*Plan: 2 to add, 3 to change, 1 to destroy\. Drift: 2 objects changed outside of podnet\.$/);
     assert.equal(lines[1], '');
     assert.match(lines[2]!, /^\| node \| address \| pod subnet \| add \| change \| destroy \| drift \| status \|$/);
   });
 
   test('drift has its own section, before the changes cluster.yaml asks for, and a drifted change is not repeated there', () => {
     const text = renderPlanMarkdown(PLAN_CASES['diff-drift.md']!());
-    const drift = text.indexOf('### Drift');
-    const changes = text.indexOf('### Changes from cluster.yaml');
+    const drift = text.indexOf('### Drift: objects changed outside of podnet');
+    const changes = text.indexOf('### Changes cluster.yaml asks for');
     assert.ok(drift > 0 && changes > drift, text);
     const driftPart = text.slice(drift, changes);
     assert.match(driftPart, /link v-net-0/);

@@ -253,6 +253,7 @@ describe('the schemas follow the TypeScript types', () => {
       'rp-filter-strict': true, 'iptables-missing': true, 'foreign-file-left': true, 'store-holds-foreign': true, 'store-holds-foreign-entries': true,
       subnet: true, 'network-manager-unconfigured': true, 'pod-stranded': true, 'address-not-held': true, 'node-removed': true,
       'node-removed-unreached': true, 'node-removed-is-listed': true, 'prune-removed-incomplete': true, 'peer-routes-left': true,
+      'state-file-damaged': true, 'state-file-missing': true,
     } satisfies Record<Warning['code'], true>;
     assert.deepEqual(codesAt(P, ['$defs', 'warning']), Object.keys(warnings).sort());
     const origins = { drift: true, change: true, 'first-apply': true } satisfies Record<NonNullable<Change['origin']>, true>;
