@@ -37,13 +37,16 @@ import type {
   SysctlValue,
   Waiting,
   Warning,
+  WaitingWhy,
+  FileRole,
+  RulePurpose,
 } from '../../src/model/plan.js';
 import type { CheckCoverage, CheckId, VerifyCell, VerifyCheck, VerifyReport, VerifySummary } from '../../src/model/verify.js';
 import type { ConfirmResult, FailedStep, NodeResult, NodeStatus } from '../../src/render/recap.js';
 import type { LabNodeStatus, LabStatus } from '../../src/lab/lab-types.js';
 import type { PodEntry } from '../../src/scripts/pod-script.js';
 import type { PodDeleted } from '../../src/run/pods.js';
-import type { ManagementPath } from '../../src/model/types.js';
+import type { HostRole, ManagementPath, NetworkManagerName } from '../../src/model/types.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, emptyNodeStdout } from '../support/gather-output.js';
 import { captureBoth } from '../support/capture.js';
@@ -256,6 +259,17 @@ describe('the schemas follow the TypeScript types', () => {
       'state-file-damaged': true, 'state-file-missing': true,
     } satisfies Record<Warning['code'], true>;
     assert.deepEqual(codesAt(P, ['$defs', 'warning']), Object.keys(warnings).sort());
+    const roles = { 'cni-plugin': true, 'cni-config': true, 'address-store': true, 'networkd-config': true, 'networkmanager-config': true, 'state-file': true } satisfies Record<FileRole, true>;
+    assert.deepEqual(codesAt(P, ['$defs', 'fileValue', 'properties', 'role']), Object.keys(roles).sort());
+    const purposes = { 'forward-jump': true, 'forward-from-pods': true, 'forward-to-pods': true, 'nat-jump': true, 'nat-keep-pod-traffic': true, 'nat-masquerade': true } satisfies Record<RulePurpose, true>;
+    assert.deepEqual(codesAt(P, ['$defs', 'ruleValue', 'properties', 'purpose']), Object.keys(purposes).sort());
+    const hostRoles = { node: true, router: true, removed: true } satisfies Record<HostRole, true>;
+    assert.deepEqual(codesAt(P, ['$defs', 'nodePlan', 'properties', 'role']), Object.keys(hostRoles).sort());
+    const why = { 'not-reached': true, 'address-not-held': true } satisfies Record<WaitingWhy, true>;
+    assert.deepEqual(codesAt(P, ['$defs', 'waiting', 'properties', 'why']), Object.keys(why).sort());
+    const managers = { 'systemd-networkd': true, NetworkManager: true } satisfies Record<NetworkManagerName, true>;
+    const unconfigured = (at(readSchema(P), ['$defs', 'warning'])['oneOf'] as { properties: { code: { const: string }; manager?: { enum: string[] } } }[]).find((v) => v.properties.code.const === 'network-manager-unconfigured');
+    assert.deepEqual(unconfigured?.properties.manager?.enum.slice().sort(), Object.keys(managers).sort());
     const origins = { drift: true, change: true, 'first-apply': true } satisfies Record<NonNullable<Change['origin']>, true>;
     assert.deepEqual(codesAt(P, ['$defs', 'change', 'properties', 'origin']), Object.keys(origins).sort());
   });
