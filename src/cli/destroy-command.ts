@@ -9,6 +9,7 @@ import { buildClusterState } from '../plan/node-state.js';
 import { countChanges, withReach } from '../plan/summary.js';
 import { canonicalPlan, renderPlanText, reportJsonPieces } from '../render/render-plan.js';
 import { writePieces } from './write-pieces.js';
+import { renderPlanMarkdown } from '../render/markdown.js';
 import { readCluster } from './read-cluster.js';
 import { applyPlan, type RunOptions } from '../run/apply.js';
 import { gatherCluster } from '../run/gather.js';
@@ -22,6 +23,7 @@ import {
   planExitCode,
   problemResults,
   problemsJson,
+  REPORT_FORMAT_VERSION,
   refusePodDisruption,
   progressHooks,
   renderProblems,
@@ -66,7 +68,7 @@ export async function runDestroy(
     if (interrupted()) {
       hooks.silence();
       progress.done();
-      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
+      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, options.output, true, false, 'destroy');
     }
     const built = buildClusterState(cluster, gathered.observed, 'absent', limited ? { targets: new Set(targets.map((t) => t.name)) } : {});
     const state = { ...built, plan: withReach(built.plan, nodes.length, gathered.problems.size) };
@@ -75,8 +77,10 @@ export async function runDestroy(
     if (options.check === true) {
       // Plan only, as diff: nothing is sent to a node after the gather.
       progress.done();
-      if (json) {
-        const report = { plan: canonicalPlan(plan), ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
+      if (options.output === 'markdown') {
+        process.stdout.write(renderPlanMarkdown({ command: 'destroy', plan, notGathered: problemsJson(gathered) }));
+      } else if (json) {
+        const report = { formatVersion: REPORT_FORMAT_VERSION, plan: canonicalPlan(plan), ...problemsJson(gathered), execs: Object.fromEntries(await transport.execCounts()) };
         await writePieces(process.stdout, reportJsonPieces(report));
       } else {
         process.stdout.write(renderPlanText(plan, text));
@@ -84,7 +88,7 @@ export async function runDestroy(
       }
       return planExitCode(plan, gathered.problems.size);
     }
-    if (!json) {
+    if (options.output === 'text') {
       progress.done();
       process.stdout.write(renderPlanText(plan, text));
     }
@@ -93,7 +97,7 @@ export async function runDestroy(
     hooks.silence();
     progress.done();
     const allResults = results.length > 0 ? results : problemResults(gathered);
-    return await finishRun(plan, allResults, transport, json, interrupted());
+    return await finishRun(plan, allResults, transport, options.output, interrupted(), false, 'destroy');
   } finally {
     interrupt.dispose();
     await transport.close();

@@ -6,10 +6,16 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_WIDTH, wrapText } from '../render/wrap.js';
 
+/** What -o takes: diff, apply and destroy text, json or markdown; verify also junit. */
+export type OutputFormat = 'text' | 'json' | 'markdown' | 'junit';
+
+/** The -o choices of diff, apply and destroy. */
+export const PLAN_OUTPUTS: readonly OutputFormat[] = ['text', 'json', 'markdown'];
+
 export interface PlanCommandOptions {
   limit?: string[];
   forks: number;
-  output: 'text' | 'json';
+  output: OutputFormat;
   verbose: boolean;
   acceptNewHosts: boolean;
   /** Seconds; overrides ssh.execTimeout of every node. */
@@ -38,6 +44,8 @@ export interface VerifyCommandOptions extends PlanCommandOptions {
   egressTarget?: string;
   /** Run the source-address and MTU checks on every node pair instead of the sample. */
   fullMesh?: boolean;
+  /** Also write the report as JUnit XML to this file (whatever -o says; also when verify fails early). */
+  junit?: string;
 }
 
 /** `60s`, `2m`, `90` (seconds), `1h` → seconds. */
@@ -79,12 +87,12 @@ function parseLimit(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-export function addRunOptions(command: Command): Command {
+export function addRunOptions(command: Command, outputs: readonly OutputFormat[] = PLAN_OUTPUTS): Command {
   return command
     .argument('<file>', 'the cluster.yaml')
     .option('-l, --limit <nodes>', 'only these nodes (comma-separated names); the other hosts are gathered too: routes point only at hosts that answer, and destroy removes their routes to these nodes', parseLimit)
     .option('-f, --forks <n>', 'how many nodes to work on at once', parsePositive, 10)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-o, --output <format>', `output format: ${outputs.join(', ')} (markdown: a pull-request comment)`).choices([...outputs]).default('text'))
     .option('-v, --verbose', 'show every command sent to a node', false)
     .option('--accept-new-hosts', 'record host keys of nodes not yet in known_hosts (like StrictHostKeyChecking=accept-new)', false)
     .option('--exec-timeout <seconds>', 'how long one command on a node may run before the node is reported unreachable (default: ssh.execTimeout, 120)', parseSeconds);

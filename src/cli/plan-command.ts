@@ -32,9 +32,13 @@ import { renderHostKeyRecorded } from '../render/ssh-notices.js';
 import type { RunHooks } from '../run/events.js';
 import type { EventEmitter } from 'node:events';
 import { INTERRUPTED_EXIT_CODE, watchInterrupt, type Interrupt } from './interrupt.js';
-import { DRIFT_EXIT_CODE, type PlanCommandOptions } from './options.js';
+import { DRIFT_EXIT_CODE, type OutputFormat, type PlanCommandOptions } from './options.js';
+import { renderPlanMarkdown } from '../render/markdown.js';
 
 export type { PlanCommandOptions } from './options.js';
+
+/** The version of the JSON of diff, apply and destroy (schemas/plan-report.schema.json, run-report.schema.json). */
+export const REPORT_FORMAT_VERSION = 1;
 
 /** The confirm window when --confirm is on by default. */
 export const DEFAULT_CONFIRM_SECONDS = 60;
@@ -202,9 +206,20 @@ export function interruptedBeforeApply(nodes: readonly NodeSpec[], gathered: Gat
 }
 
 /** The end of an apply or destroy: the recap (or JSON report) and the exit code (130 after Ctrl-C). */
-export async function finishRun(plan: Plan | undefined, results: NodeResult[], transport: Transport, json: boolean, interrupted: boolean, waiting = false): Promise<number> {
-  if (json) {
+export async function finishRun(
+  plan: Plan | undefined,
+  results: NodeResult[],
+  transport: Transport,
+  output: OutputFormat,
+  interrupted: boolean,
+  waiting = false,
+  command: 'apply' | 'destroy' = 'apply',
+): Promise<number> {
+  if (output === 'markdown') {
+    process.stdout.write(renderPlanMarkdown({ command, ...(plan !== undefined ? { plan } : {}), results, interrupted }));
+  } else if (output === 'json') {
     const report = {
+      formatVersion: REPORT_FORMAT_VERSION,
       ...(plan !== undefined ? { plan: canonicalPlan(plan) } : {}),
       results,
       ...(interrupted ? { interrupted: true } : {}),
@@ -270,7 +285,7 @@ export async function runPlanCommand(
     if (interrupted()) {
       hooks.silence();
       progress.done();
-      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, json, true);
+      return await finishRun(undefined, interruptedBeforeApply(nodes, gathered), transport, options.output, true);
     }
     const build: BuildOptions = limited ? { targets: new Set(nodes.map((n) => n.name)) } : {};
     if (options.pruneRemoved === true) {
@@ -294,8 +309,11 @@ export async function runPlanCommand(
     if (!applying) {
       progress.done();
       const code = planExitCode(clusterPlan.plan, notGathered, mode === 'diff' && options.failOnDrift === true);
-      if (json) {
+      if (options.output === 'markdown') {
+        process.stdout.write(renderPlanMarkdown({ command: mode, plan: clusterPlan.plan, notGathered: problemsJson(gathered) }));
+      } else if (json) {
         const report = {
+          formatVersion: REPORT_FORMAT_VERSION,
           plan: canonicalPlan(clusterPlan.plan),
           ...problemsJson(gathered),
           execs: Object.fromEntries(await transport.execCounts()),
@@ -307,7 +325,7 @@ export async function runPlanCommand(
       }
       return code;
     }
-    if (!json) {
+    if (options.output === 'text') {
       progress.done();
       process.stdout.write(renderPlanText(clusterPlan.plan, textOptions()));
     }
@@ -338,7 +356,7 @@ export async function runPlanCommand(
       const waiting = waitingOf.get(r.node);
       return waiting !== undefined ? { ...r, waiting } : r;
     });
-    return await finishRun(clusterPlan.plan, allResults, transport, json, interrupted(), clusterPlan.plan.summary.waiting !== undefined);
+    return await finishRun(clusterPlan.plan, allResults, transport, options.output, interrupted(), clusterPlan.plan.summary.waiting !== undefined);
   } finally {
     interrupt?.dispose();
     await transport.close();

@@ -10,6 +10,9 @@ import { notice } from './progress.js';
 import type { Transport } from '../run/transport.js';
 import type { PodCommandOptions } from './commands/pod.js';
 
+/** The version of `pod list -o json` and `pod del -o json` (schemas/pod-list.schema.json, pod-del.schema.json). */
+export const POD_FORMAT_VERSION = 1;
+
 /** Runs `work` over an SSH transport that is closed afterwards. */
 async function withTransport<T>(options: PodCommandOptions, work: (transport: Transport) => Promise<T>): Promise<T> {
   const transport = new SshTransport({ acceptNewHosts: options.acceptNewHosts, onHostKeyRecorded: (node, recorded) => notice(renderHostKeyRecorded(node, recorded)) });
@@ -76,7 +79,7 @@ export async function podDelAction(file: string, node: string, name: string, opt
   const cluster = readCluster(file);
   const deleted = await withTransport(options, (transport) => deletePod(transport, cluster, node, name, podOptions(options)));
   if (options.output === 'json') {
-    process.stdout.write(JSON.stringify(deleted, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ formatVersion: POD_FORMAT_VERSION, ...deleted }, null, 2) + '\n');
     return;
   }
   process.stdout.write(`pod ${deleted.pod} on ${deleted.node}: ${deleted.existed ? 'deleted' : 'already gone'}\n`);
@@ -86,7 +89,7 @@ export async function podDelAction(file: string, node: string, name: string, opt
 export async function podListAction(file: string, node: string | undefined, options: PodCommandOptions): Promise<void> {
   const cluster = readCluster(file);
   const nodes = await withTransport(options, (transport) => listPods(transport, cluster, node, podOptions(options)));
-  if (options.output === 'json') process.stdout.write(escapeJsonControl(JSON.stringify({ nodes }, null, 2)) + '\n');
+  if (options.output === 'json') process.stdout.write(escapeJsonControl(JSON.stringify({ formatVersion: POD_FORMAT_VERSION, nodes }, null, 2)) + '\n');
   else process.stdout.write(renderPodList(nodes));
   process.exitCode = nodes.some((n) => 'error' in n) ? 1 : 0;
 }

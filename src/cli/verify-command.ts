@@ -1,6 +1,9 @@
 // `podnet verify FILE` (its options: ./commands/verify.ts): a connectivity test of the live cluster
 // through short-lived probe pods.
+import { writeFileSync } from 'node:fs';
 import pc from 'picocolors';
+import { renderVerifyJunit, renderVerifyJunitError } from '../render/junit.js';
+import { renderVerifyMarkdown } from '../render/markdown.js';
 import { UserError } from '../model/errors.js';
 import { renderVerifyJson, renderVerifyText, verifyExitCode } from '../render/verify-render.js';
 import type { StatusPaint } from '../render/paint.js';
@@ -24,13 +27,49 @@ const PHASE_TEXT: Record<VerifyPhase, string> = {
 
 const COLOR: StatusPaint = { pass: pc.green, fail: pc.red, dim: pc.dim, bold: pc.bold };
 
+/** Where the JUnit XML goes: stdout (-o junit), a file (--junit FILE), both, or nowhere. */
+function junitSinks(options: VerifyCommandOptions): ((xml: string) => void)[] {
+  const sinks: ((xml: string) => void)[] = [];
+  if (options.output === 'junit') sinks.push((xml) => process.stdout.write(xml));
+  const path = options.junit;
+  if (path !== undefined) {
+    sinks.push((xml) => {
+      try {
+        writeFileSync(path, xml);
+      } catch (err) {
+        throw new UserError(`cannot write the JUnit report ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    });
+  }
+  return sinks;
+}
+
+/**
+ * `podnet verify`: the report as text, JSON, Markdown or JUnit XML (and with --junit also to a
+ * file). The JUnit XML is written also when verify stops early (bad cluster.yaml, an internal
+ * error, Ctrl-C): then one failing test case says why, and the error is reported as ever.
+ */
 export async function verifyCommand(file: string, options: VerifyCommandOptions): Promise<number> {
+  const sinks = junitSinks(options);
+  try {
+    const code = await verifyRun(file, options, sinks);
+    if (code === 130) for (const sink of sinks) sink(renderVerifyJunitError(file, 'interrupted (Ctrl-C) before the report was complete', 'interrupted'));
+    return code;
+  } catch (err) {
+    const why = err instanceof UserError ? err.message : `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    for (const sink of sinks) sink(renderVerifyJunitError(file, why));
+    throw err;
+  }
+}
+
+async function verifyRun(file: string, options: VerifyCommandOptions, sinks: readonly ((xml: string) => void)[]): Promise<number> {
   if (options.egressTarget !== undefined && !isIpv4(options.egressTarget)) {
     throw new UserError(`--egress-target ${JSON.stringify(options.egressTarget)} must be an IPv4 address`);
   }
   const cluster = readCluster(file);
   const nodes = targetNodes(cluster, options.limit);
   const json = options.output === 'json';
+  const quiet = options.output !== 'text';
   const probeId = randomProbeId();
   const controller = new AbortController();
   let interrupts = 0;
@@ -52,7 +91,7 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions)
       signal: controller.signal,
       ...(options.egressTarget !== undefined ? { egressTarget: options.egressTarget } : {}),
       hooks: {
-        ...(json ? {} : { onPhase: (phase: VerifyPhase, count: number) => process.stderr.write(`${PHASE_TEXT[phase]} on ${String(count)} node(s)…\n`) }),
+        ...(quiet ? {} : { onPhase: (phase: VerifyPhase, count: number) => process.stderr.write(`${PHASE_TEXT[phase]} on ${String(count)} node(s)…\n`) }),
         ...(options.verbose ? { onCommand: (node: string, command: string) => process.stderr.write(`[${node}] $ ${command.trimEnd()}\n`) } : {}),
       },
     });
@@ -61,10 +100,14 @@ export async function verifyCommand(file: string, options: VerifyCommandOptions)
     for (const problem of await writeVerifyMetrics(cluster, nodes, report, verifyExitCode(report) === 0, transport, options.forks)) {
       process.stderr.write(`podnet: ${escapeControl(describeMetricsProblem(problem))}\n`);
     }
-    if (json) {
+    for (const sink of sinks) sink(renderVerifyJunit(report));
+    // -o junit: written by its sink above.
+    if (options.output === 'markdown') {
+      process.stdout.write(renderVerifyMarkdown(report));
+    } else if (json) {
       const execs = Object.fromEntries(await transport.execCounts());
       process.stdout.write(renderVerifyJson({ ...report, ...{ execs } }));
-    } else {
+    } else if (options.output === 'text') {
       const tty = Boolean(process.stdout.isTTY);
       const color = tty && !process.env.NO_COLOR;
       process.stdout.write(renderVerifyText(report, { matrix: tty, ...(color ? { paint: COLOR } : {}) }));

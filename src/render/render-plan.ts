@@ -172,7 +172,8 @@ function renderConflict(conflict: Conflict, paint: Palette, width: number): stri
   return [...labelled('  ', '! conflict:', object, '      ', width, paint.conflict), ...wrapText(message, width, '      ', '      ')];
 }
 
-function renderSummary(summary: PlanSummary): string {
+/** The plan's summary line: `Plan: 1 to add, 0 to change, 0 to destroy.` and what stands in the way. */
+export function renderSummary(summary: PlanSummary): string {
   const counts = `${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`;
   let line = `Plan: ${counts}`;
   // Nodes not gathered were not planned: the counts cover only the others, and the line says so first.

@@ -189,7 +189,7 @@ describe('podnet pod on the lab', { skip: requirement, timeout: 180_000 }, () =>
     assert.doesNotMatch(await onNode('node1', ['ip', '-o', 'link']), /podnet pt-b eth0/, 'its veth is gone');
     const again = podnet('pod', 'del', file, 'node1', 'pt-b', '--output', 'json');
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(JSON.parse(again.stdout), { node: 'node1', pod: 'pt-b', existed: false });
+    assert.deepEqual(JSON.parse(again.stdout), { formatVersion: 1, node: 'node1', pod: 'pt-b', existed: false });
     const list = JSON.parse(podnet('pod', 'list', file, 'node1', '--output', 'json').stdout) as ListReport;
     assert.deepEqual(list.nodes[0]?.pods?.map((p) => p.name), ['pt-a']);
   });

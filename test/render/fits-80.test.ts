@@ -10,7 +10,8 @@ import { parsePlanJson, renderPlanText } from '../../src/render/render-plan.js';
 import { outputWidth, wrapText } from '../../src/render/wrap.js';
 
 const GOLDEN_ROOT = join(process.cwd(), 'test', 'golden');
-const cases = readdirSync(GOLDEN_ROOT, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+// test/golden/markdown and test/golden/junit hold other goldens (pull-request comments, JUnit XML), not plan cases.
+const cases = readdirSync(GOLDEN_ROOT, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'markdown' && e.name !== 'junit').map((e) => e.name);
 
 /** Columns of a line: code points (every character podnet writes is one column wide). */
 const columns = (line: string): number => [...line].length;
