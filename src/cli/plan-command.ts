@@ -18,7 +18,9 @@ import { escapeControl, escapeControlKeepNewlines } from '../render/terminal-saf
 import { describePodDisruptionRefusal } from '../render/sentences.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
-import { applyPlan, type RunOptions } from '../run/apply.js';
+import type { RunOptions } from '../run/apply.js';
+import { rolloutApply } from '../run/rollout.js';
+import { describeBatchStart, describePasses, renderRollout, type RolloutReport } from '../render/rollout.js';
 import { gatherCluster, type GatherResult } from '../run/gather.js';
 import type { ProblemStatus } from '../run/outcomes.js';
 import { targetHosts } from '../run/targets.js';
@@ -174,17 +176,27 @@ export function interruptedBeforeApply(nodes: readonly NodeSpec[], gathered: Gat
 }
 
 /** The end of an apply or destroy: the recap (or JSON report) and the exit code (130 after Ctrl-C). */
-export async function finishRun(plan: Plan | undefined, results: NodeResult[], transport: Transport, json: boolean, interrupted: boolean, waiting = false): Promise<number> {
+export async function finishRun(
+  plan: Plan | undefined,
+  results: NodeResult[],
+  transport: Transport,
+  json: boolean,
+  interrupted: boolean,
+  waiting = false,
+  rollout?: RolloutReport,
+): Promise<number> {
   if (json) {
     const report = {
       ...(plan !== undefined ? { plan: canonicalPlan(plan) } : {}),
       results,
+      ...(rollout !== undefined ? { rollout } : {}),
       ...(interrupted ? { interrupted: true } : {}),
       execs: Object.fromEntries(await transport.execCounts()),
     };
     await writePieces(process.stdout, reportJsonPieces(report));
   } else {
     process.stdout.write(renderRecap(results, textOptions()));
+    if (rollout !== undefined) process.stdout.write(renderRollout(rollout, textOptions().width));
     if (interrupted) process.stdout.write(renderInterrupted(results, textOptions().width));
   }
   if (interrupted) return INTERRUPTED_EXIT_CODE;
@@ -297,7 +309,17 @@ export async function runPlanCommand(
         ...(options.confirmDelay !== undefined ? { delayMs: options.confirmDelay } : {}),
       };
     }
-    const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
+    // Hosts that left cluster.yaml (--prune-removed) are torn down after every host's new routes.
+    const removed = new Set(nodes.filter((n) => !everyHost.some((h) => h.name === n.name)).map((n) => n.name));
+    const rollout = await rolloutApply(clusterPlan, nodes, gathered, transport, runOptions, {
+      ...(options.serial !== undefined ? { serial: options.serial } : {}),
+      ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
+      ...(cluster.routing === 'gateway' && cluster.router !== undefined ? { firstHost: cluster.router.name } : {}),
+      breakOnly: removed,
+      onPasses: () => notice(describePasses()),
+      onBatch: (pass, batch, batches, hosts) => notice(describeBatchStart(pass, batch, batches, hosts)),
+    });
+    const results = rollout.results;
     hooks.silence();
     progress.done();
     // A converged node whose routes wait for a host not reached says so in the recap.
@@ -306,7 +328,7 @@ export async function runPlanCommand(
       const waiting = waitingOf.get(r.node);
       return waiting !== undefined ? { ...r, waiting } : r;
     });
-    return await finishRun(clusterPlan.plan, allResults, transport, json, interrupted(), clusterPlan.plan.summary.waiting !== undefined);
+    return await finishRun(clusterPlan.plan, allResults, transport, json, interrupted(), clusterPlan.plan.summary.waiting !== undefined, rollout.report);
   } finally {
     interrupt?.dispose();
     await transport.close();

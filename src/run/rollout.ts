@@ -1,0 +1,132 @@
+// Rolling apply and cluster-wide make-before-break (issue 14): the hosts run in batches
+// (--serial), each batch applied, confirmed (--confirm) and checked converged before the next
+// starts, and the rollout stops when more than --max-fail-percentage of a batch failed. When the
+// plan has cross-node dependencies (src/plan/make-before-break.ts) it runs in two passes: the make
+// pass of every batch, then the break pass of every batch, so no old route or address is deleted
+// anywhere before every host has its new ones. A plan with neither (a plain apply) goes straight to
+// applyPlan: one exec per host, all hosts in parallel, as before.
+import type { NodeSpec } from '../model/types.js';
+import { needsPasses, splitPasses, type Pass } from '../plan/make-before-break.js';
+import type { ClusterState } from '../plan/node-state.js';
+import { exceedsMaxFail, planBatches, serialText, type RolloutReport, type Serial } from '../plan/rollout.js';
+import type { NodeResult, NodeStatus } from '../render/recap.js';
+import { describeIncomplete, describeUntouched } from '../render/rollout.js';
+import { applyPlan, type RunOptions } from './apply.js';
+import type { GatherResult } from './gather.js';
+import type { Transport } from './transport.js';
+
+export interface RolloutOptions {
+  /** --serial: hosts per batch; absent: one batch. */
+  serial?: Serial;
+  /** --max-fail-percentage; absent: 0 (any failure stops the rollout, and keeps the old routes). */
+  maxFailPercentage?: number;
+  /** The host that goes first (the router in gateway mode). */
+  firstHost?: string;
+  /** Hosts whose whole plan is a break (torn down: nodes that left cluster.yaml). */
+  breakOnly?: ReadonlySet<string>;
+  /** Told before each batch starts. */
+  onBatch?(pass: Pass | 'all', batch: number, batches: number, hosts: readonly string[]): void;
+  /** Told once, before the first batch, when the plan runs in two passes. */
+  onPasses?(): void;
+}
+
+const FAILED: readonly NodeStatus[] = ['failed', 'unreachable', 'error'];
+
+/** The make and break results of one host as one. */
+function mergePasses(made: NodeResult, broke: NodeResult): NodeResult {
+  const merged: NodeResult = { ...made, ...broke, changed: made.changed + broke.changed, ok: made.ok };
+  const confirm = broke.confirm ?? made.confirm;
+  if (confirm !== undefined) merged.confirm = confirm;
+  if (made.batch !== undefined) merged.batch = made.batch;
+  return merged;
+}
+
+/**
+ * Apply the plan as a rollout. Returns every host's result in `hosts` order, and the rollout's
+ * report when it ran in batches or passes (undefined for a plain apply).
+ */
+export async function rolloutApply(
+  state: ClusterState,
+  hosts: readonly NodeSpec[],
+  gathered: GatherResult,
+  transport: Transport,
+  runOptions: RunOptions,
+  options: RolloutOptions,
+): Promise<{ results: NodeResult[]; report?: RolloutReport }> {
+  const breakOnly = options.breakOnly ?? new Set<string>();
+  const twoPasses = needsPasses(state.plan, breakOnly);
+  if (options.serial === undefined && !twoPasses && options.maxFailPercentage === undefined) {
+    return { results: await applyPlan(state, hosts, gathered, transport, runOptions) };
+  }
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const planOf = new Map(state.plan.nodes.map((n) => [n.node, n]));
+  const batches = planBatches(
+    hosts.map((h) => h.name),
+    options.serial,
+    options.firstHost,
+  );
+  const batchOf = new Map(batches.flatMap((batch, b) => batch.map((name) => [name, b + 1] as const)));
+  const maxFail = options.maxFailPercentage ?? 0;
+  const passes: (Pass | 'all')[] = twoPasses ? ['make', 'break'] : ['all'];
+  const breaksOf = (name: string): number => {
+    const changes = planOf.get(name)?.changes ?? [];
+    return splitPasses(changes, breakOnly.has(name)).break.length;
+  };
+  const results = new Map<string, NodeResult>();
+  /** Hosts whose make pass converged and which still have breaks to run. */
+  const made = new Map<string, NodeResult>();
+  const report: RolloutReport = {
+    ...(options.serial !== undefined ? { serial: serialText(options.serial) } : {}),
+    maxFailPercentage: maxFail,
+    batches,
+    passes,
+    untouched: [],
+    incomplete: [],
+  };
+  const interrupted = (): boolean => runOptions.interrupt?.signal.aborted === true;
+  if (twoPasses) options.onPasses?.();
+  outer: for (const pass of passes) {
+    for (const [b, batch] of batches.entries()) {
+      if (interrupted()) break outer;
+      const run = pass === 'break' ? batch.filter((name) => made.has(name)) : batch;
+      if (run.length === 0) continue;
+      options.onBatch?.(pass, b + 1, batches.length, run);
+      const passOptions: RunOptions = pass === 'all' ? runOptions : { ...runOptions, pass: { pass, breakOnly } };
+      const out = await applyPlan(state, run.map((name) => byName.get(name) as NodeSpec), gathered, transport, passOptions);
+      for (const result of out) {
+        const r: NodeResult = options.serial !== undefined ? { ...result, batch: b + 1 } : result;
+        if (pass === 'make' && r.status === 'converged' && breaksOf(r.node) > 0) made.set(r.node, r);
+        else if (pass === 'break') {
+          results.set(r.node, mergePasses(made.get(r.node) as NodeResult, r));
+          made.delete(r.node);
+        } else results.set(r.node, r);
+      }
+      const failed = out.filter((r) => FAILED.includes(r.status)).length;
+      if (exceedsMaxFail(failed, run.length, maxFail)) {
+        report.stopped = { pass, batch: b + 1, failed, size: run.length };
+        break outer;
+      }
+    }
+  }
+  const all = hosts.map((host): NodeResult => {
+    const name = host.name;
+    const done = results.get(name);
+    if (done !== undefined) return done;
+    const batch = options.serial !== undefined ? { batch: batchOf.get(name) as number } : {};
+    const madeResult = made.get(name);
+    if (madeResult !== undefined) {
+      report.incomplete.push(name);
+      const kept = splitPasses(planOf.get(name)?.changes ?? [], breakOnly.has(name)).break;
+      runOptions.hooks.onProgress?.(name, { kind: 'stopped', message: describeIncomplete(interrupted()) });
+      return { ...madeResult, status: 'incomplete', error: describeIncomplete(interrupted()), kept };
+    }
+    if (interrupted()) {
+      runOptions.hooks.onProgress?.(name, { kind: 'not-started' });
+      return { node: name, status: 'not-started', changed: 0, ok: 0, error: 'interrupted before podnet began on it: nothing changed', ...batch };
+    }
+    report.untouched.push(name);
+    runOptions.hooks.onProgress?.(name, { kind: 'stopped', message: describeUntouched() });
+    return { node: name, status: 'untouched', changed: 0, ok: 0, error: describeUntouched(), ...batch };
+  });
+  return { results: all, report };
+}
