@@ -34,6 +34,8 @@ export interface PlanCommandOptions {
   serial?: Serial;
   /** apply --max-fail-percentage: stop the rollout when more than this share of a batch failed. */
   maxFailPercentage?: number;
+  /** Hidden, for tests: apply every host in one pass, without make-before-break. */
+  onePass?: boolean;
 }
 
 /** verify: the options of a run and --egress-target. */

@@ -316,6 +316,7 @@ export async function runPlanCommand(
       ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
       ...(cluster.routing === 'gateway' && cluster.router !== undefined ? { firstHost: cluster.router.name } : {}),
       breakOnly: removed,
+      ...(options.onePass === true ? { onePass: true } : {}),
       onPasses: () => notice(describePasses()),
       onBatch: (pass, batch, batches, hosts) => notice(describeBatchStart(pass, batch, batches, hosts)),
     });

@@ -14,6 +14,7 @@ export function registerApply(program: Command): void {
     .option('--confirm <duration>', 'each node undoes the apply by itself unless podnet confirms it over a new connection within DURATION (default on, 60s, when a route, address or link changes)', parseDuration)
     .option('--no-confirm', 'apply without the confirm window')
     .addOption(new Option('--confirm-delay <ms>', 'pause before confirming (tests)').argParser(Number).hideHelp())
+    .addOption(new Option('--one-pass', 'every host in one pass, without make-before-break (tests measure the loss without it)').hideHelp())
     .option('--check', 'plan only, change nothing (exit codes as for diff)', false)
     .option('--prune-removed', 'remove what nodes that left cluster.yaml left behind: their podnet state (reached at their old address with the cluster\'s ssh settings) and their peers\' routes to them')
     .option('--plan <plan.json>', 'apply only if a fresh plan is exactly the one saved by diff --out (refused as stale otherwise)')
