@@ -57,6 +57,11 @@ export interface NodeResult {
   batch?: number;
   /** Status incomplete: the old routes and addresses kept, since the rollout stopped before the break pass. */
   kept?: Change[];
+  /**
+   * A rollout's check after the batch: the peers (applied so far) whose pod gateway this host's pod
+   * gateway pinged, and those it did not reach; or why it was skipped.
+   */
+  reach?: { peers: number; unreached: string[] } | { skipped: 'no-ping' };
 }
 
 export interface RunReport {
@@ -105,6 +110,7 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
     if (r.confirm !== undefined) detail(describeConfirm(r.confirm));
     for (const change of r.unmet ?? []) detail(`not converged: ${describeChange(change)}`);
     for (const change of r.kept ?? []) detail(`kept: ${describeChange(change)}`);
+    if (r.reach !== undefined && 'skipped' in r.reach) detail('the check after its batch was skipped: ping is not installed on the node');
     for (const conflict of r.blocked ?? []) {
       const { object, message } = describeConflict(conflict);
       detail(`not converged: ${object}: ${message}`);

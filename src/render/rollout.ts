@@ -60,3 +60,9 @@ export function describeIncomplete(interrupted = false): string {
   const why = interrupted ? 'interrupted (Ctrl-C)' : 'the rollout stopped';
   return `its new routes and addresses were made, its old ones kept: ${why} before the break pass; podnet apply deletes them`;
 }
+
+/** A host of a batch whose pod gateway did not reach some peers' (the check after each batch). */
+export function describeUnreached(unreached: readonly { node: string; address: string }[]): string {
+  const peers = unreached.map((u) => `${u.node} (${u.address})`);
+  return `converged, but its pod gateway does not reach the pod gateway of ${hostList(peers)} and back; podnet verify names the cause`;
+}

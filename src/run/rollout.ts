@@ -10,7 +10,9 @@ import { needsPasses, splitPasses, type Pass } from '../plan/make-before-break.j
 import type { ClusterState } from '../plan/node-state.js';
 import { exceedsMaxFail, planBatches, serialText, type RolloutReport, type Serial } from '../plan/rollout.js';
 import type { NodeResult, NodeStatus } from '../render/recap.js';
-import { describeIncomplete, describeUntouched } from '../render/rollout.js';
+import { describeIncomplete, describeUnreached, describeUntouched } from '../render/rollout.js';
+import { parseReachOutput, renderReachScript } from '../scripts/reach-script.js';
+import { classifyError } from './outcomes.js';
 import { applyPlan, type RunOptions } from './apply.js';
 import type { GatherResult } from './gather.js';
 import type { Transport } from './transport.js';
@@ -33,6 +35,47 @@ export interface RolloutOptions {
 }
 
 const FAILED: readonly NodeStatus[] = ['failed', 'unreachable', 'error'];
+
+/**
+ * The check after a batch: each host of the batch that converged pings, from its pod gateway, the
+ * pod gateway of every peer applied so far in this pass (`applied`, the batch's own hosts too).
+ * A host that does not reach them all becomes failed. The router (no bridge) neither pings nor is
+ * pinged; in gateway mode the pings between nodes pass it.
+ */
+async function checkReach(
+  out: NodeResult[],
+  applied: ReadonlySet<string>,
+  gatewayOf: ReadonlyMap<string, string>,
+  byName: ReadonlyMap<string, NodeSpec>,
+  transport: Transport,
+  runOptions: RunOptions,
+): Promise<NodeResult[]> {
+  return Promise.all(
+    out.map(async (result): Promise<NodeResult> => {
+      const source = gatewayOf.get(result.node);
+      const peers = [...applied].filter((name) => name !== result.node && gatewayOf.has(name));
+      if (result.status !== 'converged' || source === undefined || peers.length === 0) return result;
+      const targets = peers.map((name) => gatewayOf.get(name) as string);
+      const host = byName.get(result.node) as NodeSpec;
+      try {
+        const script = renderReachScript(source, targets);
+        const connection = await transport.connect(host);
+        runOptions.hooks.onCommand?.(host.name, script);
+        const outcome = parseReachOutput((await connection.exec(script)).stdout, targets);
+        if (!outcome.ping) return { ...result, reach: { skipped: 'no-ping' } };
+        const unreached = peers.filter((_, i) => outcome.failed.includes(targets[i] as string));
+        if (unreached.length === 0) return { ...result, reach: { peers: peers.length, unreached: [] } };
+        const message = describeUnreached(unreached.map((node) => ({ node, address: gatewayOf.get(node) as string })));
+        runOptions.hooks.onProgress?.(host.name, { kind: 'failed', message });
+        return { ...result, status: 'failed', error: message, reach: { peers: peers.length, unreached } };
+      } catch (err) {
+        const problem = classifyError(err);
+        runOptions.hooks.onProgress?.(host.name, { kind: problem.status === 'error' ? 'error' : problem.status, message: problem.message });
+        return { ...result, status: problem.status, error: problem.message };
+      }
+    }),
+  );
+}
 
 /** The make and break results of one host as one. */
 function mergePasses(made: NodeResult, broke: NodeResult): NodeResult {
@@ -86,15 +129,22 @@ export async function rolloutApply(
     incomplete: [],
   };
   const interrupted = (): boolean => runOptions.interrupt?.signal.aborted === true;
+  const gatewayOf = new Map<string, string>();
+  for (const s of state.states) if (s.desired?.address !== undefined && byName.has(s.host.name)) gatewayOf.set(s.host.name, s.desired.address.local);
   if (twoPasses) options.onPasses?.();
   outer: for (const pass of passes) {
+    /** Hosts that converged in this pass so far: the peers the check after each batch pings. */
+    const applied = new Set<string>();
     for (const [b, batch] of batches.entries()) {
       if (interrupted()) break outer;
       const run = pass === 'break' ? batch.filter((name) => made.has(name)) : batch;
       if (run.length === 0) continue;
       options.onBatch?.(pass, b + 1, batches.length, run);
       const passOptions: RunOptions = pass === 'all' ? runOptions : { ...runOptions, pass: { pass, breakOnly } };
-      const out = await applyPlan(state, run.map((name) => byName.get(name) as NodeSpec), gathered, transport, passOptions);
+      const ran = await applyPlan(state, run.map((name) => byName.get(name) as NodeSpec), gathered, transport, passOptions);
+      for (const r of ran) if (r.status === 'converged') applied.add(r.node);
+      const out = interrupted() ? ran : await checkReach(ran, applied, gatewayOf, byName, transport, runOptions);
+      for (const r of out) if (r.status !== 'converged') applied.delete(r.node);
       for (const result of out) {
         const r: NodeResult = options.serial !== undefined ? { ...result, batch: b + 1 } : result;
         if (pass === 'make' && r.status === 'converged' && breaksOf(r.node) > 0) made.set(r.node, r);

@@ -164,4 +164,25 @@ describe('moving a node’s subnet under a continuous ping (make-before-break)',
     assert.equal(mbb.lost, 0, `make-before-break lost ${mbb.lost} pings (one pass lost ${onePass.lost})`);
     assert.ok(Number.isNaN(mbb.gapMs) || mbb.gapMs === 0, `the new pod answered ${mbb.gapMs} ms after the old one stopped`);
   });
+
+  test('apply --serial 1: after each batch its hosts ping the pod gateways of the hosts applied before; a dropped ping stops the rollout', async () => {
+    const ok = await podnetAsync('apply', '--serial', '1', '-o', 'json', movedFile);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const report = JSON.parse(ok.stdout) as { results: { node: string; batch: number; reach?: unknown }[]; rollout: { batches: string[][] } };
+    assert.deepEqual(report.rollout.batches, [['node1'], ['node2'], ['node3']]);
+    assert.deepEqual(report.results.map((r) => [r.node, r.batch, r.reach]), [
+      ['node1', 1, undefined],
+      ['node2', 2, { peers: 1, unreached: [] }],
+      ['node3', 3, { peers: 2, unreached: [] }],
+    ]);
+    // node1 drops what node2's pod gateway sends it: node2's check fails, node3 is left untouched.
+    const drop = ['iptables', '-w', '-I', 'INPUT', '-s', '10.244.20.1', '-p', 'icmp', '-j', 'DROP'];
+    assert.equal((await labNodeExec(lab!.name, 'node1', drop)).code, 0);
+    const stopped = await podnetAsync('apply', '--serial', '1', movedFile);
+    assert.equal(stopped.code, 1, stopped.stdout + stopped.stderr);
+    assert.match(stopped.stdout, /^node2 : .*batch=2 +failed\n {8}converged, but its pod gateway does not reach the pod gateway of node1\s+\(10\.244\.1\.1\)/m);
+    assert.match(stopped.stdout, /^node3 : .*batch=3 +untouched$/m);
+    assert.match(stopped.stdout, /\nLeft untouched: node3 \(nothing was changed there\)\.\n$/);
+    assert.equal((await labNodeExec(lab!.name, 'node1', ['iptables', '-w', '-D', 'INPUT', '-s', '10.244.20.1', '-p', 'icmp', '-j', 'DROP'])).code, 0);
+  });
 });

@@ -67,8 +67,8 @@ test('a subnet move runs in two passes: every new route and address exists on ev
   );
   assert.deepEqual(run.rollout?.passes, ['make', 'break']);
   assert.deepEqual(run.results.map((r) => [r.node, r.status, r.changed]), [['node1', 'converged', 2], ['node2', 'converged', 3], ['node3', 'converged', 2]]);
-  // Each host: the gather, then one exec per pass.
-  assert.deepEqual(run.execs, { node1: 3, node2: 3, node3: 3 });
+  // Each host: the gather, then per pass its exec and the check of its pod gateway's reach.
+  assert.deepEqual(run.execs, { node1: 5, node2: 5, node3: 5 });
   assert.equal(await diffCode(sim, moved), 0, 'converged');
 });
 
@@ -175,4 +175,48 @@ test('make-before-break with --confirm: each pass is confirmed on its own', asyn
   const confirms = fake.commandsTo('node1').filter((c) => /mkdir \/run\/podnet\/apply\/rollback\/\w+\/running 2>\/dev\/null; then/.test(c) && !c.includes('ip -batch'));
   assert.equal(confirms.length, 2);
   assert.deepEqual((report.results as Result[]).map((r) => r.status), ['converged', 'converged', 'converged']);
+});
+
+test('after each batch its hosts ping the pod gateways of the hosts applied so far; one that does not reach them fails', async () => {
+  const cluster = joined(4);
+  const sim = new SimCluster(before, cluster);
+  const fake = sim.transport();
+  const { code, report } = await captureJson(() => runPlanCommand('cluster.yaml', { ...json, serial: { count: 2 } }, 'apply', fake, undefined, cluster));
+  assert.equal(code, 0, JSON.stringify(report.results));
+  const checks = fake.sent.filter((s) => s.command.includes("echo '@@podnet reach'")).map((s) => `${s.host}: ${/for t in ([^;]*);/.exec(s.command)?.[1]}`);
+  assert.deepEqual(checks.sort(), [
+    'node1: 10.244.2.1',
+    'node2: 10.244.1.1',
+    'node3: 10.244.1.1 10.244.2.1 10.244.4.1',
+    'node4: 10.244.1.1 10.244.2.1 10.244.3.1',
+  ]);
+  assert.deepEqual((report.results as { reach?: unknown }[]).map((r) => r.reach), [
+    { peers: 1, unreached: [] }, { peers: 1, unreached: [] }, { peers: 3, unreached: [] }, { peers: 3, unreached: [] },
+  ]);
+
+  const cut = new SimCluster(before, cluster);
+  cut.cut.add('node3>node1');
+  const stopped = await apply(cut, cluster, { serial: { count: 2 } });
+  assert.equal(stopped.code, 1);
+  assert.deepEqual(stopped.results.map((r) => r.status), ['converged', 'converged', 'failed', 'converged']);
+  assert.match(stopped.results[2]?.error ?? '', /^converged, but its pod gateway does not reach the pod gateway of node1 \(10\.244\.1\.1\) and back/);
+  assert.deepEqual(stopped.rollout?.stopped, { pass: 'all', batch: 2, failed: 1, size: 2 });
+});
+
+test('the check is skipped on a host without ping, and the recap says so', async () => {
+  const cluster = joined(4);
+  const sim = new SimCluster(before, cluster);
+  sim.noPing.add('node4');
+  const { code, stdout } = await captureBoth(() => runPlanCommand('cluster.yaml', { ...json, output: 'text', serial: { count: 2 } }, 'apply', sim.transport(), undefined, cluster));
+  assert.equal(code, 0, stdout);
+  assert.match(stdout, /^node4 : .* converged\n {8}the check after its batch was skipped: ping is not installed on the node\n/m);
+});
+
+test('a failed check in the make pass keeps every old route and address', async () => {
+  const sim = new SimCluster(before, moved);
+  sim.cut.add('node1>node2');
+  const run = await apply(sim, moved);
+  assert.equal(run.code, 1);
+  assert.deepEqual(run.results.map((r) => r.status), ['failed', 'incomplete', 'incomplete']);
+  assert.deepEqual(sim.timeline.filter((e) => e.kind === 'break'), []);
 });

@@ -86,6 +86,7 @@ export class SimCluster {
     if (/mkdir \/run\/podnet\/apply\/rollback\/[a-z0-9]+\/running 2>\/dev\/null; then/.test(command) && !command.includes('ip -batch')) {
       return { result: { code: 0, stdout: `${SECTION_PREFIX} confirmed\n`, stderr: '' } };
     }
+    if (command.includes("echo '@@podnet reach'")) return { result: { code: 0, stdout: this.reach(host, command), stderr: '' } };
     // The rollback script written by the confirm preamble is not run: cut it out.
     const steps = command.replace(/<<'PODNET_ROLLBACK_END'[\s\S]*?\nPODNET_ROLLBACK_END\n/, '');
     let stdout = '';
@@ -125,6 +126,29 @@ export class SimCluster {
       kind = 'break';
     }
     this.timeline.push({ host: host.name, line: line.trim(), kind });
+  }
+
+  /** Hosts that have no `ping`. */
+  readonly noPing = new Set<string>();
+  /** Pings between these pod gateways (`from>to`) are lost, whatever the routes say. */
+  readonly cut = new Set<string>();
+
+  /** The reach check (src/scripts/reach-script.ts): a peer answers when the routes go both ways. */
+  private reach(host: SimHost, command: string): string {
+    if (this.noPing.has(host.name)) return `${SECTION_PREFIX} reach-no-ping\n`;
+    const source = /-I (\S+) /.exec(command)?.[1] ?? '';
+    const targets = (/for t in ([^;]*); do/.exec(command)?.[1] ?? '').split(' ');
+    const holder = (address: string): SimHost | undefined => [...this.hosts.values()].find((h) => h.bridge.some((a) => a.startsWith(`${address}/`)));
+    const routes = (from: SimHost, to: string): boolean => {
+      const bridge = holder(to)?.bridge.find((a) => a.startsWith(`${to}/`));
+      return bridge !== undefined && (from.bridge.includes(bridge) || from.routes.has(networkOf(bridge)));
+    };
+    const lines = targets.map((t) => {
+      const peer = holder(t);
+      const ok = peer !== undefined && routes(host, t) && routes(peer, source) && !this.cut.has(`${host.name}>${peer.name}`);
+      return `${ok ? 'ok' : 'fail'} ${t}`;
+    });
+    return `${SECTION_PREFIX} reach\n${lines.join('\n')}\n`;
   }
 
   /** The gather output of the host's model. */
