@@ -79,21 +79,20 @@ export function splitPasses(changes: readonly Change[], breakOnly = false): Pass
  * is a break as a whole (`breakOnly`, by name) count as deleting.
  */
 export function needsPasses(plan: Plan, breakOnly: ReadonlySet<string> = new Set()): boolean {
+  // Nothing deleted anywhere (from scratch, converged, a node joining): settled by the summary.
+  if (plan.summary.destroy === 0 && breakOnly.size === 0) return false;
+  const applied = plan.nodes.filter((node) => node.refused === undefined && node.conflicts.length === 0);
+  // Most plans delete nothing (from scratch, converged, a node joining): one cheap look settles them.
   const breakers = new Set<string>();
-  const makers = new Set<string>();
-  for (const node of plan.nodes) {
-    if (node.refused !== undefined || node.conflicts.length > 0) continue;
+  for (const node of applied) {
     if (breakOnly.has(node.node)) {
       if (node.changes.length > 0) breakers.add(node.node);
-      continue;
+    } else if (node.changes.some((c) => c.action === 'delete' && (c.kind === 'route' || c.kind === 'address')) && deferrable(node.changes).some(Boolean)) {
+      breakers.add(node.node);
     }
-    if (deferrable(node.changes).some(Boolean)) breakers.add(node.node);
-    if (node.changes.some(isMake)) makers.add(node.node);
   }
-  for (const breaker of breakers) {
-    for (const maker of makers) if (maker !== breaker) return true;
-  }
-  return false;
+  if (breakers.size === 0) return false;
+  return applied.some((node) => !breakOnly.has(node.node) && node.changes.some(isMake) && (breakers.size > 1 || !breakers.has(node.node)));
 }
 
 /** The identity of a change, to tell whether what is left after the make pass is exactly its breaks. */

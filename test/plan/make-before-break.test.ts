@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Change, NodePlan, Plan } from '../../src/model/plan.js';
 import { deferrable, needsPasses, splitPasses } from '../../src/plan/make-before-break.js';
+import { summarisePlan } from '../../src/plan/summary.js';
 
 const routeCreate = (dst: string, via: string): Change => ({
   kind: 'route', key: dst, action: 'create', after: { dst, gateway: via, protocol: '201' }, reason: { code: 'missing' },
@@ -25,7 +26,7 @@ const linkDelete = (name: string): Change => ({ kind: 'link', key: name, action:
 
 function plan(nodes: Record<string, Change[]>): Plan {
   const nodePlans: NodePlan[] = Object.entries(nodes).map(([node, changes]) => ({ node, address: '192.168.1.1', subnet: '', changes, conflicts: [] }));
-  return { formatVersion: 2, cluster: 'c', nodes: nodePlans, summary: { add: 0, change: 0, destroy: 0, conflicts: 0, refused: 0 } };
+  return { formatVersion: 2, cluster: 'c', nodes: nodePlans, summary: summarisePlan(nodePlans) };
 }
 
 test('a subnet move: the peer routes and the old bridge address wait for the break pass, the new ones do not', () => {
@@ -61,6 +62,13 @@ test('a host torn down as a whole is a break: it waits for the makes of the othe
   const p = plan({ old: teardown, node1: [routeCreate('10.244.2.0/24', '192.168.1.12')] });
   assert.equal(needsPasses(p, new Set(['old'])), true);
   assert.equal(needsPasses(p), false);
+});
+
+test('host-gw to gateway: the direct routes of the nodes wait until the router has its routes and every node its route via the router', () => {
+  const node1 = [routeDelete('10.244.2.0/24', '192.168.1.12'), routeDelete('10.244.3.0/24', '192.168.1.13'), routeCreate('10.244.0.0/16', '192.168.1.254')];
+  assert.deepEqual(splitPasses(node1), { make: [node1[2]], break: [node1[0], node1[1]] });
+  const router = [routeCreate('10.244.1.0/24', '192.168.1.11'), routeCreate('10.244.2.0/24', '192.168.1.12')];
+  assert.equal(needsPasses(plan({ node1, router })), true);
 });
 
 test('a refused host or one with conflicts is not applied: it brings no dependency', () => {
