@@ -5,6 +5,7 @@
 // runs.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DEFAULT_WIDTH, wrapText } from '../render/wrap.js';
+import type { Serial } from '../plan/rollout.js';
 
 /** What -o takes: diff, apply and destroy text, json or markdown; verify also junit. */
 export type OutputFormat = 'text' | 'json' | 'markdown' | 'junit';
@@ -37,6 +38,12 @@ export interface PlanCommandOptions {
   pruneRemoved?: boolean;
   /** diff: a drift check: exit 3 when a node changed outside podnet, 0 when only cluster.yaml asks for changes. */
   failOnDrift?: boolean;
+  /** apply --serial: hosts per batch (`3`) or a share of the targeted hosts (`25%`). */
+  serial?: Serial;
+  /** apply --max-fail-percentage: stop the rollout when more than this share of a batch failed. */
+  maxFailPercentage?: number;
+  /** Hidden, for tests: apply every host in one pass, without make-before-break. */
+  onePass?: boolean;
 }
 
 /** verify: the options of a run and --egress-target. */
@@ -69,6 +76,30 @@ export function addAllowPodDisruptionOption(command: Command): Command {
 /** --lock-timeout, shared by apply and destroy. */
 export function addLockOption(command: Command): Command {
   return command.option('--lock-timeout <duration>', "wait this long for a node's lock held by another podnet run (default: fail at once)", parseDuration, 0);
+}
+
+/** `3` → {count: 3}; `25%` → {percent: 25}; null for anything else (0, 0%, over 100%, fractions). */
+export function parseSerial(text: string): Serial | null {
+  const m = /^(\d{1,6})(%?)$/.exec(text.trim());
+  if (m === null) return null;
+  const n = Number(m[1]);
+  if (n < 1) return null;
+  if (m[2] === '%') return n <= 100 ? { percent: n } : null;
+  return { count: n };
+}
+
+/** --serial N or P%. */
+export function parseSerialOption(value: string): Serial {
+  const serial = parseSerial(value);
+  if (serial === null) throw new InvalidArgumentError('must be a number of hosts (3) or a percentage of them (25%), at least 1');
+  return serial;
+}
+
+/** --max-fail-percentage P: 0 to 100. */
+export function parsePercentage(value: string): number {
+  const n = Number(value.trim().replace(/%$/, ''));
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage from 0 to 100');
+  return n;
 }
 
 export function parsePositive(value: string): number {
@@ -142,3 +173,16 @@ Ctrl-C: no further node is started; the nodes in flight are waited for (at most
 the exec timeout; Ctrl-C again stops waiting); then the recap says per node:
 done, not started or unknown, and the exit code is 130.`;
 
+
+/** `--help` of apply: --serial, --max-fail-percentage and make-before-break. */
+export const ROLLOUT_HELP = `
+Rolling apply: --serial 2 (or 25%) applies the hosts in batches, in cluster.yaml
+order (the router first in gateway mode); a batch is applied, confirmed and
+checked converged before the next starts. The rollout stops when more than
+--max-fail-percentage of a batch failed (default 0: any failure); the hosts not
+started are left untouched, and the exit code is 1.
+Make-before-break: when one host's new routes or addresses take over another's
+old ones (a subnet moves, a node joins or leaves, the routing mode changes),
+every host first gets its new routes and addresses (make pass, every batch),
+and only then are old ones deleted (break pass, every batch). When the make
+pass fails on a host, no old route is deleted anywhere.`;

@@ -22,7 +22,9 @@ import { describeMetricsProblem, describePodDisruptionRefusal } from '../render/
 import { writeApplyMetrics } from '../run/metrics.js';
 import { readCluster } from './read-cluster.js';
 import { SshTransport } from '../run/ssh-transport.js';
-import { applyPlan, type RunOptions } from '../run/apply.js';
+import type { RunOptions } from '../run/apply.js';
+import { rolloutApply } from '../run/rollout.js';
+import { describeBatchStart, describePasses, renderRollout, type RolloutReport } from '../render/rollout.js';
 import { gatherCluster, type GatherResult } from '../run/gather.js';
 import type { ProblemStatus } from '../run/outcomes.js';
 import { targetHosts } from '../run/targets.js';
@@ -214,6 +216,7 @@ export async function finishRun(
   interrupted: boolean,
   waiting = false,
   command: 'apply' | 'destroy' = 'apply',
+  rollout?: RolloutReport,
 ): Promise<number> {
   if (output === 'markdown') {
     process.stdout.write(renderPlanMarkdown({ command, ...(plan !== undefined ? { plan } : {}), results, interrupted }));
@@ -222,12 +225,14 @@ export async function finishRun(
       formatVersion: REPORT_FORMAT_VERSION,
       ...(plan !== undefined ? { plan: canonicalPlan(plan) } : {}),
       results,
+      ...(rollout !== undefined ? { rollout } : {}),
       ...(interrupted ? { interrupted: true } : {}),
       execs: Object.fromEntries(await transport.execCounts()),
     };
     await writePieces(process.stdout, reportJsonPieces(report));
   } else {
     process.stdout.write(renderRecap(results, textOptions()));
+    if (rollout !== undefined) process.stdout.write(renderRollout(rollout, textOptions().width));
     if (interrupted) process.stdout.write(renderInterrupted(results, textOptions().width));
   }
   if (interrupted) return INTERRUPTED_EXIT_CODE;
@@ -344,7 +349,18 @@ export async function runPlanCommand(
         ...(options.confirmDelay !== undefined ? { delayMs: options.confirmDelay } : {}),
       };
     }
-    const results = await applyPlan(clusterPlan, nodes, gathered, transport, runOptions);
+    // Hosts that left cluster.yaml (--prune-removed) are torn down after every host's new routes.
+    const removed = new Set(nodes.filter((n) => !everyHost.some((h) => h.name === n.name)).map((n) => n.name));
+    const rollout = await rolloutApply(clusterPlan, nodes, gathered, transport, runOptions, {
+      ...(options.serial !== undefined ? { serial: options.serial } : {}),
+      ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}),
+      ...(cluster.routing === 'gateway' && cluster.router !== undefined ? { firstHost: cluster.router.name } : {}),
+      breakOnly: removed,
+      ...(options.onePass === true ? { onePass: true } : {}),
+      onPasses: () => notice(describePasses()),
+      onBatch: (pass, batch, batches, hosts) => notice(describeBatchStart(pass, batch, batches, hosts)),
+    });
+    const results = rollout.results;
     // metrics.textfileDir: each reached node's textfile, once its outcome is known.
     const metricsProblems = interrupted() ? [] : await writeApplyMetrics(cluster, nodes, clusterPlan.plan, results, transport, options.forks);
     hooks.silence();
@@ -356,7 +372,7 @@ export async function runPlanCommand(
       const waiting = waitingOf.get(r.node);
       return waiting !== undefined ? { ...r, waiting } : r;
     });
-    return await finishRun(clusterPlan.plan, allResults, transport, options.output, interrupted(), clusterPlan.plan.summary.waiting !== undefined);
+    return await finishRun(clusterPlan.plan, allResults, transport, options.output, interrupted(), clusterPlan.plan.summary.waiting !== undefined, 'apply', rollout.report);
   } finally {
     interrupt?.dispose();
     await transport.close();

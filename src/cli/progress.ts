@@ -35,6 +35,8 @@ function describe(event: ProgressEvent): string {
       return 'not started (interrupted)';
     case 'unknown':
       return `unknown: ${escapeControl(event.message)}`;
+    case 'stopped':
+      return escapeControl(event.message);
   }
 }
 

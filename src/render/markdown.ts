@@ -211,6 +211,8 @@ const RESULT_STATUS: Record<NodeResult['status'], string> = {
   error: '❌ internal error',
   'not-started': '⏸️ not started',
   unknown: '❓ unknown',
+  untouched: '⏸️ untouched (the rollout stopped)',
+  incomplete: '⚠️ incomplete (old routes kept)',
 };
 
 const NOT_GATHERED_STATUS: Record<keyof NotGathered, string> = { unreachable: '❌ unreachable', failed: '❌ gather failed', errors: '❌ internal error' };

@@ -9,8 +9,11 @@ import { DEFAULT_WIDTH, wrapText } from './wrap.js';
  * failed: the node answered but a command failed or it did not converge; error: a bug in podnet.
  * After Ctrl-C: not-started (podnet never began on the node: nothing changed there), unknown (it
  * was in flight and did not finish while podnet waited: its changes may be partly applied).
+ * A rollout that stopped (--serial, --max-fail-percentage, make-before-break): untouched (not
+ * started: nothing changed there), incomplete (its new routes and addresses were made, its old
+ * ones kept: the break pass did not run).
  */
-export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error' | 'not-started' | 'unknown';
+export type NodeStatus = 'converged' | 'failed' | 'unreachable' | 'error' | 'not-started' | 'unknown' | 'untouched' | 'incomplete';
 
 export interface FailedStep {
   /** Index of the step among the node's steps. */
@@ -50,6 +53,15 @@ export interface NodeResult {
   confirm?: ConfirmResult;
   /** Routes left as they are because the host they go via did not answer (the run exits 1). */
   waiting?: Waiting[];
+  /** apply --serial: the node's batch (1-based). */
+  batch?: number;
+  /** Status incomplete: the old routes and addresses kept, since the rollout stopped before the break pass. */
+  kept?: Change[];
+  /**
+   * A rollout's check after the batch: the peers (applied so far) whose pod gateway this host's pod
+   * gateway pinged, and those it did not reach; or why it was skipped.
+   */
+  reach?: { peers: number; unreached: string[] } | { skipped: 'no-ping' };
 }
 
 export interface RunReport {
@@ -73,10 +85,11 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
       { text: `changed=${r.changed}`, paint: r.changed > 0 ? c.yellow : String },
       { text: `failed=${failed}`, paint: failed ? c.red : String },
       { text: `unreachable=${unreachable}`, paint: unreachable ? c.red : String },
+      ...(r.batch !== undefined ? [{ text: `batch=${r.batch}`, paint: String }] : []),
     ];
   });
   // Every column as wide as its widest entry, so the counts and the statuses line up.
-  const columns = [0, 1, 2, 3].map((i) => Math.max(...fields.map((f) => f[i]?.text.length ?? 0)));
+  const columns = [0, 1, 2, 3, 4].map((i) => Math.max(...fields.map((f) => f[i]?.text.length ?? 0)));
   const indent = ' '.repeat(width + 3 <= MAX_DETAIL_INDENT ? width + 3 : 6);
   const lines = ['', 'RECAP'];
   const detail = (text: string): void => {
@@ -85,7 +98,8 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
   results.forEach((r, i) => {
     const counts = (fields[i] ?? []).map((f, j) => f.paint(f.text.padEnd(columns[j] ?? 0))).join('  ');
     const word = r.status === 'not-started' ? 'not started' : r.status;
-    const status = r.status === 'converged' ? c.green(word) : r.status === 'not-started' ? c.yellow(word) : c.red(word);
+    const calm = r.status === 'not-started' || r.status === 'untouched' || r.status === 'incomplete';
+    const status = r.status === 'converged' ? c.green(word) : calm ? c.yellow(word) : c.red(word);
     lines.push(`${r.node.padEnd(width)} : ${counts}  ${status}`);
     if (r.failedStep) {
       detail(`step ${r.failedStep.index + 1} (${r.failedStep.kind} ${r.failedStep.key}) failed: ${r.failedStep.command}`);
@@ -95,6 +109,8 @@ export function renderRecap(nodeTextResults: readonly NodeResult[], opts: { colo
     }
     if (r.confirm !== undefined) detail(describeConfirm(r.confirm));
     for (const change of r.unmet ?? []) detail(`not converged: ${describeChange(change)}`);
+    for (const change of r.kept ?? []) detail(`kept: ${describeChange(change)}`);
+    if (r.reach !== undefined && 'skipped' in r.reach) detail('the check after its batch was skipped: ping is not installed on the node');
     for (const conflict of r.blocked ?? []) {
       const { object, message } = describeConflict(conflict);
       detail(`not converged: ${object}: ${message}`);

@@ -7,6 +7,7 @@ import type { Change, NodePlan } from '../model/plan.js';
 import type { NodeSpec, ObservedState } from '../model/types.js';
 import { checkConverged, countOk, replanNode } from '../plan/converged.js';
 import { planRollback } from '../plan/rollback.js';
+import { changeId, splitPasses, type Pass } from '../plan/make-before-break.js';
 import { countChanges } from '../plan/summary.js';
 import {
   parseConfirmOutcome,
@@ -60,6 +61,19 @@ export interface RunOptions {
    * until they finish or `giveUp` resolves (then they are reported `unknown`).
    */
   interrupt?: { signal: AbortSignal; giveUp: Promise<void> };
+  /**
+   * Make-before-break (src/plan/make-before-break.ts): apply only this pass of each host's plan.
+   * `make`: the host converges but for its breaks, which are left for the break pass; `break`: the
+   * rest. `breakOnly`: hosts whose whole plan is a break (torn down after every make).
+   */
+  pass?: { pass: Pass; breakOnly: ReadonlySet<string> };
+}
+
+/** A host's changes in this run (a pass of them, with options.pass), and those left for a later pass. */
+function passOf(name: string, changes: readonly Change[], options: RunOptions): { changes: Change[]; leave: Change[] } {
+  if (options.pass === undefined) return { changes: [...changes], leave: [] };
+  const parts = splitPasses(changes, options.pass.breakOnly.has(name));
+  return options.pass.pass === 'make' ? { changes: parts.make, leave: parts.break } : { changes: parts.break, leave: [] };
 }
 
 /** A fresh apply id: names the node's rollback directory and timer. */
@@ -169,7 +183,8 @@ async function applyHost(
 ): Promise<NodeResult> {
   const { hooks } = options;
   const name = host.host.name;
-  let nodePlan = host.plan;
+  let part = passOf(name, host.plan.changes, options);
+  let nodePlan: NodePlan = { ...host.plan, changes: part.changes };
   let ok = countOk(host);
   const refusal = nodeRefusal(nodePlan);
   if (refusal) {
@@ -191,8 +206,10 @@ async function applyHost(
     if (steps.ok === 'waited') {
       // Another run held the lock: the node may have changed meanwhile. Plan it again, then apply.
       const observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
-      nodePlan = replanNode(state.cluster, host, observed);
-      ok = countOk({ ...host, plan: nodePlan });
+      const replanned = replanNode(state.cluster, host, observed);
+      ok = countOk({ ...host, plan: replanned });
+      part = passOf(name, replanned.changes, options);
+      nodePlan = { ...replanned, changes: part.changes };
       // Pods started while it waited: refused as the first plan would have been (nothing applied yet).
       const refused =
         nodeRefusal(nodePlan) ?? (nodePlan.disruptedPods !== undefined && options.allowPodDisruption !== true ? describeNodePodDisruption(nodePlan.disruptedPods) : undefined);
@@ -220,7 +237,15 @@ async function applyHost(
       await (transport.connectFresh ?? transport.connect).call(transport, host.host);
       observed = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
     }
-    let convergence = checkConverged(state.cluster, host, observed);
+    // After the make pass the host has converged when only its breaks are left.
+    const left = new Set(part.leave.map(changeId));
+    const converged = (seen: ObservedState): ReturnType<typeof checkConverged> => {
+      const convergence = checkConverged(state.cluster, host, seen);
+      if (left.size === 0 || convergence.conflicts.length > 0) return convergence;
+      const unmet = convergence.unmet.filter((c) => !left.has(changeId(c)));
+      return { ...convergence, unmet, converged: unmet.length === 0 };
+    };
+    let convergence = converged(observed);
     const retries = options.convergeRetries ?? 3;
     let attempts = 0;
     for (let attempt = 1; !convergence.converged && attempt <= retries; attempt++) {
@@ -228,7 +253,7 @@ async function applyHost(
       hooks.onProgress?.(name, { kind: 'checking', attempt });
       await new Promise((resolve) => setTimeout(resolve, options.convergeDelayMs ?? 300));
       const observed: ObservedState = await gatherHost(transport, host.host, filePaths, hooks, options.gather);
-      convergence = checkConverged(state.cluster, host, observed);
+      convergence = converged(observed);
     }
     if (!convergence.converged) {
       const { unmet, conflicts } = convergence;

@@ -19,6 +19,8 @@ export type ProgressEvent =
   | { kind: 'not-started' }
   /** Ctrl-C came while podnet worked on this node, and it did not finish while podnet waited. */
   | { kind: 'unknown'; message: string }
+  /** A rollout stopped (--serial, --max-fail-percentage) before this node was started or finished. */
+  | { kind: 'stopped'; message: string }
   /** A bug in podnet while working on this node (the stack is for -v). */
   | { kind: 'error'; message: string; stack?: string };
 

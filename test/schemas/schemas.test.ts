@@ -46,6 +46,7 @@ import type { ConfirmResult, FailedStep, NodeResult, NodeStatus } from '../../sr
 import type { LabNodeStatus, LabStatus } from '../../src/lab/lab-types.js';
 import type { PodEntry } from '../../src/scripts/pod-script.js';
 import type { PodDeleted } from '../../src/run/pods.js';
+import type { RolloutReport } from '../../src/plan/rollout.js';
 import type { HostRole, ManagementPath, NetworkManagerName } from '../../src/model/types.js';
 import { FakeTransport, ok } from '../support/fake-transport.js';
 import { convergedNodeStdout, emptyNodeStdout } from '../support/gather-output.js';
@@ -276,10 +277,11 @@ describe('the schemas follow the TypeScript types', () => {
 
   test('run-report.schema.json', () => {
     const R = 'run-report.schema.json';
-    sameKeys(R, ['$defs', 'nodeResult'], { node: true, status: true, changed: true, ok: true, error: true, failedStep: true, unmet: true, blocked: true, confirm: true, waiting: true } satisfies Keys<NodeResult>, ['error', 'failedStep', 'unmet', 'blocked', 'confirm', 'waiting']);
+    sameKeys(R, ['$defs', 'nodeResult'], { node: true, status: true, changed: true, ok: true, error: true, failedStep: true, unmet: true, blocked: true, confirm: true, waiting: true, batch: true, kept: true, reach: true } satisfies Keys<NodeResult>, ['error', 'failedStep', 'unmet', 'blocked', 'confirm', 'waiting', 'batch', 'kept', 'reach']);
+    sameKeys(R, ['$defs', 'rollout'], { serial: true, maxFailPercentage: true, batches: true, passes: true, stopped: true, untouched: true, incomplete: true } satisfies Keys<RolloutReport>, ['serial', 'stopped']);
     sameKeys(R, ['$defs', 'nodeResult', 'properties', 'failedStep'], { index: true, kind: true, key: true, command: true, message: true } satisfies Keys<FailedStep>);
     sameKeys(R, ['$defs', 'nodeResult', 'properties', 'confirm'], { applyId: true, outcome: true, why: true, at: true } satisfies Keys<ConfirmResult>, ['why', 'at']);
-    const statuses = { converged: true, failed: true, unreachable: true, error: true, 'not-started': true, unknown: true } satisfies Record<NodeStatus, true>;
+    const statuses = { converged: true, failed: true, unreachable: true, error: true, 'not-started': true, unknown: true, untouched: true, incomplete: true } satisfies Record<NodeStatus, true>;
     assert.deepEqual(codesAt(R, ['$defs', 'nodeResult', 'properties', 'status']), Object.keys(statuses).sort());
   });
 

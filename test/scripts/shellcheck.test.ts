@@ -17,6 +17,7 @@ import { planNode } from '../../src/plan/plan-node.js';
 import { planRollback } from '../../src/plan/rollback.js';
 import { renderArmTimer, renderConfirmCommand, renderLockPreamble, renderRollbackScript, rollbackDir } from '../../src/scripts/confirm-script.js';
 import { desiredState } from '../../src/state/desired.js';
+import { renderReachScript } from '../../src/scripts/reach-script.js';
 import { classicCluster, classicSubnets } from '../support/classic-cluster.js';
 import { loadObserved } from '../support/ip-fixtures.js';
 
@@ -66,6 +67,7 @@ function renderSampleApplies(): Array<[string, string]> {
     ['rollback script', renderRollbackScript('abc123', rollback.changes)],
     ['confirm', renderConfirmCommand('abc123')],
     ['confirm (roll back now)', renderConfirmCommand('abc123', true)],
+    ['reach check after a batch', renderReachScript('10.244.1.1', ['10.244.2.1', '10.244.3.1'])],
     ['apply (from scratch)', renderApplyCommand(create.changes, MANAGED_FILES, { cni: DEFAULT_CNI })],
     ['apply (destroy)', renderApplyCommand(destroy.changes, MANAGED_FILES, { cni: DEFAULT_CNI })],
   ];
